@@ -1,0 +1,19 @@
+"""Marketplace host (BASE_DOMAIN): customer pages, /admin/, /api/v1/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+from config.api import public_api
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", public_api.urls),
+    path("", include("shared_apps.accounts.urls")),
+    path("", include("marketplace.discovery.urls")),
+]
+
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

@@ -1,0 +1,17 @@
+"""Merchant console host (<slug>.BASE_DOMAIN): console pages and /api/v1/console/."""
+
+from django.urls import include, path
+
+from config import views
+from config.api import console_api
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("api/v1/console/", console_api.urls),
+    path("", include("shared_apps.accounts.urls")),
+    path("", include("tenant_apps.stores.urls")),
+]
+
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

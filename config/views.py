@@ -1,0 +1,76 @@
+"""Cross-cutting pages and probes: unknown host, unavailable merchant, /healthz, /readyz."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+
+def surface(request: HttpRequest) -> dict[str, Any]:
+    """Template context: which surface (marketplace or console) and the merchant being served."""
+    tenant = getattr(request, "tenant", None)
+    is_console = tenant is not None and tenant.schema_name != "public"
+    return {
+        "surface": "console" if is_console else "marketplace",
+        "merchant": tenant if is_console else None,
+        "base_domain": settings.BASE_DOMAIN,
+    }
+
+
+def unknown_host(request: HttpRequest) -> HttpResponse:
+    host = request.META.get("HTTP_HOST", "")[:100]
+    return render(request, "errors/unknown_host.html", {"host": host}, status=404)
+
+
+def merchant_unavailable(request: HttpRequest) -> HttpResponse:
+    return render(request, "errors/merchant_unavailable.html", {"merchant": request.tenant}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "errors/500.html", status=500)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up and serving. Touches nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return "ok"
+
+
+def _check_redis() -> str:
+    from django.core.cache import cache
+
+    cache.set("readyz", "1", timeout=5)
+    return "ok" if cache.get("readyz") == "1" else "read back failed"
+
+
+def _check_celery() -> str:
+    from config.celery import app
+
+    replies = app.control.inspect(timeout=1.0).ping() or {}
+    return "ok" if replies else "no worker answered"
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Database, Redis and a Celery worker reachable: 200, else 503 naming what failed."""
+    checks: dict[str, str] = {}
+    for name, check in (("database", _check_database), ("redis", _check_redis), ("celery", _check_celery)):
+        try:
+            checks[name] = check()
+        except Exception as exc:
+            checks[name] = f"error: {type(exc).__name__}"
+    failed = [name for name, result in checks.items() if result != "ok"]
+    body = {"status": "ok" if not failed else "unavailable", "checks": checks, "failed": failed}
+    return JsonResponse(body, status=200 if not failed else 503)

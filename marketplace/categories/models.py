@@ -1,0 +1,19 @@
+"""The platform's category tree (public schema), shared by every merchant and the marketplace."""
+
+from django.db import models
+
+
+class Category(models.Model):
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80, unique=True)
+    icon = models.CharField(max_length=40, blank=True, help_text="Emoji or icon name shown on the marketplace.")
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name

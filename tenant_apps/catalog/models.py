@@ -1,0 +1,51 @@
+"""What a merchant sells (tenant schema). Prices are Decimal in the merchant's currency (PKR)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+
+
+class Product(models.Model):
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="products")
+    # Platform category (public schema): the search path reaches it from every tenant schema.
+    category = models.ForeignKey("categories.Category", null=True, blank=True, on_delete=models.SET_NULL)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220)
+    description = models.TextField(blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ProductStatus.choices, default=ProductStatus.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["store", "slug"], name="product_slug_unique_per_store")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Variant(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField(max_length=64, unique=True)
+    barcode = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=120, blank=True, help_text="e.g. '1 kg' or 'Red / L'")
+    options = models.JSONField(default=dict, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["product_id", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name="variant_price_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} {self.name}".strip()
