@@ -9,6 +9,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from config.errors import CommonErrorCode
+
 
 def surface(request: HttpRequest) -> dict[str, Any]:
     """Template context: which surface (marketplace or console) and the merchant being served."""
@@ -31,6 +33,9 @@ def merchant_unavailable(request: HttpRequest) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        code = CommonErrorCode.NOT_FOUND
+        return JsonResponse({"code": str(code), "message": code.default_message, "field": None}, status=404)
     return render(request, "errors/404.html", status=404)
 
 

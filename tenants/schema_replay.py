@@ -129,6 +129,9 @@ def record(schema_name: str = settings.TENANT_TEMPLATE_SCHEMA) -> SchemaScript:
             executor.migrate(targets, plan=executor.migration_plan(targets))
     finally:
         connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        # The script is what we keep; a lingering template would hold FKs into public tables for nothing.
+        cursor.execute(f"DROP SCHEMA {quoted} CASCADE")
     return SchemaScript(migration_fingerprint(), tuple(recorder.preamble), tuple(recorder.migrations))
 
 

@@ -6,6 +6,7 @@ import re
 import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -18,6 +19,7 @@ from tenants.errors import TenantsError, TenantsErrorCode
 from tenants.models import Domain, Merchant, MerchantStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-)){1,38}[a-z0-9]$")
+PROVISIONING_LOCK_KEY = 7_301_001  # pg advisory lock id; any constant unique within this database
 RESERVED_SLUGS = frozenset(
     "www admin api app static media assets cdn public console dashboard help support status docs mail smtp "
     "ftp auth login signin signup account accounts billing payments pay checkout cart shop store stores "
@@ -55,6 +57,12 @@ def merchant_provision(*, name: str, slug: str, owner_phone: str, area: str = ""
     script = schema_replay.current_script()
     try:
         with transaction.atomic():
+            # One provisioning at a time: creating a schema's foreign keys into public tables takes
+            # SHARE ROW EXCLUSIVE locks on them, which deadlocks against a concurrent provisioning's inserts.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROVISIONING_LOCK_KEY])
+            if Merchant.objects.filter(slug=slug).exists():
+                raise TenantsError(TenantsErrorCode.SLUG_TAKEN, field="slug")
             try:
                 owner = user_get_or_create_by_phone(phone=owner_phone)
             except AccountsError as exc:
@@ -65,7 +73,7 @@ def merchant_provision(*, name: str, slug: str, owner_phone: str, area: str = ""
             schema_replay.schema_create(merchant.schema_name, script)
             with schema_context(merchant.schema_name):
                 Membership.objects.create(user=owner, role=Role.MERCHANT)
-    except IntegrityError as exc:
+    except (IntegrityError, ValidationError) as exc:  # ValidationError: django-tenants' own uniqueness check
         raise TenantsError(TenantsErrorCode.SLUG_TAKEN, field="slug") from exc
     return merchant
 
@@ -119,5 +127,6 @@ def merchant_purge(*, merchant: Merchant) -> None:
     with transaction.atomic():
         merchant = _transition(merchant, {MerchantStatus.ARCHIVED})
         with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred FK checks may be pending on dropped tables
             cursor.execute(f"DROP SCHEMA IF EXISTS {schema_replay.quote_schema(merchant.schema_name)} CASCADE")
         Merchant.objects.filter(pk=merchant.pk).delete()

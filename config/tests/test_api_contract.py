@@ -1,0 +1,130 @@
+"""The API surface: OpenAPI, offline docs, one error envelope, health probes, hosts."""
+
+import pytest
+
+ENVELOPE_KEYS = {"code", "message", "field"}
+
+
+@pytest.fixture
+def public(host_client):
+    return host_client("localhost")
+
+
+def test_openapi_is_valid_and_versioned(public, db):
+    response = public.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/platform/merchants" in spec["paths"]
+
+
+def test_docs_page_works_offline(public, db):
+    response = public.get("/api/v1/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_console_openapi_lives_on_merchant_hosts(make_merchant, host_client):
+    make_merchant(slug="docs-shop")
+    spec = host_client("docs-shop.localhost").get("/api/v1/console/openapi.json").json()
+    assert "/api/v1/console/summary" in spec["paths"]
+
+
+def test_anonymous_gets_401_envelope(public, db):
+    response = public.get("/api/v1/platform/merchants")
+    assert response.status_code == 401
+    assert set(response.json()) == ENVELOPE_KEYS
+    assert response.json()["code"] == "unauthenticated"
+
+
+def test_non_admin_gets_403(public, db, django_user_model):
+    public.force_login(django_user_model.objects.create_user(phone="+923001112223"))
+    response = public.get("/api/v1/platform/merchants")
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+def test_admin_provisions_through_the_api(public, platform_admin):
+    public.force_login(platform_admin)
+    response = public.post(
+        "/api/v1/platform/merchants",
+        {"name": "Johar Town Pharmacy", "slug": "johar-pharmacy", "owner_phone": "+923214567890"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["slug"], body["domain"], body["status"]) == ("johar-pharmacy", "johar-pharmacy.localhost", "active")
+    again = public.post(
+        "/api/v1/platform/merchants",
+        {"name": "Other", "slug": "johar-pharmacy", "owner_phone": "+923214567890"},
+        content_type="application/json",
+    )
+    assert again.status_code == 409
+    assert again.json() == {"code": "slug_taken", "message": again.json()["message"], "field": "slug"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "field"),
+    [
+        ({"name": "Shop", "slug": "www", "owner_phone": "+923001234567"}, "slug_reserved", "slug"),
+        ({"name": "Shop", "slug": "Bad Slug", "owner_phone": "+923001234567"}, "slug_invalid", "slug"),
+        ({"name": "Shop", "slug": "good-slug", "owner_phone": "not a phone"}, "phone_invalid", "owner_phone"),
+        ({"name": "", "slug": "good-slug", "owner_phone": "+923001234567"}, "name_invalid", "name"),
+        ({"slug": "good-slug", "owner_phone": "+923001234567"}, "invalid", "name"),
+    ],
+)
+def test_bad_input_is_a_clear_400_that_changes_nothing(public, platform_admin, payload, code, field):
+    from tenants.models import Merchant
+
+    public.force_login(platform_admin)
+    before = Merchant.objects.count()
+    response = public.post("/api/v1/platform/merchants", payload, content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["field"]) == (code, field)
+    assert body["message"]
+    assert Merchant.objects.count() == before
+
+
+def test_malformed_json_is_a_400_envelope(public, platform_admin):
+    public.force_login(platform_admin)
+    response = public.post("/api/v1/platform/merchants", "{nope", content_type="application/json")
+    assert response.status_code == 400
+    assert set(response.json()) == ENVELOPE_KEYS
+
+
+def test_unknown_api_route_is_a_404_envelope(public, db):
+    response = public.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_suspend_archive_purge_via_api(public, platform_admin, make_merchant):
+    make_merchant(slug="lifecycle-shop")
+    public.force_login(platform_admin)
+    assert public.post("/api/v1/platform/merchants/lifecycle-shop/suspend").json()["status"] == "suspended"
+    assert public.delete("/api/v1/platform/merchants/lifecycle-shop").status_code == 409  # archive first
+    assert public.post("/api/v1/platform/merchants/lifecycle-shop/archive").json()["status"] == "archived"
+    assert public.delete("/api/v1/platform/merchants/lifecycle-shop").status_code == 204
+    assert public.get("/api/v1/platform/merchants/lifecycle-shop").status_code == 404
+
+
+def test_healthz(public, db):
+    assert public.get("/healthz").json() == {"status": "ok"}
+
+
+def test_unknown_host_is_a_friendly_404(host_client, db):
+    for host in ("nosuch.localhost", "evil.example.com"):
+        response = host_client(host).get("/")
+        assert response.status_code == 404
+        assert b"There is no shop at this address" in response.content
+
+
+def test_marketplace_home_renders(public, make_merchant):
+    make_merchant(slug="home-shop", name="Home Shop", area="Gulberg")
+    response = public.get("/")
+    assert response.status_code == 200
+    assert b"Home Shop" in response.content
+    assert b"htmx.min.js" in response.content
