@@ -168,7 +168,7 @@ def main() -> int:
             print(f"\nBench database {bench_name} dropped.")
 
 
-def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  # noqa: C901, PLR0915
+def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:
     import django
 
     django.setup()
@@ -185,6 +185,19 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
     from tenants import migrate_fast, schema_replay, services
     from tenants.models import Domain, Merchant
 
+    def schema_shape(schema: str) -> tuple[int, int, int]:
+        """(tables, indexes, constraints) of `schema`, django_migrations not counted."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = %(s)s AND tablename <> 'django_migrations'),"
+                " (SELECT count(*) FROM pg_indexes WHERE schemaname = %(s)s AND tablename <> 'django_migrations'),"
+                " (SELECT count(*) FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace"
+                "  JOIN pg_class c ON c.oid = co.conrelid"
+                "  WHERE n.nspname = %(s)s AND c.relname <> 'django_migrations')",
+                {"s": schema},
+            )
+            return tuple(cursor.fetchone())
+
     def section(title: str) -> None:
         print(f"\n== {title} " + "=" * max(0, 100 - len(title)), flush=True)
 
@@ -195,8 +208,10 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
 
     # -- 2. machine --------------------------------------------------------------------------------------------
     with connection.cursor() as cursor:
-        cursor.execute("SELECT version(), current_setting('server_version'), current_setting('shared_buffers'), "
-                       "current_setting('synchronous_commit'), current_setting('fsync')")  # fmt: skip
+        cursor.execute(
+            "SELECT version(), current_setting('server_version'), current_setting('shared_buffers'), "
+            "current_setting('synchronous_commit'), current_setting('fsync')"
+        )
         pg_version_full, pg_version, shared_buffers, sync_commit, fsync = cursor.fetchone()
     db = settings.DATABASES["default"]
     server = db["HOST"] or "localhost"
@@ -217,13 +232,18 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
     print(f"RAM            {machine['ram']}")
     print(f"OS / Python    {machine['os']} / Python {machine['python']}")
     print(f"PostgreSQL     {pg_version_full}")
-    print(f"               server {server}, shared_buffers={shared_buffers}, synchronous_commit={sync_commit}, "
-          f"fsync={fsync}")  # fmt: skip
-    print(f"Django         {django.get_version()}, django-tenants {version('django-tenants')}, "
-          f"psycopg {version('psycopg')}")  # fmt: skip
-    print(f"Tenant schema  {tenant_tables} tables from {len(tenant_labels)} apps ({', '.join(sorted(tenant_labels))}),"
-          f" {len(tenant_migrations)} tenant migrations: "
-          + ", ".join(f"{app}.{name}" for app, name in tenant_migrations))  # fmt: skip
+    print(
+        f"               server {server}, shared_buffers={shared_buffers}, synchronous_commit={sync_commit}, "
+        f"fsync={fsync}"
+    )
+    print(
+        f"Django         {django.get_version()}, django-tenants {version('django-tenants')}, "
+        f"psycopg {version('psycopg')}"
+    )
+    print(
+        f"Tenant schema  {tenant_tables} tables from {len(tenant_labels)} apps ({', '.join(sorted(tenant_labels))}),"
+        f" {len(tenant_migrations)} tenant migrations: " + ", ".join(f"{app}.{name}" for app, name in tenant_migrations)
+    )
     print(f"Bench database {bench_name} (fresh; shared apps migrated in {shared_migrate_s:.1f} s)")
 
     # -- 3. fast path ------------------------------------------------------------------------------------------
@@ -233,16 +253,13 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
     cold_ms = (time.perf_counter() - started) * 1000
     script = schema_replay.current_script(build_if_missing=False)
     assert script is not None, "the first merchant_provision should have recorded the schema script"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = %s AND tablename <> 'django_migrations'), "
-            "(SELECT count(*) FROM pg_indexes WHERE schemaname = %s)",
-            [settings.TENANT_TEMPLATE_SCHEMA, settings.TENANT_TEMPLATE_SCHEMA],
-        )
-        template_tables, template_indexes = cursor.fetchone()
+    schema_tables, schema_indexes, schema_constraints = schema_shape("m_bench_cold")
     statements = len(script.preamble) + sum(len(m.statements) for m in script.migrations)
-    print(f"Recorded script: {len(script.migrations)} migrations ({statements} statements), template schema has "
-          f"{template_tables} tables + django_migrations, {template_indexes} indexes")  # fmt: skip
+    print(
+        f"Recorded script: {len(script.migrations)} migrations ({statements} statements); a provisioned schema has "
+        f"{schema_tables} tables + django_migrations, {schema_indexes} indexes, "
+        f"{schema_constraints} constraints"
+    )
     print(f"Cold, first after deploy (records the script, then provisions): {fmt_ms(cold_ms)} ms")
 
     fast_ms: list[float] = []
@@ -251,8 +268,10 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
         services.merchant_provision(name=f"Bench fast {i}", slug=f"bench-f{i:04d}", owner_phone=f"+92301{i:07d}")
         fast_ms.append((time.perf_counter() - started) * 1000)
     fast = summary(fast_ms)
-    print(f"Warm, per merchant (n={args.n}): p50 {fmt_ms(fast['p50'])} ms, p95 {fmt_ms(fast['p95'])} ms, "
-          f"max {fmt_ms(fast['max'])} ms, mean {fmt_ms(fast['mean'])} ms")  # fmt: skip
+    print(
+        f"Warm, per merchant (n={args.n}): p50 {fmt_ms(fast['p50'])} ms, p95 {fmt_ms(fast['p95'])} ms, "
+        f"max {fmt_ms(fast['max'])} ms, mean {fmt_ms(fast['mean'])} ms"
+    )
 
     # -- 4. migrate path (baseline) ----------------------------------------------------------------------------
     n_slow = max(5, args.n // 3)
@@ -262,7 +281,9 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
         slug = f"bench-m{i:04d}"
         started = time.perf_counter()
         owner = user_get_or_create_by_phone(phone=f"+92302{i:07d}")
-        merchant = Merchant(name=f"Bench migrate {i}", slug=slug, schema_name=services.schema_name_for(slug), owner=owner)
+        merchant = Merchant(
+            name=f"Bench migrate {i}", slug=slug, schema_name=services.schema_name_for(slug), owner=owner
+        )
         merchant.auto_create_schema = False  # as the model declares; the schema is built explicitly below
         merchant.save()
         Domain.objects.create(domain=services.merchant_domain(slug), tenant=merchant, is_primary=True)
@@ -272,9 +293,16 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
         slow_ms.append((time.perf_counter() - started) * 1000)
     slow = summary(slow_ms)
     speedup = slow["p50"] / fast["p50"]
-    print(f"Per merchant (n={n_slow}): p50 {fmt_ms(slow['p50'])} ms, p95 {fmt_ms(slow['p95'])} ms, "
-          f"max {fmt_ms(slow['max'])} ms, mean {fmt_ms(slow['mean'])} ms")  # fmt: skip
+    print(
+        f"Per merchant (n={n_slow}): p50 {fmt_ms(slow['p50'])} ms, p95 {fmt_ms(slow['p95'])} ms, "
+        f"max {fmt_ms(slow['max'])} ms, mean {fmt_ms(slow['mean'])} ms"
+    )
     print(f"Speed-up of the fast path (p50 vs p50): {speedup:.0f}x")
+    same_shape = schema_shape("m_bench_m0000") == schema_shape("m_bench_cold")
+    print(
+        f"Replayed schema vs migrated schema (tables, indexes, constraints): {schema_shape('m_bench_cold')} vs "
+        f"{schema_shape('m_bench_m0000')} -> {'same' if same_shape else 'DIFFERENT'}"
+    )
 
     # -- 5. many tenants migrated ------------------------------------------------------------------------------
     tenant_steps = [i for i, m in enumerate(script.migrations) if m.app in tenant_labels and m.statements]
@@ -309,16 +337,20 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
     started = time.perf_counter()
     old_schemas = schemas_create_all_but_last("bulk-", args.tenants)
     setup_s = time.perf_counter() - started
-    print(f"Setup (not measured): {len(old_schemas):,} registered merchants at 'all but {last.app}.{last.name}' "
-          f"in {setup_s:.1f} s")  # fmt: skip
+    print(
+        f"Setup (not measured): {len(old_schemas):,} registered merchants at 'all but {last.app}.{last.name}' "
+        f"in {setup_s:.1f} s"
+    )
 
     all_schemas = migrate_fast.tenant_schemas()
     report = migrate_fast.tenants_migrate()
     per_schema_ms = report.seconds * 1000 / max(1, report.schemas)
     per_replayed_ms = report.seconds * 1000 / max(1, report.replayed)
-    print(f"tenants_migrate(): {report.seconds:.2f} s for {report.schemas:,} schemas "
-          f"({report.replayed:,} replayed, {report.up_to_date} already up to date, {report.migrated_slow} via "
-          f"Django's migrate, {len(report.failures)} failures)")  # fmt: skip
+    print(
+        f"tenants_migrate(): {report.seconds:.2f} s for {report.schemas:,} schemas "
+        f"({report.replayed:,} replayed, {report.up_to_date} already up to date, {report.migrated_slow} via "
+        f"Django's migrate, {len(report.failures)} failures)"
+    )
     print(f"  = {per_schema_ms:.1f} ms per schema ({per_replayed_ms:.1f} ms per replayed schema)")
     for schema, error in list(report.failures.items())[:5]:
         print(f"  FAILURE {schema}: {error}")
@@ -333,17 +365,21 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
             [all_schemas],
         )
         table_counts = dict(cursor.fetchall())
-    wrong_tables = [s for s in all_schemas if table_counts.get(s) != template_tables]
+    wrong_tables = [s for s in all_schemas if table_counts.get(s) != schema_tables]
     verified = not incomplete and not wrong_tables and not report.failures and report.schemas == len(all_schemas)
-    print(f"Verify: {len(all_schemas):,} schemas, {len(all_schemas) - len(incomplete):,} with all "
-          f"{len(expected)} migrations applied, {len(all_schemas) - len(wrong_tables):,} with "
-          f"{template_tables} tables -> {'OK' if verified else 'MISMATCH'}")  # fmt: skip
+    print(
+        f"Verify: {len(all_schemas):,} schemas, {len(all_schemas) - len(incomplete):,} with all "
+        f"{len(expected)} migrations applied, {len(all_schemas) - len(wrong_tables):,} with "
+        f"{schema_tables} tables -> {'OK' if verified else 'MISMATCH'}"
+    )
     if incomplete or wrong_tables:
         print(f"  incomplete: {incomplete[:5]}  wrong table count: {wrong_tables[:5]}")
 
     noop = migrate_fast.tenants_migrate()
-    print(f"Second run, nothing pending: {noop.seconds:.2f} s for {noop.schemas:,} schemas "
-          f"({noop.up_to_date:,} up to date, {noop.replayed} replayed)")  # fmt: skip
+    print(
+        f"Second run, nothing pending: {noop.seconds:.2f} s for {noop.schemas:,} schemas "
+        f"({noop.up_to_date:,} up to date, {noop.replayed} replayed)"
+    )
 
     # Baseline: django-tenants' migrate_schemas, one schema at a time, on fresh schemas at the same state.
     sample = schemas_create_all_but_last("base-", args.baseline_sample)
@@ -357,46 +393,64 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:  
     base_applied = schema_replay.applied_migrations(sample)
     base_ok = all(expected <= base_applied[s] for s in sample)
     extrapolated_s = base["mean"] * args.tenants / 1000
-    print(f"Baseline migrate_schemas --tenant -s <schema> on {len(sample)} schemas at the same state: "
-          f"p50 {fmt_ms(base['p50'])} ms, p95 {fmt_ms(base['p95'])} ms, mean {fmt_ms(base['mean'])} ms "
-          f"({'all migrated' if base_ok else 'NOT all migrated'})")  # fmt: skip
-    print(f"  EXTRAPOLATED to {args.tenants:,} schemas (mean x {args.tenants:,}): {extrapolated_s:,.0f} s "
-          f"= {extrapolated_s / 60:.1f} min, vs {report.seconds:.1f} s measured for tenants_migrate "
-          f"({extrapolated_s / report.seconds:.0f}x)")  # fmt: skip
+    print(
+        f"Baseline migrate_schemas --tenant -s <schema> on {len(sample)} schemas at the same state: "
+        f"p50 {fmt_ms(base['p50'])} ms, p95 {fmt_ms(base['p95'])} ms, mean {fmt_ms(base['mean'])} ms "
+        f"({'all migrated' if base_ok else 'NOT all migrated'})"
+    )
+    print(
+        f"  EXTRAPOLATED to {args.tenants:,} schemas (mean x {args.tenants:,}): {extrapolated_s:,.0f} s "
+        f"= {extrapolated_s / 60:.1f} min, vs {report.seconds:.1f} s measured for tenants_migrate "
+        f"({extrapolated_s / report.seconds:.0f}x)"
+    )
 
     # -- 6. goals ----------------------------------------------------------------------------------------------
-    migrate_1000_s = report.seconds * 1000 / report.schemas
-    scaled = "" if report.schemas == 1000 else f" (scaled from {report.schemas:,} schemas to 1,000)"
+    # The goal is about schemas that have a migration pending; up-to-date ones ride along in the measured time.
+    migrate_1000_s = report.seconds if report.replayed >= 1000 else report.seconds * 1000 / max(1, report.replayed)
+    scaled = "" if report.replayed >= 1000 else f" (scaled from {report.replayed:,} replayed schemas to 1,000)"
     fast_ok = fast["p50"] <= GOAL_FAST_P50_MS
     migrate_ok = migrate_1000_s <= GOAL_MIGRATE_1000_S and verified
     section("Goals")
     print(f"{verdict(fast_ok)}  fast path p50 <= {GOAL_FAST_P50_MS:.0f} ms: {fmt_ms(fast['p50'])} ms")
-    print(f"{verdict(migrate_ok)}  1,000 tenants migrated <= {GOAL_MIGRATE_1000_S:.0f} s: {migrate_1000_s:.1f} s"
-          f"{scaled}{'' if verified else ' (verification failed)'}")  # fmt: skip
+    print(
+        f"{verdict(migrate_ok)}  1,000 tenants migrated <= {GOAL_MIGRATE_1000_S:.0f} s: {migrate_1000_s:.1f} s"
+        f"{scaled}{'' if verified else ' (verification failed)'}"
+    )
 
     # -- 7. markdown -------------------------------------------------------------------------------------------
     section("Markdown (docs/benchmarks.md)")
     rows = [
-        ("Provision a merchant, fast path (replayed DDL), warm",
-         f"p50 {fmt_ms(fast['p50'])} ms, p95 {fmt_ms(fast['p95'])} ms, max {fmt_ms(fast['max'])} ms (n={args.n})",
-         f"p50 ≤ {GOAL_FAST_P50_MS:.0f} ms: **{verdict(fast_ok)}**"),
+        (
+            "Provision a merchant, fast path (replayed DDL), warm",
+            f"p50 {fmt_ms(fast['p50'])} ms, p95 {fmt_ms(fast['p95'])} ms, max {fmt_ms(fast['max'])} ms (n={args.n})",
+            f"p50 ≤ {GOAL_FAST_P50_MS:.0f} ms: **{verdict(fast_ok)}**",
+        ),
         ("Provision, cold: first after deploy (records the script)", f"{fmt_ms(cold_ms)} ms", ""),
-        ("Provision, django-tenants `create_schema` (migrate_schemas)",
-         f"p50 {fmt_ms(slow['p50'])} ms, p95 {fmt_ms(slow['p95'])} ms (n={n_slow})", f"fast path {speedup:.0f}x faster"),
-        (f"Migrate {report.schemas:,} tenant schemas, `tenants_migrate` ({report.replayed:,} pending "
-         f"`{last.app}.{last.name}`)",
-         f"{report.seconds:.1f} s ({per_schema_ms:.1f} ms/schema), verified {'OK' if verified else 'MISMATCH'}",
-         f"1,000 ≤ {GOAL_MIGRATE_1000_S:.0f} s: **{verdict(migrate_ok)}**{scaled}"),
+        (
+            "Provision, django-tenants `create_schema` (migrate_schemas)",
+            f"p50 {fmt_ms(slow['p50'])} ms, p95 {fmt_ms(slow['p95'])} ms (n={n_slow})",
+            f"fast path {speedup:.0f}x faster",
+        ),
+        (
+            f"Migrate {report.schemas:,} tenant schemas, `tenants_migrate` ({report.replayed:,} pending "
+            f"`{last.app}.{last.name}`)",
+            f"{report.seconds:.1f} s ({per_schema_ms:.1f} ms/schema), verified {'OK' if verified else 'MISMATCH'}",
+            f"1,000 ≤ {GOAL_MIGRATE_1000_S:.0f} s: **{verdict(migrate_ok)}**{scaled}",
+        ),
         (f"`tenants_migrate`, nothing pending ({noop.schemas:,} schemas)", f"{noop.seconds:.2f} s", ""),
-        (f"Migrate, django-tenants `migrate_schemas` per schema (n={len(sample)})",
-         f"p50 {fmt_ms(base['p50'])} ms, mean {fmt_ms(base['mean'])} ms per schema",
-         f"**extrapolated** to {args.tenants:,}: {extrapolated_s:,.0f} s"),
-    ]  # fmt: skip
+        (
+            f"Migrate, django-tenants `migrate_schemas` per schema (n={len(sample)})",
+            f"p50 {fmt_ms(base['p50'])} ms, mean {fmt_ms(base['mean'])} ms per schema",
+            f"**extrapolated** to {args.tenants:,}: {extrapolated_s:,.0f} s",
+        ),
+    ]
     print()
-    print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM; PostgreSQL {pg_version} "
-          f"({server}); Python {machine['python']}, Django {django.get_version()}, django-tenants "
-          f"{version('django-tenants')}. Tenant schema: {template_tables} tables, {len(tenant_migrations)} tenant "
-          f"migrations.")  # fmt: skip
+    print(
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM; PostgreSQL {pg_version} "
+        f"({server}); Python {machine['python']}, Django {django.get_version()}, django-tenants "
+        f"{version('django-tenants')}. Tenant schema: {schema_tables} tables, {len(tenant_migrations)} tenant "
+        f"migrations."
+    )
     print()
     print("| Measure | Result | Goal / comparison |")
     print("|---|---|---|")

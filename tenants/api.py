@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
 from shared_apps.accounts.access import access_platform_admin
@@ -55,7 +55,7 @@ def merchant_create(request: HttpRequest, payload: MerchantIn):
     access_platform_admin(user=request.user)
     merchant = services.merchant_provision(**payload.dict())
     merchant = selectors.merchant_get_by_slug(slug=merchant.slug)
-    return 201, MerchantOut.from_merchant(merchant)
+    return Status(201, MerchantOut.from_merchant(merchant))
 
 
 @router.get("/merchants", response=list[MerchantOut])
@@ -90,4 +90,4 @@ def merchant_archive(request: HttpRequest, slug: str):
 @router.delete("/merchants/{slug}", response={204: None})
 def merchant_purge(request: HttpRequest, slug: str):
     services.merchant_purge(merchant=_merchant(request, slug))
-    return 204, None
+    return Status(204, None)
