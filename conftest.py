@@ -1,9 +1,9 @@
-"""Shared fixtures. Tests run on real PostgreSQL schemas and real Redis (DATABASE_URL / REDIS_URL or the embedded ones)."""
+"""Shared fixtures. Tests run on real PostgreSQL schemas and real Redis (DATABASE_URL/REDIS_URL or embedded ones)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -14,35 +14,49 @@ from tenants.models import Merchant
 _counter = itertools.count(1)
 
 
-def _drop_schemas(names: list[str]) -> None:
+def _drop_tenant_schemas() -> None:
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
-        for name in names:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    Merchant.objects.filter(schema_name__in=names).delete()
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('public', 'information_schema') "
+            "AND nspname NOT LIKE 'pg\\_%%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
+    Merchant.objects.exclude(schema_name="public").delete()
+
+
+@pytest.fixture(autouse=True)
+def _tenant_schemas_dropped_after_transactional_tests(request):
+    """Django's flush truncates public tables only, and fails while tenant tables still reference them: after a
+    transactional test, drop every schema it created (before the flush, as this fixture is set up after it)."""
+    connection.set_schema_to_public()  # a request in the previous test may have left a tenant's search path
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        yield
+        connection.set_schema_to_public()
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    _drop_tenant_schemas()
 
 
 @pytest.fixture
-def make_merchant(db) -> Iterator[Callable[..., Merchant]]:
-    """Provision merchants through the real service. Schemas made in a transactional test are dropped afterwards
-    (Django's flush only truncates public tables); in an ordinary test the rollback removes them."""
+def make_merchant(db) -> Callable[..., Merchant]:
+    """Provision merchants through the real service (schemas vanish with the test: rollback or the fixture above)."""
     from tenants.services import merchant_provision
-
-    created: list[Merchant] = []
 
     def make(*, slug: str | None = None, name: str | None = None, owner_phone: str | None = None, **kw) -> Merchant:
         n = next(_counter)
         slug = slug or f"shop-{n}"
-        merchant = merchant_provision(
+        return merchant_provision(
             name=name or f"Shop {n}", slug=slug, owner_phone=owner_phone or f"+92300{5000000 + n:07d}", **kw
         )
-        created.append(merchant)
-        return merchant
 
-    yield make
-    connection.set_schema_to_public()
-    if created and not connection.in_atomic_block:
-        _drop_schemas([m.schema_name for m in Merchant.objects.filter(pk__in=[m.pk for m in created])])
+    return make
 
 
 @pytest.fixture
@@ -79,6 +93,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     import os
     import subprocess
     import sys
+    import tempfile
     import time
     import uuid
     from pathlib import Path
@@ -89,7 +104,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "CELERY_QUEUE": queue}
     hostname = f"{queue}@%h"
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-{queue}.log"
+    log = Path(tempfile.gettempdir()) / f"celery-{queue}.log"
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-n", hostname, "--pool", "solo",

@@ -1,4 +1,4 @@
-"""Celery, tenant-aware: a task sent inside a tenant's context carries its schema and runs in it (tenant-schemas-celery)."""
+"""Celery, tenant-aware: a task sent in a tenant's context carries its schema and runs in it (tenant-schemas-celery)."""
 
 import os
 

@@ -34,7 +34,7 @@ def _redis_socket() -> Path:
     sock = REDIS_DIR / "redis.sock"
     if len(str(sock)) <= _SOCKET_MAX:
         return sock
-    digest = hashlib.sha1(str(REDIS_DIR).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(str(REDIS_DIR).encode()).hexdigest()[:12]
     return Path(f"/tmp/planckly-redis-{digest}.sock")  # noqa: S108 - only when the checkout path is too deep
 
 

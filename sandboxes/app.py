@@ -14,9 +14,10 @@ PROVIDERS: list[dict[str, str]] = []  # {"name", "path", "protocol"}, appended b
 
 
 async def index(request: Request) -> HTMLResponse:
-    rows = "".join(
-        f"<li><a href='{p['path']}'>{p['name']}</a> — {p['protocol']}</li>" for p in PROVIDERS
-    ) or "<li>No provider sandboxes are mounted yet.</li>"
+    rows = (
+        "".join(f"<li><a href='{p['path']}'>{p['name']}</a> — {p['protocol']}</li>" for p in PROVIDERS)
+        or "<li>No provider sandboxes are mounted yet.</li>"
+    )
     return HTMLResponse(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Planckly sandboxes</title>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"

@@ -5,8 +5,11 @@ from `random.Random` seeded with strings (stable across processes, unlike `hash(
 seeds of an empty database produce the same rows. Money is Decimal in PKR (rough 2026 retail prices); coordinates
 are Decimal degrees with six places, like `Branch.latitude`.
 
-Shop names are made up; product brands are the ones Lahore shelves actually carry.
+Shop names are made up; product brands are the ones Lahore shelves actually carry. The tables keep one row per
+line (`fmt: off`), which is why this file alone is exempt from the line-length rule.
 """
+
+# ruff: noqa: E501
 
 from __future__ import annotations
 
@@ -22,7 +25,12 @@ SUPERUSER_PHONE = "+923000000001"
 SUPERUSER_NAME = "Platform Admin"
 
 # Lahore's urban area, generously: every demo branch lies inside it (the test checks this).
-LAHORE_BBOX = {"lat_min": Decimal("31.30"), "lat_max": Decimal("31.70"), "lng_min": Decimal("74.10"), "lng_max": Decimal("74.55")}  # fmt: skip
+LAHORE_BBOX = {
+    "lat_min": Decimal("31.30"),
+    "lat_max": Decimal("31.70"),
+    "lng_min": Decimal("74.10"),
+    "lng_max": Decimal("74.55"),
+}
 
 PAKISTAN_GS1_PREFIX = "896"
 CONSOLE_PORT = 8000
@@ -120,650 +128,169 @@ def _p(
     )
 
 
+# fmt: off
 GROCERY: tuple[ProductSpec, ...] = (
-    _p(
-        "Guard Super Basmati Rice",
-        "rice-flour-pulses",
-        "Guard",
-        "weight",
-        [("1KG", "1 kg", "590"), ("5KG", "5 kg", "2750")],
-        "Extra-long aged grain for biryani and pulao.",
-    ),  # fmt: skip
-    _p(
-        "Super Kernel Basmati Rice (loose)",
-        "rice-flour-pulses",
-        "",
-        "weight",
-        [("1KG", "1 kg", "430"), ("5KG", "5 kg", "2100")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Sunridge Chakki Atta",
-        "rice-flour-pulses",
-        "Sunridge",
-        "weight",
-        [("5KG", "5 kg", "720"), ("10KG", "10 kg", "1390")],
-        "Stone-ground whole-wheat flour for roti.",
-    ),  # fmt: skip
-    _p(
-        "Daal Chana",
-        "rice-flour-pulses",
-        "",
-        "weight",
-        [("500G", "500 g", "175"), ("1KG", "1 kg", "340")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Daal Masoor",
-        "rice-flour-pulses",
-        "",
-        "weight",
-        [("500G", "500 g", "190"), ("1KG", "1 kg", "370")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Daal Mash (white)",
-        "rice-flour-pulses",
-        "",
-        "weight",
-        [("500G", "500 g", "320"), ("1KG", "1 kg", "630")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Sugar", "rice-flour-pulses", "", "weight", [("1KG", "1 kg", "185"), ("5KG", "5 kg", "900")], packaged=False
-    ),  # fmt: skip
-    _p(
-        "Dalda Cooking Oil",
-        "cooking-oil-ghee",
-        "Dalda",
-        "size",
-        [("1L", "1 litre pouch", "590"), ("3L", "3 litre bottle", "1720"), ("5L", "5 litre bottle", "2850")],
-        "Fortified with vitamins A, D and E.",
-    ),  # fmt: skip
-    _p(
-        "Dalda Banaspati Ghee",
-        "cooking-oil-ghee",
-        "Dalda",
-        "size",
-        [("1KG", "1 kg pouch", "585"), ("5KG", "5 kg tin", "2890")],
-    ),  # fmt: skip
-    _p(
-        "Sufi Canola Oil",
-        "cooking-oil-ghee",
-        "Sufi",
-        "size",
-        [("1L", "1 litre pouch", "560"), ("5L", "5 litre bottle", "2750")],
-    ),  # fmt: skip
-    _p(
-        "Nestlé Milkpak UHT Milk",
-        "dairy-eggs",
-        "Nestlé",
-        "size",
-        [("250ML", "250 ml", "95"), ("1L", "1 litre", "320"), ("6X1L", "Pack of 6 × 1 litre", "1890")],
-        "Long-life full-cream milk.",
-    ),  # fmt: skip
-    _p(
-        "Olper's Full Cream Milk",
-        "dairy-eggs",
-        "Olper's",
-        "size",
-        [("1L", "1 litre", "320"), ("15L", "1.5 litre", "470")],
-    ),  # fmt: skip
-    _p(
-        "Farm Eggs",
-        "dairy-eggs",
-        "",
-        "pack",
-        [("6", "Half dozen", "200"), ("12", "1 dozen", "390"), ("30", "Tray of 30", "960")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Nurpur Butter", "dairy-eggs", "Nurpur", "weight", [("100G", "100 g", "330"), ("200G", "200 g", "640")]
-    ),  # fmt: skip
-    _p(
-        "Tapal Danedar Tea",
-        "tea-beverages",
-        "Tapal",
-        "weight",
-        [("190G", "190 g", "520"), ("430G", "430 g", "1120"), ("950G", "950 g", "2290")],
-        "Strong granular black tea for doodh patti.",
-    ),  # fmt: skip
-    _p(
-        "Lipton Yellow Label Tea",
-        "tea-beverages",
-        "Lipton",
-        "weight",
-        [("190G", "190 g", "540"), ("475G", "475 g", "1290")],
-    ),  # fmt: skip
-    _p(
-        "Coca-Cola",
-        "tea-beverages",
-        "Coca-Cola",
-        "size",
-        [("500ML", "500 ml", "110"), ("15L", "1.5 litre", "220"), ("225L", "2.25 litre", "290")],
-    ),  # fmt: skip
-    _p(
-        "Nestlé Pure Life Water",
-        "tea-beverages",
-        "Nestlé",
-        "size",
-        [("600ML", "600 ml", "70"), ("15L", "1.5 litre", "120")],
-    ),  # fmt: skip
-    _p(
-        "Lay's Classic Salted",
-        "snacks-biscuits",
-        "Lay's",
-        "size",
-        [("R50", "Rs 50 pack", "50"), ("R100", "Rs 100 pack", "100")],
-    ),  # fmt: skip
-    _p(
-        "Peek Freans Sooper",
-        "snacks-biscuits",
-        "Peek Freans",
-        "pack",
-        [("TICKY", "Ticky pack", "40"), ("FAMILY", "Family pack", "150")],
-    ),  # fmt: skip
-    _p(
-        "Shan Biryani Masala",
-        "spices-condiments",
-        "Shan",
-        "weight",
-        [("50G", "50 g", "160"), ("2X50G", "Double pack", "310")],
-    ),  # fmt: skip
-    _p("National Iodized Salt", "spices-condiments", "National", "weight", [("800G", "800 g", "75")]),  # fmt: skip
-    _p(
-        "National Tomato Ketchup",
-        "spices-condiments",
-        "National",
-        "size",
-        [("300G", "300 g", "260"), ("800G", "800 g", "520")],
-    ),  # fmt: skip
-    _p(
-        "Mitchell's Mixed Fruit Jam", "spices-condiments", "Mitchell's", "weight", [("450G", "450 g", "560")]
-    ),  # fmt: skip
-    _p(
-        "Knorr Chicken Noodles",
-        "snacks-biscuits",
-        "Knorr",
-        "pack",
-        [("1", "Single 66 g", "75"), ("4", "Pack of 4", "290")],
-    ),  # fmt: skip
-    _p(
-        "Surf Excel Washing Powder",
-        "household-cleaning",
-        "Surf Excel",
-        "weight",
-        [("500G", "500 g", "440"), ("1KG", "1 kg", "850"), ("2KG", "2 kg", "1650")],
-    ),  # fmt: skip
-    _p("Harpic Toilet Cleaner", "household-cleaning", "Harpic", "size", [("500ML", "500 ml", "430")]),  # fmt: skip
-    _p(
-        "Lemon Max Dishwash Bar",
-        "household-cleaning",
-        "Lemon Max",
-        "size",
-        [("SMALL", "Small bar", "60"), ("LARGE", "Large bar", "110")],
-    ),  # fmt: skip
-    _p(
-        "Lux Soap", "personal-care", "Lux", "pack", [("1", "1 bar 130 g", "175"), ("3", "Pack of 3", "495")]
-    ),  # fmt: skip
-    _p("Safeguard Soap", "personal-care", "Safeguard", "pack", [("1", "1 bar 130 g", "195")]),  # fmt: skip
-    _p(
-        "Colgate MaxFresh Toothpaste",
-        "personal-care",
-        "Colgate",
-        "size",
-        [("75G", "75 g", "230"), ("150G", "150 g", "410")],
-    ),  # fmt: skip
-    _p(
-        "Sunsilk Shampoo", "personal-care", "Sunsilk", "size", [("185ML", "185 ml", "480"), ("360ML", "360 ml", "890")]
-    ),  # fmt: skip
+    _p("Guard Super Basmati Rice", "rice-flour-pulses", "Guard", "weight", [("1KG", "1 kg", "590"), ("5KG", "5 kg", "2750")], "Extra-long aged grain for biryani and pulao."),
+    _p("Super Kernel Basmati Rice (loose)", "rice-flour-pulses", "", "weight", [("1KG", "1 kg", "430"), ("5KG", "5 kg", "2100")], packaged=False),
+    _p("Sunridge Chakki Atta", "rice-flour-pulses", "Sunridge", "weight", [("5KG", "5 kg", "720"), ("10KG", "10 kg", "1390")], "Stone-ground whole-wheat flour for roti."),
+    _p("Daal Chana", "rice-flour-pulses", "", "weight", [("500G", "500 g", "175"), ("1KG", "1 kg", "340")], packaged=False),
+    _p("Daal Masoor", "rice-flour-pulses", "", "weight", [("500G", "500 g", "190"), ("1KG", "1 kg", "370")], packaged=False),
+    _p("Daal Mash (white)", "rice-flour-pulses", "", "weight", [("500G", "500 g", "320"), ("1KG", "1 kg", "630")], packaged=False),
+    _p("Sugar", "rice-flour-pulses", "", "weight", [("1KG", "1 kg", "185"), ("5KG", "5 kg", "900")], packaged=False ),
+    _p("Dalda Cooking Oil", "cooking-oil-ghee", "Dalda", "size", [("1L", "1 litre pouch", "590"), ("3L", "3 litre bottle", "1720"), ("5L", "5 litre bottle", "2850")], "Fortified with vitamins A, D and E."),
+    _p("Dalda Banaspati Ghee", "cooking-oil-ghee", "Dalda", "size", [("1KG", "1 kg pouch", "585"), ("5KG", "5 kg tin", "2890")]),
+    _p("Sufi Canola Oil", "cooking-oil-ghee", "Sufi", "size", [("1L", "1 litre pouch", "560"), ("5L", "5 litre bottle", "2750")]),
+    _p("Nestlé Milkpak UHT Milk", "dairy-eggs", "Nestlé", "size", [("250ML", "250 ml", "95"), ("1L", "1 litre", "320"), ("6X1L", "Pack of 6 x 1 litre", "1890")], "Long-life full-cream milk."),
+    _p("Olper's Full Cream Milk", "dairy-eggs", "Olper's", "size", [("1L", "1 litre", "320"), ("15L", "1.5 litre", "470")]),
+    _p("Farm Eggs", "dairy-eggs", "", "pack", [("6", "Half dozen", "200"), ("12", "1 dozen", "390"), ("30", "Tray of 30", "960")], packaged=False),
+    _p("Nurpur Butter", "dairy-eggs", "Nurpur", "weight", [("100G", "100 g", "330"), ("200G", "200 g", "640")] ),
+    _p("Tapal Danedar Tea", "tea-beverages", "Tapal", "weight", [("190G", "190 g", "520"), ("430G", "430 g", "1120"), ("950G", "950 g", "2290")], "Strong granular black tea for doodh patti."),
+    _p("Lipton Yellow Label Tea", "tea-beverages", "Lipton", "weight", [("190G", "190 g", "540"), ("475G", "475 g", "1290")]),
+    _p("Coca-Cola", "tea-beverages", "Coca-Cola", "size", [("500ML", "500 ml", "110"), ("15L", "1.5 litre", "220"), ("225L", "2.25 litre", "290")]),
+    _p("Nestlé Pure Life Water", "tea-beverages", "Nestlé", "size", [("600ML", "600 ml", "70"), ("15L", "1.5 litre", "120")]),
+    _p("Lay's Classic Salted", "snacks-biscuits", "Lay's", "size", [("R50", "Rs 50 pack", "50"), ("R100", "Rs 100 pack", "100")]),
+    _p("Peek Freans Sooper", "snacks-biscuits", "Peek Freans", "pack", [("TICKY", "Ticky pack", "40"), ("FAMILY", "Family pack", "150")]),
+    _p("Shan Biryani Masala", "spices-condiments", "Shan", "weight", [("50G", "50 g", "160"), ("2X50G", "Double pack", "310")]),
+    _p("National Iodized Salt", "spices-condiments", "National", "weight", [("800G", "800 g", "75")]),
+    _p("National Tomato Ketchup", "spices-condiments", "National", "size", [("300G", "300 g", "260"), ("800G", "800 g", "520")]),
+    _p("Mitchell's Mixed Fruit Jam", "spices-condiments", "Mitchell's", "weight", [("450G", "450 g", "560")] ),
+    _p("Knorr Chicken Noodles", "snacks-biscuits", "Knorr", "pack", [("1", "Single 66 g", "75"), ("4", "Pack of 4", "290")]),
+    _p("Surf Excel Washing Powder", "household-cleaning", "Surf Excel", "weight", [("500G", "500 g", "440"), ("1KG", "1 kg", "850"), ("2KG", "2 kg", "1650")]),
+    _p("Harpic Toilet Cleaner", "household-cleaning", "Harpic", "size", [("500ML", "500 ml", "430")]),
+    _p("Lemon Max Dishwash Bar", "household-cleaning", "Lemon Max", "size", [("SMALL", "Small bar", "60"), ("LARGE", "Large bar", "110")]),
+    _p("Lux Soap", "personal-care", "Lux", "pack", [("1", "1 bar 130 g", "175"), ("3", "Pack of 3", "495")] ),
+    _p("Safeguard Soap", "personal-care", "Safeguard", "pack", [("1", "1 bar 130 g", "195")]),
+    _p("Colgate MaxFresh Toothpaste", "personal-care", "Colgate", "size", [("75G", "75 g", "230"), ("150G", "150 g", "410")]),
+    _p("Sunsilk Shampoo", "personal-care", "Sunsilk", "size", [("185ML", "185 ml", "480"), ("360ML", "360 ml", "890")] ),
 )
+# fmt: on
 
+# fmt: off
 PRODUCE: tuple[ProductSpec, ...] = (
-    _p(
-        "Potatoes", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "110"), ("5KG", "5 kg", "520")], packaged=False
-    ),  # fmt: skip
-    _p(
-        "Onions", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "150"), ("5KG", "5 kg", "720")], packaged=False
-    ),  # fmt: skip
-    _p(
-        "Tomatoes", "fruits-vegetables", "", "weight", [("500G", "500 g", "95"), ("1KG", "1 kg", "180")], packaged=False
-    ),  # fmt: skip
-    _p(
-        "Garlic (desi)",
-        "fruits-vegetables",
-        "",
-        "weight",
-        [("250G", "250 g", "160"), ("1KG", "1 kg", "620")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Ginger", "fruits-vegetables", "", "weight", [("250G", "250 g", "190"), ("1KG", "1 kg", "740")], packaged=False
-    ),  # fmt: skip
-    _p("Green Chillies", "fruits-vegetables", "", "weight", [("250G", "250 g", "70")], packaged=False),  # fmt: skip
-    _p(
-        "Lemons", "fruits-vegetables", "", "weight", [("250G", "250 g", "90"), ("1KG", "1 kg", "340")], packaged=False
-    ),  # fmt: skip
-    _p("Fresh Coriander", "fruits-vegetables", "", "pack", [("BUNCH", "1 bunch", "30")], packaged=False),  # fmt: skip
-    _p("Spinach (palak)", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "90")], packaged=False),  # fmt: skip
-    _p(
-        "Bananas",
-        "fruits-vegetables",
-        "",
-        "pack",
-        [("6", "Half dozen", "130"), ("12", "1 dozen", "250")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Kala Kulu Apples",
-        "fruits-vegetables",
-        "",
-        "weight",
-        [("1KG", "1 kg", "380")],
-        "Crisp red apples from Kalam.",
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Kinnow",
-        "fruits-vegetables",
-        "",
-        "pack",
-        [("12", "1 dozen", "320")],
-        "Sargodha kinnow, in season.",
-        packaged=False,
-    ),  # fmt: skip
-    _p("Guava", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "220")], packaged=False),  # fmt: skip
-    _p(
-        "Chaunsa Mangoes",
-        "fruits-vegetables",
-        "",
-        "weight",
-        [("1KG", "1 kg", "380"), ("5KG", "5 kg box", "1850")],
-        "Multan Chaunsa, in season.",
-        packaged=False,
-    ),  # fmt: skip
-    _p("Cucumbers", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "120")], packaged=False),  # fmt: skip
+    _p("Potatoes", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "110"), ("5KG", "5 kg", "520")], packaged=False ),
+    _p("Onions", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "150"), ("5KG", "5 kg", "720")], packaged=False ),
+    _p("Tomatoes", "fruits-vegetables", "", "weight", [("500G", "500 g", "95"), ("1KG", "1 kg", "180")], packaged=False ),
+    _p("Garlic (desi)", "fruits-vegetables", "", "weight", [("250G", "250 g", "160"), ("1KG", "1 kg", "620")], packaged=False),
+    _p("Ginger", "fruits-vegetables", "", "weight", [("250G", "250 g", "190"), ("1KG", "1 kg", "740")], packaged=False ),
+    _p("Green Chillies", "fruits-vegetables", "", "weight", [("250G", "250 g", "70")], packaged=False),
+    _p("Lemons", "fruits-vegetables", "", "weight", [("250G", "250 g", "90"), ("1KG", "1 kg", "340")], packaged=False ),
+    _p("Fresh Coriander", "fruits-vegetables", "", "pack", [("BUNCH", "1 bunch", "30")], packaged=False),
+    _p("Spinach (palak)", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "90")], packaged=False),
+    _p("Bananas", "fruits-vegetables", "", "pack", [("6", "Half dozen", "130"), ("12", "1 dozen", "250")], packaged=False),
+    _p("Kala Kulu Apples", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "380")], "Crisp red apples from Kalam.", packaged=False),
+    _p("Kinnow", "fruits-vegetables", "", "pack", [("12", "1 dozen", "320")], "Sargodha kinnow, in season.", packaged=False),
+    _p("Guava", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "220")], packaged=False),
+    _p("Chaunsa Mangoes", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "380"), ("5KG", "5 kg box", "1850")], "Multan Chaunsa, in season.", packaged=False),
+    _p("Cucumbers", "fruits-vegetables", "", "weight", [("1KG", "1 kg", "120")], packaged=False),
 )
+# fmt: on
 
+# fmt: off
 DAIRY: tuple[ProductSpec, ...] = (
-    _p(
-        "Fresh Buffalo Milk",
-        "dairy-eggs",
-        "",
-        "size",
-        [("1L", "1 litre", "230"), ("5L", "5 litres", "1130")],
-        "Delivered fresh every morning and evening.",
-        packaged=False,
-    ),  # fmt: skip
-    _p("Fresh Cow Milk", "dairy-eggs", "", "size", [("1L", "1 litre", "210")], packaged=False),  # fmt: skip
-    _p(
-        "Dahi (yogurt)", "dairy-eggs", "", "weight", [("500G", "500 g", "140"), ("1KG", "1 kg", "270")], packaged=False
-    ),  # fmt: skip
-    _p(
-        "Sweet Lassi", "dairy-eggs", "", "size", [("GLASS", "Glass", "150"), ("1L", "1 litre", "320")], packaged=False
-    ),  # fmt: skip
-    _p(
-        "Desi Ghee",
-        "cooking-oil-ghee",
-        "",
-        "weight",
-        [("500G", "500 g", "1500"), ("1KG", "1 kg", "2900")],
-        "Pure buffalo-milk ghee.",
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Desi Makhan (white butter)", "dairy-eggs", "", "weight", [("250G", "250 g", "520")], packaged=False
-    ),  # fmt: skip
-    _p("Fresh Cream (malai)", "dairy-eggs", "", "weight", [("250G", "250 g", "380")], packaged=False),  # fmt: skip
-    _p("Paneer", "dairy-eggs", "", "weight", [("250G", "250 g", "450")], packaged=False),  # fmt: skip
-    _p("Olper's Full Cream Milk", "dairy-eggs", "Olper's", "size", [("1L", "1 litre", "320")]),  # fmt: skip
-    _p("Nestlé Nesvita Yogurt", "dairy-eggs", "Nestlé", "weight", [("400G", "400 g", "230")]),  # fmt: skip
-    _p("Adam's Cheddar Cheese", "dairy-eggs", "Adam's", "weight", [("200G", "200 g", "780")]),  # fmt: skip
-    _p(
-        "Farm Eggs", "dairy-eggs", "", "pack", [("12", "1 dozen", "390"), ("30", "Tray of 30", "960")], packaged=False
-    ),  # fmt: skip
-    _p(
-        "Kheer", "dairy-eggs", "", "size", [("CUP", "Clay cup", "180"), ("1KG", "1 kg", "780")], packaged=False
-    ),  # fmt: skip
+    _p("Fresh Buffalo Milk", "dairy-eggs", "", "size", [("1L", "1 litre", "230"), ("5L", "5 litres", "1130")], "Delivered fresh every morning and evening.", packaged=False),
+    _p("Fresh Cow Milk", "dairy-eggs", "", "size", [("1L", "1 litre", "210")], packaged=False),
+    _p("Dahi (yogurt)", "dairy-eggs", "", "weight", [("500G", "500 g", "140"), ("1KG", "1 kg", "270")], packaged=False ),
+    _p("Sweet Lassi", "dairy-eggs", "", "size", [("GLASS", "Glass", "150"), ("1L", "1 litre", "320")], packaged=False ),
+    _p("Desi Ghee", "cooking-oil-ghee", "", "weight", [("500G", "500 g", "1500"), ("1KG", "1 kg", "2900")], "Pure buffalo-milk ghee.", packaged=False),
+    _p("Desi Makhan (white butter)", "dairy-eggs", "", "weight", [("250G", "250 g", "520")], packaged=False ),
+    _p("Fresh Cream (malai)", "dairy-eggs", "", "weight", [("250G", "250 g", "380")], packaged=False),
+    _p("Paneer", "dairy-eggs", "", "weight", [("250G", "250 g", "450")], packaged=False),
+    _p("Olper's Full Cream Milk", "dairy-eggs", "Olper's", "size", [("1L", "1 litre", "320")]),
+    _p("Nestlé Nesvita Yogurt", "dairy-eggs", "Nestlé", "weight", [("400G", "400 g", "230")]),
+    _p("Adam's Cheddar Cheese", "dairy-eggs", "Adam's", "weight", [("200G", "200 g", "780")]),
+    _p("Farm Eggs", "dairy-eggs", "", "pack", [("12", "1 dozen", "390"), ("30", "Tray of 30", "960")], packaged=False ),
+    _p("Kheer", "dairy-eggs", "", "size", [("CUP", "Clay cup", "180"), ("1KG", "1 kg", "780")], packaged=False ),
 )
+# fmt: on
 
+# fmt: off
 PHARMACY: tuple[ProductSpec, ...] = (
-    _p(
-        "Panadol 500mg",
-        "medicines",
-        "GSK",
-        "pack",
-        [("S10", "Strip of 10", "45"), ("B200", "Box of 200", "880")],
-        "Paracetamol for pain and fever.",
-        fixed_price=True,
-    ),  # fmt: skip
-    _p(
-        "Panadol Extra",
-        "medicines",
-        "GSK",
-        "pack",
-        [("S10", "Strip of 10", "75")],
-        "Paracetamol with caffeine.",
-        fixed_price=True,
-    ),  # fmt: skip
-    _p(
-        "Brufen 400mg", "medicines", "Abbott", "pack", [("S10", "Strip of 10", "70")], "Ibuprofen.", fixed_price=True
-    ),  # fmt: skip
-    _p("Disprin", "medicines", "Reckitt", "pack", [("S10", "Strip of 10", "40")], fixed_price=True),  # fmt: skip
-    _p(
-        "Arinac Forte",
-        "medicines",
-        "Abbott",
-        "pack",
-        [("S10", "Strip of 10", "140")],
-        "For cold and flu symptoms.",
-        fixed_price=True,
-    ),  # fmt: skip
-    _p(
-        "Rigix 10mg",
-        "medicines",
-        "Getz Pharma",
-        "pack",
-        [("S10", "Strip of 10", "110")],
-        "Cetirizine, for allergies.",
-        fixed_price=True,
-    ),  # fmt: skip
-    _p(
-        "Softin 10mg",
-        "medicines",
-        "Hilton Pharma",
-        "pack",
-        [("S10", "Strip of 10", "180")],
-        "Loratadine, non-drowsy.",
-        fixed_price=True,
-    ),  # fmt: skip
-    _p(
-        "Peditral ORS",
-        "medicines",
-        "Searle",
-        "pack",
-        [("1", "1 sachet", "35"), ("20", "Box of 20 sachets", "680")],
-        "Oral rehydration salts, orange flavour.",
-        fixed_price=True,
-    ),  # fmt: skip
-    _p(
-        "ENO Fruit Salt",
-        "medicines",
-        "GSK",
-        "pack",
-        [("1", "1 sachet 5 g", "25"), ("JAR", "Jar 100 g", "420")],
-        fixed_price=True,
-    ),  # fmt: skip
-    _p(
-        "Gaviscon Liquid",
-        "medicines",
-        "Reckitt",
-        "size",
-        [("120ML", "120 ml", "520")],
-        "Heartburn and indigestion.",
-        fixed_price=True,
-    ),  # fmt: skip
-    _p("Flagyl 400mg", "medicines", "Sanofi", "pack", [("S10", "Strip of 10", "60")], fixed_price=True),  # fmt: skip
-    _p(
-        "Strepsils Honey & Lemon", "medicines", "Reckitt", "pack", [("S8", "Strip of 8", "130")], fixed_price=True
-    ),  # fmt: skip
-    _p("Vicks VapoRub", "medicines", "P&G", "size", [("25ML", "25 ml", "360"), ("50ML", "50 ml", "640")]),  # fmt: skip
-    _p("Polyfax Ointment", "first-aid", "GSK", "size", [("20G", "20 g", "260")], fixed_price=True),  # fmt: skip
-    _p(
-        "Dettol Antiseptic Liquid",
-        "first-aid",
-        "Dettol",
-        "size",
-        [("120ML", "120 ml", "330"), ("500ML", "500 ml", "1120")],
-    ),  # fmt: skip
-    _p(
-        "Hansaplast Strips",
-        "first-aid",
-        "Hansaplast",
-        "pack",
-        [("20", "Pack of 20", "220"), ("100", "Pack of 100", "890")],
-    ),  # fmt: skip
-    _p(
-        "Surgical Face Masks", "first-aid", "", "pack", [("10", "Pack of 10", "120"), ("50", "Box of 50", "480")]
-    ),  # fmt: skip
-    _p("Digital Thermometer", "first-aid", "Omron", "model", [("MC246", "MC-246", "1450")]),  # fmt: skip
-    _p("Cotton Wool Roll", "first-aid", "", "weight", [("100G", "100 g", "180")]),  # fmt: skip
-    _p(
-        "CaC-1000 Plus",
-        "vitamins-supplements",
-        "GSK",
-        "pack",
-        [("T10", "Tube of 10 effervescent tablets", "690")],
-        fixed_price=True,
-    ),  # fmt: skip
-    _p(
-        "Surbex-Z", "vitamins-supplements", "Abbott", "pack", [("B30", "Bottle of 30", "980")], fixed_price=True
-    ),  # fmt: skip
-    _p(
-        "Centrum Multivitamin", "vitamins-supplements", "Haleon", "pack", [("B30", "Bottle of 30", "2850")]
-    ),  # fmt: skip
-    _p(
-        "Nestlé Cerelac Wheat", "baby-care", "Nestlé", "weight", [("175G", "175 g", "690"), ("350G", "350 g", "1280")]
-    ),  # fmt: skip
-    _p(
-        "Canbebe Diapers",
-        "baby-care",
-        "Canbebe",
-        "size",
-        [("S3", "Size 3 (medium), 36 pcs", "2350"), ("S4", "Size 4 (large), 30 pcs", "2450")],
-    ),  # fmt: skip
-    _p(
-        "Johnson's Baby Shampoo",
-        "baby-care",
-        "Johnson's",
-        "size",
-        [("100ML", "100 ml", "420"), ("200ML", "200 ml", "760")],
-    ),  # fmt: skip
-    _p("Pampers Baby Wipes", "baby-care", "Pampers", "pack", [("64", "Pack of 64", "690")]),  # fmt: skip
+    _p("Panadol 500mg", "medicines", "GSK", "pack", [("S10", "Strip of 10", "45"), ("B200", "Box of 200", "880")], "Paracetamol for pain and fever.", fixed_price=True),
+    _p("Panadol Extra", "medicines", "GSK", "pack", [("S10", "Strip of 10", "75")], "Paracetamol with caffeine.", fixed_price=True),
+    _p("Brufen 400mg", "medicines", "Abbott", "pack", [("S10", "Strip of 10", "70")], "Ibuprofen.", fixed_price=True ),
+    _p("Disprin", "medicines", "Reckitt", "pack", [("S10", "Strip of 10", "40")], fixed_price=True),
+    _p("Arinac Forte", "medicines", "Abbott", "pack", [("S10", "Strip of 10", "140")], "For cold and flu symptoms.", fixed_price=True),
+    _p("Rigix 10mg", "medicines", "Getz Pharma", "pack", [("S10", "Strip of 10", "110")], "Cetirizine, for allergies.", fixed_price=True),
+    _p("Softin 10mg", "medicines", "Hilton Pharma", "pack", [("S10", "Strip of 10", "180")], "Loratadine, non-drowsy.", fixed_price=True),
+    _p("Peditral ORS", "medicines", "Searle", "pack", [("1", "1 sachet", "35"), ("20", "Box of 20 sachets", "680")], "Oral rehydration salts, orange flavour.", fixed_price=True),
+    _p("ENO Fruit Salt", "medicines", "GSK", "pack", [("1", "1 sachet 5 g", "25"), ("JAR", "Jar 100 g", "420")], fixed_price=True),
+    _p("Gaviscon Liquid", "medicines", "Reckitt", "size", [("120ML", "120 ml", "520")], "Heartburn and indigestion.", fixed_price=True),
+    _p("Flagyl 400mg", "medicines", "Sanofi", "pack", [("S10", "Strip of 10", "60")], fixed_price=True),
+    _p("Strepsils Honey & Lemon", "medicines", "Reckitt", "pack", [("S8", "Strip of 8", "130")], fixed_price=True ),
+    _p("Vicks VapoRub", "medicines", "P&G", "size", [("25ML", "25 ml", "360"), ("50ML", "50 ml", "640")]),
+    _p("Polyfax Ointment", "first-aid", "GSK", "size", [("20G", "20 g", "260")], fixed_price=True),
+    _p("Dettol Antiseptic Liquid", "first-aid", "Dettol", "size", [("120ML", "120 ml", "330"), ("500ML", "500 ml", "1120")]),
+    _p("Hansaplast Strips", "first-aid", "Hansaplast", "pack", [("20", "Pack of 20", "220"), ("100", "Pack of 100", "890")]),
+    _p("Surgical Face Masks", "first-aid", "", "pack", [("10", "Pack of 10", "120"), ("50", "Box of 50", "480")] ),
+    _p("Digital Thermometer", "first-aid", "Omron", "model", [("MC246", "MC-246", "1450")]),
+    _p("Cotton Wool Roll", "first-aid", "", "weight", [("100G", "100 g", "180")]),
+    _p("CaC-1000 Plus", "vitamins-supplements", "GSK", "pack", [("T10", "Tube of 10 effervescent tablets", "690")], fixed_price=True),
+    _p("Surbex-Z", "vitamins-supplements", "Abbott", "pack", [("B30", "Bottle of 30", "980")], fixed_price=True ),
+    _p("Centrum Multivitamin", "vitamins-supplements", "Haleon", "pack", [("B30", "Bottle of 30", "2850")] ),
+    _p("Nestlé Cerelac Wheat", "baby-care", "Nestlé", "weight", [("175G", "175 g", "690"), ("350G", "350 g", "1280")] ),
+    _p("Canbebe Diapers", "baby-care", "Canbebe", "size", [("S3", "Size 3 (medium), 36 pcs", "2350"), ("S4", "Size 4 (large), 30 pcs", "2450")]),
+    _p("Johnson's Baby Shampoo", "baby-care", "Johnson's", "size", [("100ML", "100 ml", "420"), ("200ML", "200 ml", "760")]),
+    _p("Pampers Baby Wipes", "baby-care", "Pampers", "pack", [("64", "Pack of 64", "690")]),
 )
+# fmt: on
 
+# fmt: off
 BAKERY: tuple[ProductSpec, ...] = (
-    _p(
-        "Sandwich Bread",
-        "breads-naan",
-        "",
-        "size",
-        [("SMALL", "Small loaf", "140"), ("LARGE", "Large loaf", "230")],
-        "Baked every morning.",
-        packaged=False,
-    ),  # fmt: skip
-    _p("Milky Bread", "breads-naan", "", "size", [("LARGE", "Large loaf", "250")], packaged=False),  # fmt: skip
-    _p("Brown Bread", "breads-naan", "", "size", [("LARGE", "Large loaf", "270")], packaged=False),  # fmt: skip
-    _p(
-        "Tandoori Naan", "breads-naan", "", "pack", [("1", "1 naan", "30"), ("5", "5 naans", "145")], packaged=False
-    ),  # fmt: skip
-    _p("Roghni Naan", "breads-naan", "", "pack", [("1", "1 naan", "70")], packaged=False),  # fmt: skip
-    _p("Sheermal", "breads-naan", "", "pack", [("1", "1 piece", "90")], packaged=False),  # fmt: skip
-    _p("Bakarkhani", "breads-naan", "", "pack", [("6", "Pack of 6", "260")], packaged=False),  # fmt: skip
-    _p("Dinner Rolls", "breads-naan", "", "pack", [("6", "Pack of 6", "190")], packaged=False),  # fmt: skip
-    _p(
-        "Cake Rusk",
-        "rusks-biscuits",
-        "",
-        "weight",
-        [("450G", "450 g box", "520"), ("900G", "900 g box", "990")],
-        "Crisp twice-baked cake slices for chai.",
-        packaged=False,
-    ),  # fmt: skip
-    _p("Plain Rusk", "rusks-biscuits", "", "weight", [("400G", "400 g", "300")], packaged=False),  # fmt: skip
-    _p(
-        "Nan Khatai",
-        "rusks-biscuits",
-        "",
-        "weight",
-        [("500G", "500 g", "650"), ("1KG", "1 kg", "1250")],
-        packaged=False,
-    ),  # fmt: skip
-    _p("Zeera Biscuits", "rusks-biscuits", "", "weight", [("500G", "500 g", "600")], packaged=False),  # fmt: skip
-    _p(
-        "Chicken Patties",
-        "savoury-bakes",
-        "",
-        "pack",
-        [("1", "1 piece", "130"), ("6", "Box of 6", "750")],
-        "Flaky puff pastry with spiced chicken.",
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Vegetable Samosa",
-        "savoury-bakes",
-        "",
-        "pack",
-        [("1", "1 piece", "60"), ("6", "Box of 6", "340")],
-        packaged=False,
-    ),  # fmt: skip
-    _p("Chicken Sandwich", "savoury-bakes", "", "pack", [("1", "1 sandwich", "280")], packaged=False),  # fmt: skip
-    _p(
-        "Chicken Tikka Pizza",
-        "savoury-bakes",
-        "",
-        "size",
-        [("S", "Small 7 inch", "750"), ("M", "Medium 10 inch", "1350")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Chocolate Fudge Cake",
-        "cakes-pastries",
-        "",
-        "weight",
-        [("1LB", "1 lb", "1350"), ("2LB", "2 lb", "2550")],
-        "Order by noon for same-day pick-up.",
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Pineapple Cake",
-        "cakes-pastries",
-        "",
-        "weight",
-        [("1LB", "1 lb", "1150"), ("2LB", "2 lb", "2150")],
-        packaged=False,
-    ),  # fmt: skip
-    _p("Plain Tea Cake", "cakes-pastries", "", "weight", [("400G", "400 g", "380")], packaged=False),  # fmt: skip
-    _p(
-        "Chocolate Brownie",
-        "cakes-pastries",
-        "",
-        "pack",
-        [("1", "1 piece", "220"), ("4", "Box of 4", "820")],
-        packaged=False,
-    ),  # fmt: skip
-    _p("Cream Roll", "cakes-pastries", "", "pack", [("1", "1 piece", "90")], packaged=False),  # fmt: skip
-    _p(
-        "Glazed Donut",
-        "cakes-pastries",
-        "",
-        "pack",
-        [("1", "1 donut", "160"), ("6", "Box of 6", "900")],
-        packaged=False,
-    ),  # fmt: skip
-    _p(
-        "Gulab Jamun", "mithai", "", "weight", [("500G", "500 g", "800"), ("1KG", "1 kg", "1550")], packaged=False
-    ),  # fmt: skip
-    _p(
-        "Mix Mithai", "mithai", "", "weight", [("500G", "500 g", "900"), ("1KG", "1 kg", "1750")], packaged=False
-    ),  # fmt: skip
+    _p("Sandwich Bread", "breads-naan", "", "size", [("SMALL", "Small loaf", "140"), ("LARGE", "Large loaf", "230")], "Baked every morning.", packaged=False),
+    _p("Milky Bread", "breads-naan", "", "size", [("LARGE", "Large loaf", "250")], packaged=False),
+    _p("Brown Bread", "breads-naan", "", "size", [("LARGE", "Large loaf", "270")], packaged=False),
+    _p("Tandoori Naan", "breads-naan", "", "pack", [("1", "1 naan", "30"), ("5", "5 naans", "145")], packaged=False ),
+    _p("Roghni Naan", "breads-naan", "", "pack", [("1", "1 naan", "70")], packaged=False),
+    _p("Sheermal", "breads-naan", "", "pack", [("1", "1 piece", "90")], packaged=False),
+    _p("Bakarkhani", "breads-naan", "", "pack", [("6", "Pack of 6", "260")], packaged=False),
+    _p("Dinner Rolls", "breads-naan", "", "pack", [("6", "Pack of 6", "190")], packaged=False),
+    _p("Cake Rusk", "rusks-biscuits", "", "weight", [("450G", "450 g box", "520"), ("900G", "900 g box", "990")], "Crisp twice-baked cake slices for chai.", packaged=False),
+    _p("Plain Rusk", "rusks-biscuits", "", "weight", [("400G", "400 g", "300")], packaged=False),
+    _p("Nan Khatai", "rusks-biscuits", "", "weight", [("500G", "500 g", "650"), ("1KG", "1 kg", "1250")], packaged=False),
+    _p("Zeera Biscuits", "rusks-biscuits", "", "weight", [("500G", "500 g", "600")], packaged=False),
+    _p("Chicken Patties", "savoury-bakes", "", "pack", [("1", "1 piece", "130"), ("6", "Box of 6", "750")], "Flaky puff pastry with spiced chicken.", packaged=False),
+    _p("Vegetable Samosa", "savoury-bakes", "", "pack", [("1", "1 piece", "60"), ("6", "Box of 6", "340")], packaged=False),
+    _p("Chicken Sandwich", "savoury-bakes", "", "pack", [("1", "1 sandwich", "280")], packaged=False),
+    _p("Chicken Tikka Pizza", "savoury-bakes", "", "size", [("S", "Small 7 inch", "750"), ("M", "Medium 10 inch", "1350")], packaged=False),
+    _p("Chocolate Fudge Cake", "cakes-pastries", "", "weight", [("1LB", "1 lb", "1350"), ("2LB", "2 lb", "2550")], "Order by noon for same-day pick-up.", packaged=False),
+    _p("Pineapple Cake", "cakes-pastries", "", "weight", [("1LB", "1 lb", "1150"), ("2LB", "2 lb", "2150")], packaged=False),
+    _p("Plain Tea Cake", "cakes-pastries", "", "weight", [("400G", "400 g", "380")], packaged=False),
+    _p("Chocolate Brownie", "cakes-pastries", "", "pack", [("1", "1 piece", "220"), ("4", "Box of 4", "820")], packaged=False),
+    _p("Cream Roll", "cakes-pastries", "", "pack", [("1", "1 piece", "90")], packaged=False),
+    _p("Glazed Donut", "cakes-pastries", "", "pack", [("1", "1 donut", "160"), ("6", "Box of 6", "900")], packaged=False),
+    _p("Gulab Jamun", "mithai", "", "weight", [("500G", "500 g", "800"), ("1KG", "1 kg", "1550")], packaged=False ),
+    _p("Mix Mithai", "mithai", "", "weight", [("500G", "500 g", "900"), ("1KG", "1 kg", "1750")], packaged=False ),
 )
+# fmt: on
 
+# fmt: off
 ELECTRONICS: tuple[ProductSpec, ...] = (
-    _p(
-        "Anker 20W USB-C Charger",
-        "chargers-power-banks",
-        "Anker",
-        "model",
-        [("312", "PowerPort III Nano", "4200")],
-        "Fast-charges iPhone and Android phones.",
-    ),  # fmt: skip
-    _p(
-        "Anker PowerCore Power Bank",
-        "chargers-power-banks",
-        "Anker",
-        "capacity",
-        [("10K", "10,000 mAh", "7900"), ("20K", "20,000 mAh", "11900")],
-    ),  # fmt: skip
-    _p(
-        "Baseus GaN Charger",
-        "chargers-power-banks",
-        "Baseus",
-        "capacity",
-        [("30W", "30 W", "4800"), ("65W", "65 W", "9500")],
-    ),  # fmt: skip
-    _p(
-        "Samsung 25W Travel Adapter", "chargers-power-banks", "Samsung", "model", [("EP-TA800", "EP-TA800", "4500")]
-    ),  # fmt: skip
-    _p(
-        "Faster Car Charger", "chargers-power-banks", "Faster", "model", [("DUAL", "Dual USB 3.1 A", "1300")]
-    ),  # fmt: skip
-    _p(
-        "UGREEN USB-C Cable", "mobile-accessories", "UGREEN", "size", [("1M", "1 m", "1400"), ("2M", "2 m", "1850")]
-    ),  # fmt: skip
-    _p("UGREEN USB-C to Lightning Cable", "mobile-accessories", "UGREEN", "size", [("1M", "1 m", "2600")]),  # fmt: skip
-    _p(
-        "Tempered Glass Screen Protector",
-        "mobile-accessories",
-        "",
-        "model",
-        [("IP15", "iPhone 15", "600"), ("A55", "Galaxy A55", "500"), ("RN13", "Redmi Note 13", "450")],
-        "Fitted free at the counter.",
-    ),  # fmt: skip
-    _p(
-        "Silicone Phone Case",
-        "mobile-accessories",
-        "",
-        "model",
-        [("IP15", "iPhone 15", "1100"), ("A55", "Galaxy A55", "900"), ("RN13", "Redmi Note 13", "850")],
-    ),  # fmt: skip
-    _p(
-        "Phone Tripod with Ring Light", "mobile-accessories", "", "size", [("10IN", "10 inch light", "2600")]
-    ),  # fmt: skip
-    _p(
-        "Audionic Airbud 550",
-        "audio",
-        "Audionic",
-        "colour",
-        [("BLK", "Black", "5200"), ("WHT", "White", "5200")],
-        "Wireless earbuds with 30 h battery.",
-    ),  # fmt: skip
-    _p("Redmi Buds 6 Active", "audio", "Xiaomi", "colour", [("BLK", "Black", "5600")]),  # fmt: skip
-    _p("Samsung Galaxy Buds FE", "audio", "Samsung", "colour", [("GRA", "Graphite", "18500")]),  # fmt: skip
-    _p(
-        "JBL Tune 520BT Headphones", "audio", "JBL", "colour", [("BLK", "Black", "13900"), ("BLU", "Blue", "13900")]
-    ),  # fmt: skip
-    _p("Ronin R-7 Bluetooth Speaker", "audio", "Ronin", "colour", [("BLK", "Black", "4300")]),  # fmt: skip
-    _p("Handsfree with Mic (3.5 mm)", "audio", "", "colour", [("WHT", "White", "450")]),  # fmt: skip
-    _p(
-        "Logitech Wireless Mouse",
-        "computer-accessories",
-        "Logitech",
-        "model",
-        [("M170", "M170", "2900"), ("M331", "M331 Silent", "4600")],
-    ),  # fmt: skip
-    _p(
-        "Logitech Keyboard K120", "computer-accessories", "Logitech", "model", [("K120", "K120 wired", "2700")]
-    ),  # fmt: skip
-    _p("HDMI Cable", "computer-accessories", "", "size", [("15M", "1.5 m", "800"), ("3M", "3 m", "1200")]),  # fmt: skip
-    _p("4-Socket Extension Board", "computer-accessories", "", "size", [("3M", "3 m cord", "1900")]),  # fmt: skip
-    _p("Xiaomi Smart Band 9", "wearables", "Xiaomi", "colour", [("BLK", "Midnight Black", "11500")]),  # fmt: skip
-    _p("Ronin R-09 Smart Watch", "wearables", "Ronin", "colour", [("BLK", "Black", "6900")]),  # fmt: skip
-    _p(
-        "SanDisk Ultra microSD Card",
-        "storage",
-        "SanDisk",
-        "capacity",
-        [("64GB", "64 GB", "2100"), ("128GB", "128 GB", "3500"), ("256GB", "256 GB", "6400")],
-    ),  # fmt: skip
-    _p(
-        "SanDisk Cruzer Blade USB Drive",
-        "storage",
-        "SanDisk",
-        "capacity",
-        [("32GB", "32 GB", "1300"), ("64GB", "64 GB", "1900")],
-    ),  # fmt: skip
+    _p("Anker 20W USB-C Charger", "chargers-power-banks", "Anker", "model", [("312", "PowerPort III Nano", "4200")], "Fast-charges iPhone and Android phones."),
+    _p("Anker PowerCore Power Bank", "chargers-power-banks", "Anker", "capacity", [("10K", "10,000 mAh", "7900"), ("20K", "20,000 mAh", "11900")]),
+    _p("Baseus GaN Charger", "chargers-power-banks", "Baseus", "capacity", [("30W", "30 W", "4800"), ("65W", "65 W", "9500")]),
+    _p("Samsung 25W Travel Adapter", "chargers-power-banks", "Samsung", "model", [("EP-TA800", "EP-TA800", "4500")] ),
+    _p("Faster Car Charger", "chargers-power-banks", "Faster", "model", [("DUAL", "Dual USB 3.1 A", "1300")] ),
+    _p("UGREEN USB-C Cable", "mobile-accessories", "UGREEN", "size", [("1M", "1 m", "1400"), ("2M", "2 m", "1850")] ),
+    _p("UGREEN USB-C to Lightning Cable", "mobile-accessories", "UGREEN", "size", [("1M", "1 m", "2600")]),
+    _p("Tempered Glass Screen Protector", "mobile-accessories", "", "model", [("IP15", "iPhone 15", "600"), ("A55", "Galaxy A55", "500"), ("RN13", "Redmi Note 13", "450")], "Fitted free at the counter."),
+    _p("Silicone Phone Case", "mobile-accessories", "", "model", [("IP15", "iPhone 15", "1100"), ("A55", "Galaxy A55", "900"), ("RN13", "Redmi Note 13", "850")]),
+    _p("Phone Tripod with Ring Light", "mobile-accessories", "", "size", [("10IN", "10 inch light", "2600")] ),
+    _p("Audionic Airbud 550", "audio", "Audionic", "colour", [("BLK", "Black", "5200"), ("WHT", "White", "5200")], "Wireless earbuds with 30 h battery."),
+    _p("Redmi Buds 6 Active", "audio", "Xiaomi", "colour", [("BLK", "Black", "5600")]),
+    _p("Samsung Galaxy Buds FE", "audio", "Samsung", "colour", [("GRA", "Graphite", "18500")]),
+    _p("JBL Tune 520BT Headphones", "audio", "JBL", "colour", [("BLK", "Black", "13900"), ("BLU", "Blue", "13900")] ),
+    _p("Ronin R-7 Bluetooth Speaker", "audio", "Ronin", "colour", [("BLK", "Black", "4300")]),
+    _p("Handsfree with Mic (3.5 mm)", "audio", "", "colour", [("WHT", "White", "450")]),
+    _p("Logitech Wireless Mouse", "computer-accessories", "Logitech", "model", [("M170", "M170", "2900"), ("M331", "M331 Silent", "4600")]),
+    _p("Logitech Keyboard K120", "computer-accessories", "Logitech", "model", [("K120", "K120 wired", "2700")] ),
+    _p("HDMI Cable", "computer-accessories", "", "size", [("15M", "1.5 m", "800"), ("3M", "3 m", "1200")]),
+    _p("4-Socket Extension Board", "computer-accessories", "", "size", [("3M", "3 m cord", "1900")]),
+    _p("Xiaomi Smart Band 9", "wearables", "Xiaomi", "colour", [("BLK", "Midnight Black", "11500")]),
+    _p("Ronin R-09 Smart Watch", "wearables", "Ronin", "colour", [("BLK", "Black", "6900")]),
+    _p("SanDisk Ultra microSD Card", "storage", "SanDisk", "capacity", [("64GB", "64 GB", "2100"), ("128GB", "128 GB", "3500"), ("256GB", "256 GB", "6400")]),
+    _p("SanDisk Cruzer Blade USB Drive", "storage", "SanDisk", "capacity", [("32GB", "32 GB", "1300"), ("64GB", "64 GB", "1900")]),
 )
+# fmt: on
 
 CATALOGS: dict[str, tuple[ProductSpec, ...]] = {
     "grocery": GROCERY,
@@ -853,224 +380,34 @@ def _m(
     )
 
 
+# fmt: off
 MERCHANTS: tuple[MerchantSpec, ...] = (
-    _m(
-        "gulberg-fresh-mart",
-        "Gulberg Fresh Mart",
-        "grocery",
-        "Usman Tariq",
-        "liberty gulberg-main cavalry",
-        "5",
-        "Everyday groceries, delivered in Gulberg within the hour.",
-    ),  # fmt: skip
-    _m(
-        "madina-cash-carry",
-        "Madina Cash & Carry",
-        "grocery",
-        "Haji Muhammad Aslam",
-        "johar-g1 wapda-town",
-        "4",
-        "Wholesale prices on rice, atta, oil and ghee.",
-    ),  # fmt: skip
-    _m(
-        "rehmat-kiryana",
-        "Rehmat Kiryana Store",
-        "grocery",
-        "Rehmat Ali",
-        "iqbal-karim",
-        "2.5",
-        "Your corner shop in Iqbal Town since 1994.",
-    ),  # fmt: skip
-    _m(
-        "bismillah-super-store",
-        "Bismillah Super Store",
-        "grocery",
-        "Imran Qureshi",
-        "township faisal-town",
-        "4",
-        "Groceries, toiletries and household essentials.",
-    ),  # fmt: skip
-    _m(
-        "defence-daily-needs",
-        "Defence Daily Needs",
-        "grocery",
-        "Sana Malik",
-        "dha5 dha6",
-        "6",
-        "Imported and local groceries for DHA.",
-    ),  # fmt: skip
-    _m(
-        "bahria-grocers",
-        "Bahria Grocers",
-        "grocery",
-        "Kamran Javed",
-        "bahria-c bahria-e",
-        "5",
-        "Groceries across Bahria Town, open late.",
-    ),  # fmt: skip
-    _m(
-        "taza-sabzi",
-        "Taza Sabzi & Fruit",
-        "produce",
-        "Ghulam Rasool",
-        "model-town model-town-ext",
-        "3",
-        "Fresh from Badami Bagh mandi every morning.",
-    ),  # fmt: skip
-    _m(
-        "kisan-fresh-fruits",
-        "Kisan Fresh Fruits",
-        "produce",
-        "Muhammad Akram",
-        "garden-town",
-        "3",
-        "Seasonal fruit: kinnow, guava and Chaunsa mangoes.",
-    ),  # fmt: skip
-    _m(
-        "khalis-doodh-dairy",
-        "Khalis Doodh Dairy",
-        "dairy",
-        "Nadeem Gujjar",
-        "faisal-town township",
-        "2.5",
-        "Fresh buffalo milk, dahi and desi ghee.",
-    ),  # fmt: skip
-    _m(
-        "shadman-milk-centre",
-        "Shadman Milk Centre",
-        "dairy",
-        "Zafar Iqbal",
-        "shadman",
-        "2",
-        "Milk, lassi and kheer, twice a day.",
-    ),  # fmt: skip
-    _m(
-        "shifa-pharmacy",
-        "Shifa Pharmacy",
-        "pharmacy",
-        "Dr. Ayesha Siddiqui",
-        "garden-town model-town",
-        "6",
-        "Medicines, baby care and first aid; a pharmacist on every shift.",
-    ),  # fmt: skip
-    _m(
-        "care-plus-pharmacy",
-        "Care Plus Pharmacy",
-        "pharmacy",
-        "Faisal Rauf",
-        "dha3 dha4 dha5",
-        "6",
-        "Open 24 hours in DHA.",
-    ),  # fmt: skip
-    _m(
-        "sehat-medical-store",
-        "Sehat Medical Store",
-        "pharmacy",
-        "Asif Mehmood",
-        "johar-emporium",
-        "5",
-        "Genuine medicines at printed prices.",
-    ),  # fmt: skip
-    _m(
-        "cantt-chemists",
-        "Cantt Chemists",
-        "pharmacy",
-        "Col. (R) Tahir Aziz",
-        "cantt-sarwar cantt-fortress",
-        "5",
-        "Chemists serving Lahore Cantt.",
-    ),  # fmt: skip
-    _m(
-        "wapda-town-pharmacy",
-        "Wapda Town Pharmacy",
-        "pharmacy",
-        "Shahid Nawaz",
-        "wapda-town valencia",
-        "5",
-        "Medicines and wellness for Wapda Town and Valencia.",
-    ),  # fmt: skip
-    _m(
-        "butt-sweets-bakers",
-        "Butt Sweets & Bakers",
-        "bakery",
-        "Mian Abdul Majeed Butt",
-        "iqbal-moon iqbal-karim",
-        "3",
-        "Mithai, rusks and fresh bakes from Moon Market.",
-    ),  # fmt: skip
-    _m(
-        "crust-and-crumb",
-        "Crust & Crumb Bakery",
-        "bakery",
-        "Hira Farooq",
-        "mm-alam dha6",
-        "4",
-        "Cakes, brownies and sourdough-style breads.",
-    ),  # fmt: skip
-    _m(
-        "model-town-bakers",
-        "Model Town Bakers",
-        "bakery",
-        "Abdul Ghaffar",
-        "model-town",
-        None,
-        "Patties, naan khatai and cake rusk, baked on site.",
-    ),  # fmt: skip
-    _m(
-        "samanabad-bakers",
-        "Samanabad Bakers",
-        "bakery",
-        "Tariq Mahmood",
-        "samanabad",
-        None,
-        "Bakarkhani, sheermal and tea cakes.",
-    ),  # fmt: skip
-    _m(
-        "oven-fresh-bahria",
-        "Oven Fresh Bahria",
-        "bakery",
-        "Saima Khalid",
-        "bahria-c",
-        "4",
-        "Birthday cakes to order, fresh bread daily.",
-    ),  # fmt: skip
-    _m(
-        "hafeez-mobile-zone",
-        "Hafeez Mobile Zone",
-        "electronics",
-        "Adnan Sheikh",
-        "hafeez",
-        "10",
-        "Original chargers, earbuds and phone accessories.",
-    ),  # fmt: skip
-    _m(
-        "techno-gadgets",
-        "Techno Gadgets",
-        "electronics",
-        "Waqas Ahmed",
-        "johar-emporium johar-g1",
-        "8",
-        "Gadgets and accessories with warranty.",
-    ),  # fmt: skip
-    _m(
-        "digital-hub-dha",
-        "Digital Hub DHA",
-        "electronics",
-        "Omer Saeed",
-        "dha3",
-        "8",
-        "Audio, wearables and computer accessories.",
-    ),  # fmt: skip
-    _m(
-        "hall-road-gadgets",
-        "Hall Road Gadgets",
-        "electronics",
-        "Haji Bashir Ahmed",
-        "hall-road cantt-sarwar",
-        None,
-        "Hall Road prices; pick-up from the shop.",
-    ),  # fmt: skip
+    _m("gulberg-fresh-mart", "Gulberg Fresh Mart", "grocery", "Usman Tariq", "liberty gulberg-main cavalry", "5", "Everyday groceries, delivered in Gulberg within the hour."),
+    _m("madina-cash-carry", "Madina Cash & Carry", "grocery", "Haji Muhammad Aslam", "johar-g1 wapda-town", "4", "Wholesale prices on rice, atta, oil and ghee."),
+    _m("rehmat-kiryana", "Rehmat Kiryana Store", "grocery", "Rehmat Ali", "iqbal-karim", "2.5", "Your corner shop in Iqbal Town since 1994."),
+    _m("bismillah-super-store", "Bismillah Super Store", "grocery", "Imran Qureshi", "township faisal-town", "4", "Groceries, toiletries and household essentials."),
+    _m("defence-daily-needs", "Defence Daily Needs", "grocery", "Sana Malik", "dha5 dha6", "6", "Imported and local groceries for DHA."),
+    _m("bahria-grocers", "Bahria Grocers", "grocery", "Kamran Javed", "bahria-c bahria-e", "5", "Groceries across Bahria Town, open late."),
+    _m("taza-sabzi", "Taza Sabzi & Fruit", "produce", "Ghulam Rasool", "model-town model-town-ext", "3", "Fresh from Badami Bagh mandi every morning."),
+    _m("kisan-fresh-fruits", "Kisan Fresh Fruits", "produce", "Muhammad Akram", "garden-town", "3", "Seasonal fruit: kinnow, guava and Chaunsa mangoes."),
+    _m("khalis-doodh-dairy", "Khalis Doodh Dairy", "dairy", "Nadeem Gujjar", "faisal-town township", "2.5", "Fresh buffalo milk, dahi and desi ghee."),
+    _m("shadman-milk-centre", "Shadman Milk Centre", "dairy", "Zafar Iqbal", "shadman", "2", "Milk, lassi and kheer, twice a day."),
+    _m("shifa-pharmacy", "Shifa Pharmacy", "pharmacy", "Dr. Ayesha Siddiqui", "garden-town model-town", "6", "Medicines, baby care and first aid; a pharmacist on every shift."),
+    _m("care-plus-pharmacy", "Care Plus Pharmacy", "pharmacy", "Faisal Rauf", "dha3 dha4 dha5", "6", "Open 24 hours in DHA."),
+    _m("sehat-medical-store", "Sehat Medical Store", "pharmacy", "Asif Mehmood", "johar-emporium", "5", "Genuine medicines at printed prices."),
+    _m("cantt-chemists", "Cantt Chemists", "pharmacy", "Col. (R) Tahir Aziz", "cantt-sarwar cantt-fortress", "5", "Chemists serving Lahore Cantt."),
+    _m("wapda-town-pharmacy", "Wapda Town Pharmacy", "pharmacy", "Shahid Nawaz", "wapda-town valencia", "5", "Medicines and wellness for Wapda Town and Valencia."),
+    _m("butt-sweets-bakers", "Butt Sweets & Bakers", "bakery", "Mian Abdul Majeed Butt", "iqbal-moon iqbal-karim", "3", "Mithai, rusks and fresh bakes from Moon Market."),
+    _m("crust-and-crumb", "Crust & Crumb Bakery", "bakery", "Hira Farooq", "mm-alam dha6", "4", "Cakes, brownies and sourdough-style breads."),
+    _m("model-town-bakers", "Model Town Bakers", "bakery", "Abdul Ghaffar", "model-town", None, "Patties, naan khatai and cake rusk, baked on site."),
+    _m("samanabad-bakers", "Samanabad Bakers", "bakery", "Tariq Mahmood", "samanabad", None, "Bakarkhani, sheermal and tea cakes."),
+    _m("oven-fresh-bahria", "Oven Fresh Bahria", "bakery", "Saima Khalid", "bahria-c", "4", "Birthday cakes to order, fresh bread daily."),
+    _m("hafeez-mobile-zone", "Hafeez Mobile Zone", "electronics", "Adnan Sheikh", "hafeez", "10", "Original chargers, earbuds and phone accessories."),
+    _m("techno-gadgets", "Techno Gadgets", "electronics", "Waqas Ahmed", "johar-emporium johar-g1", "8", "Gadgets and accessories with warranty."),
+    _m("digital-hub-dha", "Digital Hub DHA", "electronics", "Omer Saeed", "dha3", "8", "Audio, wearables and computer accessories."),
+    _m("hall-road-gadgets", "Hall Road Gadgets", "electronics", "Haji Bashir Ahmed", "hall-road cantt-sarwar", None, "Hall Road prices; pick-up from the shop."),
 )
+# fmt: on
 
 # The first merchant also gets one member of every staff role, for trying the console's scopes.
 DEMO_MERCHANT_SLUG = MERCHANTS[0].slug

@@ -1,4 +1,4 @@
-"""Bring every tenant schema up to date by replaying recorded SQL (schema_replay); Django's migrate only where needed."""
+"""Bring every tenant schema up to date by replaying recorded SQL (schema_replay); Django's migrate where needed."""
 
 from __future__ import annotations
 

@@ -103,7 +103,9 @@ class _Recorder:
             return result
         if _RECORD_APPLIED.match(sql):
             app, name = params[0], params[1]
-            self.migrations.append(RecordedMigration(app, name, self.replayable[(app, name)], tuple(self.current or ())))
+            self.migrations.append(
+                RecordedMigration(app, name, self.replayable[(app, name)], tuple(self.current or ()))
+            )
             self.current = []
         else:
             (self.preamble if self.current is None else self.current).append(_render(context["cursor"], sql, params))
@@ -153,7 +155,9 @@ def _from_json(fingerprint: str, data: dict[str, Any]) -> SchemaScript:
 
 
 def script_store(script: SchemaScript) -> None:
-    TenantSchemaScript.objects.update_or_create(fingerprint=script.fingerprint, defaults={"migrations": _to_json(script)})
+    TenantSchemaScript.objects.update_or_create(
+        fingerprint=script.fingerprint, defaults={"migrations": _to_json(script)}
+    )
 
 
 @cache
@@ -186,9 +190,7 @@ def replay_sql(schema_name: str, migrations: list[RecordedMigration], *, preambl
     for migration in migrations:
         parts.extend(migration.statements)
     if migrations:
-        rows = ", ".join(
-            "({}, {}, now())".format(*(psycopg.sql.quote(v) for v in (m.app, m.name))) for m in migrations
-        )
+        rows = ", ".join("({}, {}, now())".format(*(psycopg.sql.quote(v) for v in (m.app, m.name))) for m in migrations)
         parts.append(f'INSERT INTO "django_migrations" ("app", "name", "applied") VALUES {rows}')
     parts.append("SET LOCAL search_path TO public")
     return ";\n".join(parts)

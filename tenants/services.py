@@ -21,9 +21,50 @@ from tenants.models import Domain, Merchant, MerchantStatus
 SLUG_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-)){1,38}[a-z0-9]$")
 PROVISIONING_LOCK_KEY = 7_301_001  # pg advisory lock id; any constant unique within this database
 RESERVED_SLUGS = frozenset(
-    "www admin api app static media assets cdn public console dashboard help support status docs mail smtp "
-    "ftp auth login signin signup account accounts billing payments pay checkout cart shop store stores "
-    "merchant merchants sandbox sandboxes root test dev staging internal platform".split()
+    {
+        "www",
+        "admin",
+        "api",
+        "app",
+        "static",
+        "media",
+        "assets",
+        "cdn",
+        "public",
+        "console",
+        "dashboard",
+        "help",
+        "support",
+        "status",
+        "docs",
+        "mail",
+        "smtp",
+        "ftp",
+        "auth",
+        "login",
+        "signin",
+        "signup",
+        "account",
+        "accounts",
+        "billing",
+        "payments",
+        "pay",
+        "checkout",
+        "cart",
+        "shop",
+        "store",
+        "stores",
+        "merchant",
+        "merchants",
+        "sandbox",
+        "sandboxes",
+        "root",
+        "test",
+        "dev",
+        "staging",
+        "internal",
+        "platform",
+    }
 )
 
 

@@ -14,7 +14,9 @@ def _stock_shop(schema: str, n_products: int) -> None:
         store = Store.objects.create(name="Main", slug="main")
         Branch.objects.create(store=store, name="Gulberg", address="MM Alam Rd", latitude=31.51, longitude=74.35)
         for i in range(n_products):
-            product = Product.objects.create(store=store, name=f"Item {i}", slug=f"item-{i}", status=ProductStatus.ACTIVE)
+            product = Product.objects.create(
+                store=store, name=f"Item {i}", slug=f"item-{i}", status=ProductStatus.ACTIVE
+            )
             Variant.objects.create(product=product, sku=f"SKU-{i}", price=Decimal("120.00"))
 
 

@@ -1,4 +1,4 @@
-"""Playwright in Debian's Chromium (/usr/bin/chromium); no browser downloads. Screenshots go to artifacts/screenshots."""
+"""Playwright in Debian's Chromium (/usr/bin/chromium), no browser downloads; screenshots in artifacts/screenshots."""
 
 import os
 from pathlib import Path

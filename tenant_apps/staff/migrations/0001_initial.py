@@ -6,29 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('stores', '0001_initial'),
+        ("stores", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('merchant', 'Merchant'), ('shop_owner', 'Shop owner'), ('branch_manager', 'Branch manager'), ('employee', 'Employee')], max_length=20)),
-                ('duties', models.JSONField(blank=True, default=list)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('branch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='stores.branch')),
-                ('store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='stores.store')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("merchant", "Merchant"),
+                            ("shop_owner", "Shop owner"),
+                            ("branch_manager", "Branch manager"),
+                            ("employee", "Employee"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("duties", models.JSONField(blank=True, default=list)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="stores.branch"
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="stores.store"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user',), name='membership_one_per_user'), models.CheckConstraint(condition=models.Q(models.Q(('branch__isnull', True), ('role', 'merchant'), ('store__isnull', True)), models.Q(('branch__isnull', True), ('role', 'shop_owner'), ('store__isnull', False)), models.Q(('branch__isnull', False), ('role__in', ['branch_manager', 'employee'])), _connector='OR'), name='membership_scope_matches_role')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user",), name="membership_one_per_user"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("branch__isnull", True), ("role", "merchant"), ("store__isnull", True)),
+                            models.Q(("branch__isnull", True), ("role", "shop_owner"), ("store__isnull", False)),
+                            models.Q(("branch__isnull", False), ("role__in", ["branch_manager", "employee"])),
+                            _connector="OR",
+                        ),
+                        name="membership_scope_matches_role",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,50 +5,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Store',
+            name="Store",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Branch',
+            name="Branch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('address', models.CharField(max_length=255)),
-                ('area', models.CharField(blank=True, max_length=80)),
-                ('city', models.CharField(default='Lahore', max_length=80)),
-                ('latitude', models.DecimalField(decimal_places=6, max_digits=9)),
-                ('longitude', models.DecimalField(decimal_places=6, max_digits=9)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('opening_hours', models.JSONField(blank=True, default=dict, help_text='{"mon": [["09:00", "22:00"]], ...}')),
-                ('offers_pickup', models.BooleanField(default=True)),
-                ('offers_delivery', models.BooleanField(default=False)),
-                ('delivery_radius_km', models.DecimalField(decimal_places=2, default=0, max_digits=5)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='branches', to='stores.store')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("address", models.CharField(max_length=255)),
+                ("area", models.CharField(blank=True, max_length=80)),
+                ("city", models.CharField(default="Lahore", max_length=80)),
+                ("latitude", models.DecimalField(decimal_places=6, max_digits=9)),
+                ("longitude", models.DecimalField(decimal_places=6, max_digits=9)),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                (
+                    "opening_hours",
+                    models.JSONField(blank=True, default=dict, help_text='{"mon": [["09:00", "22:00"]], ...}'),
+                ),
+                ("offers_pickup", models.BooleanField(default=True)),
+                ("offers_delivery", models.BooleanField(default=False)),
+                ("delivery_radius_km", models.DecimalField(decimal_places=2, default=0, max_digits=5)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="branches", to="stores.store"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['store_id', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), name='branch_coordinates_valid')],
+                "ordering": ["store_id", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("latitude__gte", -90),
+                            ("latitude__lte", 90),
+                            ("longitude__gte", -180),
+                            ("longitude__lte", 180),
+                        ),
+                        name="branch_coordinates_valid",
+                    )
+                ],
             },
         ),
     ]

@@ -21,4 +21,6 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         domain = merchant.domains.get(is_primary=True).domain
-        self.stdout.write(self.style.SUCCESS(f"Provisioned {merchant.name}: http://{domain}:8000/ ({merchant.schema_name})"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Provisioned {merchant.name}: http://{domain}:8000/ ({merchant.schema_name})")
+        )
