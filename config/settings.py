@@ -109,6 +109,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/signin/"
+LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "Asia/Karachi"
@@ -161,6 +162,26 @@ UNFOLD = {
     "SITE_HEADER": "Planckly",
     "SITE_SYMBOL": "storefront",
     "SHOW_HISTORY": True,
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": [
+            {
+                "title": "Marketplace",
+                "items": [
+                    {"title": "Merchants", "icon": "storefront", "link": "/admin/tenants/merchant/"},
+                    {"title": "Categories", "icon": "category", "link": "/admin/categories/category/"},
+                ],
+            },
+            {
+                "title": "People",
+                "items": [
+                    {"title": "Users", "icon": "person", "link": "/admin/accounts/user/"},
+                    {"title": "Roles (groups)", "icon": "badge", "link": "/admin/auth/group/"},
+                ],
+            },
+        ],
+    },
 }
 
 # Extra host names that serve the marketplace (e.g. the production apex domain next to BASE_DOMAIN).

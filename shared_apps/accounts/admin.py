@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from unfold.admin import ModelAdmin
 
 from shared_apps.accounts.models import User
@@ -18,3 +20,11 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "name", "password1", "password2"]})]
     readonly_fields = ["last_login", "date_joined"]
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin, ModelAdmin):
+    pass
