@@ -3,7 +3,9 @@ from django.contrib import admin, messages
 from unfold.admin import ModelAdmin, TabularInline
 
 from config.errors import DomainError
+from shared_apps.accounts.phones import phone_normalize
 from tenants import services
+from tenants.errors import TenantsErrorCode
 from tenants.models import Domain, Merchant
 
 
@@ -13,6 +15,22 @@ class MerchantCreateForm(forms.ModelForm):
     class Meta:
         model = Merchant
         fields = ["name", "slug", "area"]
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        try:
+            services.slug_validate(slug)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        if Merchant.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(TenantsErrorCode.SLUG_TAKEN.default_message)
+        return slug
+
+    def clean_owner_phone(self) -> str:
+        try:
+            return phone_normalize(self.cleaned_data["owner_phone"])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 class DomainInline(TabularInline):
@@ -34,6 +52,9 @@ class MerchantAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(schema_name="public").select_related("owner")
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj else []  # the host is made by provisioning, shown afterwards
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

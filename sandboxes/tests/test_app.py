@@ -1,9 +1,18 @@
-from starlette.testclient import TestClient
+import asyncio
+
+import httpx
 
 from sandboxes.app import app
 
 
+def _get(path: str) -> httpx.Response:
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox") as client:
+            return await client.get(path)
+
+    return asyncio.run(call())
+
+
 def test_sandboxes_process_answers():
-    client = TestClient(app)
-    assert client.get("/healthz").json()["status"] == "ok"
-    assert "Provider sandboxes" in client.get("/").text
+    assert _get("/healthz").json()["status"] == "ok"
+    assert "Provider sandboxes" in _get("/").text
