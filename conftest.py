@@ -11,6 +11,8 @@ from django.test import Client
 
 from tenants.models import Merchant
 
+pytest_plugins = ["sandboxes.testing"]  # the `sandbox_server` fixture: the real sandboxes process on a free port
+
 _counter = itertools.count(1)
 
 
@@ -71,9 +73,27 @@ def host_client() -> Callable[[str], Client]:
 
 @pytest.fixture
 def platform_admin(db):
+    """A platform Admin with a confirmed TOTP device (the admin panel's second factor)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from shared_apps.accounts.models import User
 
-    return User.objects.create_superuser(phone="+923000000099", password="admin-pass-123")
+    admin = User.objects.create_superuser(phone="+923000000099")
+    TOTPDevice.objects.create(user=admin, name="authenticator", confirmed=True)
+    return admin
+
+
+@pytest.fixture
+def admin_client(platform_admin, host_client) -> Client:
+    """The marketplace host, signed in as a platform Admin who passed TOTP in this session."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client = host_client("localhost")
+    client.force_login(platform_admin)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = platform_admin.totpdevice_set.get().persistent_id
+    session.save()
+    return client
 
 
 def database_url_for_subprocess() -> str:
@@ -87,6 +107,22 @@ def database_url_for_subprocess() -> str:
     return f"postgres://{auth}@{host}{port}/{s['NAME']}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _celery_queue_of_this_session():
+    """Tasks sent by this test session go to a queue of its own: never to a `make run` worker on the dev database,
+    and only to the worker that `celery_worker_process` starts against the test database. Emptied at the end."""
+    import uuid
+
+    from config.celery import app
+
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = f"test-{uuid.uuid4().hex[:8]}"
+    yield app.conf.task_default_queue
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_delete(app.conf.task_default_queue)
+    app.conf.task_default_queue = previous
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real `celery worker` process on a queue of its own, against the test database and the real Redis broker."""
@@ -95,12 +131,11 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     import sys
     import tempfile
     import time
-    import uuid
     from pathlib import Path
 
     from config.celery import app
 
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+    queue = app.conf.task_default_queue  # the session's own queue (_celery_queue_of_this_session)
     with django_db_blocker.unblock():
         env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "CELERY_QUEUE": queue}
     hostname = f"{queue}@%h"

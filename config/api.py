@@ -28,7 +28,10 @@ def _field_of(error: dict[str, Any]) -> str | None:
 def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        return _envelope(api, request, exc.code, exc.message, exc.field, exc.status)
+        response = api.create_response(request, exc.as_dict(), status=exc.status)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
@@ -65,6 +68,7 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 
 
 def _public_api() -> NinjaAPI:
+    from shared_apps.accounts.api import router as accounts_router
     from tenants.api import router as platform_router
 
     api = NinjaAPI(
@@ -73,12 +77,14 @@ def _public_api() -> NinjaAPI:
         description="Marketplace, customer and platform endpoints. Merchant consoles: /api/v1/console/ on each host.",
         urls_namespace="api-v1",
     )
+    api.add_router("", accounts_router)
     api.add_router("/platform", platform_router, tags=["platform"])
     return install_error_handlers(api)
 
 
 def _console_api() -> NinjaAPI:
-    from tenant_apps.stores.api import router as console_router
+    from tenant_apps.staff.api import router as staff_router
+    from tenant_apps.stores.api import router as stores_router
 
     api = NinjaAPI(
         title="Planckly merchant console API",
@@ -86,7 +92,8 @@ def _console_api() -> NinjaAPI:
         description="Served on <slug>.<domain>; every route is scoped to the caller's membership in that merchant.",
         urls_namespace="console-api-v1",
     )
-    api.add_router("", console_router, tags=["console"])
+    api.add_router("", stores_router)
+    api.add_router("", staff_router)
     return install_error_handlers(api)
 
 

@@ -23,18 +23,24 @@ class ErrorCode(StrEnum):
 class DomainError(Exception):
     """Raised by services, selectors and access functions; never carries a stack trace to the client."""
 
-    def __init__(self, code: ErrorCode, message: str | None = None, *, field: str | None = None) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str | None = None, *, field: str | None = None, retry_after: int | None = None
+    ) -> None:
         self.code = code
         self.message = message or code.default_message  # type: ignore[attr-defined]
         self.field = field
+        self.retry_after = retry_after  # seconds; sent as Retry-After with 429s
         super().__init__(f"{code}: {self.message}")
 
     @property
     def status(self) -> int:
         return self.code.status  # type: ignore[attr-defined]
 
-    def as_dict(self) -> dict[str, str | None]:
-        return {"code": str(self.code), "message": self.message, "field": self.field}
+    def as_dict(self) -> dict[str, str | int | None]:
+        body: dict[str, str | int | None] = {"code": str(self.code), "message": self.message, "field": self.field}
+        if self.retry_after is not None:
+            body["retry_after"] = self.retry_after
+        return body
 
 
 class CommonErrorCode(ErrorCode):

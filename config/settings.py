@@ -30,9 +30,9 @@ CSRF_TRUSTED_ORIGINS = env.list(
 SHARED_APPS = [
     "django_tenants",
     "tenants",
-    "unfold",
+    "unfold.apps.BasicAppConfig",  # keeps unfold from replacing admin.site: ours adds two-factor
     "unfold.contrib.filters",
-    "django.contrib.admin",
+    "config.apps.PlatformAdminConfig",  # django.contrib.admin with the two-factor site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -40,7 +40,10 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "shared_apps.accounts",
+    "shared_apps.sms",
     "marketplace.categories",
     "marketplace.discovery",
 ]
@@ -61,6 +64,7 @@ ROOT_URLCONF = "config.urls_tenant"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "config.views.unknown_host"
 # The template schema that fast provisioning records its DDL from (see docs/decisions/0001-fast-provisioning.md).
 TENANT_TEMPLATE_SCHEMA = "_tenant_template"
+TENANT_LIMIT_SET_CALLS = True  # set the search path once per tenant switch, not before every query
 
 MIDDLEWARE = [
     "tenants.middleware.MerchantHostMiddleware",
@@ -70,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -139,6 +144,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 
+# Identity: one-time codes by SMS, JWT for API clients (see shared_apps/accounts).
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
+JWT_ISSUER = env.str("JWT_ISSUER", default="planckly")
+JWT_ACCESS_TTL_SECONDS = env.int("JWT_ACCESS_TTL_SECONDS", default=15 * 60)
+JWT_REFRESH_TTL_SECONDS = env.int("JWT_REFRESH_TTL_SECONDS", default=30 * 24 * 3600)
+JWT_GUEST_TTL_SECONDS = env.int("JWT_GUEST_TTL_SECONDS", default=30 * 24 * 3600)
+OTP_CODE_TTL_SECONDS = 300
+OTP_MAX_ATTEMPTS = 5
+OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
+# (limit, window seconds): brute force and SMS pumping brakes, counted in Redis.
+OTP_REQUEST_LIMIT_PER_PHONE = (5, 3600)
+OTP_REQUEST_LIMIT_PER_IP = (env.int("OTP_REQUEST_LIMIT_PER_IP", default=20), 3600)
+OTP_VERIFY_LIMIT_PER_PHONE = (10, 3600)
+OTP_VERIFY_LIMIT_PER_IP = (env.int("OTP_VERIFY_LIMIT_PER_IP", default=60), 3600)
+OTP_TOTP_ISSUER = "Planckly admin"
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # trusted reverse proxies in front of us (for the client IP)
+
 # Celery: Redis is the broker; results are not stored (tasks record their effects in the database).
 CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="planckly")
@@ -186,3 +208,12 @@ UNFOLD = {
 
 # Extra host names that serve the marketplace (e.g. the production apex domain next to BASE_DOMAIN).
 PUBLIC_EXTRA_HOSTS = env.list("PUBLIC_EXTRA_HOSTS", default=[])
+
+# SMS through a Twilio-compatible REST API (shared_apps/sms). Defaults talk to the local sandbox (sandboxes/sms.py);
+# for Twilio set SMS_API_BASE=https://api.twilio.com and the account's SID, auth token and sender.
+SMS_API_BASE = env.str("SMS_API_BASE", default="http://127.0.0.1:8100")
+SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="ACsandbox0000000000000000000000000")
+SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="sandbox-auth-token")
+SMS_FROM = env.str("SMS_FROM", default="+15005550006")
+SMS_MESSAGING_SERVICE_SID = env.str("SMS_MESSAGING_SERVICE_SID", default="")  # when set, used instead of SMS_FROM
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)

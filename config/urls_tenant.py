@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/console/", console_api.urls),
     path("", include("shared_apps.accounts.urls")),
     path("", include("tenant_apps.stores.urls")),
+    path("", include("tenant_apps.staff.urls")),
 ]
 
 handler404 = "config.views.page_not_found"

@@ -16,10 +16,13 @@ def surface(request: HttpRequest) -> dict[str, Any]:
     """Template context: which surface (marketplace or console) and the merchant being served."""
     tenant = getattr(request, "tenant", None)
     is_console = tenant is not None and tenant.schema_name != "public"
+    actor = getattr(request, "actor", None)
     return {
         "surface": "console" if is_console else "marketplace",
         "merchant": tenant if is_console else None,
         "base_domain": settings.BASE_DOMAIN,
+        "actor": actor,
+        "actor_perms": {p.replace(".", "_") for p in actor.permissions} if actor else set(),
     }
 
 

@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-PROVIDERS: list[dict[str, str]] = []  # {"name", "path", "protocol"}, appended by each provider module
+from sandboxes import sms
+
+PROVIDERS: list[dict[str, str]] = [sms.PROVIDER]  # {"name", "path", "protocol"}: each provider module's PROVIDER
 
 
 async def index(request: Request) -> HTMLResponse:
@@ -30,4 +32,4 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "providers": [p["name"] for p in PROVIDERS]})
 
 
-app = Starlette(routes=[Route("/", index), Route("/healthz", healthz)])
+app = Starlette(routes=[Route("/", index), Route("/healthz", healthz), *sms.routes])

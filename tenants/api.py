@@ -10,7 +10,7 @@ from shared_apps.accounts.access import access_platform_admin
 from tenants import selectors, services
 from tenants.models import Merchant
 
-router = Router(auth=django_auth)
+router = Router(auth=django_auth)  # session + TOTP (see access_platform_admin); no bearer tokens
 
 
 class MerchantIn(Schema):
@@ -46,13 +46,13 @@ class MerchantOut(Schema):
 
 
 def _merchant(request: HttpRequest, slug: str) -> Merchant:
-    access_platform_admin(user=request.user)
+    access_platform_admin(request=request)
     return selectors.merchant_get_by_slug(slug=slug)
 
 
 @router.post("/merchants", response={201: MerchantOut})
 def merchant_create(request: HttpRequest, payload: MerchantIn):
-    access_platform_admin(user=request.user)
+    access_platform_admin(request=request)
     merchant = services.merchant_provision(**payload.dict())
     merchant = selectors.merchant_get_by_slug(slug=merchant.slug)
     return Status(201, MerchantOut.from_merchant(merchant))
@@ -60,7 +60,7 @@ def merchant_create(request: HttpRequest, payload: MerchantIn):
 
 @router.get("/merchants", response=list[MerchantOut])
 def merchant_list(request: HttpRequest):
-    access_platform_admin(user=request.user)
+    access_platform_admin(request=request)
     return [MerchantOut.from_merchant(m) for m in selectors.merchants_all().select_related("owner")]
 
 

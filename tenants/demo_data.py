@@ -18,8 +18,9 @@ import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-# The only way demo users can sign in until OTP lands. Never used outside seed_demo.
-DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - a published demo credential, by design
+# The demo platform admin's authenticator secret (TOTP, 20 bytes hex). Published on purpose: demo data only;
+# real admins get a random one from `manage.py create_platform_admin`. `manage.py demo_totp` prints the current code.
+DEMO_ADMIN_TOTP_KEY = "3132333435363738393031323334353637383930"
 
 SUPERUSER_PHONE = "+923000000001"
 SUPERUSER_NAME = "Platform Admin"

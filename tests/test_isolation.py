@@ -56,8 +56,9 @@ def test_a_member_of_a_is_a_stranger_on_b(two_tenants, host_client):
     response = client.get("/api/v1/console/summary")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
-    page = client.get("/")
-    assert page.status_code == 404
+    page = client.get("/", follow=True)
+    assert page.redirect_chain[0][0].startswith("/signin/")  # pages: the sign-in page, never b's data
+    assert b"no access to" in page.content
     assert b"Item 0" not in page.content
 
 

@@ -39,6 +39,13 @@ def test_anonymous_gets_401_envelope(public, db):
     assert response.json()["code"] == "unauthenticated"
 
 
+def test_admin_without_totp_in_this_session_gets_403(public, platform_admin):
+    public.force_login(platform_admin)  # signed in (e.g. by SMS code) but not through the TOTP step
+    response = public.get("/api/v1/platform/merchants")
+    assert response.status_code == 403
+    assert "authenticator" in response.json()["message"]
+
+
 def test_non_admin_gets_403(public, db, django_user_model):
     public.force_login(django_user_model.objects.create_user(phone="+923001112223"))
     response = public.get("/api/v1/platform/merchants")
@@ -46,8 +53,8 @@ def test_non_admin_gets_403(public, db, django_user_model):
     assert response.json()["code"] == "forbidden"
 
 
-def test_admin_provisions_through_the_api(public, platform_admin):
-    public.force_login(platform_admin)
+def test_admin_provisions_through_the_api(admin_client):
+    public = admin_client
     response = public.post(
         "/api/v1/platform/merchants",
         {"name": "Johar Town Pharmacy", "slug": "johar-pharmacy", "owner_phone": "+923214567890"},
@@ -75,10 +82,10 @@ def test_admin_provisions_through_the_api(public, platform_admin):
         ({"slug": "good-slug", "owner_phone": "+923001234567"}, "invalid", "name"),
     ],
 )
-def test_bad_input_is_a_clear_400_that_changes_nothing(public, platform_admin, payload, code, field):
+def test_bad_input_is_a_clear_400_that_changes_nothing(admin_client, payload, code, field):
     from tenants.models import Merchant
 
-    public.force_login(platform_admin)
+    public = admin_client
     before = Merchant.objects.count()
     response = public.post("/api/v1/platform/merchants", payload, content_type="application/json")
     assert response.status_code == 400
@@ -88,8 +95,8 @@ def test_bad_input_is_a_clear_400_that_changes_nothing(public, platform_admin, p
     assert Merchant.objects.count() == before
 
 
-def test_malformed_json_is_a_400_envelope(public, platform_admin):
-    public.force_login(platform_admin)
+def test_malformed_json_is_a_400_envelope(admin_client):
+    public = admin_client
     response = public.post("/api/v1/platform/merchants", "{nope", content_type="application/json")
     assert response.status_code == 400
     assert set(response.json()) == ENVELOPE_KEYS
@@ -101,9 +108,9 @@ def test_unknown_api_route_is_a_404_envelope(public, db):
     assert response.json()["code"] == "not_found"
 
 
-def test_suspend_archive_purge_via_api(public, platform_admin, make_merchant):
+def test_suspend_archive_purge_via_api(admin_client, make_merchant):
     make_merchant(slug="lifecycle-shop")
-    public.force_login(platform_admin)
+    public = admin_client
     assert public.post("/api/v1/platform/merchants/lifecycle-shop/suspend").json()["status"] == "suspended"
     assert public.delete("/api/v1/platform/merchants/lifecycle-shop").status_code == 409  # archive first
     assert public.post("/api/v1/platform/merchants/lifecycle-shop/archive").json()["status"] == "archived"

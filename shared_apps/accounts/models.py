@@ -1,9 +1,13 @@
 """Identities (public schema): one user per phone number, across every merchant."""
 
+import uuid
+
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django_otp.models import CooldownMixin, Device
 
 from shared_apps.accounts.phones import phone_normalize
 
@@ -31,7 +35,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(max_length=120, blank=True)
     email = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May open the platform admin panel.")
+    is_staff = models.BooleanField(default=False, help_text="Platform admin: may open the admin panel (with TOTP).")
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     USERNAME_FIELD = "phone"
@@ -43,3 +48,50 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.name or self.phone
+
+
+class PhoneOTPDevice(CooldownMixin, Device):
+    """One-time sign-in codes by SMS for one user (django-otp device). The code is never stored: only its keyed hash.
+
+    A code is valid OTP_CODE_TTL_SECONDS, used once, and dies after OTP_MAX_ATTEMPTS wrong tries; a new code
+    needs the resend cool-down to have passed (CooldownMixin).
+    """
+
+    token_hash = models.CharField(max_length=64, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    def get_cooldown_duration(self) -> int:
+        return settings.OTP_RESEND_COOLDOWN_SECONDS
+
+
+class Guest(models.Model):
+    """A visitor who has not signed in: owns a cart and orders until an OTP sign-in claims them into a user."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_guests"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"guest {self.id}"
+
+
+class RefreshToken(models.Model):
+    """Server-side record of every refresh token (by jti) so rotation, logout and reuse detection are exact."""
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    family = models.CharField(max_length=64, db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)  # rotated: presenting it again is reuse
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="refresh_user_live")]
+
+    def __str__(self) -> str:
+        return self.jti

@@ -1,5 +1,26 @@
-from shared_apps.accounts.models import User
+"""Identity writes: users by phone, one-time codes, guests. Every function states what it guarantees."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
+from shared_apps.accounts.models import Guest, PhoneOTPDevice, User
 from shared_apps.accounts.phones import phone_normalize
+from shared_apps.accounts.ratelimit import rate_limit_hit
+from shared_apps.sms.tasks import sms_send_on_commit
+
+# Sent after a guest is claimed into a user (cart and orders move over): receivers get guest=…, user=….
+guest_claimed = Signal()
 
 
 def user_get_or_create_by_phone(*, phone: str, name: str = "") -> User:
@@ -10,3 +31,102 @@ def user_get_or_create_by_phone(*, phone: str, name: str = "") -> User:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+@dataclass(frozen=True)
+class OtpChallenge:
+    phone: str
+    code: str  # handed to the SMS only; never returned by the API
+    expires_in: int
+    resend_in: int
+
+
+def _code_hash(device: PhoneOTPDevice, code: str) -> str:
+    message = f"{device.pk}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def otp_request(*, phone: str, client_ip: str) -> OtpChallenge:
+    """Send a fresh 6-digit code by SMS (after commit). Raises PHONE_INVALID, RATE_LIMITED (per phone, per IP) or
+    RESEND_COOLDOWN, each 429 with retry_after. A new code replaces the previous one."""
+    normalized = phone_normalize(phone)
+    rate_limit_hit(scope="otp-request-ip", key=client_ip, limit=settings.OTP_REQUEST_LIMIT_PER_IP)
+    rate_limit_hit(scope="otp-request-phone", key=normalized, limit=settings.OTP_REQUEST_LIMIT_PER_PHONE)
+    with transaction.atomic():
+        user = user_get_or_create_by_phone(phone=normalized)
+        device, _ = PhoneOTPDevice.objects.get_or_create(user=user, defaults={"name": "sms"})
+        device = PhoneOTPDevice.objects.select_for_update().get(pk=device.pk)
+        allowed, data = device.generate_is_allowed()
+        if not allowed:
+            wait = int((data["next_generation_at"] - timezone.now()).total_seconds()) + 1
+            raise AccountsError(AccountsErrorCode.RESEND_COOLDOWN, retry_after=max(wait, 1))
+        code = f"{secrets.randbelow(10**6):06d}"
+        device.token_hash = _code_hash(device, code)
+        device.valid_until = timezone.now() + timedelta(seconds=settings.OTP_CODE_TTL_SECONDS)
+        device.failed_attempts = 0
+        device.cooldown_set(commit=False)
+        device.save()
+        minutes = settings.OTP_CODE_TTL_SECONDS // 60
+        sms_send_on_commit(
+            to=normalized, body=f"{code} is your Planckly code. It expires in {minutes} minutes. Never share it."
+        )
+    return OtpChallenge(normalized, code, settings.OTP_CODE_TTL_SECONDS, settings.OTP_RESEND_COOLDOWN_SECONDS)
+
+
+def otp_verify(*, phone: str, code: str, client_ip: str) -> User:
+    """Check `code` for `phone` and return the user. Single use: a right code is consumed; OTP_MAX_ATTEMPTS wrong
+    codes kill it (the counter persists even though the call raises). Two parallel verifications of one code
+    cannot both succeed (row lock). Raises CODE_MISSING, CODE_EXPIRED, CODE_LOCKED, CODE_INVALID, RATE_LIMITED."""
+    normalized = phone_normalize(phone)
+    rate_limit_hit(scope="otp-verify-ip", key=client_ip, limit=settings.OTP_VERIFY_LIMIT_PER_IP)
+    rate_limit_hit(scope="otp-verify-phone", key=normalized, limit=settings.OTP_VERIFY_LIMIT_PER_PHONE)
+    code = (code or "").strip()
+    failure: AccountsErrorCode | None = None
+    with transaction.atomic():
+        device = (
+            PhoneOTPDevice.objects.select_for_update().select_related("user").filter(user__phone=normalized).first()
+        )
+        if device is None or not device.token_hash:
+            failure = AccountsErrorCode.CODE_MISSING
+        elif device.valid_until is None or device.valid_until <= timezone.now():
+            failure = AccountsErrorCode.CODE_EXPIRED
+        elif device.failed_attempts >= settings.OTP_MAX_ATTEMPTS:
+            failure = AccountsErrorCode.CODE_LOCKED
+        elif not (
+            len(code) == 6 and code.isdigit() and hmac.compare_digest(device.token_hash, _code_hash(device, code))
+        ):
+            device.failed_attempts += 1
+            device.save(update_fields=["failed_attempts"])
+            failure = AccountsErrorCode.CODE_INVALID
+        else:
+            device.token_hash, device.valid_until, device.failed_attempts = "", None, 0
+            device.cooldown_reset(commit=False)
+            device.save()
+            user = device.user
+            if user.phone_verified_at is None:
+                user.phone_verified_at = timezone.now()
+                user.save(update_fields=["phone_verified_at"])
+    if failure is not None:  # raised after commit: the wrong-try counter must stick
+        raise AccountsError(failure, field="code")
+    if not user.is_active:
+        raise AccountsError(AccountsErrorCode.ACCOUNT_DISABLED)
+    return user
+
+
+def guest_create() -> Guest:
+    return Guest.objects.create()
+
+
+def guest_claim(*, guest_id: str, user: User) -> bool:
+    """Move a guest's cart and orders into `user` (receivers of `guest_claimed`). Idempotent; a guest claimed by
+    someone else stays theirs. Returns whether this call claimed it."""
+    with transaction.atomic():
+        guest = Guest.objects.select_for_update().filter(pk=guest_id).first()
+        if guest is None or (guest.claimed_by_id and guest.claimed_by_id != user.pk):
+            return False
+        if guest.claimed_by_id == user.pk:
+            return False
+        guest.claimed_by, guest.claimed_at = user, timezone.now()
+        guest.save(update_fields=["claimed_by", "claimed_at"])
+        guest_claimed.send(sender=Guest, guest=guest, user=user)
+    return True

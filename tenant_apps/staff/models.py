@@ -11,6 +11,13 @@ class Role(models.TextChoices):
     EMPLOYEE = "employee", "Employee"  # assigned duties in one branch
 
 
+SCOPE_MATCHES_ROLE = (
+    models.Q(role="merchant", store__isnull=True, branch__isnull=True)
+    | models.Q(role="shop_owner", store__isnull=False, branch__isnull=True)
+    | models.Q(role__in=["branch_manager", "employee"], store__isnull=True, branch__isnull=False)
+)
+
+
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     role = models.CharField(max_length=20, choices=Role.choices)
@@ -23,15 +30,64 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user"], name="membership_one_per_user"),
-            models.CheckConstraint(
-                name="membership_scope_matches_role",
-                condition=(
-                    models.Q(role="merchant", store__isnull=True, branch__isnull=True)
-                    | models.Q(role="shop_owner", store__isnull=False, branch__isnull=True)
-                    | models.Q(role__in=["branch_manager", "employee"], branch__isnull=False)
-                ),
-            ),
+            models.CheckConstraint(name="membership_scope_matches_role", condition=SCOPE_MATCHES_ROLE),
         ]
 
     def __str__(self) -> str:
         return f"{self.user_id} as {self.get_role_display()}"
+
+    @property
+    def permissions(self) -> frozenset:
+        from tenant_apps.staff.permissions import permissions_for
+
+        return permissions_for(role=self.role, duties=self.duties)
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+
+
+class Invitation(models.Model):
+    """An offer of a role to a phone number; the person accepts on this console after signing in with that phone."""
+
+    phone = models.CharField(max_length=20)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.CASCADE)
+    branch = models.ForeignKey("stores.Branch", null=True, blank=True, on_delete=models.CASCADE)
+    duties = models.JSONField(default=list, blank=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], condition=models.Q(status="pending"), name="invitation_one_pending_per_phone"
+            ),
+            models.CheckConstraint(name="invitation_scope_matches_role", condition=SCOPE_MATCHES_ROLE),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} as {self.get_role_display()}"
+
+
+class AuditEntry(models.Model):
+    """Who changed staff and roles, when, and what: written in the same transaction as the change."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=40)
+    target_type = models.CharField(max_length=40)
+    target_id = models.BigIntegerField(null=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}#{self.target_id}"

@@ -2,4 +2,7 @@ from django.urls import path
 
 from tenant_apps.stores import views
 
-urlpatterns = [path("", views.console_home, name="console-home")]
+urlpatterns = [
+    path("", views.console_home, name="console-home"),
+    path("branches/<int:branch_id>/", views.branch_detail, name="console-branch"),
+]

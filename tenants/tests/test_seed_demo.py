@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from marketplace.categories.models import Category
@@ -82,9 +83,10 @@ def test_seed_demo_builds_a_lahore_marketplace_once() -> None:
     top_level = set(Category.objects.filter(parent=None).values_list("slug", flat=True))
     assert {"grocery", "pharmacy", "bakery", "electronics"} <= top_level
     admin = User.objects.get(phone=demo_data.SUPERUSER_PHONE)
-    assert admin.is_superuser and admin.is_staff and admin.check_password(demo_data.DEMO_PASSWORD)
+    assert admin.is_superuser and admin.is_staff
+    assert TOTPDevice.objects.get(user=admin).key == demo_data.DEMO_ADMIN_TOTP_KEY  # the admin's second factor
     employee = User.objects.get(phone=demo_data.DEMO_STAFF[-1].phone)
-    assert employee.check_password(demo_data.DEMO_PASSWORD)
+    assert not employee.has_usable_password()  # everyone signs in with one-time codes
     demo = Merchant.objects.get(slug=demo_data.DEMO_MERCHANT_SLUG)
     with schema_context(demo.schema_name):
         worker = Membership.objects.select_related("branch").get(user=employee)

@@ -44,3 +44,21 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def sms_code(sandbox_server, celery_worker_process):
+    """Read the newest sign-in code texted to a phone, from the SMS sandbox (delivered by the real worker)."""
+    import re
+    import time
+
+    def read(phone: str, *, after: int = 0, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            messages = sandbox_server.messages(to=phone)
+            if len(messages) > after:
+                return re.search(r"\b(\d{6})\b", messages[0]["body"]).group(1)
+            time.sleep(0.2)
+        raise AssertionError(f"no SMS reached {phone}")
+
+    return read

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.text import slugify
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name, schema_context
 from tqdm import tqdm
 
@@ -79,37 +79,25 @@ def categories_ensure() -> tuple[dict[str, int], int]:
     return ids, created_count
 
 
-def _demo_password_give(user: User, password_hash: str, *, name: str = "") -> None:
-    """Let a demo user sign in with DEMO_PASSWORD unless they already have a password of their own; fill a blank name.
-
-    `password_hash` is one `make_password(DEMO_PASSWORD)` shared by all demo users: the same as `set_password`
-    per user, without paying one PBKDF2 round (~0.2 s) per user.
-    """
-    fields = []
-    if not user.has_usable_password():
-        user.password = password_hash
-        fields.append("password")
+def _name_fill(user: User, name: str) -> None:
     if name and not user.name:
         user.name = name
-        fields.append("name")
-    if fields:
-        user.save(update_fields=fields)
+        user.save(update_fields=["name"])
 
 
-def superuser_ensure(password_hash: str) -> bool:
-    """The platform admin (+923000000001). Created once; an existing row keeps its password but is made superuser."""
+def superuser_ensure() -> bool:
+    """The demo platform admin (+923000000001) with the published demo TOTP key. Created once; kept after."""
     phone = phone_normalize(demo_data.SUPERUSER_PHONE)
-    user = User.objects.filter(phone=phone).first()
-    if user is None:
-        User.objects.create(
-            phone=phone, name=demo_data.SUPERUSER_NAME, password=password_hash, is_staff=True, is_superuser=True
-        )
-        return True
+    created = not User.objects.filter(phone=phone).exists()
+    user = user_get_or_create_by_phone(phone=phone, name=demo_data.SUPERUSER_NAME)
     if not (user.is_staff and user.is_superuser):
         user.is_staff = user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
-    _demo_password_give(user, password_hash)
-    return False
+    if not TOTPDevice.objects.filter(user=user).exists():
+        TOTPDevice.objects.create(
+            user=user, name="demo authenticator", confirmed=True, key=demo_data.DEMO_ADMIN_TOTP_KEY
+        )
+    return created
 
 
 def _catalog_create(spec: MerchantSpec, store: Store, categories: dict[str, int]) -> tuple[int, int]:
@@ -177,10 +165,10 @@ def _branches_create(spec: MerchantSpec, store: Store) -> list[Branch]:
     return Branch.objects.bulk_create(branches)
 
 
-def _staff_create(store: Store, branches: list[Branch], password_hash: str) -> None:
+def _staff_create(store: Store, branches: list[Branch]) -> None:
     for staff in demo_data.DEMO_STAFF:
         user = user_get_or_create_by_phone(phone=staff.phone, name=staff.name)
-        _demo_password_give(user, password_hash, name=staff.name)
+        _name_fill(user, staff.name)
         branch = branches[staff.branch_index] if staff.branch_index is not None else None
         Membership.objects.create(
             user=user,
@@ -191,9 +179,7 @@ def _staff_create(store: Store, branches: list[Branch], password_hash: str) -> N
         )
 
 
-def merchant_seed(
-    spec: MerchantSpec, *, index: int, categories: dict[str, int], password_hash: str, report: SeedReport
-) -> None:
+def merchant_seed(spec: MerchantSpec, *, index: int, categories: dict[str, int], report: SeedReport) -> None:
     """Provision one demo merchant and fill its schema, in one transaction. Skips a slug that already exists.
 
     Raises DomainError from provisioning (e.g. an invalid demo phone); nothing of this merchant is left behind then.
@@ -206,7 +192,7 @@ def merchant_seed(
             merchant = merchant_provision(
                 name=spec.name, slug=spec.slug, owner_phone=demo_data.owner_phone(index), area=spec.area
             )
-            _demo_password_give(merchant.owner, password_hash, name=spec.owner_name)
+            _name_fill(merchant.owner, spec.owner_name)
             with schema_context(merchant.schema_name):
                 store = Store.objects.create(
                     name=spec.name,
@@ -217,7 +203,7 @@ def merchant_seed(
                 branches = _branches_create(spec, store)
                 products, variants = _catalog_create(spec, store, categories)
                 if spec.slug == demo_data.DEMO_MERCHANT_SLUG:
-                    _staff_create(store, branches, password_hash)
+                    _staff_create(store, branches)
                 merchant_stats_refresh()  # synchronously, in this schema: the public card is right at once
     except DomainError as exc:
         if exc.code == TenantsErrorCode.SLUG_TAKEN:  # a concurrent seed won the race
@@ -247,16 +233,15 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         schema_replay.current_script()  # record the tenant template now, outside any merchant's transaction
-        password_hash = make_password(demo_data.DEMO_PASSWORD)
         report = SeedReport()
         categories, report.categories_created = categories_ensure()
-        report.superuser_created = superuser_ensure(password_hash)
+        report.superuser_created = superuser_ensure()
         specs = demo_data.MERCHANTS
         with tqdm(total=len(specs), desc="demo merchants", unit="merchant", disable=options["verbosity"] < 1) as bar:
             for index, spec in enumerate(specs):
                 bar.set_postfix_str(spec.slug)
                 try:
-                    merchant_seed(spec, index=index, categories=categories, password_hash=password_hash, report=report)
+                    merchant_seed(spec, index=index, categories=categories, report=report)
                 except DomainError as exc:
                     raise CommandError(f"{spec.slug}: {exc.code}: {exc.message}") from exc
                 bar.update()
@@ -277,9 +262,10 @@ class Command(BaseCommand):
         demo = demo_data.MERCHANTS[0]
         branch = demo_data.PLACES[demo.places[0]].spot
         url = console_url(demo.slug)
-        out(f"\nDemo sign-in, password {demo_data.DEMO_PASSWORD!r} (until OTP lands):")
+        out("\nDemo sign-in: enter the phone, read the code at http://127.0.0.1:8100/sms (the SMS sandbox).")
+        out("The admin's second factor: `manage.py demo_totp` prints the current authenticator code.")
         rows = [
-            ("platform admin", demo_data.SUPERUSER_PHONE, console_url(path="/admin/"), "superuser"),
+            ("platform admin", demo_data.SUPERUSER_PHONE, console_url(path="/admin/"), "superuser + TOTP"),
             ("merchant", demo_data.owner_phone(0), url, f"all of {demo.name}"),
         ]
         labels = {Role.SHOP_OWNER: "shop owner", Role.BRANCH_MANAGER: "branch manager", Role.EMPLOYEE: "employee"}
@@ -290,7 +276,7 @@ class Command(BaseCommand):
             rows.append((labels[Role(staff.role)], staff.phone, url, scope))
         for role, phone, link, scope in rows:
             out(f"  {role:<15} {phone:<14} {link:<45} {scope}")
-        out("\nMerchants (owner = role merchant, same password):")
+        out("\nMerchants (owner = role merchant):")
         merchants = {m.slug: m for m in Merchant.objects.filter(slug__in=[s.slug for s in demo_data.MERCHANTS])}
         for index, spec in enumerate(demo_data.MERCHANTS):
             merchant = merchants.get(spec.slug)

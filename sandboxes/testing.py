@@ -1,0 +1,120 @@
+"""Pytest fixtures for the sandboxes process (a plugin: the root conftest lists it in `pytest_plugins`).
+
+`sandbox_server` runs the real `uvicorn sandboxes.app:app` on a free port with an inbox of its own, and exports
+SMS_API_BASE (and the credentials it accepts) to os.environ, so processes started afterwards — the Celery worker of
+`celery_worker_process` — talk to it. The worker is always started after the sandbox (see `pytest_fixture_setup`), so
+no test ever sends a text to the developer's own sandbox on port 8100 or to a real provider.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SandboxServer:
+    """A running sandboxes process. `messages(to)` reads its SMS inbox (newest first); `sms_clear()` empties it."""
+
+    base_url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+    log: Path
+
+    def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        params = {"to": to} if to else {}
+        response = httpx.get(f"{self.base_url}/sms/messages", params=params, timeout=5)
+        response.raise_for_status()
+        return response.json()["messages"]
+
+    def sms_clear(self) -> None:
+        httpx.delete(f"{self.base_url}/sms/messages", timeout=5).raise_for_status()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """The real sandboxes process for the whole session; SMS_API_BASE points at it in os.environ until the end."""
+    from django.conf import settings
+
+    data_dir = tmp_path_factory.mktemp("sandboxes")
+    log = data_dir / "uvicorn.log"
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    # The sandbox accepts whatever credentials the app is configured with, so the suite runs whatever SMS_* says.
+    exported = {
+        "SMS_API_BASE": base_url,
+        "SMS_ACCOUNT_SID": settings.SMS_ACCOUNT_SID,
+        "SMS_AUTH_TOKEN": settings.SMS_AUTH_TOKEN,
+    }
+    env = {
+        **os.environ,
+        "SANDBOX_DATA_DIR": str(data_dir),
+        "SANDBOX_SMS_ACCOUNT_SID": settings.SMS_ACCOUNT_SID,
+        "SANDBOX_SMS_AUTH_TOKEN": settings.SMS_AUTH_TOKEN,
+    }
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "sandboxes.app:app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    saved = {name: os.environ.get(name) for name in exported}
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the sandboxes process exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the sandboxes process did not answer /healthz: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        os.environ.update(exported)
+        yield SandboxServer(base_url=base_url, data_dir=data_dir, process=process, log=log)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def sms_settings(settings: Any, sandbox_server: SandboxServer) -> Any:
+    """Django settings for this test pointed at the sandbox process (restored afterwards by pytest-django)."""
+    settings.SMS_API_BASE = sandbox_server.base_url
+    return settings
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> None:
+    """Start the sandbox before any Celery worker, whichever test asks for the worker first: the worker inherits
+    os.environ when it starts, so this is what points its SMS_API_BASE at the sandbox."""
+    if fixturedef.argname == "celery_worker_process":
+        request.getfixturevalue("sandbox_server")

@@ -1,0 +1,63 @@
+"""How API requests prove who they are: a Bearer JWT (apps) or the session cookie with CSRF (pages' HTMX)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer, django_auth
+
+from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
+from shared_apps.accounts.models import Guest, User
+from shared_apps.accounts.tokens import ACCESS, GUEST, token_decode
+
+
+class UserBearer(HttpBearer):
+    """`Authorization: Bearer <access token>` → the user; also sets request.user for access functions."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User:
+        claims = token_decode(token, expected_type=ACCESS)
+        user = User.objects.filter(pk=claims["sub"], is_active=True).first()
+        if user is None:
+            raise AccountsError(AccountsErrorCode.TOKEN_INVALID)
+        request.user = user
+        return user
+
+
+@dataclass(frozen=True)
+class GuestPrincipal:
+    guest: Guest
+
+    is_authenticated = False
+
+
+class UserOrGuestBearer(HttpBearer):
+    """A user's access token or a guest token (browsing, cart, checkout before signing in)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | GuestPrincipal:
+        try:
+            return UserBearer().authenticate(request, token)
+        except AccountsError as exc:
+            if exc.code != AccountsErrorCode.TOKEN_INVALID:
+                raise
+        claims = token_decode(token, expected_type=GUEST)
+        guest = Guest.objects.filter(pk=str(claims["sub"]).removeprefix("guest:")).first()
+        if guest is None:
+            raise AccountsError(AccountsErrorCode.TOKEN_INVALID)
+        return GuestPrincipal(guest)
+
+
+def optional_guest(request: HttpRequest) -> Guest | None:
+    """The guest of a request that carries a guest Bearer token (e.g. while verifying an OTP), else None."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    try:
+        claims = token_decode(header[7:].strip(), expected_type=GUEST)
+    except AccountsError:
+        return None
+    return Guest.objects.filter(pk=str(claims["sub"]).removeprefix("guest:")).first()
+
+
+user_auth: list[Any] = [UserBearer(), django_auth]  # Bearer first: API clients need no CSRF token

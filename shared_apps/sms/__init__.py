@@ -1,0 +1,5 @@
+"""Text messages to phones, through a Twilio-compatible REST API.
+
+Services call `shared_apps.sms.tasks.sms_send_on_commit` (delivered by a Celery worker after the transaction commits,
+retried while the provider is unavailable); `shared_apps.sms.client.sms_send` is the single synchronous HTTP call.
+"""

@@ -1,0 +1,17 @@
+from config.errors import DomainError, ErrorCode
+
+
+class StaffErrorCode(ErrorCode):
+    ROLE_ABOVE_YOURS = ("role_above_yours", 403, "You can only give roles at or below your own.")
+    OUTSIDE_SCOPE = ("outside_scope", 403, "That store or branch is outside what you manage.")
+    SCOPE_INVALID = ("scope_invalid", 400, "This role needs a store (shop owner) or a branch (manager, employee).")
+    DUTY_INVALID = ("duty_invalid", 400, "Unknown duty.")
+    ALREADY_MEMBER = ("already_member", 409, "This person already works here.")
+    INVITATION_PENDING = ("invitation_pending", 409, "This phone already has a pending invitation.")
+    INVITATION_CLOSED = ("invitation_closed", 409, "This invitation was already accepted, revoked or has expired.")
+    NOT_YOUR_INVITATION = ("not_found", 404, "Not found.")
+    LAST_MERCHANT = ("last_merchant", 409, "A merchant needs at least one active Merchant member.")
+
+
+class StaffError(DomainError):
+    pass

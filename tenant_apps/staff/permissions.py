@@ -1,0 +1,62 @@
+"""The one permission table: what each role may do. Scope (which rows) is enforced separately, in access.py."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tenant_apps.staff.models import Role
+
+
+class Perm(StrEnum):
+    DASHBOARD_VIEW = "dashboard.view"
+    STORE_VIEW = "store.view"
+    STORE_MANAGE = "store.manage"
+    BRANCH_VIEW = "branch.view"
+    BRANCH_MANAGE = "branch.manage"
+    STAFF_VIEW = "staff.view"
+    STAFF_INVITE = "staff.invite"
+    STAFF_MANAGE = "staff.manage"
+    AUDIT_VIEW = "audit.view"
+    CATALOG_VIEW = "catalog.view"
+    CATALOG_MANAGE = "catalog.manage"
+    PRICE_BASE_EDIT = "price.base_edit"
+    STOCK_VIEW = "stock.view"
+    STOCK_ADJUST = "stock.adjust"
+    ORDERS_VIEW = "orders.view"
+    ORDERS_PROCESS = "orders.process"
+    PROMOTIONS_MANAGE = "promotions.manage"
+
+
+class Duty(StrEnum):
+    """What a Branch Manager may assign an Employee to."""
+
+    PROCESS_ORDERS = "process_orders"
+    UPDATE_STOCK = "update_stock"
+
+
+_EVERYTHING = frozenset(Perm)
+_BRANCH_STAFF_BASE = frozenset({Perm.DASHBOARD_VIEW, Perm.STORE_VIEW, Perm.BRANCH_VIEW, Perm.CATALOG_VIEW})
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.MERCHANT: _EVERYTHING,
+    Role.SHOP_OWNER: _EVERYTHING,  # everything, but only inside its store (scope)
+    Role.BRANCH_MANAGER: _BRANCH_STAFF_BASE
+    | {Perm.BRANCH_MANAGE, Perm.STAFF_VIEW, Perm.STOCK_VIEW, Perm.STOCK_ADJUST, Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS},
+    Role.EMPLOYEE: _BRANCH_STAFF_BASE,  # plus what its duties grant
+}
+
+DUTY_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Duty.PROCESS_ORDERS: frozenset({Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS}),
+    Duty.UPDATE_STOCK: frozenset({Perm.STOCK_VIEW, Perm.STOCK_ADJUST}),
+}
+
+# Invitations and role changes never reach above the actor: rank of the role given ≤ rank of the giver.
+ROLE_RANK: dict[str, int] = {Role.MERCHANT: 4, Role.SHOP_OWNER: 3, Role.BRANCH_MANAGER: 2, Role.EMPLOYEE: 1}
+
+
+def permissions_for(*, role: str, duties: list[str] | None = None) -> frozenset[Perm]:
+    granted = set(ROLE_PERMISSIONS.get(role, frozenset()))
+    if role == Role.EMPLOYEE:
+        for duty in duties or []:
+            granted |= DUTY_PERMISSIONS.get(duty, frozenset())
+    return frozenset(granted)

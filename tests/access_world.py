@@ -1,0 +1,84 @@
+"""A small merchant world with every role and scope relation, shared by the access-matrix and scope tests.
+
+Tenant T: stores S1 (branches B1a, B1b) and S2 (branch B2a). Members: merchant (the owner), shop owner of S1,
+branch manager of B1a, employee of B1a (both duties), plus employees in B1b and B2a as targets. Tenant U: a second
+merchant with its own store and branch. Users without memberships: a stranger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from shared_apps.accounts.models import User
+from shared_apps.accounts.services import user_get_or_create_by_phone
+from tenant_apps.staff.models import Invitation, Membership, Role
+from tenant_apps.stores.models import Branch, Store
+from tenants.models import Merchant
+
+
+@dataclass
+class World:
+    t: Merchant
+    u: Merchant
+    users: dict[str, User] = field(default_factory=dict)  # role name -> user (tenant T)
+    ids: dict[str, int] = field(default_factory=dict)  # "S1", "B1a", "M_B1b", "INV_S2", ... -> pk in T
+    u_ids: dict[str, int] = field(default_factory=dict)  # same names in U
+    stranger: User | None = None
+
+
+def _branch(store: Store, name: str) -> Branch:
+    return Branch.objects.create(store=store, name=name, address=f"{name} road", latitude=Decimal("31.5"),
+                                 longitude=Decimal("74.3"), area="Gulberg")  # fmt: skip
+
+
+def _structure(owner_ids: dict[str, int], prefix: str) -> dict[str, int]:
+    s1 = Store.objects.create(name=f"{prefix} Store 1", slug="store-1")
+    s2 = Store.objects.create(name=f"{prefix} Store 2", slug="store-2")
+    b1a, b1b, b2a = _branch(s1, "B1a"), _branch(s1, "B1b"), _branch(s2, "B2a")
+    return {**owner_ids, "S1": s1.pk, "S2": s2.pk, "B1a": b1a.pk, "B1b": b1b.pk, "B2a": b2a.pk}
+
+
+def build_world(make_merchant) -> World:
+    t = make_merchant(slug="matrix-t", name="Matrix T", owner_phone="+923009000001")
+    u = make_merchant(slug="matrix-u", name="Matrix U", owner_phone="+923009000002")
+    world = World(t=t, u=u)
+    world.users["merchant"] = t.owner
+    phones = {"shop_owner": "+923009000011", "branch_manager": "+923009000012", "employee": "+923009000013",
+              "emp_b1b": "+923009000014", "emp_b2a": "+923009000015"}  # fmt: skip
+    for key, phone in phones.items():
+        world.users[key] = user_get_or_create_by_phone(phone=phone)
+    world.stranger = user_get_or_create_by_phone(phone="+923009000099")
+    with schema_context(t.schema_name):
+        ids = _structure({}, "T")
+        owner = Membership.objects.get(user=t.owner)
+        ids["M_merchant"] = owner.pk
+        specs = {
+            "shop_owner": {"role": Role.SHOP_OWNER, "store_id": ids["S1"]},
+            "branch_manager": {"role": Role.BRANCH_MANAGER, "branch_id": ids["B1a"]},
+            "employee": {"role": Role.EMPLOYEE, "branch_id": ids["B1a"], "duties": ["process_orders", "update_stock"]},
+            "emp_b1b": {"role": Role.EMPLOYEE, "branch_id": ids["B1b"]},
+            "emp_b2a": {"role": Role.EMPLOYEE, "branch_id": ids["B2a"]},
+        }
+        for key, spec in specs.items():
+            ids[f"M_{key}"] = Membership.objects.create(user=world.users[key], **spec).pk
+        expires = timezone.now() + timedelta(days=7)
+        for name, scope in {"INV_B1a": {"branch_id": ids["B1a"], "role": Role.EMPLOYEE},
+                            "INV_B1b": {"branch_id": ids["B1b"], "role": Role.EMPLOYEE},
+                            "INV_S2": {"store_id": ids["S2"], "role": Role.SHOP_OWNER}}.items():  # fmt: skip
+            phone = f"+9230090001{len(ids):02d}"
+            ids[name] = Invitation.objects.create(phone=phone, invited_by=t.owner, expires_at=expires, **scope).pk
+        world.ids = ids
+    with schema_context(u.schema_name):
+        u_ids = _structure({"M_merchant": Membership.objects.get(user=u.owner).pk}, "U")
+        u_ids["M_emp"] = Membership.objects.create(
+            user=user_get_or_create_by_phone(phone="+923009000021"), role=Role.EMPLOYEE, branch_id=u_ids["B1a"]
+        ).pk
+        u_ids["INV_B1a"] = Invitation.objects.create(phone="+923009000022", invited_by=u.owner, expires_at=expires,
+                                                     branch_id=u_ids["B1a"], role=Role.EMPLOYEE).pk  # fmt: skip
+        world.u_ids = u_ids
+    return world

@@ -1,0 +1,212 @@
+"""Every console route x every role x {own scope, sibling branch, sibling store, other tenant} and the principals
+without a role {no membership, guest, anonymous}. The expected outcome is written once, in TABLE; the routes are
+discovered from the tenant URLconf and the console API, so a new route missing from TABLE fails the test."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from config.api import console_api
+from shared_apps.accounts.services import guest_create
+from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
+from tests.access_world import World, build_world
+
+ROLES = ("merchant", "shop_owner", "branch_manager", "employee")
+A, B, C = "own", "sibling_branch", "sibling_store"
+ABC, AB, ONLY_A, NONE = frozenset({A, B, C}), frozenset({A, B}), frozenset({A}), frozenset()
+EVERY_ROLE_A = dict.fromkeys(ROLES, ONLY_A)
+PUBLIC = "public"  # reachable without a membership by design (sign-in, probes, API description)
+
+# (method, route) -> PUBLIC, or {role: cases allowed}. Roles missing from a dict are denied everywhere.
+TABLE: dict[tuple[str, str], object] = {
+    # console API
+    ("GET", "/api/v1/console/summary"): EVERY_ROLE_A,
+    ("GET", "/api/v1/console/stores"): EVERY_ROLE_A,
+    ("GET", "/api/v1/console/stores/{store_id}"): {
+        "merchant": ABC,
+        "shop_owner": AB,
+        "branch_manager": AB,
+        "employee": AB,
+    },
+    ("GET", "/api/v1/console/branches"): EVERY_ROLE_A,
+    ("GET", "/api/v1/console/branches/{branch_id}"): {
+        "merchant": ABC,
+        "shop_owner": AB,
+        "branch_manager": ONLY_A,
+        "employee": ONLY_A,
+    },
+    ("GET", "/api/v1/console/me"): EVERY_ROLE_A,
+    ("GET", "/api/v1/console/staff"): {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A},
+    ("GET", "/api/v1/console/staff/{membership_id}"): {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A},
+    ("PATCH", "/api/v1/console/staff/{membership_id}"): {"merchant": ABC, "shop_owner": AB},
+    ("DELETE", "/api/v1/console/staff/{membership_id}"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/api/v1/console/invitations"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("POST", "/api/v1/console/invitations"): {"merchant": ABC, "shop_owner": AB},
+    ("DELETE", "/api/v1/console/invitations/{invitation_id}"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/api/v1/console/invitations/mine"): EVERY_ROLE_A,  # and any signed-in stranger
+    ("POST", "/api/v1/console/invitations/{invitation_id}/accept"): {},  # only the invitee (tested on its own)
+    ("GET", "/api/v1/console/audit"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("GET", "/api/v1/console/openapi.json"): PUBLIC,
+    ("GET", "/api/v1/console/docs"): PUBLIC,
+    # console pages
+    ("GET", "/"): EVERY_ROLE_A,
+    ("GET", "/branches/{branch_id}/"): {
+        "merchant": ABC,
+        "shop_owner": AB,
+        "branch_manager": ONLY_A,
+        "employee": ONLY_A,
+    },
+    ("GET", "/staff/"): {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A},
+    ("POST", "/staff/invite/"): {"merchant": ABC, "shop_owner": AB},
+    ("POST", "/staff/{membership_id}/remove/"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/invitations/"): EVERY_ROLE_A,  # and any signed-in stranger
+    ("GET", "/audit/"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("GET", "/signin/"): PUBLIC,
+    ("POST", "/signin/verify/"): PUBLIC,
+    ("POST", "/signout/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+}
+SIGNED_IN_STRANGER_OK = {("GET", "/api/v1/console/invitations/mine"), ("GET", "/invitations/")}
+
+TARGETS = {
+    "store_id": {A: "S1", B: "S1", C: "S2"},
+    "branch_id": {A: "B1a", B: "B1b", C: "B2a"},
+    "membership_id": {A: "M_employee", B: "M_emp_b1b", C: "M_emp_b2a"},
+    "invitation_id": {A: "INV_B1a", B: "INV_B1b", C: "INV_S2"},
+}
+U_TARGETS = {"store_id": "S1", "branch_id": "B1a", "membership_id": "M_emp", "invitation_id": "INV_B1a"}
+BODY_BRANCH = {A: "B1a", B: "B1b", C: "B2a"}  # the branch a write's body names, per case
+
+
+def _django_routes(resolver: URLResolver, prefix: str = "") -> list[str]:
+    routes = []
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith("api/v1/console/"):
+                continue  # the API is enumerated from ninja, with methods
+            routes += _django_routes(entry, route)
+        elif isinstance(entry, URLPattern):
+            routes.append("/" + route.replace("<int:", "{").replace(">", "}"))
+    return routes
+
+
+def discovered_routes() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for path in _django_routes(get_resolver("config.urls_tenant")):
+        methods = [m for (m, p) in TABLE if p == path] or ["GET"]
+        found |= {(m, path) for m in methods}
+    for prefix, router in console_api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    found.add((method, "/api/v1/console" + prefix + path))
+    found |= {("GET", "/api/v1/console/openapi.json"), ("GET", "/api/v1/console/docs")}
+    return found
+
+
+def test_every_console_route_is_in_the_table():
+    assert discovered_routes() == set(TABLE), "add new console routes to TABLE (and remove deleted ones)"
+
+
+@dataclass(frozen=True)
+class Probe:
+    principal: str  # a role, or "stranger" | "guest" | "anonymous"
+    case: str  # own | sibling_branch | sibling_store | other_tenant
+
+
+def _probes(path: str) -> list[Probe]:
+    has_object = "{" in path
+    cases = [A, B, C] if has_object else [A]
+    probes = [Probe(role, case) for role, case in itertools.product(ROLES, [*cases, "other_tenant"])]
+    return [*probes, Probe("stranger", A), Probe("guest", A), Probe("anonymous", A)]
+
+
+_phones = itertools.count(100)
+
+
+def _request(world: World, method: str, path: str, probe: Probe):
+    on_u = probe.case == "other_tenant"
+    merchant, ids = (world.u, world.u_ids) if on_u else (world.t, world.ids)
+    url = path
+    for param, by_case in TARGETS.items():
+        name = U_TARGETS[param] if on_u else by_case[probe.case]
+        url = url.replace("{" + param + "}", str(ids[name]))
+    client = Client(HTTP_HOST=f"{merchant.slug}.localhost")
+    user = world.users.get(probe.principal) or (world.stranger if probe.principal == "stranger" else None)
+    headers = {}
+    is_api = path.startswith("/api/")
+    if user is not None:
+        if is_api:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token_pair_issue(user=user).access}"
+        else:
+            client.force_login(user)
+    elif probe.principal == "guest" and is_api:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {guest_token_issue(guest=guest_create())}"
+    branch = ids.get(BODY_BRANCH.get(probe.case, "B1a"), ids["B1a"])
+    body = {"role": "employee", "branch_id": branch, "duties": ["update_stock"]}
+    if ("invitations" in path and method == "POST" and "accept" not in path) or path == "/staff/invite/":
+        body["phone"] = f"+9230091{next(_phones):05d}"
+    with transaction.atomic():  # every probe leaves the world as it found it
+        if is_api:
+            response = getattr(client, method.lower())(url, body, content_type="application/json", **headers)
+        else:
+            response = getattr(client, method.lower())(url, body if method == "POST" else None, **headers)
+        transaction.set_rollback(True)
+    return response
+
+
+def _allowed(entry, method: str, path: str, probe: Probe) -> bool:
+    if probe.principal == "stranger":
+        return (method, path) in SIGNED_IN_STRANGER_OK
+    if probe.principal in ("guest", "anonymous") or probe.case == "other_tenant":
+        return probe.case == "other_tenant" and (method, path) in SIGNED_IN_STRANGER_OK
+    return probe.case in entry.get(probe.principal, NONE)
+
+
+def _check(response, allowed: bool, path: str, probe: Probe, scope_denial: bool) -> str | None:
+    status = response.status_code
+    location = response.get("Location", "")
+    if path.startswith("/api/"):
+        if allowed:
+            return None if status < 400 else f"expected success, got {status} {response.content[:200]!r}"
+        if probe.principal in ("guest", "anonymous"):
+            return None if status == 401 else f"expected 401, got {status}"
+        if probe.principal == "stranger" or probe.case == "other_tenant":
+            return None if status == 404 else f"expected 404, got {status}"
+        if scope_denial and "{" in path and status != 404:
+            return f"out of scope must be 404 (never reveal), got {status}"
+        return None if status in (403, 404) else f"expected 403/404, got {status} {response.content[:200]!r}"
+    if allowed:
+        ok = status == 200 or (status == 302 and not location.startswith("/signin/"))
+        return None if ok else f"expected the page, got {status} {location}"
+    if probe.principal in ("guest", "anonymous", "stranger") or probe.case == "other_tenant":
+        return None if status == 302 and location.startswith("/signin/") else f"expected sign-in, got {status}"
+    return None if status in (403, 404) else f"expected 403/404, got {status} {location}"
+
+
+ROUTES = sorted(TABLE, key=lambda key: (key[1], key[0]))
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_access_matrix(make_merchant, method, path):
+    entry = TABLE[(method, path)]
+    if entry == PUBLIC:
+        return  # sign-in, probes and API descriptions: reachable by anyone by design
+    world = build_world(make_merchant)
+    failures = []
+    for probe in _probes(path):
+        allowed = _allowed(entry, method, path, probe)
+        role_allows_own = A in entry.get(probe.principal, NONE)
+        scope_denial = role_allows_own and probe.case in (B, C) and method == "GET"
+        problem = _check(_request(world, method, path, probe), allowed, path, probe, scope_denial)
+        if problem:
+            failures.append(f"{probe.principal:>15} {probe.case:<15} {problem}")
+    assert not failures, f"{method} {path}\n" + "\n".join(failures)
