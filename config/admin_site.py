@@ -30,6 +30,28 @@ class PlatformAdminSite(UnfoldAdminSite):
     site_header = "Planckly"
     site_title = "Planckly admin"
 
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """The operators' start page: platform figures first, each a link into its list."""
+        from shared_apps.accounts.models import User
+        from tenants.models import Merchant, MerchantStatus
+
+        merchants = Merchant.objects.exclude(schema_name="public")
+        cards = [
+            {"label": "Active merchants", "value": merchants.filter(status=MerchantStatus.ACTIVE).count(),
+             "link": "/admin/tenants/merchant/?status__exact=active"},
+            {"label": "Suspended merchants", "value": merchants.filter(status=MerchantStatus.SUSPENDED).count(),
+             "link": "/admin/tenants/merchant/?status__exact=suspended"},
+            {"label": "Users", "value": User.objects.count(), "link": "/admin/accounts/user/"},
+            {"label": "Platform admins", "value": User.objects.filter(is_staff=True).count(),
+             "link": "/admin/accounts/user/?is_staff__exact=1"},
+        ]  # fmt: skip
+        context = {
+            "platform_cards": cards,
+            "recent_merchants": merchants.order_by("-created_at")[:10],
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
     def has_permission(self, request: HttpRequest) -> bool:
         return is_platform_admin(request.user) and is_two_factor_verified(request)
 
