@@ -58,12 +58,17 @@ def scoped_branches(actor: Membership) -> QuerySet[Branch]:
     return branches.filter(pk=actor.branch_id)
 
 
+def _in_store_of(actor: Membership) -> Q:
+    """Rows scoped to the actor's store directly (shop owners) or through one of its branches."""
+    return Q(store_id=actor.store_id) | Q(branch__store_id=actor.store_id)
+
+
 def scoped_memberships(actor: Membership) -> QuerySet[Membership]:
     memberships = Membership.objects.select_related("store", "branch")
     if actor.role == Role.MERCHANT:
         return memberships
     if actor.role == Role.SHOP_OWNER:
-        return memberships.filter(Q(store_id=actor.store_id) | Q(branch__store_id=actor.store_id))
+        return memberships.filter(_in_store_of(actor))
     if actor.role == Role.BRANCH_MANAGER:
         return memberships.filter(branch_id=actor.branch_id)
     return memberships.filter(pk=actor.pk)
@@ -74,7 +79,7 @@ def scoped_invitations(actor: Membership) -> QuerySet[Invitation]:
     if actor.role == Role.MERCHANT:
         return invitations
     if actor.role == Role.SHOP_OWNER:
-        return invitations.filter(Q(store_id=actor.store_id) | Q(branch__store_id=actor.store_id))
+        return invitations.filter(_in_store_of(actor))
     return invitations.none()
 
 
