@@ -69,6 +69,7 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 
 def _public_api() -> NinjaAPI:
     from shared_apps.accounts.api import router as accounts_router
+    from shared_apps.media.api import router as media_router
     from tenants.api import router as platform_router
 
     api = NinjaAPI(
@@ -79,10 +80,14 @@ def _public_api() -> NinjaAPI:
     )
     api.add_router("", accounts_router)
     api.add_router("/platform", platform_router, tags=["platform"])
+    api.add_router("/media", media_router)
     return install_error_handlers(api)
 
 
 def _console_api() -> NinjaAPI:
+    from tenant_apps.catalog.api import router as catalog_router
+    from tenant_apps.catalog.csv_api import router as csv_router
+    from tenant_apps.inventory.api import router as inventory_router
     from tenant_apps.staff.api import router as staff_router
     from tenant_apps.stores.api import router as stores_router
 
@@ -94,6 +99,9 @@ def _console_api() -> NinjaAPI:
     )
     api.add_router("", stores_router)
     api.add_router("", staff_router)
+    api.add_router("", catalog_router)
+    api.add_router("", inventory_router)
+    api.add_router("", csv_router)
     return install_error_handlers(api)
 
 

@@ -4,6 +4,7 @@
 embedded servers; real environment variables always take precedence.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -44,7 +45,10 @@ SHARED_APPS = [
     "django_otp.plugins.otp_totp",
     "shared_apps.accounts",
     "shared_apps.sms",
+    "shared_apps.media",
+    "django.contrib.postgres",
     "marketplace.categories",
+    "marketplace.listings",
     "marketplace.discovery",
 ]
 # contenttypes stays public-only: tenant schemas see public's table through the search path, so content types
@@ -53,6 +57,8 @@ TENANT_APPS = [
     "tenant_apps.stores",
     "tenant_apps.staff",
     "tenant_apps.catalog",
+    "tenant_apps.inventory",
+    "tenant_apps.outbox",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -217,3 +223,17 @@ SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="sandbox-auth-token")
 SMS_FROM = env.str("SMS_FROM", default="+15005550006")
 SMS_MESSAGING_SERVICE_SID = env.str("SMS_MESSAGING_SERVICE_SID", default="")  # when set, used instead of SMS_FROM
 SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
+
+# Media through Cloudinary (shared_apps/media). The SDK reads CLOUDINARY_URL from the environment itself; unset, it
+# talks to the local sandbox (sandboxes/cloudinary.py), whose `cname` makes delivery URLs plain http to it as well.
+# Production: CLOUDINARY_URL=cloudinary://<key>:<secret>@<cloud> (Upload API at api.cloudinary.com, delivery at
+# https://res.cloudinary.com/<cloud>/...). See shared_apps/media/services.py, delivery_url. The setting below is a
+# snapshot for people; code reads cloudinary.config(), which tests re-point through the environment.
+CLOUDINARY_URL = os.environ.setdefault(
+    "CLOUDINARY_URL",
+    "cloudinary://sandbox-key:sandbox-secret@planckly?upload_prefix=http://127.0.0.1:8100&cname=127.0.0.1:8100",
+)
+# Where Cloudinary posts upload/delete notifications for browser uploads (our /api/v1/media/webhooks/cloudinary, as
+# the public internet reaches it). Empty: none requested; the browser hands the signed upload response back instead.
+CLOUDINARY_NOTIFICATION_URL = env.str("CLOUDINARY_NOTIFICATION_URL", default="")
+CLOUDINARY_TIMEOUT_SECONDS = env.int("CLOUDINARY_TIMEOUT_SECONDS", default=30)

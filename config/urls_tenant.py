@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("shared_apps.accounts.urls")),
     path("", include("tenant_apps.stores.urls")),
     path("", include("tenant_apps.staff.urls")),
+    path("", include("tenant_apps.catalog.urls")),
+    path("", include("tenant_apps.inventory.urls")),
 ]
 
 handler404 = "config.views.page_not_found"

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from sandboxes import sms
+from sandboxes import cloudinary, sms
 
-PROVIDERS: list[dict[str, str]] = [sms.PROVIDER]  # {"name", "path", "protocol"}: each provider module's PROVIDER
+# {"name", "path", "protocol"}: each provider module's PROVIDER
+PROVIDERS: list[dict[str, str]] = [sms.PROVIDER, cloudinary.PROVIDER]
 
 
 async def index(request: Request) -> HTMLResponse:
@@ -32,4 +33,5 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "providers": [p["name"] for p in PROVIDERS]})
 
 
-app = Starlette(routes=[Route("/", index), Route("/healthz", healthz), *sms.routes])
+# Cloudinary's delivery route (/{cloud}/{resource_type}/upload/...) matches broadly: its routes come last.
+app = Starlette(routes=[Route("/", index), Route("/healthz", healthz), *sms.routes, *cloudinary.routes])

@@ -1,9 +1,10 @@
 """Pytest fixtures for the sandboxes process (a plugin: the root conftest lists it in `pytest_plugins`).
 
 `sandbox_server` runs the real `uvicorn sandboxes.app:app` on a free port with an inbox of its own, and exports
-SMS_API_BASE (and the credentials it accepts) to os.environ, so processes started afterwards — the Celery worker of
-`celery_worker_process` — talk to it. The worker is always started after the sandbox (see `pytest_fixture_setup`), so
-no test ever sends a text to the developer's own sandbox on port 8100 or to a real provider.
+SMS_API_BASE and CLOUDINARY_URL (and the credentials it accepts) to os.environ, so processes started afterwards — the
+Celery worker of `celery_worker_process` — talk to it (and so does this process's Cloudinary SDK, reconfigured). The
+worker is always started after the sandbox (see `pytest_fixture_setup`), so no test ever sends a text or a file to the
+developer's own sandbox on port 8100 or to a real provider.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -43,6 +45,27 @@ class SandboxServer:
         httpx.delete(f"{self.base_url}/sms/messages", timeout=5).raise_for_status()
 
 
+def _cloudinary_for(base_url: str) -> tuple[str, dict[str, str]]:
+    """The app's CLOUDINARY_URL with Upload API and delivery (cname) at `base_url`, and the sandbox's credentials."""
+    parts = urlsplit(os.environ["CLOUDINARY_URL"])  # config/settings.py sets the default
+    moved = ("upload_prefix", "cname", "secure", "secure_distribution")
+    query = [*((k, v) for k, v in parse_qsl(parts.query) if k not in moved), ("upload_prefix", base_url)]
+    query.append(("cname", base_url.split("://", 1)[1]))
+    url = f"cloudinary://{parts.netloc}?{urlencode(query, safe=':/')}"
+    credentials = {
+        "SANDBOX_CLOUDINARY_API_KEY": parts.username or "",  # as the SDK reads them: not unquoted
+        "SANDBOX_CLOUDINARY_API_SECRET": parts.password or "",
+        "SANDBOX_CLOUDINARY_CLOUD": parts.hostname or "",
+    }
+    return url, credentials
+
+
+def _cloudinary_reconfigure() -> None:
+    import cloudinary
+
+    cloudinary.reset_config()  # the SDK reads CLOUDINARY_URL from os.environ: read it again in this process
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,7 +82,9 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     # The sandbox accepts whatever credentials the app is configured with, so the suite runs whatever SMS_* says.
+    cloudinary_url, cloudinary_credentials = _cloudinary_for(base_url)
     exported = {
+        "CLOUDINARY_URL": cloudinary_url,
         "SMS_API_BASE": base_url,
         "SMS_ACCOUNT_SID": settings.SMS_ACCOUNT_SID,
         "SMS_AUTH_TOKEN": settings.SMS_AUTH_TOKEN,
@@ -69,6 +94,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
         "SANDBOX_DATA_DIR": str(data_dir),
         "SANDBOX_SMS_ACCOUNT_SID": settings.SMS_ACCOUNT_SID,
         "SANDBOX_SMS_AUTH_TOKEN": settings.SMS_AUTH_TOKEN,
+        **cloudinary_credentials,
     }
     with log.open("w") as log_file:
         process = subprocess.Popen(
@@ -90,6 +116,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
                 raise RuntimeError(f"the sandboxes process did not answer /healthz: {log.read_text()[-2000:]}")
             time.sleep(0.1)
         os.environ.update(exported)
+        _cloudinary_reconfigure()
         yield SandboxServer(base_url=base_url, data_dir=data_dir, process=process, log=log)
     finally:
         for name, value in saved.items():
@@ -97,6 +124,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        _cloudinary_reconfigure()
         process.terminate()
         try:
             process.wait(timeout=10)

@@ -16,6 +16,7 @@ from django_tenants.utils import schema_context
 
 from shared_apps.accounts.models import User
 from shared_apps.accounts.services import user_get_or_create_by_phone
+from tenant_apps.catalog.models import Product, Variant
 from tenant_apps.staff.models import Invitation, Membership, Role
 from tenant_apps.stores.models import Branch, Store
 from tenants.models import Merchant
@@ -32,15 +33,39 @@ class World:
 
 
 def _branch(store: Store, name: str) -> Branch:
-    return Branch.objects.create(store=store, name=name, address=f"{name} road", latitude=Decimal("31.5"),
-                                 longitude=Decimal("74.3"), area="Gulberg")  # fmt: skip
+    return Branch.objects.create(
+        store=store,
+        name=name,
+        address=f"{name} road",
+        latitude=Decimal("31.5"),
+        longitude=Decimal("74.3"),
+        area="Gulberg",
+    )
+
+
+def _product(store: Store, name: str) -> tuple[int, int]:
+    product = Product.objects.create(store=store, name=name, slug=name.lower(), status="active")
+    variant = Variant.objects.create(product=product, sku=f"{name}-1", price=Decimal("100.00"))
+    return product.pk, variant.pk
 
 
 def _structure(owner_ids: dict[str, int], prefix: str) -> dict[str, int]:
     s1 = Store.objects.create(name=f"{prefix} Store 1", slug="store-1")
     s2 = Store.objects.create(name=f"{prefix} Store 2", slug="store-2")
     b1a, b1b, b2a = _branch(s1, "B1a"), _branch(s1, "B1b"), _branch(s2, "B2a")
-    return {**owner_ids, "S1": s1.pk, "S2": s2.pk, "B1a": b1a.pk, "B1b": b1b.pk, "B2a": b2a.pk}
+    (p1, v1), (p2, v2) = _product(s1, "P1"), _product(s2, "P2")
+    return {
+        **owner_ids,
+        "S1": s1.pk,
+        "S2": s2.pk,
+        "B1a": b1a.pk,
+        "B1b": b1b.pk,
+        "B2a": b2a.pk,
+        "P1": p1,
+        "V1": v1,
+        "P2": p2,
+        "V2": v2,
+    }
 
 
 def build_world(make_merchant) -> World:
@@ -48,8 +73,13 @@ def build_world(make_merchant) -> World:
     u = make_merchant(slug="matrix-u", name="Matrix U", owner_phone="+923009000002")
     world = World(t=t, u=u)
     world.users["merchant"] = t.owner
-    phones = {"shop_owner": "+923009000011", "branch_manager": "+923009000012", "employee": "+923009000013",
-              "emp_b1b": "+923009000014", "emp_b2a": "+923009000015"}  # fmt: skip
+    phones = {
+        "shop_owner": "+923009000011",
+        "branch_manager": "+923009000012",
+        "employee": "+923009000013",
+        "emp_b1b": "+923009000014",
+        "emp_b2a": "+923009000015",
+    }
     for key, phone in phones.items():
         world.users[key] = user_get_or_create_by_phone(phone=phone)
     world.stranger = user_get_or_create_by_phone(phone="+923009000099")
@@ -67,9 +97,11 @@ def build_world(make_merchant) -> World:
         for key, spec in specs.items():
             ids[f"M_{key}"] = Membership.objects.create(user=world.users[key], **spec).pk
         expires = timezone.now() + timedelta(days=7)
-        for name, scope in {"INV_B1a": {"branch_id": ids["B1a"], "role": Role.EMPLOYEE},
-                            "INV_B1b": {"branch_id": ids["B1b"], "role": Role.EMPLOYEE},
-                            "INV_S2": {"store_id": ids["S2"], "role": Role.SHOP_OWNER}}.items():  # fmt: skip
+        for name, scope in {
+            "INV_B1a": {"branch_id": ids["B1a"], "role": Role.EMPLOYEE},
+            "INV_B1b": {"branch_id": ids["B1b"], "role": Role.EMPLOYEE},
+            "INV_S2": {"store_id": ids["S2"], "role": Role.SHOP_OWNER},
+        }.items():
             phone = f"+9230090001{len(ids):02d}"
             ids[name] = Invitation.objects.create(phone=phone, invited_by=t.owner, expires_at=expires, **scope).pk
         world.ids = ids
@@ -78,7 +110,8 @@ def build_world(make_merchant) -> World:
         u_ids["M_emp"] = Membership.objects.create(
             user=user_get_or_create_by_phone(phone="+923009000021"), role=Role.EMPLOYEE, branch_id=u_ids["B1a"]
         ).pk
-        u_ids["INV_B1a"] = Invitation.objects.create(phone="+923009000022", invited_by=u.owner, expires_at=expires,
-                                                     branch_id=u_ids["B1a"], role=Role.EMPLOYEE).pk  # fmt: skip
+        u_ids["INV_B1a"] = Invitation.objects.create(
+            phone="+923009000022", invited_by=u.owner, expires_at=expires, branch_id=u_ids["B1a"], role=Role.EMPLOYEE
+        ).pk
         world.u_ids = u_ids
     return world

@@ -22,6 +22,12 @@ A, B, C = "own", "sibling_branch", "sibling_store"
 ABC, AB, ONLY_A, NONE = frozenset({A, B, C}), frozenset({A, B}), frozenset({A}), frozenset()
 EVERY_ROLE_A = dict.fromkeys(ROLES, ONLY_A)
 PUBLIC = "public"  # reachable without a membership by design (sign-in, probes, API description)
+STOCK = {  # employees only with the update_stock duty (the world's employee has it)
+    "merchant": ABC,
+    "shop_owner": AB,
+    "branch_manager": ONLY_A,
+    "employee": ONLY_A,
+}
 
 # (method, route) -> PUBLIC, or {role: cases allowed}. Roles missing from a dict are denied everywhere.
 TABLE: dict[tuple[str, str], object] = {
@@ -52,6 +58,33 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/console/invitations/mine"): EVERY_ROLE_A,  # and any signed-in stranger
     ("POST", "/api/v1/console/invitations/{invitation_id}/accept"): {},  # only the invitee (tested on its own)
     ("GET", "/api/v1/console/audit"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("POST", "/api/v1/console/stores"): {"merchant": ONLY_A},
+    ("PATCH", "/api/v1/console/stores/{store_id}"): {"merchant": ABC, "shop_owner": AB},
+    ("POST", "/api/v1/console/branches"): {"merchant": ABC, "shop_owner": AB},
+    ("PATCH", "/api/v1/console/branches/{branch_id}"): {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A},
+    ("GET", "/api/v1/console/products"): EVERY_ROLE_A,
+    ("POST", "/api/v1/console/products"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/api/v1/console/products/{product_id}"): {
+        "merchant": ABC,
+        "shop_owner": AB,
+        "branch_manager": AB,
+        "employee": AB,
+    },
+    ("PATCH", "/api/v1/console/products/{product_id}"): {"merchant": ABC, "shop_owner": AB},
+    ("DELETE", "/api/v1/console/products/{product_id}"): {"merchant": ABC, "shop_owner": AB},
+    ("POST", "/api/v1/console/products/{product_id}/variants"): {"merchant": ABC, "shop_owner": AB},
+    ("PATCH", "/api/v1/console/variants/{variant_id}"): {"merchant": ABC, "shop_owner": AB},
+    ("PUT", "/api/v1/console/branches/{branch_id}/prices/{variant_id}"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/api/v1/console/branches/{branch_id}/stock"): STOCK,
+    ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/receive"): STOCK,
+    ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/adjust"): STOCK,
+    ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/count"): STOCK,
+    ("GET", "/api/v1/console/branches/{branch_id}/movements"): STOCK,
+    ("POST", "/api/v1/console/imports/products"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("POST", "/api/v1/console/imports/stock"): EVERY_ROLE_A,  # employee: update_stock; branch in the body
+    ("GET", "/api/v1/console/imports/{import_id}"): {},  # only whoever started the import (tested on its own)
+    ("GET", "/api/v1/console/exports/products.csv"): EVERY_ROLE_A,
+    ("GET", "/api/v1/console/exports/stock.csv"): EVERY_ROLE_A,  # ?branch_id= of the case (the default body)
     ("GET", "/api/v1/console/openapi.json"): PUBLIC,
     ("GET", "/api/v1/console/docs"): PUBLIC,
     # console pages
@@ -67,6 +100,13 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/staff/{membership_id}/remove/"): {"merchant": ABC, "shop_owner": AB},
     ("GET", "/invitations/"): EVERY_ROLE_A,  # and any signed-in stranger
     ("GET", "/audit/"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("GET", "/products/"): EVERY_ROLE_A,
+    ("POST", "/products/new/"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/products/{product_id}/"): {"merchant": ABC, "shop_owner": AB, "branch_manager": AB, "employee": AB},
+    ("POST", "/products/{product_id}/"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/branches/{branch_id}/stock/"): STOCK,
+    ("POST", "/branches/{branch_id}/stock/"): STOCK,
+    ("GET", "/branches/{branch_id}/movements/"): STOCK,
     ("GET", "/signin/"): PUBLIC,
     ("POST", "/signin/verify/"): PUBLIC,
     ("POST", "/signout/"): PUBLIC,
@@ -80,9 +120,72 @@ TARGETS = {
     "branch_id": {A: "B1a", B: "B1b", C: "B2a"},
     "membership_id": {A: "M_employee", B: "M_emp_b1b", C: "M_emp_b2a"},
     "invitation_id": {A: "INV_B1a", B: "INV_B1b", C: "INV_S2"},
+    "product_id": {A: "P1", B: "P1", C: "P2"},
+    "variant_id": {A: "V1", B: "V1", C: "V2"},
 }
-U_TARGETS = {"store_id": "S1", "branch_id": "B1a", "membership_id": "M_emp", "invitation_id": "INV_B1a"}
+U_TARGETS = {
+    "store_id": "S1",
+    "branch_id": "B1a",
+    "membership_id": "M_emp",
+    "invitation_id": "INV_B1a",
+    "product_id": "P1",
+    "variant_id": "V1",
+}
 BODY_BRANCH = {A: "B1a", B: "B1b", C: "B2a"}  # the branch a write's body names, per case
+BODY_STORE = {A: "S1", B: "S1", C: "S2"}
+
+
+def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
+    """A valid body for each write, naming objects of the probe's case (the scope may live in the body)."""
+    n = next(_phones)
+    store = ids[BODY_STORE.get(case, "S1")]
+    bodies = {
+        ("POST", "/api/v1/console/stores"): {"name": f"New store {n}"},
+        ("PATCH", "/api/v1/console/stores/{store_id}"): {"description": "Fresh every morning"},
+        ("POST", "/api/v1/console/branches"): {
+            "store_id": store,
+            "name": f"Branch {n}",
+            "address": "Main Blvd",
+            "latitude": "31.5",
+            "longitude": "74.3",
+        },
+        ("PATCH", "/api/v1/console/branches/{branch_id}"): {"phone": "04235761234"},
+        ("POST", "/api/v1/console/products"): {
+            "store_id": store,
+            "name": f"Dates {n}",
+            "variants": [{"sku": f"D-{n}", "price": "450.00"}],
+        },
+        ("PATCH", "/api/v1/console/products/{product_id}"): {"description": "Ajwa dates"},
+        ("POST", "/api/v1/console/products/{product_id}/variants"): {"sku": f"X-{n}", "price": "10.00"},
+        ("PATCH", "/api/v1/console/variants/{variant_id}"): {"price": "12.50"},
+        ("PUT", "/api/v1/console/branches/{branch_id}/prices/{variant_id}"): {"price": "9.99"},
+        ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/receive"): {"quantity": 2},
+        ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/adjust"): {"delta": 1},
+        ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/count"): {"counted": 3},
+        ("POST", "/api/v1/console/imports/products"): {
+            "csv": f"store_slug,product_name,sku,price\nstore-1,Dates {n},CSV-{n},450.00\n"
+        },
+        ("POST", "/api/v1/console/imports/stock"): {
+            "csv": f"branch_id,sku,on_hand\n{ids[BODY_BRANCH.get(case, 'B1a')]},P1-1,3\n"
+        },
+        ("POST", "/products/new/"): {"name": f"Ghee {n}", "store_id": store, "sku": f"G-{n}", "price": "650"},
+        ("POST", "/products/{product_id}/"): {"action": "update", "name": "Renamed", "status": "active"},
+        ("POST", "/branches/{branch_id}/stock/"): {
+            "action": "receive",
+            "amount": "3",
+            "variant_id": ids[TARGETS["variant_id"].get(case, "V1")],
+        },
+    }
+    if (method, path) in bodies:
+        return bodies[(method, path)]
+    body = {
+        "role": "employee",
+        "branch_id": ids.get(BODY_BRANCH.get(case, "B1a"), ids["B1a"]),
+        "duties": ["update_stock"],
+    }
+    if path in ("/api/v1/console/invitations", "/staff/invite/"):
+        body["phone"] = f"+9230091{n:05d}"
+    return body
 
 
 def _django_routes(resolver: URLResolver, prefix: str = "") -> list[str]:
@@ -150,10 +253,7 @@ def _request(world: World, method: str, path: str, probe: Probe):
             client.force_login(user)
     elif probe.principal == "guest" and is_api:
         headers["HTTP_AUTHORIZATION"] = f"Bearer {guest_token_issue(guest=guest_create())}"
-    branch = ids.get(BODY_BRANCH.get(probe.case, "B1a"), ids["B1a"])
-    body = {"role": "employee", "branch_id": branch, "duties": ["update_stock"]}
-    if ("invitations" in path and method == "POST" and "accept" not in path) or path == "/staff/invite/":
-        body["phone"] = f"+9230091{next(_phones):05d}"
+    body = _body(method, path, ids, probe.case)
     with transaction.atomic():  # every probe leaves the world as it found it
         if is_api:
             response = getattr(client, method.lower())(url, body, content_type="application/json", **headers)
@@ -186,7 +286,11 @@ def _check(response, allowed: bool, path: str, probe: Probe, scope_denial: bool)
         return None if status in (403, 404) else f"expected 403/404, got {status} {response.content[:200]!r}"
     if allowed:
         ok = status == 200 or (status == 302 and not location.startswith("/signin/"))
-        return None if ok else f"expected the page, got {status} {location}"
+        detail = response.content.decode(errors="replace")
+        hint = (
+            detail[detail.find('role="alert"') : detail.find('role="alert"') + 200] if 'role="alert"' in detail else ""
+        )
+        return None if ok else f"expected the page, got {status} {location} {hint}"
     if probe.principal in ("guest", "anonymous", "stranger") or probe.case == "other_tenant":
         return None if status == 302 and location.startswith("/signin/") else f"expected sign-in, got {status}"
     return None if status in (403, 404) else f"expected 403/404, got {status} {location}"

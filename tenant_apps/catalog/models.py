@@ -49,3 +49,42 @@ class Variant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.name} {self.name}".strip()
+
+
+class BranchPrice(models.Model):
+    """A branch's own price for a variant, instead of the variant's base price."""
+
+    branch = models.ForeignKey("stores.Branch", on_delete=models.CASCADE, related_name="prices")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="branch_prices")
+    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "variant"], name="branch_price_unique"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="branch_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}@{self.branch_id}: {self.price}"
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+
+
+class ProductMedia(models.Model):
+    """An image or video of a product, in display order. The file lives at Cloudinary (public_id)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="media")
+    public_id = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=8, choices=MediaKind.choices, default=MediaKind.IMAGE)
+    position = models.PositiveSmallIntegerField(default=0)
+    alt = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["product_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.public_id

@@ -124,3 +124,19 @@ def access_invitation_by_id(*, actor: Membership, invitation_id: int) -> Invitat
     invitation = _one(scoped_invitations(actor), invitation_id)
     require(actor, Perm.STAFF_INVITE)
     return invitation
+
+
+def access_product_by_id(*, actor: Membership, product_id: int, perm: Perm = Perm.CATALOG_VIEW):
+    from tenant_apps.catalog.selectors import scoped_products
+
+    product = _one(scoped_products(actor), product_id)
+    require(actor, perm)
+    return product
+
+
+def access_variant_by_id(*, actor: Membership, variant_id: int, perm: Perm = Perm.CATALOG_VIEW):
+    from tenant_apps.catalog.selectors import scoped_variants
+
+    variant = _one(scoped_variants(actor), variant_id)
+    require(actor, perm)
+    return variant

@@ -40,9 +40,16 @@ class MembershipOut(Schema):
     def of(m: Membership, users: dict[int, object] | None = None) -> MembershipOut:
         user = (users or {}).get(m.user_id) or m.user
         return MembershipOut(
-            id=m.pk, user_id=m.user_id, phone=user.phone, name=user.name, role=m.role, store_id=m.store_id,
-            branch_id=m.branch_id, duties=m.duties, is_active=m.is_active,
-        )  # fmt: skip
+            id=m.pk,
+            user_id=m.user_id,
+            phone=user.phone,
+            name=user.name,
+            role=m.role,
+            store_id=m.store_id,
+            branch_id=m.branch_id,
+            duties=m.duties,
+            is_active=m.is_active,
+        )
 
 
 class MeOut(Schema):

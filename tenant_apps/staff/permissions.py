@@ -10,8 +10,10 @@ from tenant_apps.staff.models import Role
 class Perm(StrEnum):
     DASHBOARD_VIEW = "dashboard.view"
     STORE_VIEW = "store.view"
+    STORE_CREATE = "store.create"
     STORE_MANAGE = "store.manage"
     BRANCH_VIEW = "branch.view"
+    BRANCH_CREATE = "branch.create"
     BRANCH_MANAGE = "branch.manage"
     STAFF_VIEW = "staff.view"
     STAFF_INVITE = "staff.invite"
@@ -39,7 +41,7 @@ _BRANCH_STAFF_BASE = frozenset({Perm.DASHBOARD_VIEW, Perm.STORE_VIEW, Perm.BRANC
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.MERCHANT: _EVERYTHING,
-    Role.SHOP_OWNER: _EVERYTHING,  # everything, but only inside its store (scope)
+    Role.SHOP_OWNER: _EVERYTHING - {Perm.STORE_CREATE},  # everything else, but only inside its store (scope)
     Role.BRANCH_MANAGER: _BRANCH_STAFF_BASE
     | {Perm.BRANCH_MANAGE, Perm.STAFF_VIEW, Perm.STOCK_VIEW, Perm.STOCK_ADJUST, Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS},
     Role.EMPLOYEE: _BRANCH_STAFF_BASE,  # plus what its duties grant

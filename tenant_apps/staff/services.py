@@ -59,9 +59,14 @@ def _store_of(store: Store | None, branch: Branch | None) -> int | None:
 
 
 def invitation_create(
-    *, actor: Membership, phone: str, role: str, store_id: int | None = None, branch_id: int | None = None,
+    *,
+    actor: Membership,
+    phone: str,
+    role: str,
+    store_id: int | None = None,
+    branch_id: int | None = None,
     duties: list[str] | None = None,
-) -> Invitation:  # fmt: skip
+) -> Invitation:
     """Invite a phone into a role within the actor's scope, never above the actor's own role. Raises
     PHONE_INVALID, SCOPE_INVALID, ROLE_ABOVE_YOURS, OUTSIDE_SCOPE, DUTY_INVALID, ALREADY_MEMBER, INVITATION_PENDING."""
     from shared_apps.accounts.models import User
@@ -76,13 +81,24 @@ def invitation_create(
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
-                phone=phone, role=role, store=store, branch=branch, duties=duties, invited_by_id=actor.user_id,
+                phone=phone,
+                role=role,
+                store=store,
+                branch=branch,
+                duties=duties,
+                invited_by_id=actor.user_id,
                 expires_at=timezone.now() + INVITATION_TTL,
-            )  # fmt: skip
+            )
             audit_write(
-                actor_user_id=actor.user_id, action="invitation.created", target=invitation, phone=phone, role=role,
-                store_id=_store_of(store, branch), branch_id=branch.pk if branch else None, duties=duties,
-            )  # fmt: skip
+                actor_user_id=actor.user_id,
+                action="invitation.created",
+                target=invitation,
+                phone=phone,
+                role=role,
+                store_id=_store_of(store, branch),
+                branch_id=branch.pk if branch else None,
+                duties=duties,
+            )
     except IntegrityError as exc:
         raise StaffError(StaffErrorCode.INVITATION_PENDING, field="phone") from exc
     return invitation
@@ -96,9 +112,11 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitatio
         invitation.status, invitation.decided_at = InvitationStatus.REVOKED, timezone.now()
         invitation.save(update_fields=["status", "decided_at"])
         audit_write(
-            actor_user_id=actor.user_id, action="invitation.revoked", target=invitation,
+            actor_user_id=actor.user_id,
+            action="invitation.revoked",
+            target=invitation,
             store_id=_store_of(invitation.store, invitation.branch),
-        )  # fmt: skip
+        )
     return invitation
 
 
@@ -121,15 +139,24 @@ def invitation_accept(*, user: Any, invitation_id: int) -> Membership:
             raise StaffError(StaffErrorCode.ALREADY_MEMBER)
         membership, _ = Membership.objects.update_or_create(
             user_id=user.pk,
-            defaults={"role": invitation.role, "store": invitation.store, "branch": invitation.branch,
-                      "duties": invitation.duties, "is_active": True},
-        )  # fmt: skip
+            defaults={
+                "role": invitation.role,
+                "store": invitation.store,
+                "branch": invitation.branch,
+                "duties": invitation.duties,
+                "is_active": True,
+            },
+        )
         invitation.status, invitation.decided_at = InvitationStatus.ACCEPTED, timezone.now()
         invitation.save(update_fields=["status", "decided_at"])
         audit_write(
-            actor_user_id=user.pk, action="invitation.accepted", target=membership, invitation_id=invitation.pk,
-            role=membership.role, store_id=_store_of(membership.store, membership.branch),
-        )  # fmt: skip
+            actor_user_id=user.pk,
+            action="invitation.accepted",
+            target=membership,
+            invitation_id=invitation.pk,
+            role=membership.role,
+            store_id=_store_of(membership.store, membership.branch),
+        )
     return membership
 
 
@@ -142,9 +169,14 @@ def _guard_last_merchant(target: Membership, new_role: str | None, active: bool)
 
 
 def membership_change(
-    *, actor: Membership, target: Membership, role: str, store_id: int | None = None,
-    branch_id: int | None = None, duties: list[str] | None = None,
-) -> Membership:  # fmt: skip
+    *,
+    actor: Membership,
+    target: Membership,
+    role: str,
+    store_id: int | None = None,
+    branch_id: int | None = None,
+    duties: list[str] | None = None,
+) -> Membership:
     """Change a colleague's role/scope/duties: the target must be in scope and at or below the actor's rank, and so
     must the new role. Audited with before/after."""
     if ROLE_RANK[target.role] > ROLE_RANK[actor.role]:
@@ -155,15 +187,22 @@ def membership_change(
     with transaction.atomic():
         target = Membership.objects.select_for_update().get(pk=target.pk)
         _guard_last_merchant(target, role, target.is_active)
-        before = {"role": target.role, "store_id": target.store_id, "branch_id": target.branch_id,
-                  "duties": target.duties}  # fmt: skip
+        before = {
+            "role": target.role,
+            "store_id": target.store_id,
+            "branch_id": target.branch_id,
+            "duties": target.duties,
+        }
         target.role, target.store, target.branch, target.duties = role, store, branch, duties
         target.save(update_fields=["role", "store", "branch", "duties"])
         audit_write(
-            actor_user_id=actor.user_id, action="membership.changed", target=target, before=before,
+            actor_user_id=actor.user_id,
+            action="membership.changed",
+            target=target,
+            before=before,
             after={"role": role, "store_id": target.store_id, "branch_id": target.branch_id, "duties": duties},
             store_id=_store_of(store, branch),
-        )  # fmt: skip
+        )
     return target
 
 
@@ -177,7 +216,10 @@ def membership_deactivate(*, actor: Membership, target: Membership) -> Membershi
         target.is_active = False
         target.save(update_fields=["is_active"])
         audit_write(
-            actor_user_id=actor.user_id, action="membership.deactivated", target=target, role=target.role,
+            actor_user_id=actor.user_id,
+            action="membership.deactivated",
+            target=target,
+            role=target.role,
             store_id=_store_of(target.store, target.branch),
-        )  # fmt: skip
+        )
     return target

@@ -31,10 +31,17 @@ class Branch(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6)
     longitude = models.DecimalField(max_digits=9, decimal_places=6)
     phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
     opening_hours = models.JSONField(default=dict, blank=True, help_text='{"mon": [["09:00", "22:00"]], ...}')
+    hours_exceptions = models.JSONField(
+        default=dict, blank=True, help_text='{"2026-12-25": [], "2026-12-31": [["10:00", "16:00"]]}: [] = closed'
+    )
     offers_pickup = models.BooleanField(default=True)
     offers_delivery = models.BooleanField(default=False)
     delivery_radius_km = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    delivery_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    delivery_min_order = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    offers_partner_delivery = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -44,6 +51,10 @@ class Branch(models.Model):
             models.CheckConstraint(
                 condition=models.Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="branch_coordinates_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(delivery_radius_km__gte=0, delivery_fee__gte=0, delivery_min_order__gte=0),
+                name="branch_delivery_terms_not_negative",
             ),
         ]
 

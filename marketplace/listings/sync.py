@@ -1,0 +1,237 @@
+"""Outbox → Listing: bring the public listing index in line with one merchant's schema.
+
+The index is rebuilt from the merchant's current state, never from event payloads, so applying a batch twice or
+out of order yields the same rows; `version` (the newest outbox event id the row reflects) only moves forward, so
+a slow publisher can never overwrite a newer row. Upserts, deletes and the events' `published_at` commit in one
+transaction — one PostgreSQL database holds both schemas — so a worker killed mid-batch changes nothing and the
+next run redoes the batch: every event takes effect exactly once. One publisher per merchant at a time
+(transaction-level advisory lock); others skip, and the lock holder loops until the outbox is empty.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import h3
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from tenant_apps.catalog.models import Variant
+from tenant_apps.outbox.models import Entity, OutboxEvent
+from tenant_apps.stores.models import Branch
+from tenants.models import Merchant, MerchantStatus
+
+H3_RESOLUTIONS = (7, 8, 9)  # ~5 km², ~0.7 km², ~0.1 km² cells: search rings at neighborhood scale
+_LOCK_NAMESPACE = 7_301_002
+
+# Listable rows of the merchant's schema (search path: merchant, public), restricted by {scope}.
+_SOURCE = """
+    SELECT %(merchant_id)s AS merchant_id, b.id AS branch_id, v.id AS variant_id, p.id AS product_id,
+           s.id AS store_id, %(merchant_slug)s AS merchant_slug, s.name AS store_name, b.name AS branch_name,
+           p.name AS title, v.name AS variant_name, p.description, p.category_id,
+           COALESCE(p.attributes -> 'tags', '[]'::jsonb) AS tags, v.sku,
+           COALESCE(bp.price, v.price) AS price, v.currency,
+           COALESCE(sl.available, 0) > 0 AS in_stock, GREATEST(COALESCE(sl.available, 0), 0) AS available,
+           COALESCE((SELECT m.public_id FROM catalog_productmedia m
+                     WHERE m.product_id = p.id AND m.kind = 'image' ORDER BY m.position, m.id LIMIT 1), '')
+               AS image_public_id,
+           b.latitude, b.longitude, g.h3_r7, g.h3_r8, g.h3_r9,
+           b.offers_pickup, b.offers_delivery, b.delivery_radius_km,
+           setweight(to_tsvector('english', p.name || ' ' || v.name), 'A')
+             || setweight(to_tsvector('english', COALESCE(c.name, '') || ' '
+                  || COALESCE((SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(
+                         COALESCE(p.attributes -> 'tags', '[]'::jsonb)) t), '')), 'B')
+             || setweight(to_tsvector('english', p.description), 'C') AS search,
+           p.updated_at AS source_updated_at
+    FROM catalog_variant v
+    JOIN catalog_product p ON p.id = v.product_id
+    JOIN stores_store s ON s.id = p.store_id
+    JOIN stores_branch b ON b.store_id = s.id
+    JOIN unnest(%(geo_branch)s::bigint[], %(geo_r7)s::text[], %(geo_r8)s::text[], %(geo_r9)s::text[])
+         AS g(branch_id, h3_r7, h3_r8, h3_r9) ON g.branch_id = b.id
+    LEFT JOIN inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
+    LEFT JOIN catalog_branchprice bp ON bp.branch_id = b.id AND bp.variant_id = v.id
+    LEFT JOIN public.categories_category c ON c.id = p.category_id
+    WHERE p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND {scope}
+"""
+_COLUMNS = (
+    "merchant_id, branch_id, variant_id, product_id, store_id, merchant_slug, store_name, branch_name, title, "
+    "variant_name, description, category_id, tags, sku, price, currency, in_stock, available, image_public_id, "
+    "latitude, longitude, h3_r7, h3_r8, h3_r9, offers_pickup, offers_delivery, delivery_radius_km, search, "
+    "source_updated_at"
+)
+_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS.split(", ")[3:])
+# One statement: upsert every listable row in scope (never over a newer version), then delete the rows in scope
+# that are no longer listable (a row skipped for being newer is kept: it has version > ours).
+_SYNC = f"""
+    WITH upserted AS (
+        INSERT INTO public.listings_listing ({_COLUMNS}, version, indexed_at)
+        SELECT {_COLUMNS}, %(version)s, now() FROM ({_SOURCE}) AS src
+        ON CONFLICT (merchant_id, branch_id, variant_id) DO UPDATE SET {_UPDATES},
+            version = EXCLUDED.version, indexed_at = EXCLUDED.indexed_at
+        WHERE public.listings_listing.version <= EXCLUDED.version
+        RETURNING branch_id, variant_id
+    ), deleted AS (
+        DELETE FROM public.listings_listing l
+        WHERE l.merchant_id = %(merchant_id)s AND l.version <= %(version)s AND {{listing_scope}}
+          AND (l.branch_id, l.variant_id) NOT IN (SELECT branch_id, variant_id FROM upserted)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM upserted), (SELECT count(*) FROM deleted)
+"""
+_PAIRS = "(b.id, v.id) IN (SELECT * FROM unnest(%(pair_branch)s::bigint[], %(pair_variant)s::bigint[]))"
+_PAIRS_LISTING = (
+    "(l.branch_id, l.variant_id) IN (SELECT * FROM unnest(%(pair_branch)s::bigint[], %(pair_variant)s::bigint[]))"
+)
+
+
+@dataclass
+class PublishReport:
+    events: int = 0
+    batches: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+
+
+def _geo_params(branches: list[tuple[int, float, float]]) -> dict[str, list]:
+    cells = {
+        res: [h3.latlng_to_cell(float(lat), float(lng), res) for _, lat, lng in branches] for res in H3_RESOLUTIONS
+    }
+    return {"geo_branch": [b for b, _, _ in branches], "geo_r7": cells[7], "geo_r8": cells[8], "geo_r9": cells[9]}
+
+
+def _pairs_for(events: list[OutboxEvent], *, merchant_id: int) -> set[tuple[int, int]]:
+    """The (branch, variant) cells of the index that these events may have changed: what the merchant's schema
+    says now, plus what the index holds (rows of deleted variants or closed branches must go)."""
+    ids: dict[str, set[int]] = {}
+    pairs: set[tuple[int, int]] = set()
+    for event in events:
+        if event.entity == Entity.STOCK:
+            pairs.add((event.branch_id, event.entity_id))
+        else:
+            ids.setdefault(event.entity, set()).add(event.entity_id)
+    store_branches: dict[int, list[int]] = {}
+    for branch_id, store_id in Branch.objects.values_list("pk", "store_id"):
+        store_branches.setdefault(store_id, []).append(branch_id)
+    lookups = {Entity.VARIANT: "pk__in", Entity.PRODUCT: "product_id__in", Entity.STORE: "product__store_id__in"}
+    for entity, lookup in lookups.items():
+        if ids.get(entity):
+            for variant_id, store_id in Variant.objects.filter(**{lookup: ids[entity]}).values_list(
+                "pk", "product__store_id"
+            ):
+                pairs.update((branch_id, variant_id) for branch_id in store_branches.get(store_id, []))
+    for branch_id in ids.get(Entity.BRANCH, set()):
+        store_id = next((s for s, branches in store_branches.items() if branch_id in branches), None)
+        variants = Variant.objects.filter(product__store_id=store_id).values_list("pk", flat=True)
+        pairs.update((branch_id, variant_id) for variant_id in variants)
+    columns = {
+        Entity.VARIANT: "variant_id",
+        Entity.PRODUCT: "product_id",
+        Entity.STORE: "store_id",
+        Entity.BRANCH: "branch_id",
+    }
+    for entity, column in columns.items():
+        if ids.get(entity):
+            pairs.update(_listed_pairs(merchant_id=merchant_id, column=column, ids=ids[entity]))
+    return pairs
+
+
+def _listed_pairs(*, merchant_id: int, column: str, ids: set[int]) -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT branch_id, variant_id FROM public.listings_listing WHERE merchant_id = %s AND {column} = ANY(%s)",
+            [merchant_id, list(ids)],
+        )
+        return cursor.fetchall()
+
+
+def _apply(merchant: Merchant, *, version: int, pairs: set[tuple[int, int]] | None) -> tuple[int, int]:
+    """Upsert and delete the index rows of `pairs` (None: the whole merchant). Caller holds the transaction."""
+    branches = list(Branch.objects.values_list("pk", "latitude", "longitude"))
+    params = {"merchant_id": merchant.pk, "merchant_slug": merchant.slug, "version": version, **_geo_params(branches)}
+    if pairs is None:
+        scope, listing_scope = "TRUE", "TRUE"
+    else:
+        scope, listing_scope = _PAIRS, _PAIRS_LISTING
+        params["pair_branch"] = [b for b, _ in pairs]
+        params["pair_variant"] = [v for _, v in pairs]
+    with connection.cursor() as cursor:
+        cursor.execute(_SYNC.format(scope=scope, listing_scope=listing_scope), params)
+        upserted, deleted = cursor.fetchone()
+    return upserted, deleted
+
+
+def _lock(merchant: Merchant, *, wait: bool) -> bool:
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, merchant.pk])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, merchant.pk])
+        return cursor.fetchone()[0]
+
+
+def listings_publish(*, schema: str, batch_size: int = 500) -> PublishReport:
+    """Apply the merchant's unpublished outbox events to the index, batch after batch, until none is left."""
+    started = time.perf_counter()
+    report = PublishReport()
+    merchant = Merchant.objects.filter(schema_name=schema).first()
+    if merchant is None or merchant.status == MerchantStatus.ARCHIVED:
+        return report
+    with schema_context(schema):
+        while True:
+            with transaction.atomic():
+                if not _lock(merchant, wait=False):
+                    break  # another publisher is on it and loops until the outbox is empty
+                events = list(OutboxEvent.objects.filter(published_at__isnull=True).order_by("id")[:batch_size])
+                if not events:
+                    break
+                hidden = merchant.status != MerchantStatus.ACTIVE
+                pairs = _pairs_for(events, merchant_id=merchant.pk)
+                if hidden:
+                    upserted, deleted = 0, Merchant.objects.get(pk=merchant.pk).listings.all().delete()[0]
+                else:
+                    upserted, deleted = _apply(merchant, version=events[-1].pk, pairs=pairs)
+                OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(published_at=timezone.now())
+            report.events += len(events)
+            report.batches += 1
+            report.upserted += upserted
+            report.deleted += deleted
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def listings_rebuild(*, schema: str) -> PublishReport:
+    """Recompute every index row of one merchant from its schema and mark its outbox published (idempotent)."""
+    started = time.perf_counter()
+    report = PublishReport()
+    merchant = Merchant.objects.get(schema_name=schema)
+    with schema_context(schema), transaction.atomic():
+        _lock(merchant, wait=True)
+        last = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        if merchant.status == MerchantStatus.ACTIVE:
+            report.upserted, report.deleted = _apply(merchant, version=last, pairs=None)
+        else:
+            report.deleted = merchant.listings.all().delete()[0]
+        report.events = OutboxEvent.objects.filter(published_at__isnull=True, id__lte=last).update(
+            published_at=timezone.now()
+        )
+    report.batches = 1
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def schemas_with_pending_events(schemas: list[str]) -> list[str]:
+    """Which of these merchant schemas have unpublished outbox events: one query per 200 schemas (the sweep)."""
+    pending: list[str] = []
+    for start in range(0, len(schemas), 200):
+        chunk = schemas[start : start + 200]
+        union = " UNION ALL ".join(
+            f'(SELECT %s FROM "{name}".outbox_outboxevent WHERE published_at IS NULL LIMIT 1)' for name in chunk
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(union, chunk)
+            pending += [row[0] for row in cursor.fetchall()]
+    return pending

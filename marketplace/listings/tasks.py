@@ -1,0 +1,29 @@
+"""Celery entry points of the listing sync (thin: the work is in sync.py)."""
+
+from celery import shared_task
+from django.db import connection
+
+from marketplace.listings import sync
+from tenants.models import Merchant, MerchantStatus
+
+
+@shared_task(name="marketplace.listings.tasks.listings_publish", acks_late=True)
+def listings_publish(schema: str) -> int:
+    """Kicked after commit of any customer-visible change; safe to run any number of times."""
+    connection.set_schema_to_public()
+    return sync.listings_publish(schema=schema).events
+
+
+@shared_task(name="marketplace.listings.tasks.listings_sweep")
+def listings_sweep() -> int:
+    """Beat: publish for every merchant whose outbox still holds events (a lost kick, a worker that died)."""
+    connection.set_schema_to_public()
+    schemas = list(
+        Merchant.objects.exclude(schema_name="public")
+        .exclude(status=MerchantStatus.ARCHIVED)
+        .values_list("schema_name", flat=True)
+    )
+    pending = sync.schemas_with_pending_events(schemas)
+    for schema in pending:
+        listings_publish.delay(schema=schema)
+    return len(pending)

@@ -1,0 +1,31 @@
+"""/api/v1/media/...: Cloudinary's webhook. Mounted on the public API (config/api.py)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from shared_apps.media import services
+from shared_apps.media.errors import MediaError, MediaErrorCode
+
+router = Router(tags=["media"])
+
+
+class WebhookOut(Schema):
+    status: str
+
+
+@router.post("/webhooks/cloudinary", auth=None, response=WebhookOut)
+def cloudinary_webhook(request: HttpRequest):
+    """Cloudinary's notifications (upload, delete), verified by X-Cld-Timestamp / X-Cld-Signature; 401 otherwise.
+    Answers 200 `{"status": "ok"}` for every verified notification, including those we do not act on."""
+    try:
+        body = request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:  # cannot have been signed as text by Cloudinary
+        raise MediaError(MediaErrorCode.SIGNATURE_INVALID) from exc
+    services.notification_apply(
+        body=body,
+        timestamp=request.headers.get("X-Cld-Timestamp"),
+        signature=request.headers.get("X-Cld-Signature"),
+    )
+    return {"status": "ok"}

@@ -1,0 +1,37 @@
+"""Media work off the request path: deleting assets at Cloudinary, retried while it is unavailable."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+
+from shared_apps.media.errors import MediaError, MediaErrorCode
+from shared_apps.media.services import asset_destroy
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 8
+BACKOFF_MAX_SECONDS = 600
+
+
+@shared_task(name="shared_apps.media.tasks.asset_destroy_at_provider", bind=True, max_retries=MAX_RETRIES)
+def asset_destroy_at_provider(self, public_id: str) -> bool:
+    """Delete one asset at Cloudinary and mark it deleted (services.asset_destroy); True when done.
+
+    Retries MediaError(PROVIDER_UNAVAILABLE) — network errors, 5xx, rate limits — at most 8 times with exponential
+    backoff and full jitter (random waits up to 2, 4, 8, ... 600 s), then fails in the worker's log with the row still
+    `deleting`. A refusal (PROVIDER_REJECTED: credentials, configuration) is logged and not retried. Idempotent.
+    """
+    try:
+        asset_destroy(public_id=public_id)
+    except MediaError as exc:
+        if exc.code is not MediaErrorCode.PROVIDER_UNAVAILABLE:
+            logger.error("media %s: destroy refused, not retried: %s", public_id, exc)
+            return False
+        countdown = get_exponential_backoff_interval(
+            factor=2, retries=self.request.retries, maximum=BACKOFF_MAX_SECONDS, full_jitter=True
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    return True

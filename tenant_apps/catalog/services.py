@@ -1,0 +1,204 @@
+"""Catalog writes. Each is one transaction that also emits the outbox events the marketplace index follows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from marketplace.categories.models import Category
+from tenant_apps.catalog.errors import CatalogError, CatalogErrorCode
+from tenant_apps.catalog.models import BranchPrice, Product, ProductMedia, ProductStatus, Variant
+from tenant_apps.outbox.models import Entity
+from tenant_apps.outbox.services import outbox_emit
+
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass
+class VariantSpec:
+    sku: str
+    price: Decimal | str
+    name: str = ""
+    barcode: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def money(value: Any, *, field_name: str = "price") -> Decimal:
+    """Parse a price: Decimal ≥ 0 with at most 2 decimals (never float), or raise PRICE_INVALID."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise CatalogError(CatalogErrorCode.PRICE_INVALID, field=field_name) from exc
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount >= 10**10:
+        raise CatalogError(CatalogErrorCode.PRICE_INVALID, field=field_name)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _category(category_id: int | None) -> int | None:
+    if category_id is None:
+        return None
+    if not Category.objects.filter(pk=category_id, is_active=True).exists():
+        raise CatalogError(CatalogErrorCode.CATEGORY_INVALID, field="category_id")
+    return category_id
+
+
+def _variant_fields(spec: VariantSpec) -> dict[str, Any]:
+    if not SKU_PATTERN.match(spec.sku or ""):
+        raise CatalogError(CatalogErrorCode.SKU_INVALID, field="sku")
+    return {
+        "sku": spec.sku,
+        "name": spec.name.strip()[:120],
+        "barcode": spec.barcode.strip()[:64],
+        "options": dict(spec.options),
+        "price": money(spec.price),
+    }
+
+
+def product_create(
+    *,
+    store_id: int,
+    name: str,
+    variants: list[VariantSpec],
+    description: str = "",
+    category_id: int | None = None,
+    attributes: dict | None = None,
+    status: str = ProductStatus.DRAFT,
+) -> Product:
+    """A product with its variants, all or nothing. Raises NAME_INVALID, VARIANTS_REQUIRED, SKU_INVALID, SKU_TAKEN,
+    PRICE_INVALID, CATEGORY_INVALID, STATUS_INVALID, SLUG_TAKEN."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise CatalogError(CatalogErrorCode.NAME_INVALID, field="name")
+    if not variants:
+        raise CatalogError(CatalogErrorCode.VARIANTS_REQUIRED, field="variants")
+    if status not in ProductStatus.values:
+        raise CatalogError(CatalogErrorCode.STATUS_INVALID, field="status")
+    rows = [_variant_fields(v) for v in variants]
+    if len({r["sku"] for r in rows}) != len(rows):
+        raise CatalogError(CatalogErrorCode.SKU_TAKEN, field="variants")
+    try:
+        with transaction.atomic():
+            product = Product.objects.create(
+                store_id=store_id,
+                name=name,
+                slug=slugify(name)[:220] or "product",
+                description=description,
+                category_id=_category(category_id),
+                attributes=attributes or {},
+                status=status,
+            )
+            Variant.objects.bulk_create([Variant(product=product, **row) for row in rows])
+            outbox_emit(entity=Entity.PRODUCT, entity_id=product.pk)
+    except IntegrityError as exc:
+        code = CatalogErrorCode.SKU_TAKEN if "sku" in str(exc) else CatalogErrorCode.SLUG_TAKEN
+        raise CatalogError(code, field="sku" if code == CatalogErrorCode.SKU_TAKEN else "name") from exc
+    return product
+
+
+def product_update(*, product: Product, **changes: Any) -> Product:
+    """Change name, description, category, attributes or status (draft/active/archived)."""
+    allowed = {"name", "description", "category_id", "attributes", "status"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise CatalogError(CatalogErrorCode.NAME_INVALID, f"Unknown fields: {', '.join(sorted(unknown))}")
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not name or len(name) > 200:
+            raise CatalogError(CatalogErrorCode.NAME_INVALID, field="name")
+        changes["name"] = name
+    if "status" in changes and changes["status"] not in ProductStatus.values:
+        raise CatalogError(CatalogErrorCode.STATUS_INVALID, field="status")
+    if "category_id" in changes:
+        changes["category_id"] = _category(changes["category_id"])
+    with transaction.atomic():
+        product = Product.objects.select_for_update().get(pk=product.pk)
+        for key, value in changes.items():
+            setattr(product, key, value)
+        product.save()
+        outbox_emit(entity=Entity.PRODUCT, entity_id=product.pk)
+    return product
+
+
+def product_delete(*, product: Product) -> None:
+    """Delete a product, its variants and stock; its Cloudinary assets are destroyed after commit, with retries."""
+    from shared_apps.media.services import assets_destroy_on_commit
+
+    with transaction.atomic():
+        public_ids = list(product.media.values_list("public_id", flat=True))
+        product_id = product.pk
+        product.delete()
+        outbox_emit(entity=Entity.PRODUCT, entity_id=product_id)
+        if public_ids:
+            assets_destroy_on_commit(public_ids=public_ids)
+
+
+def variant_create(*, product: Product, spec: VariantSpec) -> Variant:
+    try:
+        with transaction.atomic():
+            variant = Variant.objects.create(product=product, **_variant_fields(spec))
+            outbox_emit(entity=Entity.VARIANT, entity_id=variant.pk)
+    except IntegrityError as exc:
+        raise CatalogError(CatalogErrorCode.SKU_TAKEN, field="sku") from exc
+    return variant
+
+
+def variant_update(*, variant: Variant, **changes: Any) -> Variant:
+    """Change a variant (price: Decimal, never float). Raises PRICE_INVALID, SKU_INVALID, SKU_TAKEN."""
+    if "price" in changes:
+        changes["price"] = money(changes["price"])
+    if "sku" in changes and not SKU_PATTERN.match(changes["sku"] or ""):
+        raise CatalogError(CatalogErrorCode.SKU_INVALID, field="sku")
+    try:
+        with transaction.atomic():
+            variant = Variant.objects.select_for_update().get(pk=variant.pk)
+            for key, value in changes.items():
+                setattr(variant, key, value)
+            variant.save()
+            outbox_emit(entity=Entity.VARIANT, entity_id=variant.pk)
+    except IntegrityError as exc:
+        raise CatalogError(CatalogErrorCode.SKU_TAKEN, field="sku") from exc
+    return variant
+
+
+def branch_price_set(*, branch_id: int, variant_id: int, price: Any | None) -> BranchPrice | None:
+    """A branch's own price for a variant; None removes it (back to the base price)."""
+    with transaction.atomic():
+        if price is None:
+            BranchPrice.objects.filter(branch_id=branch_id, variant_id=variant_id).delete()
+            row = None
+        else:
+            row, _ = BranchPrice.objects.update_or_create(
+                branch_id=branch_id, variant_id=variant_id, defaults={"price": money(price)}
+            )
+        outbox_emit(entity=Entity.STOCK, entity_id=variant_id, branch_id=branch_id)
+    return row
+
+
+def product_media_add(*, product: Product, public_id: str, kind: str) -> ProductMedia:
+    """Attach an uploaded asset at the end of the product's gallery (idempotent per asset)."""
+    with transaction.atomic():
+        position = product.media.count()
+        media, _ = ProductMedia.objects.get_or_create(
+            public_id=public_id, defaults={"product": product, "kind": kind, "position": position}
+        )
+        outbox_emit(entity=Entity.PRODUCT, entity_id=product.pk)
+    return media
+
+
+def product_media_remove(*, media: ProductMedia) -> None:
+    """Detach and destroy the asset (after commit, with retries); the gallery closes the gap."""
+    from shared_apps.media.services import assets_destroy_on_commit
+
+    with transaction.atomic():
+        product_id, public_id = media.product_id, media.public_id
+        media.delete()
+        for position, item in enumerate(ProductMedia.objects.filter(product_id=product_id).order_by("position", "id")):
+            if item.position != position:
+                ProductMedia.objects.filter(pk=item.pk).update(position=position)
+        outbox_emit(entity=Entity.PRODUCT, entity_id=product_id)
+        assets_destroy_on_commit(public_ids=[public_id])

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from tenant_apps.catalog import views
+
+urlpatterns = [
+    path("products/", views.product_list, name="console-products"),
+    path("products/new/", views.product_new, name="console-product-new"),
+    path("products/<int:product_id>/", views.product_detail, name="console-product"),
+]

@@ -1,0 +1,126 @@
+"""Console API for stock: /api/v1/console/branches/{branch_id}/stock..., per branch, with an Idempotency-Key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Header, Router, Schema
+
+from shared_apps.accounts.auth import user_auth
+from tenant_apps.inventory import services
+from tenant_apps.inventory.models import StockLevel, StockMovement
+from tenant_apps.staff.access import access_branch_by_id, access_console_membership, access_variant_by_id
+from tenant_apps.staff.permissions import Perm
+
+router = Router(auth=user_auth, tags=["inventory"])
+
+
+class LevelOut(Schema):
+    variant_id: int
+    sku: str
+    product: str
+    variant: str
+    on_hand: int
+    reserved: int
+    available: int
+    low_stock_threshold: int
+    low: bool
+
+
+class MovementOut(Schema):
+    id: int
+    variant_id: int
+    reason: str
+    on_hand_delta: int
+    reserved_delta: int
+    on_hand_after: int | None
+    reference: str
+    note: str
+    actor_id: int | None
+    created_at: datetime
+
+
+class ReceiveIn(Schema):
+    quantity: int
+    note: str = ""
+
+
+class AdjustIn(Schema):
+    delta: int
+    reason: str = "adjustment"
+    note: str = ""
+
+
+class CountIn(Schema):
+    counted: int
+    note: str = ""
+
+
+def _level_out(level: StockLevel) -> LevelOut:
+    return LevelOut(
+        variant_id=level.variant_id, sku=level.variant.sku, product=level.variant.product.name,
+        variant=level.variant.name, on_hand=level.on_hand, reserved=level.reserved, available=level.available,
+        low_stock_threshold=level.low_stock_threshold, low=level.available <= level.low_stock_threshold,
+    )  # fmt: skip
+
+
+def _target(request: HttpRequest, branch_id: int, variant_id: int, perm: Perm):
+    actor = access_console_membership(user=request.user)
+    branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=perm)
+    variant = access_variant_by_id(actor=actor, variant_id=variant_id)
+    if variant.product.store_id != branch.store_id:
+        from config.errors import CommonErrorCode, DomainError
+
+        raise DomainError(CommonErrorCode.NOT_FOUND)
+    return actor, branch, variant
+
+
+def _level_after(branch_id: int, variant_id: int) -> LevelOut:
+    return _level_out(StockLevel.objects.select_related("variant__product").get(branch=branch_id, variant=variant_id))
+
+
+@router.get("/branches/{branch_id}/stock", response=list[LevelOut])
+def stock_list(request: HttpRequest, branch_id: int, low_only: bool = False):
+    actor = access_console_membership(user=request.user)
+    branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.STOCK_VIEW)
+    levels = StockLevel.objects.filter(branch=branch).select_related("variant__product").order_by("variant_id")
+    rows = [_level_out(level) for level in levels]
+    return [r for r in rows if r.low] if low_only else rows
+
+
+@router.post("/branches/{branch_id}/stock/{variant_id}/receive", response=LevelOut)
+def stock_receive(request: HttpRequest, branch_id: int, variant_id: int, payload: ReceiveIn,
+                  idempotency_key: str | None = Header(None, alias="Idempotency-Key")):  # fmt: skip
+    actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
+    services.stock_receive(branch_id=branch.pk, variant_id=variant.pk, quantity=payload.quantity,
+                           actor_id=actor.user_id, note=payload.note, idempotency_key=idempotency_key)  # fmt: skip
+    return _level_after(branch.pk, variant.pk)
+
+
+@router.post("/branches/{branch_id}/stock/{variant_id}/adjust", response=LevelOut)
+def stock_adjust(request: HttpRequest, branch_id: int, variant_id: int, payload: AdjustIn,
+                 idempotency_key: str | None = Header(None, alias="Idempotency-Key")):  # fmt: skip
+    actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
+    services.stock_adjust(branch_id=branch.pk, variant_id=variant.pk, delta=payload.delta, reason=payload.reason,
+                          actor_id=actor.user_id, note=payload.note, idempotency_key=idempotency_key)  # fmt: skip
+    return _level_after(branch.pk, variant.pk)
+
+
+@router.post("/branches/{branch_id}/stock/{variant_id}/count", response=LevelOut)
+def stock_count(request: HttpRequest, branch_id: int, variant_id: int, payload: CountIn,
+                idempotency_key: str | None = Header(None, alias="Idempotency-Key")):  # fmt: skip
+    actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
+    services.stock_count(branch_id=branch.pk, variant_id=variant.pk, counted=payload.counted,
+                         actor_id=actor.user_id, note=payload.note, idempotency_key=idempotency_key)  # fmt: skip
+    return _level_after(branch.pk, variant.pk)
+
+
+@router.get("/branches/{branch_id}/movements", response=list[MovementOut])
+def movement_list(request: HttpRequest, branch_id: int, variant_id: int | None = None, limit: int = 100):
+    actor = access_console_membership(user=request.user)
+    branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.STOCK_VIEW)
+    movements = StockMovement.objects.filter(branch=branch)
+    if variant_id:
+        movements = movements.filter(variant_id=variant_id)
+    return list(movements.order_by("-id")[: max(1, min(limit, 500))])

@@ -1,0 +1,43 @@
+"""Write side of the outbox: call `outbox_emit` inside the transaction that changes what customers can see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from tenant_apps.outbox.models import Entity, OutboxEvent
+
+
+def _kick_after_commit() -> None:
+    """One publish task per transaction and merchant, sent after commit (the beat sweep catches a lost kick)."""
+    schema = connection.schema_name
+    if not any(getattr(callback, "outbox_schema", None) == schema for _, callback, _ in connection.run_on_commit):
+
+        def kick(schema: str = schema) -> None:
+            from marketplace.listings.tasks import listings_publish
+
+            listings_publish.delay(schema=schema)
+
+        kick.outbox_schema = schema  # type: ignore[attr-defined]
+        transaction.on_commit(kick, robust=True)
+
+
+def outbox_emit(*, entity: Entity | str, entity_id: int, branch_id: int | None = None) -> OutboxEvent:
+    """Record that `entity` changed, in the caller's transaction; after commit, one publish task per transaction is
+    sent for this merchant (the beat sweep catches anything a lost kick misses)."""
+    event = OutboxEvent.objects.create(entity=entity, entity_id=entity_id, branch_id=branch_id)
+    _kick_after_commit()
+    return event
+
+
+def outbox_emit_many(*, events: Iterable[tuple[Entity | str, int, int | None]], batch_size: int = 1000) -> int:
+    """`outbox_emit` for bulk writes: (entity, entity_id, branch_id) triples, one INSERT per `batch_size` events and
+    still one publish kick after commit. Returns how many events were recorded."""
+    rows = [
+        OutboxEvent(entity=entity, entity_id=entity_id, branch_id=branch_id) for entity, entity_id, branch_id in events
+    ]
+    if rows:
+        OutboxEvent.objects.bulk_create(rows, batch_size=batch_size)
+        _kick_after_commit()
+    return len(rows)
