@@ -189,3 +189,50 @@ def branch_price_put(request: HttpRequest, branch_id: int, variant_id: int, payl
         raise DomainError(CommonErrorCode.NOT_FOUND)
     row = services.branch_price_set(branch_id=branch.pk, variant_id=variant.pk, price=payload.price)
     return BranchPriceIn(price=row.price if row else None)
+
+
+class UploadSignatureIn(Schema):
+    resource_type: str = "image"
+
+
+class UploadedIn(Schema):
+    """What Cloudinary answered the browser's direct upload (public_id, version, signature, ...)."""
+
+    response: dict
+
+
+@router.post("/products/{product_id}/media/sign", response=dict)
+def media_sign(request: HttpRequest, product_id: int, payload: UploadSignatureIn):
+    """Parameters for a signed direct upload from the browser into this merchant's folder."""
+    from shared_apps.media.services import tenant_folder, upload_signature
+
+    actor = access_console_membership(user=request.user)
+    access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
+    folder = tenant_folder(tenant_schema=request.tenant.schema_name, name="products")
+    return upload_signature(folder=folder, resource_type=payload.resource_type)
+
+
+@router.post("/products/{product_id}/media", response={201: MediaOut})
+def media_record(request: HttpRequest, product_id: int, payload: UploadedIn):
+    """Attach a direct upload after verifying Cloudinary's signature on its response (forged answers: 401)."""
+    from shared_apps.media.services import asset_record_upload, delivery_url
+
+    actor = access_console_membership(user=request.user)
+    product = access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
+    asset = asset_record_upload(response=payload.response, tenant_schema=request.tenant.schema_name)
+    media = services.product_media_add(product=product, public_id=asset.public_id, kind=asset.resource_type)
+    thumb = delivery_url(public_id=media.public_id, resource_type=media.kind, variant="thumb")
+    return Status(201, MediaOut(id=media.pk, public_id=media.public_id, kind=media.kind, position=media.position,
+                                thumbnail_url=thumb))  # fmt: skip
+
+
+@router.delete("/products/{product_id}/media/{media_id}", response={204: None})
+def media_remove(request: HttpRequest, product_id: int, media_id: int):
+    """Detach and destroy (after commit, with retries)."""
+    actor = access_console_membership(user=request.user)
+    product = access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
+    media = product.media.filter(pk=media_id).first()
+    if media is None:
+        raise DomainError(CommonErrorCode.NOT_FOUND)
+    services.product_media_remove(media=media)
+    return Status(204, None)

@@ -6,4 +6,5 @@ urlpatterns = [
     path("products/", views.product_list, name="console-products"),
     path("products/new/", views.product_new, name="console-product-new"),
     path("products/<int:product_id>/", views.product_detail, name="console-product"),
+    path("imports/", views.imports, name="console-imports"),
 ]

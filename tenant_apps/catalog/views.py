@@ -131,3 +131,20 @@ def _upload(request: HttpRequest, product) -> None:
     asset = asset_upload(file=upload, filename=upload.name, tenant_schema=schema,
                          folder=tenant_folder(tenant_schema=schema, name="products"))  # fmt: skip
     services.product_media_add(product=product, public_id=asset.public_id, kind=asset.resource_type)
+
+
+@console_page(Perm.CATALOG_VIEW)
+def imports(request: HttpRequest) -> HttpResponse:
+    """CSV import (with a progress bar and a row-by-row error report) and export."""
+    from django.middleware.csrf import get_token
+
+    from tenant_apps.staff.access import scoped_branches
+
+    get_token(request)  # the import form posts with the CSRF cookie's token
+    forms = [
+        ("products", "Products", "store_slug,product_name,description,category_slug,status,sku,variant_name,price,"
+         "barcode,options", "catalog_manage"),
+        ("stock", "Stock counts", "branch_id,sku,on_hand", "stock_adjust"),
+    ]  # fmt: skip
+    branches = scoped_branches(request.actor).order_by("store__name", "name")
+    return render(request, "catalog/imports.html", {"forms": forms, "branches": branches})

@@ -27,6 +27,7 @@ class SummaryOut(Schema):
     staff: int
     products: int
     active_products: int
+    low_stock: int
 
 
 class StoreOut(Schema):

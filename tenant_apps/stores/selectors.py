@@ -1,6 +1,7 @@
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from tenant_apps.catalog.models import Product, ProductStatus
+from tenant_apps.inventory.models import StockLevel
 from tenant_apps.staff.access import scoped_branches, scoped_memberships, scoped_stores
 from tenant_apps.staff.models import Membership
 from tenant_apps.stores.models import Store
@@ -20,4 +21,14 @@ def console_summary(*, actor: Membership) -> dict[str, int]:
         "staff": scoped_memberships(actor).filter(is_active=True).count(),
         "products": products.count(),
         "active_products": products.filter(status=ProductStatus.ACTIVE).count(),
+        "low_stock": low_stock(actor=actor).count(),
     }
+
+
+def low_stock(*, actor: Membership) -> QuerySet[StockLevel]:
+    """Stock at or under its threshold in the actor's branches, emptiest first (the dashboard's alert)."""
+    return (
+        StockLevel.objects.filter(branch__in=scoped_branches(actor), available__lte=F("low_stock_threshold"))
+        .select_related("branch", "variant__product")
+        .order_by("available", "variant__product__name")
+    )

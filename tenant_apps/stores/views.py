@@ -1,12 +1,14 @@
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
 from tenant_apps.staff.access import access_branch_by_id, scoped_branches, scoped_memberships
 from tenant_apps.staff.models import Role
 from tenant_apps.staff.pages import console_error_page, console_page
 from tenant_apps.staff.permissions import Perm
-from tenant_apps.stores import selectors
+from tenant_apps.stores import selectors, services
+from tenant_apps.stores.services import DAYS
 
 
 @console_page(Perm.DASHBOARD_VIEW)
@@ -19,17 +21,49 @@ def console_home(request: HttpRequest) -> HttpResponse:
         "summary": selectors.console_summary(actor=actor),
         "stores": selectors.stores_with_counts(actor=actor),
         "branches": scoped_branches(actor).order_by("store__name", "name"),
+        "low_stock": selectors.low_stock(actor=actor)[:10],
     }
     if actor.role == Role.BRANCH_MANAGER:
         context["team"] = scoped_memberships(actor).filter(is_active=True).exclude(pk=actor.pk)
     return render(request, f"stores/dashboard_{actor.role}.html", context)
 
 
+def _hours_from_form(data) -> dict:
+    """One period per day from "09:00-22:00"-style inputs; an empty input means closed that day."""
+    hours = {}
+    for day in DAYS:
+        value = (data.get(f"hours_{day}") or "").strip()
+        if value:
+            opens, _, closes = value.replace("\u2013", "-").partition("-")  # people type en dashes too
+            hours[day] = [[opens.strip(), closes.strip()]]
+    return hours
+
+
+@require_http_methods(["GET", "POST"])
 @console_page(Perm.BRANCH_VIEW)
 def branch_detail(request: HttpRequest, branch_id: int) -> HttpResponse:
+    error = None
     try:
         branch = access_branch_by_id(actor=request.actor, branch_id=branch_id)
+        if request.method == "POST":
+            access_branch_by_id(actor=request.actor, branch_id=branch_id, perm=Perm.BRANCH_MANAGE)
+            data = request.POST
+            services.branch_update(
+                branch=branch, phone=data.get("phone", ""), opening_hours=_hours_from_form(data),
+                hours_exceptions=branch.hours_exceptions, offers_pickup="offers_pickup" in data,
+                offers_delivery="offers_delivery" in data, offers_partner_delivery="offers_partner_delivery" in data,
+                delivery_radius_km=data.get("delivery_radius_km") or "0", delivery_fee=data.get("delivery_fee") or "0",
+                delivery_min_order=data.get("delivery_min_order") or "0",
+            )  # fmt: skip
+            return redirect(f"/branches/{branch_id}/")
     except DomainError as exc:
-        return console_error_page(request, exc)
+        if exc.status in (401, 403, 404):
+            return console_error_page(request, exc)
+        error = exc
+        branch = access_branch_by_id(actor=request.actor, branch_id=branch_id)
     staff = scoped_memberships(request.actor).filter(branch=branch, is_active=True)
-    return render(request, "stores/branch_detail.html", {"branch": branch, "staff": staff})
+    hours = [(day, "-".join(branch.opening_hours.get(day, [[]])[0]) if branch.opening_hours.get(day) else "")
+             for day in DAYS]  # fmt: skip
+    context = {"branch": branch, "staff": staff, "hours": hours, "error": error,
+               "can_manage": Perm.BRANCH_MANAGE in request.actor.permissions}  # fmt: skip
+    return render(request, "stores/branch_detail.html", context, status=error.status if error else 200)

@@ -91,3 +91,15 @@ def test_seed_demo_builds_a_lahore_marketplace_once() -> None:
     with schema_context(demo.schema_name):
         worker = Membership.objects.select_related("branch").get(user=employee)
         assert worker.duties == ["process_orders", "update_stock"] and worker.branch is not None
+    # the marketplace index is filled, and opening stock went through the ledger
+    from django.db.models import Sum
+
+    from marketplace.listings.models import Listing
+    from tenant_apps.inventory.models import StockLevel, StockMovement
+
+    assert Listing.objects.filter(in_stock=True).count() > 20 * 10
+    with schema_context(demo.schema_name):
+        assert (
+            StockLevel.objects.aggregate(s=Sum("on_hand"))["s"]
+            == StockMovement.objects.aggregate(s=Sum("on_hand_delta"))["s"]
+        )

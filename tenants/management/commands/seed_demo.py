@@ -11,6 +11,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +26,12 @@ from tqdm import tqdm
 
 from config.errors import DomainError
 from marketplace.categories.models import Category
+from marketplace.listings.sync import listings_rebuild
 from shared_apps.accounts.models import User
 from shared_apps.accounts.phones import phone_normalize
 from shared_apps.accounts.services import user_get_or_create_by_phone
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
+from tenant_apps.inventory.models import MovementReason, StockLevel, StockMovement
 from tenant_apps.staff.models import Membership, Role
 from tenant_apps.stores.models import Branch, Store
 from tenants import demo_data, schema_replay
@@ -139,6 +142,23 @@ def _catalog_create(spec: MerchantSpec, store: Store, categories: dict[str, int]
     return len(products), len(variants)
 
 
+def _stock_create(branches: list[Branch], *, slug: str) -> None:
+    """Opening stock for every branch x variant, with its ledger 'receive' movement (the ledger sums to the level).
+    Deterministic: a few items per branch are sold out or low, as in a real shop."""
+    levels, movements = [], []
+    for branch in branches:
+        for variant in Variant.objects.order_by("pk"):
+            digest = int(hashlib.sha256(f"{slug}:{branch.name}:{variant.sku}".encode()).hexdigest()[:8], 16)
+            quantity = 0 if digest % 11 == 0 else (3 if digest % 7 == 0 else 8 + digest % 60)
+            levels.append(StockLevel(branch=branch, variant=variant, on_hand=quantity))
+            if quantity:
+                movements.append(StockMovement(branch=branch, variant=variant, reason=MovementReason.RECEIVE,
+                                               on_hand_delta=quantity, on_hand_after=quantity,
+                                               reference="opening stock"))  # fmt: skip
+    StockLevel.objects.bulk_create(levels)
+    StockMovement.objects.bulk_create(movements)
+
+
 def _branches_create(spec: MerchantSpec, store: Store) -> list[Branch]:
     branches = []
     for index, key in enumerate(spec.places):
@@ -202,9 +222,11 @@ def merchant_seed(spec: MerchantSpec, *, index: int, categories: dict[str, int],
                 )
                 branches = _branches_create(spec, store)
                 products, variants = _catalog_create(spec, store, categories)
+                _stock_create(branches, slug=spec.slug)
                 if spec.slug == demo_data.DEMO_MERCHANT_SLUG:
                     _staff_create(store, branches)
                 merchant_stats_refresh()  # synchronously, in this schema: the public card is right at once
+            listings_rebuild(schema=merchant.schema_name)  # the marketplace index, in the same transaction
     except DomainError as exc:
         if exc.code == TenantsErrorCode.SLUG_TAKEN:  # a concurrent seed won the race
             report.merchants_skipped.append(spec.slug)
