@@ -55,6 +55,8 @@ format:
 
 bench: setup services migrate
 	$(PY) benchmarks/provisioning.py
+	$(PY) benchmarks/listing_sync.py
+	$(PY) benchmarks/csv_import.py
 
 clean: stop
 	rm -rf .data staticfiles
