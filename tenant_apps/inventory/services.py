@@ -183,94 +183,57 @@ _stock_count.reason = MovementReason.COUNT
 stock_count = _idempotent(_stock_count)
 
 
-def _stock_reserve(
-    *,
-    branch_id: int,
-    variant_id: int,
-    quantity: int,
-    reference: str,
-    actor_id: int | None = None,
-    key: str | None = None,
-) -> StockMovement:
-    """Hold `quantity` for an order, or raise OUT_OF_STOCK. Never oversells (conditional atomic update)."""
+def _conditional_move(
+    *, branch_id: int, variant_id: int, quantity: int, reason: str, guard: dict, on_hand_delta: int,
+    reserved_delta: int, failure: InventoryErrorCode, reference: str, actor_id: int | None, key: str | None,
+) -> StockMovement:  # fmt: skip
+    """One atomic `UPDATE ... WHERE <guard>`: applies the deltas only if the guard still holds, else raises."""
     _positive(quantity)
-    updated = StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id, available__gte=quantity).update(
-        reserved=F("reserved") + quantity
+    updated = StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id, **guard).update(
+        on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta
     )
     if not updated:
-        raise InventoryError(InventoryErrorCode.OUT_OF_STOCK, field="quantity")
-    return _record(
-        branch_id=branch_id,
-        variant_id=variant_id,
-        reason=MovementReason.RESERVATION,
-        reserved_delta=quantity,
-        actor_id=actor_id,
-        reference=reference,
-        key=key,
-    )
+        raise InventoryError(failure, field="quantity")
+    return _record(branch_id=branch_id, variant_id=variant_id, reason=reason, on_hand_delta=on_hand_delta,
+                   reserved_delta=reserved_delta, actor_id=actor_id, reference=reference, key=key)  # fmt: skip
+
+
+def _stock_reserve(*, branch_id: int, variant_id: int, quantity: int, reference: str, actor_id: int | None = None,
+                   key: str | None = None) -> StockMovement:  # fmt: skip
+    """Hold `quantity` for an order, or raise OUT_OF_STOCK. Never oversells (conditional atomic update)."""
+    return _conditional_move(
+        branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.RESERVATION,
+        guard={"available__gte": quantity}, on_hand_delta=0, reserved_delta=quantity,
+        failure=InventoryErrorCode.OUT_OF_STOCK, reference=reference, actor_id=actor_id, key=key,
+    )  # fmt: skip
 
 
 _stock_reserve.reason = MovementReason.RESERVATION
 stock_reserve = _idempotent(_stock_reserve)
 
 
-def _stock_release(
-    *,
-    branch_id: int,
-    variant_id: int,
-    quantity: int,
-    reference: str,
-    actor_id: int | None = None,
-    key: str | None = None,
-) -> StockMovement:
+def _stock_release(*, branch_id: int, variant_id: int, quantity: int, reference: str, actor_id: int | None = None,
+                   key: str | None = None) -> StockMovement:  # fmt: skip
     """Give back a reservation (order cancelled, payment expired)."""
-    _positive(quantity)
-    updated = StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id, reserved__gte=quantity).update(
-        reserved=F("reserved") - quantity
-    )
-    if not updated:
-        raise InventoryError(InventoryErrorCode.QUANTITY_INVALID, field="quantity")
-    return _record(
-        branch_id=branch_id,
-        variant_id=variant_id,
-        reason=MovementReason.RELEASE,
-        reserved_delta=-quantity,
-        actor_id=actor_id,
-        reference=reference,
-        key=key,
-    )
+    return _conditional_move(
+        branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.RELEASE,
+        guard={"reserved__gte": quantity}, on_hand_delta=0, reserved_delta=-quantity,
+        failure=InventoryErrorCode.QUANTITY_INVALID, reference=reference, actor_id=actor_id, key=key,
+    )  # fmt: skip
 
 
 _stock_release.reason = MovementReason.RELEASE
 stock_release = _idempotent(_stock_release)
 
 
-def _stock_sell(
-    *,
-    branch_id: int,
-    variant_id: int,
-    quantity: int,
-    reference: str,
-    actor_id: int | None = None,
-    key: str | None = None,
-) -> StockMovement:
+def _stock_sell(*, branch_id: int, variant_id: int, quantity: int, reference: str, actor_id: int | None = None,
+                key: str | None = None) -> StockMovement:  # fmt: skip
     """Turn a reservation into a sale (paid): reserved and on_hand both go down by `quantity`."""
-    _positive(quantity)
-    updated = StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id, reserved__gte=quantity).update(
-        reserved=F("reserved") - quantity, on_hand=F("on_hand") - quantity
-    )
-    if not updated:
-        raise InventoryError(InventoryErrorCode.QUANTITY_INVALID, field="quantity")
-    return _record(
-        branch_id=branch_id,
-        variant_id=variant_id,
-        reason=MovementReason.SALE,
-        on_hand_delta=-quantity,
-        reserved_delta=-quantity,
-        actor_id=actor_id,
-        reference=reference,
-        key=key,
-    )
+    return _conditional_move(
+        branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.SALE,
+        guard={"reserved__gte": quantity}, on_hand_delta=-quantity, reserved_delta=-quantity,
+        failure=InventoryErrorCode.QUANTITY_INVALID, reference=reference, actor_id=actor_id, key=key,
+    )  # fmt: skip
 
 
 _stock_sell.reason = MovementReason.SALE
