@@ -46,6 +46,18 @@ def _tenant_schemas_dropped_after_transactional_tests(request):
     _drop_tenant_schemas()
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_reset():
+    """Each test starts with no OTP/TOTP rate-limit counters. Only those keys: the same Redis database may hold the
+    Celery broker's queues (CI uses one REDIS_URL), so a FLUSHDB here would drop a running worker's tasks."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(None, write=True)
+    for key in client.scan_iter(match="*:rl:*", count=500):
+        client.delete(key)
+    yield
+
+
 @pytest.fixture
 def make_merchant(db) -> Callable[..., Merchant]:
     """Provision merchants through the real service (schemas vanish with the test: rollback or the fixture above)."""

@@ -46,19 +46,36 @@ def screenshot(page):
     return take
 
 
-@pytest.fixture
-def sms_code(sandbox_server, celery_worker_process):
-    """Read the newest sign-in code texted to a phone, from the SMS sandbox (delivered by the real worker)."""
-    import re
-    import time
+class SmsCodes:
+    """Reads sign-in codes from the SMS sandbox. `mark(phone)` before asking for a code, then `read(phone)` waits
+    for a message newer than the mark: the inbox lives for the whole session, and an older code must never be
+    mistaken for the new one."""
 
-    def read(phone: str, *, after: int = 0, timeout: float = 20.0) -> str:
+    def __init__(self, sandbox) -> None:
+        self.sandbox = sandbox
+        self.seen: dict[str, int] = {}
+
+    def mark(self, phone: str) -> None:
+        self.seen[phone] = len(self.sandbox.messages(to=phone))
+
+    def read(self, phone: str, *, timeout: float = 20.0) -> str:
+        import re
+        import time
+
+        before = self.seen.get(phone, 0)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            messages = sandbox_server.messages(to=phone)
-            if len(messages) > after:
+            messages = self.sandbox.messages(to=phone)
+            if len(messages) > before:
+                self.seen[phone] = len(messages)
                 return re.search(r"\b(\d{6})\b", messages[0]["body"]).group(1)
             time.sleep(0.2)
-        raise AssertionError(f"no SMS reached {phone}")
+        raise AssertionError(f"no new SMS reached {phone}")
 
-    return read
+    __call__ = read
+
+
+@pytest.fixture
+def sms_code(sandbox_server, celery_worker_process) -> SmsCodes:
+    """Sign-in codes as a person reads them: delivered by the real worker to the SMS sandbox."""
+    return SmsCodes(sandbox_server)

@@ -5,20 +5,12 @@ import time
 import jwt
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 
 from shared_apps.accounts.models import Guest, RefreshToken
 from shared_apps.accounts.services import otp_request
 from shared_apps.accounts.tokens import AUDIENCE
 
 PHONE = "+923004445566"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -13,13 +12,6 @@ from shared_apps.accounts.models import PhoneOTPDevice, User
 from shared_apps.accounts.services import otp_request, otp_verify
 
 PHONE = "+923001112233"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    cache.clear()  # rate-limit windows live in Redis: each test starts with none
-    yield
-    cache.clear()
 
 
 def _request(phone: str = PHONE, ip: str = "10.0.0.1"):
