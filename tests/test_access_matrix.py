@@ -99,6 +99,7 @@ TABLE: dict[tuple[str, str], object] = {
         "employee": ONLY_A,
     },
     ("POST", "/branches/{branch_id}/"): {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A},
+    ("POST", "/branches/new/"): {"merchant": ABC, "shop_owner": AB},
     ("GET", "/staff/"): {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A},
     ("POST", "/staff/invite/"): {"merchant": ABC, "shop_owner": AB},
     ("POST", "/staff/{membership_id}/remove/"): {"merchant": ABC, "shop_owner": AB},
@@ -181,6 +182,13 @@ def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
             "csv": f"branch_id,sku,on_hand\n{ids[BODY_BRANCH.get(case, 'B1a')]},P1-1,3\n"
         },
         ("POST", "/branches/{branch_id}/"): {"hours_mon": "09:00-21:00", "offers_pickup": "on", "phone": "042111"},
+        ("POST", "/branches/new/"): {
+            "store_id": store,
+            "name": f"Branch {n}",
+            "address": "Main Blvd",
+            "latitude": "31.52",
+            "longitude": "74.35",
+        },
         ("POST", "/products/new/"): {"name": f"Ghee {n}", "store_id": store, "sku": f"G-{n}", "price": "650"},
         ("POST", "/products/{product_id}/"): {"action": "update", "name": "Renamed", "status": "active"},
         ("POST", "/branches/{branch_id}/stock/"): {

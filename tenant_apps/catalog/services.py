@@ -29,7 +29,10 @@ class VariantSpec:
 
 
 def money(value: Any, *, field_name: str = "price") -> Decimal:
-    """Parse a price: Decimal ≥ 0 with at most 2 decimals (never float), or raise PRICE_INVALID."""
+    """Parse a price: Decimal ≥ 0 with at most 2 decimals, or raise PRICE_INVALID. A float is refused outright: it
+    has already lost the amount's exact value (use a Decimal or its text)."""
+    if isinstance(value, float):
+        raise CatalogError(CatalogErrorCode.PRICE_INVALID, field=field_name)
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError) as exc:

@@ -4,5 +4,6 @@ from tenant_apps.stores import views
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),
+    path("branches/new/", views.branch_new, name="console-branch-new"),
     path("branches/<int:branch_id>/", views.branch_detail, name="console-branch"),
 ]

@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
-from tenant_apps.staff.access import access_branch_by_id, scoped_branches, scoped_memberships
+from tenant_apps.staff.access import access_branch_by_id, access_store_by_id, scoped_branches, scoped_memberships
 from tenant_apps.staff.models import Role
 from tenant_apps.staff.pages import console_error_page, console_page
 from tenant_apps.staff.permissions import Perm
@@ -67,3 +67,23 @@ def branch_detail(request: HttpRequest, branch_id: int) -> HttpResponse:
     context = {"branch": branch, "staff": staff, "hours": hours, "error": error,
                "can_manage": Perm.BRANCH_MANAGE in request.actor.permissions}  # fmt: skip
     return render(request, "stores/branch_detail.html", context, status=error.status if error else 200)
+
+
+@require_http_methods(["POST"])
+@console_page(Perm.BRANCH_CREATE)
+def branch_new(request: HttpRequest) -> HttpResponse:
+    """A new branch of a store in the actor's scope (Merchant: any store; Shop Owner: its own)."""
+    data = request.POST
+    try:
+        store = access_store_by_id(actor=request.actor, store_id=int(data.get("store_id") or 0),
+                                   perm=Perm.BRANCH_CREATE)  # fmt: skip
+        branch = services.branch_create(
+            store=store, name=data.get("name", ""), address=data.get("address", ""), area=data.get("area", ""),
+            latitude=data.get("latitude", ""), longitude=data.get("longitude", ""),
+            offers_pickup=True, opening_hours={day: [["09:00", "21:00"]] for day in DAYS},
+        )  # fmt: skip
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            return console_error_page(request, exc)
+        return render(request, "stores/branch_new_error.html", {"message": exc.message}, status=exc.status)
+    return redirect(f"/branches/{branch.pk}/")
