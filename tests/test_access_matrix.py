@@ -77,6 +77,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("PUT", "/api/v1/console/branches/{branch_id}/prices/{variant_id}"): {"merchant": ABC, "shop_owner": AB},
     ("POST", "/api/v1/console/products/{product_id}/media/sign"): {"merchant": ABC, "shop_owner": AB},
     ("POST", "/api/v1/console/products/{product_id}/media"): {"merchant": ABC, "shop_owner": AB},  # PAST_ACCESS
+    ("POST", "/api/v1/console/products/{product_id}/media/upload"): {"merchant": ABC, "shop_owner": AB},  # PAST_ACCESS
     ("DELETE", "/api/v1/console/products/{product_id}/media/{media_id}"): {},  # needs an attached asset: same
     ("GET", "/api/v1/console/branches/{branch_id}/stock"): STOCK,
     ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/receive"): STOCK,
@@ -121,7 +122,10 @@ TABLE: dict[tuple[str, str], object] = {
 }
 # Routes whose valid body the matrix cannot make (a genuine Cloudinary upload, tested on its own): allowed means
 # the request got past the access layer to body validation (400), never 401/403/404.
-PAST_ACCESS = {("POST", "/api/v1/console/products/{product_id}/media")}
+PAST_ACCESS = {
+    ("POST", "/api/v1/console/products/{product_id}/media"),
+    ("POST", "/api/v1/console/products/{product_id}/media/upload"),  # the matrix sends JSON, not a file
+}
 SIGNED_IN_STRANGER_OK = {("GET", "/api/v1/console/invitations/mine"), ("GET", "/invitations/")}
 
 TARGETS = {

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import File, Router, Schema, Status, UploadedFile
 
 from config.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.auth import user_auth
@@ -220,6 +220,27 @@ def media_record(request: HttpRequest, product_id: int, payload: UploadedIn):
     actor = access_console_membership(user=request.user)
     product = access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
     asset = asset_record_upload(response=payload.response, tenant_schema=request.tenant.schema_name)
+    media = services.product_media_add(product=product, public_id=asset.public_id, kind=asset.resource_type)
+    thumb = delivery_url(public_id=media.public_id, resource_type=media.kind, variant="thumb")
+    return Status(201, MediaOut(id=media.pk, public_id=media.public_id, kind=media.kind, position=media.position,
+                                thumbnail_url=thumb))  # fmt: skip
+
+
+# Declared before /media/{media_id} so that "upload" is never taken for an id.
+@router.post("/products/{product_id}/media/upload", response={201: MediaOut})
+def media_upload(request: HttpRequest, product_id: int, file: UploadedFile | None = File(None)):  # noqa: B008
+    """Server-side upload of a small image or video (≤10 MB / ≤100 MB), then attach it to the product."""
+    from shared_apps.media.services import asset_upload, delivery_url, tenant_folder
+
+    actor = access_console_membership(user=request.user)
+    product = access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
+    if file is None:  # optional in the signature so that access is decided before the body is
+        from shared_apps.media.errors import MediaError, MediaErrorCode
+
+        raise MediaError(MediaErrorCode.FILE_EMPTY, field="file")
+    schema = request.tenant.schema_name
+    asset = asset_upload(file=file, filename=file.name or "upload", tenant_schema=schema,
+                         folder=tenant_folder(tenant_schema=schema, name="products"))  # fmt: skip
     media = services.product_media_add(product=product, public_id=asset.public_id, kind=asset.resource_type)
     thumb = delivery_url(public_id=media.public_id, resource_type=media.kind, variant="thumb")
     return Status(201, MediaOut(id=media.pk, public_id=media.public_id, kind=media.kind, position=media.position,

@@ -37,3 +37,18 @@ def test_signed_direct_upload_then_record(make_merchant, sandbox_server):
     assert api.delete(f"{base}/{media_id}").status_code == 204
     with schema_context(world.t.schema_name):
         assert not ProductMedia.objects.exists()
+
+
+def test_server_side_upload_of_a_small_file(make_merchant, sandbox_server):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    world = build_world(make_merchant)
+    token = token_pair_issue(user=world.users["merchant"]).access
+    api = Client(HTTP_HOST=f"{world.t.slug}.localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
+    url = f"/api/v1/console/products/{world.ids['P2']}/media/upload"
+    response = api.post(url, {"file": SimpleUploadedFile("pixel.png", PNG, content_type="image/png")})
+    assert response.status_code == 201, response.content
+    assert response.json()["public_id"].startswith(f"merchants/{world.t.schema_name}/products/")
+    assert httpx.get(response.json()["thumbnail_url"], timeout=10).status_code == 200
+    bad = api.post(url, {"file": SimpleUploadedFile("notes.txt", b"hello", content_type="text/plain")})
+    assert (bad.status_code, bad.json()["code"]) == (400, "unsupported_type")
