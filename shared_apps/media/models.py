@@ -31,6 +31,7 @@ class MediaAsset(models.Model):
     status = models.CharField(max_length=8, choices=MediaAssetStatus.choices, default=MediaAssetStatus.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    deleting_since = models.DateTimeField(null=True, blank=True)  # the beat sweep resends stale deletions
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"], name="media_asset_status_created")]

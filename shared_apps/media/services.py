@@ -334,13 +334,14 @@ def assets_destroy_on_commit(*, public_ids: list[str]) -> None:
     One Celery task per public_id (shared_apps.media.tasks.asset_destroy_at_provider), retried with backoff while
     Cloudinary is unavailable (at most 8 times). Nothing is queued if the transaction rolls back (the status change
     rolls back with it). Never raises into the caller: if the broker refuses the task it is logged and the row stays
-    `deleting` (no longer shown; a later call with the same id finishes the job). Ids without a row are destroyed too.
+    `deleting` (no longer shown); the beat sweep (tasks.assets_deleting_sweep) sends it again after an hour. Ids
+    without a row are destroyed too.
     """
     ids = list(dict.fromkeys(public_id for public_id in public_ids if public_id))
     if not ids:
         return
     MediaAsset.objects.filter(public_id__in=ids, status=MediaAssetStatus.ACTIVE).update(
-        status=MediaAssetStatus.DELETING
+        status=MediaAssetStatus.DELETING, deleting_since=timezone.now()
     )
 
     def enqueue() -> None:

@@ -35,3 +35,22 @@ def asset_destroy_at_provider(self, public_id: str) -> bool:
         )
         raise self.retry(exc=exc, countdown=countdown) from exc
     return True
+
+
+@shared_task(name="shared_apps.media.tasks.assets_deleting_sweep")
+def assets_deleting_sweep(older_than_seconds: int = 3600, limit: int = 500) -> int:
+    """Beat: assets still `deleting` long after they were meant to go (a refused task, retries exhausted, a broker
+    outage at commit time) are sent to the provider again. Destroy is idempotent, so a double send is harmless."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shared_apps.media.models import MediaAsset, MediaAssetStatus
+
+    stale = MediaAsset.objects.filter(
+        status=MediaAssetStatus.DELETING, deleting_since__lt=timezone.now() - timedelta(seconds=older_than_seconds)
+    ).values_list("public_id", flat=True)[:limit]
+    public_ids = list(stale)
+    for public_id in public_ids:
+        asset_destroy_at_provider.delay(public_id)
+    return len(public_ids)

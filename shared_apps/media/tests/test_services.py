@@ -478,3 +478,27 @@ def test_a_cname_with_secure_true_is_https(monkeypatch):
         monkeypatch.undo()
         cloudinary.reset_config()
     assert url.startswith("https://")
+
+
+def test_stale_deletions_are_sent_again_by_the_sweep(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shared_apps.media.models import MediaAsset, MediaAssetStatus
+    from shared_apps.media.tasks import assets_deleting_sweep
+
+    def asset(public_id: str, since) -> None:
+        MediaAsset.objects.create(
+            public_id=public_id,
+            resource_type="image",
+            version=1,
+            secure_url="http://x/y.png",
+            tenant_schema="m_x",
+            status=MediaAssetStatus.DELETING,
+            deleting_since=since,
+        )
+
+    asset("merchants/m_x/products/old", timezone.now() - timedelta(hours=2))
+    asset("merchants/m_x/products/fresh", timezone.now())
+    assert assets_deleting_sweep() == 1  # only the stale one is resent (to the session's queue)
