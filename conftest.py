@@ -128,11 +128,41 @@ def _celery_queue_of_this_session():
     from config.celery import app
 
     previous = app.conf.task_default_queue
-    app.conf.task_default_queue = f"test-{uuid.uuid4().hex[:8]}"
-    yield app.conf.task_default_queue
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    yield queue
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_delete(app.conf.task_default_queue)
+        for name in (queue, f"{queue}-unheard"):
+            conn.default_channel.queue_delete(name)
     app.conf.task_default_queue = previous
+
+
+@pytest.fixture(autouse=True)
+def _tasks_reach_the_worker_only_when_asked(request, _celery_queue_of_this_session):
+    """A test's tasks (e.g. the listing publish kicked on commit) go to the session worker only if the test asked
+    for the worker; otherwise to a queue nobody consumes, so no worker writes while a test tears down its data.
+    A test that used the worker waits for it to go idle before the teardown flushes the database."""
+    from config.celery import app
+
+    uses_worker = "celery_worker_process" in request.fixturenames
+    app.conf.task_default_queue = _celery_queue_of_this_session + ("" if uses_worker else "-unheard")
+    yield
+    app.conf.task_default_queue = _celery_queue_of_this_session
+    if uses_worker:
+        _worker_idle(app, _celery_queue_of_this_session)
+
+
+def _worker_idle(app, queue: str, timeout: float = 15.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.connection_for_write() as conn:
+            waiting = conn.default_channel.client.llen(queue)
+        active = app.control.inspect(timeout=0.5).active() or {}
+        if not waiting and not any(active.values()):
+            return
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
