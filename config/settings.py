@@ -215,12 +215,19 @@ UNFOLD = {
 # Extra host names that serve the marketplace (e.g. the production apex domain next to BASE_DOMAIN).
 PUBLIC_EXTRA_HOSTS = env.list("PUBLIC_EXTRA_HOSTS", default=[])
 
+
 # SMS through a Twilio-compatible REST API (shared_apps/sms). Defaults talk to the local sandbox (sandboxes/sms.py);
 # for Twilio set SMS_API_BASE=https://api.twilio.com and the account's SID, auth token and sender.
-SMS_API_BASE = env.str("SMS_API_BASE", default="http://127.0.0.1:8100")
-SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="ACsandbox0000000000000000000000000")
-SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="sandbox-auth-token")
-SMS_FROM = env.str("SMS_FROM", default="+15005550006")
+def _provider(name: str, sandbox_default: str) -> str:
+    """Sandbox defaults in development only: a deploy that forgot a provider setting fails at start-up (missing
+    variable) instead of sending sign-in codes or uploads to a sandbox that is not there."""
+    return env.str(name, default=sandbox_default) if DEV else env.str(name)
+
+
+SMS_API_BASE = _provider("SMS_API_BASE", "http://127.0.0.1:8100")
+SMS_ACCOUNT_SID = _provider("SMS_ACCOUNT_SID", "ACsandbox0000000000000000000000000")
+SMS_AUTH_TOKEN = _provider("SMS_AUTH_TOKEN", "sandbox-auth-token")
+SMS_FROM = _provider("SMS_FROM", "+15005550006")
 SMS_MESSAGING_SERVICE_SID = env.str("SMS_MESSAGING_SERVICE_SID", default="")  # when set, used instead of SMS_FROM
 SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
 
@@ -229,10 +236,11 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
 # Production: CLOUDINARY_URL=cloudinary://<key>:<secret>@<cloud> (Upload API at api.cloudinary.com, delivery at
 # https://res.cloudinary.com/<cloud>/...). See shared_apps/media/services.py, delivery_url. The setting below is a
 # snapshot for people; code reads cloudinary.config(), which tests re-point through the environment.
-CLOUDINARY_URL = os.environ.setdefault(
+CLOUDINARY_URL = _provider(
     "CLOUDINARY_URL",
     "cloudinary://sandbox-key:sandbox-secret@planckly?upload_prefix=http://127.0.0.1:8100&cname=127.0.0.1:8100",
 )
+os.environ.setdefault("CLOUDINARY_URL", CLOUDINARY_URL)  # the SDK reads the environment itself
 # Where Cloudinary posts upload/delete notifications for browser uploads (our /api/v1/media/webhooks/cloudinary, as
 # the public internet reaches it). Empty: none requested; the browser hands the signed upload response back instead.
 CLOUDINARY_NOTIFICATION_URL = env.str("CLOUDINARY_NOTIFICATION_URL", default="")

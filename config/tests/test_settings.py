@@ -1,0 +1,42 @@
+"""Settings are safe by default: outside development, missing secrets and provider settings stop the start-up."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CHECK = (
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup();"
+    "from django.conf import settings; assert not settings.DEBUG and settings.SESSION_COOKIE_SECURE"
+)
+
+
+def _start(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PLANCKLY_DEV", "SECRET_KEY", "SMS_API_BASE",
+                                                            "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM",
+                                                            "CLOUDINARY_URL", "DEBUG")}  # fmt: skip
+    return subprocess.run([sys.executable, "-c", CHECK], env={**env, **env_overrides}, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "missing"),
+    [
+        ({}, "SECRET_KEY"),
+        ({"SECRET_KEY": "x" * 50}, "SMS_API_BASE"),
+        ({"SECRET_KEY": "x" * 50, "SMS_API_BASE": "https://api.twilio.com", "SMS_ACCOUNT_SID": "AC1",
+          "SMS_AUTH_TOKEN": "t", "SMS_FROM": "+1"}, "CLOUDINARY_URL"),
+    ],
+)  # fmt: skip
+def test_production_refuses_to_start_without_its_settings(overrides, missing):
+    result = _start(overrides)
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_starts_with_everything_set_and_debug_off():
+    result = _start({
+        "SECRET_KEY": "x" * 50, "SMS_API_BASE": "https://api.twilio.com", "SMS_ACCOUNT_SID": "AC1",
+        "SMS_AUTH_TOKEN": "t", "SMS_FROM": "+1", "CLOUDINARY_URL": "cloudinary://k:s@cloud",
+    })  # fmt: skip
+    assert result.returncode == 0, result.stderr
