@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
+
+from sandboxes.testing import local_http_server
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,6 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/cloudinary"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http_server(Handler) as base_url:
+        receiver.url = f"{base_url}/hooks/cloudinary"
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()

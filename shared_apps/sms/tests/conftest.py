@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from sandboxes.testing import local_http_server
 
 _numbers = itertools.count(secrets.randbelow(5_000_000))
 
@@ -58,13 +59,6 @@ def fake_provider() -> Iterator[FakeProvider]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    provider.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http_server(Handler) as base_url:
+        provider.base_url = base_url
         yield provider
-    finally:
-        server.shutdown()
-        server.server_close()
