@@ -27,34 +27,18 @@ import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from benchmarks.provisioning import (  # noqa: E402 - after sys.path; settings read DATABASE_URL at setup
-    bench_database_url,
-    database_drop,
-    database_recreate,
+    bench_database,
     machine_info,
-    source_database_url,
     verdict,
 )
 
 GOAL_S = 30.0
-COLUMNS = (
-    "store_slug",
-    "product_name",
-    "description",
-    "category_slug",
-    "status",
-    "sku",
-    "variant_name",
-    "price",
-    "barcode",
-    "options",
-)
 
 
 def product_rows(store: str, count: int, *, prefix: str, price: str) -> list[dict[str, str]]:
@@ -95,25 +79,8 @@ def main() -> int:
     if not 2 <= args.rows <= 10_000 or args.baseline_rows < 2:
         parser.error("--rows must be 2..10,000 and --baseline-rows at least 2")
 
-    source_url = source_database_url()
-    source_name = unquote(urlsplit(source_url).path.lstrip("/")) or "planckly"
-    bench_url, bench_name = bench_database_url(source_url, args.db_name or f"{source_name}_csvbench")
-    database_recreate(bench_url, bench_name)
-    os.environ["DATABASE_URL"] = bench_url
-    try:
+    with bench_database(name=args.db_name, suffix="csvbench", keep=args.keep) as (_, bench_name):
         return run(args, bench_name)
-    finally:
-        if args.keep:
-            print(f"\nBench database kept: {bench_name}")
-        else:
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # noqa: S110 - Django may not be set up yet; the drop below forces connections out
-                pass
-            database_drop(bench_url, bench_name)
-            print(f"\nBench database {bench_name} dropped.")
 
 
 def run(args: argparse.Namespace, bench_name: str) -> int:
@@ -186,8 +153,8 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         ]
 
         print(f"\n== Bulk import through csv_io: {n:,} rows {'=' * 60}")
-        create_csv = to_csv(product_rows(store.slug, n, prefix="BULK", price="100.00"), COLUMNS)
-        update_csv = to_csv(product_rows(store.slug, n, prefix="BULK", price="125.50"), COLUMNS)
+        create_csv = to_csv(product_rows(store.slug, n, prefix="BULK", price="100.00"), csv_io.PRODUCT_COLUMNS)
+        update_csv = to_csv(product_rows(store.slug, n, prefix="BULK", price="125.50"), csv_io.PRODUCT_COLUMNS)
         result = measure(
             f"products: create {n:,} variants of {n // 2:,} products",
             lambda: csv_io.products_import(actor=actor, data=create_csv),

@@ -41,7 +41,7 @@ from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,13 +49,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("PLANCKLY_DEV", "1")
 
 from benchmarks.provisioning import (  # noqa: E402 - needs ROOT on sys.path
-    bench_database_url,
-    database_drop,
-    database_recreate,
+    bench_database,
     fmt_ms,
     machine_info,
+    markdown_table,
     percentile,
-    source_database_url,
     verdict,
 )
 
@@ -161,36 +159,21 @@ def main() -> int:
         parser.error("--seconds and --rate must be positive, --threads at most --merchants")
 
     run_started = time.perf_counter()
-    source_url = source_database_url()
-    source_name = unquote(urlsplit(source_url).path.lstrip("/")) or "planckly"
-    bench_url, bench_name = bench_database_url(source_url, args.db_name or f"{source_name}_bench_sync")
-    database_recreate(bench_url, bench_name)
-    os.environ["DATABASE_URL"] = bench_url
     queue = f"bench-sync-{uuid.uuid4().hex[:8]}"
     os.environ["CELERY_QUEUE"] = queue  # settings read it once; the app's default queue is set again below
     workers: list[tuple[subprocess.Popen, Path]] = []
-    try:
-        return run(args, bench_url, bench_name, queue, workers, run_started)
-    finally:
-        workers_stop(workers)
+    with bench_database(name=args.db_name, suffix="bench_sync", keep=args.keep) as (bench_url, bench_name):
         try:
-            from config.celery import app
-
-            with app.connection_for_write() as conn:
-                conn.default_channel.queue_delete(queue)
-        except Exception as exc:  # best effort: a leftover empty queue in Redis is harmless
-            print(f"(could not delete queue {queue}: {exc})")
-        if args.keep:
-            print(f"\nBench database kept: {bench_name}")
-        else:
+            return run(args, bench_url, bench_name, queue, workers, run_started)
+        finally:
+            workers_stop(workers)
             try:
-                from django.db import connections
+                from config.celery import app
 
-                connections.close_all()
-            except Exception:  # noqa: S110 - Django may not be set up yet; the drop below forces connections out
-                pass
-            database_drop(bench_url, bench_name)
-            print(f"\nBench database {bench_name} dropped.")
+                with app.connection_for_write() as conn:
+                    conn.default_channel.queue_delete(queue)
+            except Exception as exc:  # best effort: a leftover empty queue in Redis is harmless
+                print(f"(could not delete queue {queue}: {exc})")
 
 
 def workers_start(args: argparse.Namespace, bench_url: str, queue: str, workers: list) -> list[str]:
@@ -716,10 +699,7 @@ def run(
         f"products x {args.variants} variants = {rows_expected:,} listing rows."
     )
     print()
-    print("| Measure | Result | Goal / comparison |")
-    print("|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    markdown_table(("Measure", "Result", "Goal / comparison"), rows)
     print(f"\nTotal benchmark wall time: {time.perf_counter() - run_started:.0f} s")
     return 0 if lag_ok and counts_ok else 1
 

@@ -19,6 +19,8 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,38 @@ def bench_database_url(source_url: str, name: str | None) -> tuple[str, str]:
     if bench_name == source_name:
         sys.exit("the bench database must not be the source database")
     return urlunsplit(parts._replace(path="/" + bench_name)), bench_name
+
+
+@contextmanager
+def bench_database(*, name: str | None, suffix: str = "bench", keep: bool = False) -> Iterator[tuple[str, str]]:
+    """A fresh database `<source>_<suffix>` (or `name`) on the source's server, made the process's DATABASE_URL;
+    dropped afterwards unless `keep`. Yields (url, name)."""
+    source_url = source_database_url()
+    source_name = unquote(urlsplit(source_url).path.lstrip("/")) or "planckly"
+    bench_url, bench_name = bench_database_url(source_url, name or f"{source_name}_{suffix}")
+    database_recreate(bench_url, bench_name)
+    os.environ["DATABASE_URL"] = bench_url
+    try:
+        yield bench_url, bench_name
+    finally:
+        if keep:
+            print(f"\nBench database kept: {bench_name}")
+        else:
+            try:
+                from django.db import connections
+
+                connections.close_all()
+            except Exception:  # noqa: S110 - Django may not be set up yet; the drop below forces connections out
+                pass
+            database_drop(bench_url, bench_name)
+            print(f"\nBench database {bench_name} dropped.")
+
+
+def markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]] | list[list[str]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 def maintenance_connect(url: str) -> Any:
@@ -148,24 +182,8 @@ def main() -> int:
         parser.error("--n, --tenants and --baseline-sample must be positive")
 
     run_started = time.perf_counter()
-    source_url = source_database_url()
-    bench_url, bench_name = bench_database_url(source_url, args.db_name)
-    database_recreate(bench_url, bench_name)
-    os.environ["DATABASE_URL"] = bench_url
-    try:
+    with bench_database(name=args.db_name, keep=args.keep) as (_, bench_name):
         return run(args, bench_name, run_started)
-    finally:
-        if args.keep:
-            print(f"\nBench database kept: {bench_name}")
-        else:
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # noqa: S110 - Django may not be set up yet; the drop below forces connections out
-                pass
-            database_drop(bench_url, bench_name)
-            print(f"\nBench database {bench_name} dropped.")
 
 
 def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:
@@ -452,10 +470,7 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:
         f"migrations."
     )
     print()
-    print("| Measure | Result | Goal / comparison |")
-    print("|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    markdown_table(("Measure", "Result", "Goal / comparison"), rows)
     print(f"\nTotal benchmark wall time: {time.perf_counter() - run_started:.0f} s")
     return 0 if fast_ok and migrate_ok else 1
 
