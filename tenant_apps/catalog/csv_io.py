@@ -55,7 +55,7 @@ from django.utils.text import slugify
 
 from config.errors import CommonErrorCode, DomainError, ErrorCode
 from marketplace.categories.models import Category
-from tenant_apps.catalog.errors import CatalogError, CatalogErrorCode
+from tenant_apps.catalog.errors import CSV_MAX_ROWS, CatalogError, CatalogErrorCode, CsvErrorCode
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
 from tenant_apps.catalog.selectors import scoped_variants
 from tenant_apps.catalog.services import SKU_PATTERN, money
@@ -94,7 +94,7 @@ STOCK_EXPORT_COLUMNS = (
 )
 STOCK_IGNORED = tuple(c for c in STOCK_EXPORT_COLUMNS if c not in STOCK_COLUMNS)
 
-MAX_ROWS = 10_000  # synchronous in the request up to here (measured far below the 30 s goal: benchmarks/csv_import.py)
+MAX_ROWS = CSV_MAX_ROWS  # synchronous in the request up to here (far below the 30 s goal: benchmarks/csv_import.py)
 MAX_BYTES = 20 * 1024 * 1024
 BATCH = 1000  # rows per INSERT/UPDATE statement
 MAX_REPORTED_ERRORS = 1000  # the report lists the first 1,000 problems and counts all of them
@@ -102,41 +102,6 @@ PROGRESS_TTL = 60 * 60
 PROGRESS_EVERY_S = 0.2  # at most ~5 cache writes a second while a phase runs
 MAX_ON_HAND = 2**31 - 1
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class CsvErrorCode(ErrorCode):
-    """The import's own codes; a row can also carry catalog codes (price_invalid, sku_taken, ...) and
-    below_reserved from inventory."""
-
-    IMPORT_INVALID = ("import_invalid", 400, "The file has errors; nothing was imported.")
-    IMPORT_CONFLICT = (
-        "import_conflict",
-        409,
-        "The catalog changed while the file was imported; nothing was imported. Try again.",
-    )
-    IMPORT_ID_INVALID = ("import_id_invalid", 400, "import_id must be a UUID.")
-    IMPORT_ID_TAKEN = ("import_id_taken", 409, "Another import uses this import_id.")
-    FILE_MISSING = ("file_missing", 400, "Upload the CSV in the form field 'file'.")
-    FILE_TOO_LARGE = ("file_too_large", 400, "The file is larger than 20 MB: split it.")
-    # in the errors list of import_invalid
-    ENCODING_INVALID = ("encoding_invalid", 400, "Save the file as 'CSV UTF-8'.")
-    CSV_INVALID = ("csv_invalid", 400, "The file is not readable as CSV.")
-    FILE_EMPTY = ("file_empty", 400, "The file has no rows under its header.")
-    TOO_MANY_ROWS = ("too_many_rows", 400, f"A file holds at most {MAX_ROWS:,} rows: split it.")
-    COLUMN_MISSING = ("column_missing", 400, "The header lacks this required column.")
-    COLUMN_UNKNOWN = ("column_unknown", 400, "Unknown column: check its spelling.")
-    COLUMN_REPEATED = ("column_repeated", 400, "This column is twice in the header.")
-    ROW_TOO_LONG = ("row_too_long", 400, "This row has more cells than the header.")
-    TOO_LONG = ("too_long", 400, "This cell is too long.")
-    OUTSIDE_SCOPE = ("outside_scope", 400, "Unknown, or outside the stores and branches you manage.")
-    SKU_DUPLICATE = ("sku_duplicate", 400, "This SKU is on an earlier row too.")
-    ROW_DUPLICATE = ("row_duplicate", 400, "This branch and SKU are on an earlier row too.")
-    PRODUCT_CONFLICT = ("product_conflict", 400, "Rows of one product must agree on this cell.")
-    PRODUCT_AMBIGUOUS = ("product_ambiguous", 400, "Several products of this store have this name.")
-    OPTIONS_INVALID = ("options_invalid", 400, 'Options are a JSON object of texts, e.g. {"Size": "1 kg"}.')
-    PRICE_FORBIDDEN = ("price_forbidden", 400, "Your role cannot set base prices.")
-    SKU_UNKNOWN = ("sku_unknown", 400, "No variant of this branch's store has this SKU.")
-    ON_HAND_INVALID = ("on_hand_invalid", 400, "Enter a whole number of units, zero or more.")
 
 
 @dataclass(frozen=True)
