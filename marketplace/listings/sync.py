@@ -103,7 +103,20 @@ def _geo_params(branches: list[tuple[int, float, float]]) -> dict[str, list]:
     return {"geo_branch": [b for b, _, _ in branches], "geo_r7": cells[7], "geo_r8": cells[8], "geo_r9": cells[9]}
 
 
-def _pairs_for(events: list[OutboxEvent], *, merchant_id: int) -> set[tuple[int, int]]:
+@dataclass(frozen=True)
+class _Branch:
+    pk: int
+    store_id: int
+    latitude: float
+    longitude: float
+
+
+def _branches() -> list[_Branch]:
+    """The merchant's branches, read once per batch for both the scope and the h3 cells."""
+    return [_Branch(*row) for row in Branch.objects.values_list("pk", "store_id", "latitude", "longitude")]
+
+
+def _pairs_for(events: list[OutboxEvent], *, merchant_id: int, branches: list[_Branch]) -> set[tuple[int, int]]:
     """The (branch, variant) cells of the index that these events may have changed: what the merchant's schema
     says now, plus what the index holds (rows of deleted variants or closed branches must go)."""
     ids: dict[str, set[int]] = {}
@@ -114,8 +127,8 @@ def _pairs_for(events: list[OutboxEvent], *, merchant_id: int) -> set[tuple[int,
         else:
             ids.setdefault(event.entity, set()).add(event.entity_id)
     store_branches: dict[int, list[int]] = {}
-    for branch_id, store_id in Branch.objects.values_list("pk", "store_id"):
-        store_branches.setdefault(store_id, []).append(branch_id)
+    for branch in branches:
+        store_branches.setdefault(branch.store_id, []).append(branch.pk)
     lookups = {Entity.VARIANT: "pk__in", Entity.PRODUCT: "product_id__in", Entity.STORE: "product__store_id__in"}
     for entity, lookup in lookups.items():
         if ids.get(entity):
@@ -148,10 +161,12 @@ def _listed_pairs(*, merchant_id: int, column: str, ids: set[int]) -> list[tuple
         return cursor.fetchall()
 
 
-def _apply(merchant: Merchant, *, version: int, pairs: set[tuple[int, int]] | None) -> tuple[int, int]:
+def _apply(
+    merchant: Merchant, *, version: int, pairs: set[tuple[int, int]] | None, branches: list[_Branch]
+) -> tuple[int, int]:
     """Upsert and delete the index rows of `pairs` (None: the whole merchant). Caller holds the transaction."""
-    branches = list(Branch.objects.values_list("pk", "latitude", "longitude"))
-    params = {"merchant_id": merchant.pk, "merchant_slug": merchant.slug, "version": version, **_geo_params(branches)}
+    geo = [(b.pk, b.latitude, b.longitude) for b in branches]
+    params = {"merchant_id": merchant.pk, "merchant_slug": merchant.slug, "version": version, **_geo_params(geo)}
     if pairs is None:
         scope, listing_scope = "TRUE", "TRUE"
     else:
@@ -189,11 +204,12 @@ def listings_publish(*, schema: str, batch_size: int = 500) -> PublishReport:
                 if not events:
                     break
                 hidden = merchant.status != MerchantStatus.ACTIVE
-                pairs = _pairs_for(events, merchant_id=merchant.pk)
+                branches = _branches()
+                pairs = _pairs_for(events, merchant_id=merchant.pk, branches=branches)
                 if hidden:
                     upserted, deleted = 0, Merchant.objects.get(pk=merchant.pk).listings.all().delete()[0]
                 else:
-                    upserted, deleted = _apply(merchant, version=events[-1].pk, pairs=pairs)
+                    upserted, deleted = _apply(merchant, version=events[-1].pk, pairs=pairs, branches=branches)
                 OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(published_at=timezone.now())
             report.events += len(events)
             report.batches += 1
@@ -212,7 +228,7 @@ def listings_rebuild(*, schema: str) -> PublishReport:
         _lock(merchant, wait=True)
         last = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
         if merchant.status == MerchantStatus.ACTIVE:
-            report.upserted, report.deleted = _apply(merchant, version=last, pairs=None)
+            report.upserted, report.deleted = _apply(merchant, version=last, pairs=None, branches=_branches())
         else:
             report.deleted = merchant.listings.all().delete()[0]
         report.events = OutboxEvent.objects.filter(published_at__isnull=True, id__lte=last).update(
