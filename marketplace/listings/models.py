@@ -1,8 +1,10 @@
 """The marketplace's listing index (public schema): one row per variant x branch that sells it, denormalized from
 every merchant schema by the outbox publisher. Customers only ever read this table, never a merchant schema."""
 
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F, Q
 
 
 class Listing(models.Model):
@@ -13,6 +15,7 @@ class Listing(models.Model):
     store_id = models.BigIntegerField()
     merchant_slug = models.CharField(max_length=40)
     store_name = models.CharField(max_length=120)
+    store_slug = models.CharField(max_length=60, db_default="")
     branch_name = models.CharField(max_length=120)
     title = models.CharField(max_length=200)
     variant_name = models.CharField(max_length=120, blank=True)
@@ -20,20 +23,32 @@ class Listing(models.Model):
     category = models.ForeignKey("categories.Category", null=True, on_delete=models.SET_NULL, related_name="+")
     tags = models.JSONField(default=list, blank=True)
     sku = models.CharField(max_length=64)
-    price = models.DecimalField(max_digits=12, decimal_places=2)
+    price = models.DecimalField(max_digits=12, decimal_places=2, help_text="Effective price: what the customer pays.")
+    regular_price = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The merchant's base price; above `price` means an offer."
+    )
+    has_offer = models.GeneratedField(
+        expression=Q(price__lt=F("regular_price")), output_field=models.BooleanField(), db_persist=True
+    )
     currency = models.CharField(max_length=3)
     in_stock = models.BooleanField(default=False)
     available = models.IntegerField(default=0)
     image_public_id = models.CharField(max_length=255, blank=True)
-    latitude = models.DecimalField(max_digits=9, decimal_places=6)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6)
-    h3_r7 = models.CharField(max_length=16, blank=True)
-    h3_r8 = models.CharField(max_length=16, blank=True)
-    h3_r9 = models.CharField(max_length=16, blank=True)
+    # Coordinates are floats here (distance maths per row); the merchant's Branch keeps the exact decimals.
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    # H3 cells (64-bit ids) of the branch at three resolutions: the search's ring prefilter (discovery/geo.py).
+    h3_r6 = models.BigIntegerField()
+    h3_r7 = models.BigIntegerField()
+    h3_r8 = models.BigIntegerField()
     offers_pickup = models.BooleanField(default=True)
     offers_delivery = models.BooleanField(default=False)
     delivery_radius_km = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     search = SearchVectorField(null=True)
+    popularity = models.FloatField(
+        default=0, db_default=0, help_text="Recent demand (orders, views); ranks 'popular' first."
+    )
+    listed_at = models.DateTimeField(null=True, help_text="When the product was created: 'newest' sorts by it.")
     version = models.BigIntegerField(help_text="The merchant's outbox event id this row reflects; never goes back.")
     source_updated_at = models.DateTimeField(null=True)
     indexed_at = models.DateTimeField(auto_now=True)
@@ -43,9 +58,70 @@ class Listing(models.Model):
             models.UniqueConstraint(fields=["merchant", "branch_id", "variant_id"], name="listing_unique_source"),
         ]
         indexes = [
+            models.Index(fields=["h3_r6"], name="listing_h3_r6"),
             models.Index(fields=["h3_r7"], name="listing_h3_r7"),
+            models.Index(fields=["h3_r8"], name="listing_h3_r8"),
             models.Index(fields=["category", "price"], name="listing_category_price"),
+            models.Index(fields=["merchant", "product_id"], name="listing_product"),
+            GinIndex(fields=["search"], name="listing_search"),
         ]
 
     def __str__(self) -> str:
         return f"{self.title} {self.variant_name} @ {self.branch_name}"
+
+
+class BranchListing(models.Model):
+    """One row per branch customers can buy from: where it is, when it is open and how it delivers. Kept by the
+    same publisher as `Listing` from the merchant's Store and Branch rows."""
+
+    merchant = models.ForeignKey("tenants.Merchant", on_delete=models.CASCADE, related_name="branch_listings")
+    branch_id = models.BigIntegerField()
+    store_id = models.BigIntegerField()
+    merchant_slug = models.CharField(max_length=40)
+    store_name = models.CharField(max_length=120)
+    store_slug = models.CharField(max_length=60)
+    store_description = models.TextField(blank=True)
+    branch_name = models.CharField(max_length=120)
+    address = models.CharField(max_length=255)
+    area = models.CharField(max_length=80, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    h3_r6 = models.BigIntegerField()
+    h3_r7 = models.BigIntegerField()
+    h3_r8 = models.BigIntegerField()
+    opening_hours = models.JSONField(default=dict, blank=True)
+    hours_exceptions = models.JSONField(default=dict, blank=True)
+    offers_pickup = models.BooleanField(default=True)
+    offers_delivery = models.BooleanField(default=False)
+    offers_partner_delivery = models.BooleanField(default=False)
+    delivery_radius_km = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    delivery_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    delivery_min_order = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="PKR")
+    version = models.BigIntegerField()
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "branch_id"], name="branch_listing_unique_source"),
+        ]
+        indexes = [
+            models.Index(fields=["h3_r6"], name="branch_listing_h3_r6"),
+            models.Index(fields=["h3_r7"], name="branch_listing_h3_r7"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_name} — {self.branch_name}"
+
+
+class SearchTerm(models.Model):
+    """The index's vocabulary: every lexeme of `Listing.search` with how many listings hold it. Search corrects a
+    query word that is not here to the most similar word that is (pg_trgm where installed, else difflib)."""
+
+    lexeme = models.CharField(max_length=100, unique=True)
+    listings = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return self.lexeme

@@ -13,54 +13,58 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import h3
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from marketplace.discovery.geo import cells_of
+from marketplace.listings.models import BranchListing, Listing
 from tenant_apps.catalog.models import Variant
 from tenant_apps.outbox.models import Entity, OutboxEvent
 from tenant_apps.stores.models import Branch
 from tenants.models import Merchant, MerchantStatus
 
-H3_RESOLUTIONS = (7, 8, 9)  # ~5 km², ~0.7 km², ~0.1 km² cells: search rings at neighborhood scale
 _LOCK_NAMESPACE = 7_301_002
 
 # Listable rows of the merchant's schema (search path: merchant, public), restricted by {scope}.
 _SOURCE = """
     SELECT %(merchant_id)s AS merchant_id, b.id AS branch_id, v.id AS variant_id, p.id AS product_id,
-           s.id AS store_id, %(merchant_slug)s AS merchant_slug, s.name AS store_name, b.name AS branch_name,
+           s.id AS store_id, %(merchant_slug)s AS merchant_slug, s.name AS store_name, s.slug AS store_slug,
+           b.name AS branch_name,
            p.name AS title, v.name AS variant_name, p.description, p.category_id,
            COALESCE(p.attributes -> 'tags', '[]'::jsonb) AS tags, v.sku,
-           COALESCE(bp.price, v.price) AS price, v.currency,
+           COALESCE(bp.price, v.price) AS price, GREATEST(v.price, COALESCE(bp.price, v.price)) AS regular_price,
+           v.currency,
            COALESCE(sl.available, 0) > 0 AS in_stock, GREATEST(COALESCE(sl.available, 0), 0) AS available,
            COALESCE((SELECT m.public_id FROM catalog_productmedia m
                      WHERE m.product_id = p.id AND m.kind = 'image' ORDER BY m.position, m.id LIMIT 1), '')
                AS image_public_id,
-           b.latitude, b.longitude, g.h3_r7, g.h3_r8, g.h3_r9,
+           b.latitude, b.longitude, g.h3_r6, g.h3_r7, g.h3_r8,
            b.offers_pickup, b.offers_delivery, b.delivery_radius_km,
            setweight(to_tsvector('english', p.name || ' ' || v.name), 'A')
              || setweight(to_tsvector('english', COALESCE(c.name, '') || ' '
                   || COALESCE((SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(
                          COALESCE(p.attributes -> 'tags', '[]'::jsonb)) t), '')), 'B')
              || setweight(to_tsvector('english', p.description), 'C') AS search,
-           p.updated_at AS source_updated_at
+           p.updated_at AS source_updated_at, p.created_at AS listed_at
     FROM catalog_variant v
     JOIN catalog_product p ON p.id = v.product_id
     JOIN stores_store s ON s.id = p.store_id
     JOIN stores_branch b ON b.store_id = s.id
-    JOIN unnest(%(geo_branch)s::bigint[], %(geo_r7)s::text[], %(geo_r8)s::text[], %(geo_r9)s::text[])
-         AS g(branch_id, h3_r7, h3_r8, h3_r9) ON g.branch_id = b.id
+    JOIN unnest(%(geo_branch)s::bigint[], %(geo_r6)s::bigint[], %(geo_r7)s::bigint[], %(geo_r8)s::bigint[])
+         AS g(branch_id, h3_r6, h3_r7, h3_r8) ON g.branch_id = b.id
     LEFT JOIN inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
     LEFT JOIN catalog_branchprice bp ON bp.branch_id = b.id AND bp.variant_id = v.id
     LEFT JOIN public.categories_category c ON c.id = p.category_id
     WHERE p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND {scope}
 """
 _COLUMNS = (
-    "merchant_id, branch_id, variant_id, product_id, store_id, merchant_slug, store_name, branch_name, title, "
-    "variant_name, description, category_id, tags, sku, price, currency, in_stock, available, image_public_id, "
-    "latitude, longitude, h3_r7, h3_r8, h3_r9, offers_pickup, offers_delivery, delivery_radius_km, search, "
-    "source_updated_at"
+    "merchant_id, branch_id, variant_id, product_id, store_id, merchant_slug, store_name, store_slug, branch_name, "
+    "title, "
+    "variant_name, description, category_id, tags, sku, price, regular_price, currency, in_stock, available, "
+    "image_public_id, latitude, longitude, h3_r6, h3_r7, h3_r8, offers_pickup, offers_delivery, delivery_radius_km, "
+    "search, source_updated_at, listed_at"
 )
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS.split(", ")[3:])
 # One statement: upsert every listable row in scope (never over a newer version), then delete the rows in scope
@@ -81,6 +85,35 @@ _SYNC = f"""
     )
     SELECT (SELECT count(*) FROM upserted), (SELECT count(*) FROM deleted)
 """
+_BRANCH_COLUMNS = (
+    "merchant_id, branch_id, store_id, merchant_slug, store_name, store_slug, store_description, branch_name, "
+    "address, area, city, phone, latitude, longitude, h3_r6, h3_r7, h3_r8, opening_hours, hours_exceptions, "
+    "offers_pickup, offers_delivery, offers_partner_delivery, delivery_radius_km, delivery_fee, delivery_min_order, "
+    "currency"
+)
+_BRANCH_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _BRANCH_COLUMNS.split(", ")[2:])
+# Every open branch of the merchant (a handful of rows): upserted, and the rest of its rows deleted, like _SYNC.
+_BRANCH_SYNC = f"""
+    WITH upserted AS (
+        INSERT INTO public.listings_branchlisting ({_BRANCH_COLUMNS}, version, indexed_at)
+        SELECT %(merchant_id)s, b.id, s.id, %(merchant_slug)s, s.name, s.slug, s.description, b.name,
+               b.address, b.area, b.city, b.phone, b.latitude, b.longitude, g.h3_r6, g.h3_r7, g.h3_r8,
+               b.opening_hours, b.hours_exceptions, b.offers_pickup, b.offers_delivery, b.offers_partner_delivery,
+               b.delivery_radius_km, b.delivery_fee, b.delivery_min_order, %(currency)s, %(version)s, now()
+        FROM stores_branch b
+        JOIN stores_store s ON s.id = b.store_id
+        JOIN unnest(%(geo_branch)s::bigint[], %(geo_r6)s::bigint[], %(geo_r7)s::bigint[], %(geo_r8)s::bigint[])
+             AS g(branch_id, h3_r6, h3_r7, h3_r8) ON g.branch_id = b.id
+        WHERE s.is_active AND b.is_active
+        ON CONFLICT (merchant_id, branch_id) DO UPDATE SET {_BRANCH_UPDATES},
+            version = EXCLUDED.version, indexed_at = EXCLUDED.indexed_at
+        WHERE public.listings_branchlisting.version <= EXCLUDED.version
+        RETURNING branch_id
+    )
+    DELETE FROM public.listings_branchlisting bl
+    WHERE bl.merchant_id = %(merchant_id)s AND bl.version <= %(version)s
+      AND bl.branch_id NOT IN (SELECT branch_id FROM upserted)
+"""
 _PAIRS = "(b.id, v.id) IN (SELECT * FROM unnest(%(pair_branch)s::bigint[], %(pair_variant)s::bigint[]))"
 _PAIRS_LISTING = (
     "(l.branch_id, l.variant_id) IN (SELECT * FROM unnest(%(pair_branch)s::bigint[], %(pair_variant)s::bigint[]))"
@@ -97,10 +130,11 @@ class PublishReport:
 
 
 def _geo_params(branches: list[tuple[int, float, float]]) -> dict[str, list]:
-    cells = {
-        res: [h3.latlng_to_cell(float(lat), float(lng), res) for _, lat, lng in branches] for res in H3_RESOLUTIONS
-    }
-    return {"geo_branch": [b for b, _, _ in branches], "geo_r7": cells[7], "geo_r8": cells[8], "geo_r9": cells[9]}
+    cells = [cells_of(float(lat), float(lng)) for _, lat, lng in branches]
+    params: dict[str, list] = {"geo_branch": [b for b, _, _ in branches]}
+    for column in ("h3_r6", "h3_r7", "h3_r8"):
+        params[f"geo_{column[3:]}"] = [c[column] for c in cells]
+    return params
 
 
 @dataclass(frozen=True)
@@ -162,9 +196,15 @@ def _listed_pairs(*, merchant_id: int, column: str, ids: set[int]) -> list[tuple
 
 
 def _apply(
-    merchant: Merchant, *, version: int, pairs: set[tuple[int, int]] | None, branches: list[_Branch]
+    merchant: Merchant,
+    *,
+    version: int,
+    pairs: set[tuple[int, int]] | None,
+    branches: list[_Branch],
+    branches_changed: bool = True,
 ) -> tuple[int, int]:
-    """Upsert and delete the index rows of `pairs` (None: the whole merchant). Caller holds the transaction."""
+    """Upsert and delete the index rows of `pairs` (None: the whole merchant), and the merchant's branch rows
+    when a store or branch changed. Caller holds the transaction."""
     geo = [(b.pk, b.latitude, b.longitude) for b in branches]
     params = {"merchant_id": merchant.pk, "merchant_slug": merchant.slug, "version": version, **_geo_params(geo)}
     if pairs is None:
@@ -176,7 +216,15 @@ def _apply(
     with connection.cursor() as cursor:
         cursor.execute(_SYNC.format(scope=scope, listing_scope=listing_scope), params)
         upserted, deleted = cursor.fetchone()
+        if branches_changed:
+            cursor.execute(_BRANCH_SYNC, {**params, "currency": settings.DEFAULT_CURRENCY})
     return upserted, deleted
+
+
+def _hide(merchant: Merchant) -> int:
+    """A merchant customers may not see (suspended) has no rows in either index."""
+    BranchListing.objects.filter(merchant_id=merchant.pk).delete()
+    return Listing.objects.filter(merchant_id=merchant.pk).delete()[0]
 
 
 def _lock(merchant: Merchant, *, wait: bool) -> bool:
@@ -207,9 +255,15 @@ def listings_publish(*, schema: str, batch_size: int = 500) -> PublishReport:
                 branches = _branches()
                 pairs = _pairs_for(events, merchant_id=merchant.pk, branches=branches)
                 if hidden:
-                    upserted, deleted = 0, Merchant.objects.get(pk=merchant.pk).listings.all().delete()[0]
+                    upserted, deleted = 0, _hide(merchant)
                 else:
-                    upserted, deleted = _apply(merchant, version=events[-1].pk, pairs=pairs, branches=branches)
+                    upserted, deleted = _apply(
+                        merchant,
+                        version=events[-1].pk,
+                        pairs=pairs,
+                        branches=branches,
+                        branches_changed=any(e.entity in (Entity.STORE, Entity.BRANCH) for e in events),
+                    )
                 OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(published_at=timezone.now())
             report.events += len(events)
             report.batches += 1
@@ -230,7 +284,7 @@ def listings_rebuild(*, schema: str) -> PublishReport:
         if merchant.status == MerchantStatus.ACTIVE:
             report.upserted, report.deleted = _apply(merchant, version=last, pairs=None, branches=_branches())
         else:
-            report.deleted = merchant.listings.all().delete()[0]
+            report.deleted = _hide(merchant)
         report.events = OutboxEvent.objects.filter(published_at__isnull=True, id__lte=last).update(
             published_at=timezone.now()
         )

@@ -1,0 +1,84 @@
+"""Distances and the H3 ring prefilter, without PostGIS (the embedded PostgreSQL has none).
+
+Every listing and branch row carries its H3 cell at resolutions 6, 7 and 8. A search around (lat, lng) within R km
+first keeps the rows whose cell is in `cover(...)` (a btree `= ANY(cells)` probe), then checks the exact haversine
+distance. The cover is exact, not approximate: a point q within R of p lies in a cell whose centre is within
+R + circumradius(cell) of p, so every cell passing that test is kept, and rings grow until a whole ring fails it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import h3
+
+EARTH_RADIUS_KM = 6371.0088
+RESOLUTIONS = (8, 7, 6)  # finest first: the finest whose cover stays small fetches the fewest extra rows
+MAX_CELLS = 100
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lng2 - lng1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def haversine_sql(alias: str) -> str:
+    """SQL for the distance in km from (%(lat)s, %(lng)s) to `alias`.latitude/longitude (float columns)."""
+    return (
+        f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, sqrt("
+        f"power(sin(radians({alias}.latitude - %(lat)s) / 2), 2) + cos(radians(%(lat)s)) * "
+        f"cos(radians({alias}.latitude)) * power(sin(radians({alias}.longitude - %(lng)s) / 2), 2)))))"
+    )
+
+
+def cells_of(lat: float, lng: float) -> dict[str, int]:
+    """The row's H3 columns for a point: {"h3_r6": ..., "h3_r7": ..., "h3_r8": ...} as 64-bit ints."""
+    return {f"h3_r{res}": h3.str_to_int(h3.latlng_to_cell(lat, lng, res)) for res in RESOLUTIONS}
+
+
+@dataclass(frozen=True)
+class Cover:
+    column: str  # "h3_r7"
+    cells: list[int]
+
+
+def _circumradius_km(cell: str) -> float:
+    lat, lng = h3.cell_to_latlng(cell)
+    return max(haversine_km(lat, lng, vlat, vlng) for vlat, vlng in h3.cell_to_boundary(cell))
+
+
+def _cover_at(lat: float, lng: float, radius_km: float, res: int) -> list[str]:
+    origin = h3.latlng_to_cell(lat, lng, res)
+    kept = [origin]
+    k = 0
+    while True:
+        k += 1
+        ring = [
+            cell
+            for cell in h3.grid_ring(origin, k)
+            if haversine_km(lat, lng, *h3.cell_to_latlng(cell)) <= radius_km + _circumradius_km(cell)
+        ]
+        if not ring:
+            return kept
+        kept += ring
+
+
+def _estimate(radius_km: float, res: int) -> float:
+    edge = h3.average_hexagon_edge_length(res, "km")
+    return math.pi * (radius_km + edge) ** 2 / h3.average_hexagon_area(res, "km^2")
+
+
+@lru_cache(maxsize=4096)
+def _cover_cached(lat: float, lng: float, radius_km: float) -> Cover:
+    res = next((r for r in RESOLUTIONS if _estimate(radius_km, r) <= MAX_CELLS), RESOLUTIONS[-1])
+    return Cover(column=f"h3_r{res}", cells=[h3.str_to_int(c) for c in _cover_at(lat, lng, radius_km, res)])
+
+
+def cover(lat: float, lng: float, radius_km: float) -> Cover:
+    """The cells (one resolution) that contain every point within `radius_km` of (lat, lng). Locations are
+    rounded to ~1 m for the cache, and the radius grows by that much, so the cover stays a superset."""
+    return _cover_cached(round(lat, 5), round(lng, 5), round(radius_km, 3) + 0.002)
