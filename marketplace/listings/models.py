@@ -123,5 +123,9 @@ class SearchTerm(models.Model):
     lexeme = models.CharField(max_length=100, unique=True)
     listings = models.PositiveIntegerField()
 
+    class Meta:
+        # "is any lexeme starting with this stem?" (LIKE 'stem%') under any database collation
+        indexes = [models.Index(fields=["lexeme"], name="search_term_prefix", opclasses=["varchar_pattern_ops"])]
+
     def __str__(self) -> str:
         return self.lexeme

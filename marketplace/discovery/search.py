@@ -1,0 +1,338 @@
+"""Listing search: H3 ring prefilter + exact distance + full text + filters + facets, in one SQL round trip.
+
+`search_plan(query)` validates the parameters and builds the statement; `search_listings(query)` runs it and shapes
+the answer. The statement materializes the narrow filtered set once (`hits`), then reads the page (top-N, joined
+back to the wide rows for those N only), the total and every facet from it, so facets are always the counts of
+exactly the set the results come from.
+
+Score = text relevance * distance decay * availability * popularity; ties break on listing id, so the order, and
+with it every page of a cursor, is deterministic.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from marketplace.categories.selectors import CategoryTree, category_tree
+from marketplace.discovery import geo
+from marketplace.discovery.errors import MAX_RADIUS_KM, DiscoveryError, DiscoveryErrorCode
+from marketplace.discovery.schemas import SearchQuery, Sort
+from marketplace.discovery.search_text import text_query
+from shared_apps.media.services import delivery_url
+
+# Price histogram buckets (PKR): [0, 100), [100, 250), ... [50000, ∞).
+PRICE_EDGES = (0, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000)
+STORE_FACET_SIZE = 20
+DECAY_KM = 2.0  # a listing 2 km away scores half of one next door
+OUT_OF_STOCK_FACTOR = 0.25
+
+_ORDER = {
+    Sort.RELEVANCE: "{p}score DESC, {p}id",
+    Sort.DISTANCE: "{p}distance_km, {p}id",
+    Sort.PRICE_ASC: "{p}price, {p}id",
+    Sort.PRICE_DESC: "{p}price DESC, {p}id",
+    Sort.NEWEST: "{p}listed_at DESC NULLS LAST, {p}id DESC",
+    Sort.POPULAR: "{p}popularity DESC, {p}score DESC, {p}id",
+}
+
+_STATEMENT = """
+WITH hits AS MATERIALIZED (
+    SELECT l.id, l.category_id, l.merchant_id, l.store_id, l.price, l.in_stock, l.popularity, l.listed_at,
+           {distance} AS distance_km, {text_score} AS text_score
+    FROM public.listings_listing l
+    WHERE {conditions}
+), ranked AS (
+    SELECT h.*, {decay} AS decay,
+           CASE WHEN h.in_stock THEN 1.0 ELSE {out_of_stock} END AS availability,
+           1.0 + 0.1 * ln(1.0 + greatest(h.popularity, 0)) AS boost
+    FROM hits h
+), page AS (
+    SELECT r.*, r.text_score * r.decay * r.availability * r.boost AS score FROM ranked r
+    ORDER BY {order_inner} LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT
+    (SELECT count(*) FROM hits),
+    (SELECT count(*) FROM hits WHERE in_stock),
+    (SELECT coalesce(json_agg(json_build_object(
+        'id', l.id, 'product_id', l.product_id, 'variant_id', l.variant_id, 'merchant', l.merchant_slug,
+        'store_id', l.store_id, 'store_slug', l.store_slug, 'store_name', l.store_name, 'branch_id', l.branch_id,
+        'branch_name', l.branch_name, 'title', l.title, 'variant_name', l.variant_name, 'category_id', l.category_id,
+        'price', l.price::text, 'regular_price', l.regular_price::text, 'currency', l.currency,
+        'has_offer', l.has_offer, 'in_stock', l.in_stock, 'available', l.available,
+        'image_public_id', l.image_public_id, 'offers_pickup', l.offers_pickup,
+        'offers_delivery', l.offers_delivery, 'delivery_radius_km', l.delivery_radius_km::float8,
+        'distance_km', p.distance_km, 'listed_at', l.listed_at, 'popularity', l.popularity,
+        'text', p.text_score, 'decay', p.decay, 'availability', p.availability, 'boost', p.boost, 'score', p.score
+     ) ORDER BY {order_page}), '[]'::json)
+     FROM page p JOIN public.listings_listing l ON l.id = p.id),
+    (SELECT coalesce(json_agg(json_build_array(category_id, n)), '[]'::json)
+     FROM (SELECT category_id, count(*) AS n FROM hits GROUP BY category_id) c),
+    (SELECT coalesce(json_agg(json_build_array(b, n) ORDER BY b), '[]'::json)
+     FROM (SELECT width_bucket(price, %(price_edges)s::numeric[]) AS b, count(*) AS n FROM hits GROUP BY 1) x),
+    (SELECT count(*) FROM (SELECT DISTINCT merchant_id, store_id FROM hits) d),
+    (SELECT coalesce(json_agg(json_build_array(s.n, i.merchant_slug, i.store_slug, i.store_name)
+                              ORDER BY s.n DESC, s.merchant_id, s.store_id), '[]'::json)
+     FROM (SELECT merchant_id, store_id, count(*) AS n FROM hits GROUP BY 1, 2
+           ORDER BY 3 DESC, 1, 2 LIMIT %(store_facet_size)s) s
+     CROSS JOIN LATERAL (SELECT x.merchant_slug, x.store_slug, x.store_name FROM public.listings_listing x
+                         WHERE x.merchant_id = s.merchant_id AND x.store_id = s.store_id LIMIT 1) i)
+"""
+
+
+@dataclass
+class SearchPlan:
+    """A validated search: the statement and its parameters, plus what shaping the answer needs."""
+
+    query: SearchQuery
+    sql: str
+    params: dict[str, Any]
+    offset: int
+    limit: int
+    fingerprint: str
+    tree: CategoryTree
+    corrections: dict[str, str] = field(default_factory=dict)
+
+
+def _fingerprint(query: SearchQuery) -> str:
+    data = query.model_dump(exclude={"cursor", "page", "limit", "explain"}, mode="json")
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def encode_cursor(*, offset: int, fingerprint: str) -> str:
+    raw = json.dumps({"o": offset, "f": fingerprint}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> int:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        offset = int(data["o"])
+        matches = data["f"] == fingerprint
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DiscoveryError(DiscoveryErrorCode.CURSOR_INVALID, field="cursor") from exc
+    if not matches or not 0 <= offset <= 100_000:
+        raise DiscoveryError(DiscoveryErrorCode.CURSOR_INVALID, field="cursor")
+    return offset
+
+
+def _validate_location(query: SearchQuery) -> None:
+    if (query.lat is None) != (query.lng is None):
+        raise DiscoveryError(DiscoveryErrorCode.LOCATION_INCOMPLETE, field="lng" if query.lng is None else "lat")
+    if query.lat is not None and not (-90 <= query.lat <= 90 and -180 <= query.lng <= 180):
+        raise DiscoveryError(DiscoveryErrorCode.LOCATION_INVALID, field="lat")
+    if not 0 < query.radius_km <= MAX_RADIUS_KM:
+        raise DiscoveryError(DiscoveryErrorCode.RADIUS_INVALID, field="radius_km")
+
+
+def store_filter(store: str) -> tuple[str, str | None]:
+    """'merchant' or 'merchant/store' → (merchant slug, store slug or None)."""
+    merchant, _, store_slug = store.strip().partition("/")
+    if not merchant or "/" in store_slug or (store.count("/") == 1 and not store_slug):
+        raise DiscoveryError(DiscoveryErrorCode.STORE_INVALID, field="store")
+    return merchant, store_slug or None
+
+
+def search_plan(query: SearchQuery) -> SearchPlan:
+    """Validate `query` (DiscoveryError on a bad combination) and build its one SQL statement."""
+    _validate_location(query)
+    located = query.lat is not None
+    if query.sort == Sort.DISTANCE and not located:
+        raise DiscoveryError(DiscoveryErrorCode.DISTANCE_NEEDS_LOCATION, field="sort")
+    if query.price_min is not None and query.price_max is not None and query.price_min > query.price_max:
+        raise DiscoveryError(DiscoveryErrorCode.PRICE_RANGE_INVALID, field="price_min")
+    if query.cursor and query.page:
+        raise DiscoveryError(DiscoveryErrorCode.PAGE_CONFLICT, field="cursor")
+    fingerprint = _fingerprint(query)
+    offset = (query.page - 1) * query.limit if query.page else 0
+    if query.cursor:
+        offset = _decode_cursor(query.cursor, fingerprint)
+
+    tree = category_tree()
+    params: dict[str, Any] = {
+        "limit": query.limit,
+        "offset": offset,
+        "price_edges": [Decimal(e) for e in PRICE_EDGES],
+        "store_facet_size": STORE_FACET_SIZE,
+    }
+    conditions: list[str] = []
+    distance, decay = "NULL::float8", "1.0"
+    if located:
+        cover = geo.cover(query.lat, query.lng, query.radius_km)
+        distance = geo.haversine_sql("l")
+        decay = f"1.0 / (1.0 + h.distance_km / {DECAY_KM})"
+        params.update(lat=query.lat, lng=query.lng, radius=query.radius_km, cells=cover.cells)
+        conditions += [f"l.{cover.column} = ANY(%(cells)s::bigint[])", f"{distance} <= %(radius)s"]
+    text_score, corrections = "1.0", {}
+    text = text_query(query.q)
+    if text is not None:
+        params.update(text.params)
+        conditions.append(f"l.search @@ {text.sql}")
+        text_score = f"ts_rank_cd(l.search, {text.sql}, 32)"
+        corrections = text.corrections
+    if query.category:
+        node = tree.by_slug.get(query.category)
+        if node is None:
+            raise DiscoveryError(DiscoveryErrorCode.CATEGORY_UNKNOWN, field="category")
+        params["category_ids"] = tree.descendant_ids(node)
+        conditions.append("l.category_id = ANY(%(category_ids)s::bigint[])")
+    if query.price_min is not None:
+        params["price_min"] = query.price_min
+        conditions.append("l.price >= %(price_min)s")
+    if query.price_max is not None:
+        params["price_max"] = query.price_max
+        conditions.append("l.price <= %(price_max)s")
+    if query.in_stock is not None:
+        conditions.append("l.in_stock" if query.in_stock else "NOT l.in_stock")
+    if query.has_offer is not None:
+        conditions.append("l.has_offer" if query.has_offer else "NOT l.has_offer")
+    if query.delivery == "pickup":
+        conditions.append("l.offers_pickup")
+    elif query.delivery == "delivery":
+        conditions.append("l.offers_delivery")
+        if located:  # the customer must be inside the branch's delivery radius
+            conditions.append(f"{distance} <= l.delivery_radius_km::float8")
+    if query.store:
+        params["store_merchant"], store_slug = store_filter(query.store)
+        conditions.append("l.merchant_slug = %(store_merchant)s")
+        if store_slug:
+            params["store_slug"] = store_slug
+            conditions.append("l.store_slug = %(store_slug)s")
+
+    sql = _STATEMENT.format(
+        distance=distance,
+        text_score=text_score,
+        conditions=" AND ".join(conditions) or "TRUE",
+        decay=decay,
+        out_of_stock=OUT_OF_STOCK_FACTOR,
+        order_inner=_ORDER[query.sort].format(p=""),  # bare names: the page's output columns, `score` included
+        order_page=_ORDER[query.sort].format(p="p."),
+    )
+    return SearchPlan(
+        query=query,
+        sql=sql,
+        params=params,
+        offset=offset,
+        limit=query.limit,
+        fingerprint=fingerprint,
+        tree=tree,
+        corrections=corrections,
+    )
+
+
+def _image_url(public_id: str) -> str | None:
+    return delivery_url(public_id=public_id, variant="thumb") if public_id else None
+
+
+def _result(row: dict[str, Any], *, tree: CategoryTree, explain: bool) -> dict[str, Any]:
+    category = tree.by_id.get(row["category_id"]) if row["category_id"] else None
+    distance = row["distance_km"]
+    result = {
+        "id": row["id"],
+        "product_id": row["product_id"],
+        "variant_id": row["variant_id"],
+        "title": row["title"],
+        "variant_name": row["variant_name"],
+        "price": Decimal(row["price"]),
+        "regular_price": Decimal(row["regular_price"]),
+        "currency": row["currency"],
+        "has_offer": row["has_offer"],
+        "in_stock": row["in_stock"],
+        "available": row["available"],
+        "image_url": _image_url(row["image_public_id"]),
+        "category": {"slug": category.slug, "name": category.name} if category else None,
+        "store": {
+            "merchant": row["merchant"],
+            "slug": row["store_slug"],
+            "key": f"{row['merchant']}/{row['store_slug']}",
+            "name": row["store_name"],
+        },
+        "branch": {"id": row["branch_id"], "name": row["branch_name"]},
+        "distance_km": round(distance, 3) if distance is not None else None,
+        "delivery": {
+            "pickup": row["offers_pickup"],
+            "delivery": row["offers_delivery"],
+            "delivers_here": (
+                row["offers_delivery"] and distance <= row["delivery_radius_km"] if distance is not None else None
+            ),
+        },
+    }
+    if explain:
+        result["score"] = {
+            "text": row["text"],
+            "distance_decay": row["decay"],
+            "availability": row["availability"],
+            "popularity": row["boost"],
+            "total": row["score"],
+        }
+    return result
+
+
+def _category_facet(counts: list[list[int]], tree: CategoryTree) -> list[dict[str, Any]]:
+    """Each category with the filtered listings in it or under it, in tree order."""
+    rolled: dict[int, int] = {}
+    for category_id, n in counts:
+        node = tree.by_id.get(category_id) if category_id is not None else None
+        for ancestor in tree.path(node) if node else []:
+            rolled[ancestor.id] = rolled.get(ancestor.id, 0) + n
+    facet = []
+    for node in tree.by_id.values():
+        if node.id in rolled:
+            parent = tree.by_id.get(node.parent_id) if node.parent_id else None
+            facet.append(
+                {
+                    "slug": node.slug,
+                    "name": node.name,
+                    "parent": parent.slug if parent else None,
+                    "count": rolled[node.id],
+                }
+            )
+    return facet
+
+
+def _price_facet(buckets: list[list[int]]) -> list[dict[str, Any]]:
+    facet = []
+    for bucket, n in buckets:  # width_bucket: 1 is [edge0, edge1), len(edges) is [last edge, ∞)
+        low = PRICE_EDGES[bucket - 1]
+        high = PRICE_EDGES[bucket] if bucket < len(PRICE_EDGES) else None
+        facet.append({"min": Decimal(low), "max": Decimal(high) if high is not None else None, "count": n})
+    return facet
+
+
+def search_run(plan: SearchPlan) -> tuple:
+    """Execute the plan's one statement; returns its single row (the benchmark runs the same)."""
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, plan.params)
+        return cursor.fetchone()
+
+
+def search_listings(query: SearchQuery) -> dict[str, Any]:
+    """Listings around the customer matching `query`, with facets of the whole filtered set. Read-only.
+    Raises DiscoveryError (400) for a bad combination of parameters."""
+    plan = search_plan(query)
+    total, in_stock, page, categories, prices, store_count, stores = search_run(plan)
+    next_offset = plan.offset + plan.limit
+    return {
+        "total": total,
+        "results": [_result(row, tree=plan.tree, explain=query.explain) for row in page],
+        "next_cursor": encode_cursor(offset=next_offset, fingerprint=plan.fingerprint) if next_offset < total else None,
+        "page": plan.offset // plan.limit + 1,
+        "limit": plan.limit,
+        "corrections": plan.corrections,
+        "facets": {
+            "categories": _category_facet(categories, plan.tree),
+            "price": _price_facet(prices),
+            "stores": [
+                {"key": f"{merchant}/{slug}", "merchant": merchant, "slug": slug, "name": name, "count": n}
+                for n, merchant, slug, name in stores
+            ],
+            "stores_total": store_count,
+            "in_stock": in_stock,
+        },
+    }

@@ -1,0 +1,136 @@
+"""The text half of search: the customer's words → a PostgreSQL tsquery, with typo correction.
+
+Every word matches as a prefix of a stemmed lexeme ("tomat" finds "tomatoes"). A word with no lexeme of the index
+starting with it is a probable typo: it also matches the most similar lexeme of the index's vocabulary
+(`SearchTerm`), found with pg_trgm where the server has the extension, else with difflib over the vocabulary's
+words that share its first two letters (the embedded PostgreSQL has no pg_trgm). Corrections are cached per process
+for five minutes: the vocabulary changes slowly and most searches repeat.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.db import connection
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_WORDS = 8
+_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """`sql` is a tsquery expression over the %(tq_*)s params in `params`; `corrections` maps typed → used."""
+
+    sql: str
+    params: dict[str, str]
+    corrections: dict[str, str] = field(default_factory=dict)
+
+
+def query_words(q: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(q)][:MAX_WORDS]
+
+
+@lru_cache(maxsize=1)
+def _has_trigram(_database: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        return cursor.fetchone() is not None
+
+
+def has_trigram() -> bool:
+    return _has_trigram(connection.settings_dict["NAME"])
+
+
+_UNKNOWN = """
+    SELECT w.word, w.stem FROM (
+        SELECT word, coalesce((ts_lexize('english_stem', word))[1], '') AS stem FROM unnest(%s::text[]) AS word
+    ) w
+    WHERE w.stem <> '' AND length(w.stem) >= 3
+      AND NOT EXISTS (SELECT 1 FROM public.listings_searchterm t WHERE t.lexeme LIKE w.stem || '%%')
+"""
+_TRIGRAM_BEST = """
+    SELECT t.lexeme FROM public.listings_searchterm t
+    WHERE t.lexeme %% %s
+    ORDER BY similarity(t.lexeme, %s) DESC, t.listings DESC, t.lexeme
+    LIMIT 1
+"""
+_SAME_START = """
+    SELECT lexeme FROM public.listings_searchterm WHERE lexeme LIKE %s ORDER BY listings DESC, lexeme LIMIT 5000
+"""
+
+
+def _best_match(stem: str) -> str | None:
+    with connection.cursor() as cursor:
+        if has_trigram():
+            cursor.execute(_TRIGRAM_BEST, [stem, stem])
+            row = cursor.fetchone()
+            return row[0] if row else None
+        cursor.execute(_SAME_START, [stem[:2] + "%"])
+        candidates = [row[0] for row in cursor.fetchall()]
+    close = difflib.get_close_matches(stem, candidates, n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
+@lru_cache(maxsize=4096)
+def _corrections(words: tuple[str, ...], _bucket: int, _database: str) -> tuple[tuple[str, str], ...]:
+    with connection.cursor() as cursor:
+        cursor.execute(_UNKNOWN, [list(words)])
+        unknown = cursor.fetchall()
+    found = []
+    for word, stem in unknown:
+        best = _best_match(stem)
+        if best and best != stem:
+            found.append((word, best))
+    return tuple(found)
+
+
+def corrections_for(words: list[str]) -> dict[str, str]:
+    if not words:
+        return {}
+    bucket = int(time.time() // _CACHE_SECONDS)
+    return dict(_corrections(tuple(words), bucket, connection.settings_dict["NAME"]))
+
+
+def text_query(q: str) -> TextQuery | None:
+    """None when `q` holds no word. Words are AND-ed; a corrected word is OR-ed with its correction."""
+    words = query_words(q)
+    if not words:
+        return None
+    corrections = corrections_for(words)
+    parts, params = [], {}
+    for i, word in enumerate(words):
+        params[f"tq_{i}"] = f"{word}:*"  # only letters and digits reach here: no tsquery syntax to inject
+        part = f"to_tsquery('english', %(tq_{i})s)"
+        if word in corrections:
+            params[f"tq_{i}_fix"] = corrections[word]
+            part = f"({part} || to_tsquery('simple', %(tq_{i}_fix)s))"
+        parts.append(part)
+    return TextQuery(sql="(" + " && ".join(parts) + ")", params=params, corrections=corrections)
+
+
+_REFRESH = """
+    WITH stats AS (
+        SELECT word, ndoc FROM ts_stat('SELECT search FROM public.listings_listing WHERE search IS NOT NULL')
+        WHERE length(word) BETWEEN 3 AND 100 AND word !~ '^[0-9]+$'
+    ), upserted AS (
+        INSERT INTO public.listings_searchterm (lexeme, listings)
+        SELECT word, ndoc FROM stats
+        ON CONFLICT (lexeme) DO UPDATE SET listings = EXCLUDED.listings
+        WHERE public.listings_searchterm.listings IS DISTINCT FROM EXCLUDED.listings
+    )
+    DELETE FROM public.listings_searchterm t WHERE NOT EXISTS (SELECT 1 FROM stats s WHERE s.word = t.lexeme)
+"""
+
+
+def search_terms_refresh() -> int:
+    """Recompute the vocabulary from the whole index (idempotent; seconds at a million listings, so it runs on
+    beat, not per change). Returns the vocabulary's size."""
+    with connection.cursor() as cursor:
+        cursor.execute(_REFRESH)
+        cursor.execute("SELECT count(*) FROM public.listings_searchterm")
+        return cursor.fetchone()[0]
