@@ -68,6 +68,7 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 
 
 def _public_api() -> NinjaAPI:
+    from marketplace.discovery.api import router as discovery_router
     from shared_apps.accounts.api import router as accounts_router
     from shared_apps.media.api import router as media_router
     from tenants.api import router as platform_router
@@ -81,6 +82,7 @@ def _public_api() -> NinjaAPI:
     api.add_router("", accounts_router)
     api.add_router("/platform", platform_router, tags=["platform"])
     api.add_router("/media", media_router)
+    api.add_router("", discovery_router)
     return install_error_handlers(api)
 
 

@@ -46,6 +46,15 @@ class CategoryTree:
             chain.insert(0, self.by_id[chain[0].parent_id])
         return chain
 
+    def rolled_up(self, direct: dict[int | None, int]) -> dict[int, int]:
+        """Counts per category → counts per category including everything under it."""
+        counts: dict[int, int] = {}
+        for category_id, n in direct.items():
+            node = self.by_id.get(category_id) if category_id is not None else None
+            for ancestor in self.path(node) if node else []:
+                counts[ancestor.id] = counts.get(ancestor.id, 0) + n
+        return counts
+
     def root_of(self, category_id: int) -> CategoryNode | None:
         node = self.by_id.get(category_id)
         return self.path(node)[0] if node else None

@@ -276,11 +276,7 @@ def _result(row: dict[str, Any], *, tree: CategoryTree, explain: bool) -> dict[s
 
 def _category_facet(counts: list[list[int]], tree: CategoryTree) -> list[dict[str, Any]]:
     """Each category with the filtered listings in it or under it, in tree order."""
-    rolled: dict[int, int] = {}
-    for category_id, n in counts:
-        node = tree.by_id.get(category_id) if category_id is not None else None
-        for ancestor in tree.path(node) if node else []:
-            rolled[ancestor.id] = rolled.get(ancestor.id, 0) + n
+    rolled = tree.rolled_up(dict(counts))
     facet = []
     for node in tree.by_id.values():
         if node.id in rolled:

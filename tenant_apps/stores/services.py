@@ -12,9 +12,9 @@ from django.utils.text import slugify
 from config.errors import DomainError, ErrorCode
 from tenant_apps.outbox.models import Entity
 from tenant_apps.outbox.services import outbox_emit
+from tenant_apps.stores.hours import DAYS
 from tenant_apps.stores.models import Branch, Store
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -1,0 +1,191 @@
+"""Public discovery API: search, nearby stores, categories near the customer. Anonymous, read-only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from marketplace.discovery.errors import DEFAULT_RADIUS_KM
+from marketplace.discovery.schemas import NearbyQuery, SearchQuery
+from marketplace.discovery.search import search_listings
+from marketplace.discovery.selectors import categories_near, stores_nearby
+
+router = Router(tags=["discovery"])
+
+
+class CategoryRef(Schema):
+    slug: str
+    name: str
+
+
+class StoreRef(Schema):
+    merchant: str
+    slug: str
+    key: str
+    name: str
+
+
+class BranchRef(Schema):
+    id: int
+    name: str
+
+
+class DeliveryOptions(Schema):
+    pickup: bool
+    delivery: bool
+    delivers_here: bool | None = None
+
+
+class ScoreParts(Schema):
+    text: float
+    distance_decay: float
+    availability: float
+    popularity: float
+    total: float
+
+
+class SearchResultOut(Schema):
+    id: int
+    product_id: int
+    variant_id: int
+    title: str
+    variant_name: str
+    price: Decimal
+    regular_price: Decimal
+    currency: str
+    has_offer: bool
+    in_stock: bool
+    available: int
+    image_url: str | None
+    category: CategoryRef | None
+    store: StoreRef
+    branch: BranchRef
+    distance_km: float | None
+    delivery: DeliveryOptions
+    score: ScoreParts | None = None
+
+
+class CategoryCount(Schema):
+    slug: str
+    name: str
+    parent: str | None
+    count: int
+
+
+class PriceBucket(Schema):
+    min: Decimal
+    max: Decimal | None
+    count: int
+
+
+class StoreCount(Schema):
+    key: str
+    merchant: str
+    slug: str
+    name: str
+    count: int
+
+
+class Facets(Schema):
+    categories: list[CategoryCount]
+    price: list[PriceBucket]
+    stores: list[StoreCount]
+    stores_total: int
+    in_stock: int
+
+
+class SearchOut(Schema):
+    total: int
+    results: list[SearchResultOut]
+    next_cursor: str | None
+    page: int
+    limit: int
+    corrections: dict[str, str]
+    facets: Facets
+
+
+@router.get("/search", response=SearchOut, auth=None, summary="Search listings around a location")
+def search(request: HttpRequest, filters: Query[SearchQuery]):
+    return search_listings(filters)
+
+
+class NearbyBranchOut(Schema):
+    merchant: str
+    store_key: str
+    store_slug: str
+    store_name: str
+    branch_id: int
+    branch_name: str
+    address: str
+    area: str
+    city: str
+    latitude: float
+    longitude: float
+    distance_km: float
+    open_now: bool
+    closes_at: str | None
+    opens_at: str | None
+    offers_pickup: bool
+    offers_delivery: bool
+    offers_partner_delivery: bool
+    delivery_radius_km: Decimal
+    delivery_fee: Decimal
+    delivery_min_order: Decimal
+    currency: str
+    delivers_here: bool
+
+
+class NearbyOut(Schema):
+    results: list[NearbyBranchOut]
+
+
+@router.get("/stores/nearby", response=NearbyOut, auth=None, summary="Branches around a location, nearest first")
+def nearby_stores(request: HttpRequest, filters: Query[NearbyQuery]):
+    found = stores_nearby(filters)
+    return {
+        "results": [
+            {
+                "merchant": n.branch.merchant_slug,
+                "store_key": n.store_key,
+                "store_slug": n.branch.store_slug,
+                "store_name": n.branch.store_name,
+                "branch_id": n.branch.branch_id,
+                "branch_name": n.branch.branch_name,
+                "address": n.branch.address,
+                "area": n.branch.area,
+                "city": n.branch.city,
+                "latitude": n.branch.latitude,
+                "longitude": n.branch.longitude,
+                "distance_km": n.distance_km,
+                "open_now": n.open_now,
+                "closes_at": n.closes_at,
+                "opens_at": n.opens_at,
+                "offers_pickup": n.branch.offers_pickup,
+                "offers_delivery": n.branch.offers_delivery,
+                "offers_partner_delivery": n.branch.offers_partner_delivery,
+                "delivery_radius_km": n.branch.delivery_radius_km,
+                "delivery_fee": n.branch.delivery_fee,
+                "delivery_min_order": n.branch.delivery_min_order,
+                "currency": n.branch.currency,
+                "delivers_here": bool(n.delivers_here),
+            }
+            for n in found
+        ]
+    }
+
+
+class CategoryNodeOut(Schema):
+    slug: str
+    name: str
+    icon: str
+    count: int
+    children: list[CategoryNodeOut]
+
+
+@router.get("/categories", response=list[CategoryNodeOut], auth=None, summary="Category tree with counts nearby")
+def categories(
+    request: HttpRequest, lat: float | None = None, lng: float | None = None, radius_km: float = DEFAULT_RADIUS_KM
+):
+    return categories_near(lat=lat, lng=lng, radius_km=radius_km)
