@@ -5,6 +5,7 @@ from celery import Celery
 SCHEDULE = {
     "media-deleting-sweep": {"task": "shared_apps.media.tasks.assets_deleting_sweep", "schedule": 900.0},
     "listings-sweep": {"task": "marketplace.listings.tasks.listings_sweep", "schedule": 5.0},
+    "search-terms-refresh": {"task": "marketplace.listings.tasks.search_terms_refresh", "schedule": 600.0},
     "merchant-stats-refresh-all": {"task": "tenants.tasks.merchant_stats_refresh_all", "schedule": 600.0},
 }
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import connection
 
+from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings import sync
 from tenants.models import Merchant, MerchantStatus
 
@@ -27,3 +28,10 @@ def listings_sweep() -> int:
     for schema in pending:
         listings_publish.delay(schema=schema)
     return len(pending)
+
+
+@shared_task(name="marketplace.listings.tasks.search_terms_refresh")
+def search_terms_refresh_task() -> int:
+    """Beat: the search vocabulary (typo correction) follows the index within minutes."""
+    connection.set_schema_to_public()
+    return search_terms_refresh()

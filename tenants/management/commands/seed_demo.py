@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from config.errors import DomainError
 from marketplace.categories.models import Category
+from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings.sync import listings_rebuild
 from shared_apps.accounts.models import User
 from shared_apps.accounts.phones import phone_normalize
@@ -267,6 +268,7 @@ class Command(BaseCommand):
                 except DomainError as exc:
                     raise CommandError(f"{spec.slug}: {exc.code}: {exc.message}") from exc
                 bar.update()
+        search_terms_refresh()  # typo correction knows the demo catalogue's words at once
         report.seconds = time.perf_counter() - started
         if options["verbosity"] >= 1:
             self._summary(report)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings.sync import listings_rebuild
 from tenants.models import Merchant, MerchantStatus
 
@@ -28,8 +29,9 @@ class Command(BaseCommand):
                 )
                 bar.set_postfix(rows=upserted)
                 bar.update()
+        terms = search_terms_refresh()
         rate = upserted / seconds if seconds else 0
         self.stdout.write(
             f"rebuild_listings: {len(schemas)} merchants, {upserted} rows written, {deleted} removed "
-            f"in {seconds:.2f}s ({rate:,.0f} rows/s)"
+            f"in {seconds:.2f}s ({rate:,.0f} rows/s); search vocabulary {terms} words"
         )
