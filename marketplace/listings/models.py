@@ -46,7 +46,9 @@ class Listing(models.Model):
     delivery_radius_km = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     search = SearchVectorField(null=True)
     popularity = models.FloatField(
-        default=0, db_default=0, help_text="Recent demand (orders, views); ranks 'popular' first."
+        default=0,
+        db_default=0,
+        help_text="Units sold here in the last 30 days (the ledger's sales, as of the row's last sync).",
     )
     listed_at = models.DateTimeField(null=True, help_text="When the product was created: 'newest' sorts by it.")
     version = models.BigIntegerField(help_text="The merchant's outbox event id this row reflects; never goes back.")

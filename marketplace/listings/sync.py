@@ -47,7 +47,10 @@ _SOURCE = """
                   || COALESCE((SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(
                          COALESCE(p.attributes -> 'tags', '[]'::jsonb)) t), '')), 'B')
              || setweight(to_tsvector('english', p.description), 'C') AS search,
-           p.updated_at AS source_updated_at, p.created_at AS listed_at
+           p.updated_at AS source_updated_at, p.created_at AS listed_at,
+           COALESCE((SELECT sum(-m.on_hand_delta) FROM inventory_stockmovement m
+                     WHERE m.branch_id = b.id AND m.variant_id = v.id AND m.reason = 'sale'
+                       AND m.created_at > now() - interval '30 days'), 0) AS popularity
     FROM catalog_variant v
     JOIN catalog_product p ON p.id = v.product_id
     JOIN stores_store s ON s.id = p.store_id
@@ -64,7 +67,7 @@ _COLUMNS = (
     "title, "
     "variant_name, description, category_id, tags, sku, price, regular_price, currency, in_stock, available, "
     "image_public_id, latitude, longitude, h3_r6, h3_r7, h3_r8, offers_pickup, offers_delivery, delivery_radius_km, "
-    "search, source_updated_at, listed_at"
+    "search, source_updated_at, listed_at, popularity"
 )
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS.split(", ")[3:])
 # One statement: upsert every listable row in scope (never over a newer version), then delete the rows in scope

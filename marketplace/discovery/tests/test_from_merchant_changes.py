@@ -132,3 +132,17 @@ def test_categories_count_listings_near_the_customer(shop, api):
     assert tree["rice"]["count"] == 1  # one branch within 2 km
     tree = {c["slug"]: c for c in api("/api/v1/categories", lat=GULBERG[0], lng=GULBERG[1], radius_km=20)}
     assert tree["rice"]["count"] == 2
+
+
+def test_sales_make_a_listing_popular(shop, api):
+    from tenant_apps.inventory.services import stock_reserve, stock_sell
+
+    branch = shop.branches[0]
+    with schema_context(shop.schema):
+        variant = shop.products[1].variants.get()
+        stock_receive(branch_id=branch.pk, variant_id=variant.pk, quantity=10, actor_id=None)
+        stock_reserve(branch_id=branch.pk, variant_id=variant.pk, quantity=3, reference="order-1")
+        stock_sell(branch_id=branch.pk, variant_id=variant.pk, quantity=3, reference="order-1")
+    publish(shop)
+    top = api("/api/v1/search", q="basmati", sort="popular")["results"][0]
+    assert (top["variant_id"], top["branch"]["id"]) == (variant.pk, branch.pk)

@@ -130,7 +130,9 @@ class Migration(migrations.Migration):
             model_name="listing",
             name="popularity",
             field=models.FloatField(
-                db_default=0, default=0, help_text="Recent demand (orders, views); ranks 'popular' first."
+                db_default=0,
+                default=0,
+                help_text="Units sold here in the last 30 days (the ledger's sales, as of the row's last sync).",
             ),
         ),
         migrations.AlterField(
