@@ -1,5 +1,6 @@
 """The platform's category tree (public schema), shared by every merchant and the marketplace."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -17,3 +18,11 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """A category cannot sit under itself or under one of its own descendants (the tree would loop)."""
+        ancestor = self.parent
+        while ancestor is not None:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError({"parent": "A category cannot be placed under itself or its own subcategory."})
+            ancestor = ancestor.parent
