@@ -40,6 +40,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",  # sitemap.xml of the marketplace (marketplace/discovery/sitemaps.py)
     "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -12,11 +12,13 @@ from enum import StrEnum
 from urllib.parse import quote, unquote
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 
 from marketplace.discovery import geo
 
 COOKIE_NAME = "loc"
+SEPARATOR = "|"  # "31.51020|74.34430|Gulberg%20III": a legal cookie value as is (a comma would get it quoted)
 COOKIE_MAX_AGE = 365 * 24 * 3600
 LABEL_MAX = 80
 NEAR_AREA_KM = 3.0  # a geolocated customer within this of an area's market is "near <area>"
@@ -41,7 +43,7 @@ class Location:
         return self.source == Source.DEFAULT
 
     def cookie_value(self) -> str:
-        return f"{self.lat:.5f},{self.lng:.5f},{quote(self.label, safe='')}"
+        return SEPARATOR.join((f"{self.lat:.5f}", f"{self.lng:.5f}", quote(self.label, safe="")))
 
 
 @dataclass(frozen=True)
@@ -91,15 +93,15 @@ def _coordinates(lat: object, lng: object) -> tuple[float, float] | None:
 
 
 def location_parse(value: str | None, *, source: Source = Source.COOKIE) -> Location | None:
-    """A cookie value "lat,lng,label" → Location, or None when it is missing or malformed."""
+    """A cookie value "lat|lng|label" → Location, or None when it is missing or malformed."""
     if not value:
         return None
-    lat, _, rest = value.partition(",")
-    lng, _, label = rest.partition(",")
+    lat, _, rest = value.partition(SEPARATOR)
+    lng, _, label = rest.partition(SEPARATOR)
     point = _coordinates(lat, lng)
     if point is None:
         return None
-    label = unquote(label).strip()[:LABEL_MAX] or "Your location"
+    label = unquote(label).strip()[:LABEL_MAX] or "your location"
     return Location(lat=point[0], lng=point[1], label=label, source=source)
 
 
@@ -108,9 +110,13 @@ def nearest_area(lat: float, lng: float) -> Area | None:
     return area if geo.haversine_km(lat, lng, area.lat, area.lng) <= NEAR_AREA_KM else None
 
 
-def _label_for(lat: float, lng: float) -> str:
+def _label_for(lat: float, lng: float, *, mine: bool) -> str:
+    """ "Gulberg III (your location)" / "your location" for the browser's fix; the area or "the chosen point" for a
+    point in a link. Reads right after "near" and "within 5 km of"."""
     near = nearest_area(lat, lng)
-    return f"Near {near.name}" if near else "Your location"
+    if mine:
+        return f"{near.name} (your location)" if near else "your location"
+    return near.name if near else "the chosen point"
 
 
 def location_from_choice(*, area: str = "", lat: str = "", lng: str = "") -> Location | None:
@@ -121,14 +127,14 @@ def location_from_choice(*, area: str = "", lat: str = "", lng: str = "") -> Loc
     point = _coordinates(lat, lng)
     if point is None:
         return None
-    return Location(lat=point[0], lng=point[1], label=_label_for(*point))
+    return Location(lat=point[0], lng=point[1], label=_label_for(*point, mine=True))
 
 
 def location_from_request(request: HttpRequest) -> Location:
     """The customer's location for this request. Never fails: bad input anywhere falls through to the next source."""
     point = _coordinates(request.GET.get("lat"), request.GET.get("lng"))
     if point is not None:
-        return Location(lat=point[0], lng=point[1], label=_label_for(*point), source=Source.QUERY)
+        return Location(lat=point[0], lng=point[1], label=_label_for(*point, mine=False), source=Source.QUERY)
     cookie = location_parse(request.COOKIES.get(COOKIE_NAME))
     if cookie is not None:
         return cookie
@@ -136,7 +142,7 @@ def location_from_request(request: HttpRequest) -> Location:
     if user.is_authenticated and user.location_lat is not None and user.location_lng is not None:
         point = _coordinates(user.location_lat, user.location_lng)
         if point is not None:
-            label = user.location_label or "Your saved location"
+            label = user.location_label or "your saved location"
             return Location(lat=point[0], lng=point[1], label=label, source=Source.ACCOUNT)
     return DEFAULT
 
@@ -153,6 +159,6 @@ def location_remember(*, request: HttpRequest, response: HttpResponse, location:
     )
     user = request.user
     if user.is_authenticated:
-        type(user).objects.filter(pk=user.pk).update(
+        get_user_model().objects.filter(pk=user.pk).update(
             location_lat=location.lat, location_lng=location.lng, location_label=location.label[:LABEL_MAX]
         )

@@ -38,6 +38,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Platform admin: may open the admin panel (with TOTP).")
     phone_verified_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Where the customer shops from (the marketplace's location picker); follows them across devices once signed in.
+    location_lat = models.FloatField(null=True, blank=True)
+    location_lng = models.FloatField(null=True, blank=True)
+    location_label = models.CharField(max_length=80, blank=True)
 
     USERNAME_FIELD = "phone"
     REQUIRED_FIELDS: list[str] = []

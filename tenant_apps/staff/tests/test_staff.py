@@ -157,6 +157,7 @@ def _queries(call) -> int:
 
 def test_staff_list_query_count_does_not_grow_with_staff(world):
     api = _api(world, world.users["merchant"])
+    api.get("/api/v1/console/staff")  # the host lookup is cached per process after the first request
     before = _queries(lambda: api.get("/api/v1/console/staff"))
     with schema_context(world.t.schema_name):
         for i in range(5):
@@ -164,4 +165,4 @@ def test_staff_list_query_count_does_not_grow_with_staff(world):
             Membership.objects.create(user=user, role=Role.EMPLOYEE, branch_id=world.ids["B2a"])
     assert len(api.get("/api/v1/console/staff").json()) == 11
     after = _queries(lambda: api.get("/api/v1/console/staff"))
-    assert after == before <= 5  # host, user, membership, staff page, users in bulk
+    assert after == before <= 4  # user, membership, staff page, users in bulk
