@@ -122,12 +122,13 @@ def _decode_cursor(cursor: str, fingerprint: str) -> int:
     return offset
 
 
-def _validate_location(query: SearchQuery) -> None:
-    if (query.lat is None) != (query.lng is None):
-        raise DiscoveryError(DiscoveryErrorCode.LOCATION_INCOMPLETE, field="lng" if query.lng is None else "lat")
-    if query.lat is not None and not (-90 <= query.lat <= 90 and -180 <= query.lng <= 180):
+def location_validate(*, lat: float | None, lng: float | None, radius_km: float) -> None:
+    """Both or neither of lat/lng, on the globe, and a radius the API serves; else DiscoveryError (400)."""
+    if (lat is None) != (lng is None):
+        raise DiscoveryError(DiscoveryErrorCode.LOCATION_INCOMPLETE, field="lng" if lng is None else "lat")
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise DiscoveryError(DiscoveryErrorCode.LOCATION_INVALID, field="lat")
-    if not 0 < query.radius_km <= MAX_RADIUS_KM:
+    if not 0 < radius_km <= MAX_RADIUS_KM:
         raise DiscoveryError(DiscoveryErrorCode.RADIUS_INVALID, field="radius_km")
 
 
@@ -141,7 +142,7 @@ def store_filter(store: str) -> tuple[str, str | None]:
 
 def search_plan(query: SearchQuery) -> SearchPlan:
     """Validate `query` (DiscoveryError on a bad combination) and build its one SQL statement."""
-    _validate_location(query)
+    location_validate(lat=query.lat, lng=query.lng, radius_km=query.radius_km)
     located = query.lat is not None
     if query.sort == Sort.DISTANCE and not located:
         raise DiscoveryError(DiscoveryErrorCode.DISTANCE_NEEDS_LOCATION, field="sort")

@@ -24,7 +24,8 @@ _CACHE_SECONDS = 300
 
 @dataclass(frozen=True)
 class TextQuery:
-    """`sql` is a tsquery expression over the %(tq_*)s params in `params`; `corrections` maps typed → used."""
+    """`sql` is a tsquery expression over the %(tq_*)s params in `params`; `corrections` maps each typed word
+    that was corrected to the word shown to the customer ("Showing results for ...")."""
 
     sql: str
     params: dict[str, str]
@@ -76,8 +77,31 @@ def _best_match(stem: str) -> str | None:
     return close[0] if close else None
 
 
+# The lexeme is a stem ("chocol"): show the customer the word of the titles it comes from ("chocolate").
+_SURFACE_WORD = """
+    SELECT w FROM (SELECT title FROM public.listings_listing WHERE search @@ to_tsquery('simple', %(lexeme)s)
+                   LIMIT 50) l,
+         regexp_split_to_table(lower(l.title), '[^[:alnum:]]+') AS w
+    WHERE (ts_lexize('english_stem', w))[1] = %(lexeme)s
+    GROUP BY w ORDER BY count(*) DESC, w LIMIT 1
+"""
+
+
+@dataclass(frozen=True)
+class Correction:
+    lexeme: str  # what the query matches
+    word: str  # what the customer is shown
+
+
+def _surface_word(lexeme: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(_SURFACE_WORD, {"lexeme": lexeme})
+        row = cursor.fetchone()
+    return row[0] if row else lexeme
+
+
 @lru_cache(maxsize=4096)
-def _corrections(words: tuple[str, ...], _bucket: int, _database: str) -> tuple[tuple[str, str], ...]:
+def _corrections(words: tuple[str, ...], _bucket: int, _database: str) -> tuple[tuple[str, Correction], ...]:
     with connection.cursor() as cursor:
         cursor.execute(_UNKNOWN, [list(words)])
         unknown = cursor.fetchall()
@@ -85,11 +109,12 @@ def _corrections(words: tuple[str, ...], _bucket: int, _database: str) -> tuple[
     for word, stem in unknown:
         best = _best_match(stem)
         if best and best != stem:
-            found.append((word, best))
+            found.append((word, Correction(lexeme=best, word=_surface_word(best))))
     return tuple(found)
 
 
-def corrections_for(words: list[str]) -> dict[str, str]:
+def corrections_for(words: list[str]) -> dict[str, Correction]:
+    """Typed word → its correction, for the words of `words` that no lexeme of the index starts with."""
     if not words:
         return {}
     bucket = int(time.time() // _CACHE_SECONDS)
@@ -107,10 +132,11 @@ def text_query(q: str) -> TextQuery | None:
         params[f"tq_{i}"] = f"{word}:*"  # only letters and digits reach here: no tsquery syntax to inject
         part = f"to_tsquery('english', %(tq_{i})s)"
         if word in corrections:
-            params[f"tq_{i}_fix"] = corrections[word]
+            params[f"tq_{i}_fix"] = corrections[word].lexeme
             part = f"({part} || to_tsquery('simple', %(tq_{i}_fix)s))"
         parts.append(part)
-    return TextQuery(sql="(" + " && ".join(parts) + ")", params=params, corrections=corrections)
+    shown = {word: correction.word for word, correction in corrections.items()}
+    return TextQuery(sql="(" + " && ".join(parts) + ")", params=params, corrections=shown)
 
 
 _REFRESH = """

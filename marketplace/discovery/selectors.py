@@ -12,8 +12,9 @@ from django.db import connection
 
 from marketplace.categories.selectors import CategoryNode, category_tree
 from marketplace.discovery import geo
-from marketplace.discovery.errors import MAX_RADIUS_KM, DiscoveryError, DiscoveryErrorCode
+from marketplace.discovery.errors import DiscoveryError, DiscoveryErrorCode
 from marketplace.discovery.schemas import NearbyQuery
+from marketplace.discovery.search import location_validate
 from marketplace.listings.models import BranchListing, Listing
 from shared_apps.media.services import delivery_url
 from tenant_apps.stores.hours import opening_state
@@ -52,10 +53,7 @@ def _nearby_branch(branch: BranchListing, lat: float | None, lng: float | None, 
 def stores_nearby(query: NearbyQuery, *, at: datetime | None = None) -> list[NearbyBranch]:
     """Branches within the radius, nearest first (ties by id), with open-now and delivery coverage. Raises
     DiscoveryError for a bad location or radius."""
-    if not (-90 <= query.lat <= 90 and -180 <= query.lng <= 180):
-        raise DiscoveryError(DiscoveryErrorCode.LOCATION_INVALID, field="lat")
-    if not 0 < query.radius_km <= MAX_RADIUS_KM:
-        raise DiscoveryError(DiscoveryErrorCode.RADIUS_INVALID, field="radius_km")
+    location_validate(lat=query.lat, lng=query.lng, radius_km=query.radius_km)
     cover = geo.cover(query.lat, query.lng, query.radius_km)
     candidates = BranchListing.objects.filter(**{f"{cover.column}__in": cover.cells})
     found = []
@@ -109,6 +107,8 @@ class Offer:
     listing: Listing
     distance_km: float | None
     delivers_here: bool | None
+    open_now: bool | None = None  # None: the branch has no row in the branch index (yet)
+    opens_at: str | None = None
 
 
 @dataclass
@@ -139,12 +139,23 @@ def product_detail(*, merchant_slug: str, product_id: int, lat: float | None, ln
     rows = list(Listing.objects.filter(merchant_slug=merchant_slug, product_id=product_id).order_by("variant_id"))
     if not rows:
         raise DiscoveryError(DiscoveryErrorCode.PRODUCT_NOT_FOUND)
+    branches = {
+        b.branch_id: opening_state(b.opening_hours, b.hours_exceptions)
+        for b in BranchListing.objects.filter(merchant_slug=merchant_slug, branch_id__in={r.branch_id for r in rows})
+    }
     offers = []
     for row in rows:
         distance = geo.haversine_km(lat, lng, row.latitude, row.longitude) if lat is not None else None
         delivers = row.offers_delivery and distance <= float(row.delivery_radius_km) if distance is not None else None
+        state = branches.get(row.branch_id)
         offers.append(
-            Offer(listing=row, distance_km=round(distance, 3) if distance is not None else None, delivers_here=delivers)
+            Offer(
+                listing=row,
+                distance_km=round(distance, 3) if distance is not None else None,
+                delivers_here=delivers,
+                open_now=state.open if state else None,
+                opens_at=state.opens_at if state else None,
+            )
         )
     offers.sort(key=lambda o: (o.distance_km if o.distance_km is not None else 0, o.listing.branch_name, o.listing.pk))
     variants: dict[int, dict[str, Any]] = {}
@@ -198,11 +209,8 @@ def categories_near(*, lat: float | None, lng: float | None, radius_km: float) -
     tree = category_tree()
     params: dict[str, Any] = {}
     conditions = "TRUE"
-    if (lat is None) != (lng is None):
-        raise DiscoveryError(DiscoveryErrorCode.LOCATION_INCOMPLETE, field="lng" if lng is None else "lat")
+    location_validate(lat=lat, lng=lng, radius_km=radius_km)
     if lat is not None and lng is not None:
-        if not 0 < radius_km <= MAX_RADIUS_KM:
-            raise DiscoveryError(DiscoveryErrorCode.RADIUS_INVALID, field="radius_km")
         cover = geo.cover(lat, lng, radius_km)
         params = {"lat": lat, "lng": lng, "radius": radius_km, "cells": cover.cells}
         conditions = f"l.{cover.column} = ANY(%(cells)s::bigint[]) AND {geo.haversine_sql('l')} <= %(radius)s"

@@ -119,6 +119,7 @@ def test_nearby_and_categories_reject_bad_locations(db, host_client):
         "radius_invalid"
     )
     assert client.get("/api/v1/categories", {"lat": 31.5}).json()["code"] == "location_incomplete"
+    assert client.get("/api/v1/categories", {"lat": 100, "lng": 1}).json()["code"] == "location_invalid"
 
 
 def test_categories_count_listings_near_the_customer(shop, api):
@@ -146,3 +147,18 @@ def test_sales_make_a_listing_popular(shop, api):
     publish(shop)
     top = api("/api/v1/search", q="basmati", sort="popular")["results"][0]
     assert (top["variant_id"], top["branch"]["id"]) == (variant.pk, branch.pk)
+
+
+def test_product_offers_say_which_branch_is_open(shop):
+    from marketplace.discovery.selectors import product_detail
+
+    always = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    with schema_context(shop.schema):
+        branch_update(branch=shop.branches[0], opening_hours=always)
+        branch_update(branch=shop.branches[1], opening_hours={})
+    publish(shop)
+    page = product_detail(merchant_slug="corner-shop", product_id=shop.products[0].pk, lat=GULBERG[0], lng=GULBERG[1])
+    assert [(o.listing.branch_id, o.open_now) for o in page.offers] == [
+        (shop.branches[0].pk, True),
+        (shop.branches[1].pk, False),
+    ]
