@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from marketplace.discovery.tests.test_pages import build_market
+from marketplace.discovery.tests.market import build_market
 from tests.browser.test_shells import url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
