@@ -57,6 +57,7 @@ bench: setup services migrate
 	$(PY) benchmarks/provisioning.py
 	$(PY) benchmarks/listing_sync.py
 	$(PY) benchmarks/csv_import.py
+	$(PY) benchmarks/search.py
 
 clean: stop
 	rm -rf .data staticfiles

@@ -109,6 +109,23 @@ DATABASES = {"default": env.db_url("DATABASE_URL", engine="django_tenants.postgr
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))  # socket dirs arrive %-encoded
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Search aggregates tens of thousands of rows in memory (32 MB keeps them off temp files), and JIT compilation costs
+# ~200 ms on exactly those statements while saving nothing for OLTP: both measured in benchmarks/search.py.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
+    "DB_SESSION_OPTIONS", default="-c jit=off -c work_mem=32MB"
+)
+# Under ASGI, Django opens a new PostgreSQL session per request whatever CONN_MAX_AGE says (each request's sync code
+# runs on a fresh thread): the web process uses psycopg's pool instead (DB_POOL_MAX_SIZE > 0, see the Procfile).
+# django-tenants resets the search_path whenever a connection goes back to the pool, so a pooled session never
+# carries one request's schema into the next.
+if DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": 10,
+    }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -46,6 +46,7 @@ class Cover:
     cells: list[int]
 
 
+@lru_cache(maxsize=65_536)
 def _circumradius_km(cell: str) -> float:
     lat, lng = h3.cell_to_latlng(cell)
     return max(haversine_km(lat, lng, vlat, vlng) for vlat, vlng in h3.cell_to_boundary(cell))

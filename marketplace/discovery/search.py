@@ -34,32 +34,40 @@ DECAY_KM = 2.0  # a listing 2 km away scores half of one next door
 OUT_OF_STOCK_FACTOR = 0.25
 
 _ORDER = {
-    Sort.RELEVANCE: "{p}score DESC, {p}id",
+    Sort.RELEVANCE: "{score} DESC, {p}id",
     Sort.DISTANCE: "{p}distance_km, {p}id",
     Sort.PRICE_ASC: "{p}price, {p}id",
     Sort.PRICE_DESC: "{p}price DESC, {p}id",
     Sort.NEWEST: "{p}listed_at DESC NULLS LAST, {p}id DESC",
-    Sort.POPULAR: "{p}popularity DESC, {p}score DESC, {p}id",
+    Sort.POPULAR: "{p}popularity DESC, {score} DESC, {p}id",
 }
+_AVAILABILITY = f"CASE WHEN {{p}}in_stock THEN 1.0 ELSE {OUT_OF_STOCK_FACTOR} END"
+_BOOST = "(1.0 + 0.1 * ln(1.0 + greatest({p}popularity, 0)))"
+_DECAY = f"(1.0 / (1.0 + {{p}}distance_km / {DECAY_KM}))"
 
-_STATEMENT = """
+# GROUPING(category_id, bucket, merchant_id, in_stock) is a bitmask of the columns a row is NOT grouped by: one
+# pass over the hits yields every facet, told apart by these values.
+_BY_CATEGORY, _BY_PRICE, _BY_STORE, _BY_STOCK = 0b0111, 0b1011, 0b1101, 0b1110
+
+_STATEMENT = f"""
 WITH hits AS MATERIALIZED (
     SELECT l.id, l.category_id, l.merchant_id, l.store_id, l.price, l.in_stock, l.popularity, l.listed_at,
-           {distance} AS distance_km, {text_score} AS text_score
+           {{distance}} AS distance_km, {{text_score}} AS text_score
     FROM public.listings_listing l
-    WHERE {conditions}
-), ranked AS (
-    SELECT h.*, {decay} AS decay,
-           CASE WHEN h.in_stock THEN 1.0 ELSE {out_of_stock} END AS availability,
-           1.0 + 0.1 * ln(1.0 + greatest(h.popularity, 0)) AS boost
-    FROM hits h
+    WHERE {{conditions}}
+), facets AS MATERIALIZED (
+    SELECT GROUPING(category_id, bucket, merchant_id, in_stock) AS g, category_id, bucket, merchant_id, store_id,
+           in_stock, count(*) AS n
+    FROM (SELECT category_id, width_bucket(price, %(price_edges)s::numeric[]) AS bucket, merchant_id, store_id,
+                 in_stock FROM hits) x
+    GROUP BY GROUPING SETS ((category_id), (bucket), (merchant_id, store_id), (in_stock))
 ), page AS (
-    SELECT r.*, r.text_score * r.decay * r.availability * r.boost AS score FROM ranked r
-    ORDER BY {order_inner} LIMIT %(limit)s OFFSET %(offset)s
+    SELECT p.*, {{decay}} AS decay, {{availability}} AS availability, {{boost}} AS boost, {{score}} AS score
+    FROM (SELECT * FROM hits h ORDER BY {{order_hits}} LIMIT %(limit)s OFFSET %(offset)s) p
 )
 SELECT
-    (SELECT count(*) FROM hits),
-    (SELECT count(*) FROM hits WHERE in_stock),
+    (SELECT coalesce(sum(n), 0)::bigint FROM facets WHERE g = {_BY_STOCK}),
+    (SELECT coalesce(sum(n), 0)::bigint FROM facets WHERE g = {_BY_STOCK} AND in_stock),
     (SELECT coalesce(json_agg(json_build_object(
         'id', l.id, 'product_id', l.product_id, 'variant_id', l.variant_id, 'merchant', l.merchant_slug,
         'store_id', l.store_id, 'store_slug', l.store_slug, 'store_name', l.store_name, 'branch_id', l.branch_id,
@@ -70,20 +78,32 @@ SELECT
         'offers_delivery', l.offers_delivery, 'delivery_radius_km', l.delivery_radius_km::float8,
         'distance_km', p.distance_km, 'listed_at', l.listed_at, 'popularity', l.popularity,
         'text', p.text_score, 'decay', p.decay, 'availability', p.availability, 'boost', p.boost, 'score', p.score
-     ) ORDER BY {order_page}), '[]'::json)
+     ) ORDER BY {{order_page}}), '[]'::json)
      FROM page p JOIN public.listings_listing l ON l.id = p.id),
-    (SELECT coalesce(json_agg(json_build_array(category_id, n)), '[]'::json)
-     FROM (SELECT category_id, count(*) AS n FROM hits GROUP BY category_id) c),
-    (SELECT coalesce(json_agg(json_build_array(b, n) ORDER BY b), '[]'::json)
-     FROM (SELECT width_bucket(price, %(price_edges)s::numeric[]) AS b, count(*) AS n FROM hits GROUP BY 1) x),
-    (SELECT count(*) FROM (SELECT DISTINCT merchant_id, store_id FROM hits) d),
+    (SELECT coalesce(json_agg(json_build_array(category_id, n)), '[]'::json) FROM facets WHERE g = {_BY_CATEGORY}),
+    (SELECT coalesce(json_agg(json_build_array(bucket, n) ORDER BY bucket), '[]'::json)
+     FROM facets WHERE g = {_BY_PRICE}),
+    (SELECT count(*) FROM facets WHERE g = {_BY_STORE}),
     (SELECT coalesce(json_agg(json_build_array(s.n, i.merchant_slug, i.store_slug, i.store_name)
                               ORDER BY s.n DESC, s.merchant_id, s.store_id), '[]'::json)
-     FROM (SELECT merchant_id, store_id, count(*) AS n FROM hits GROUP BY 1, 2
-           ORDER BY 3 DESC, 1, 2 LIMIT %(store_facet_size)s) s
+     FROM (SELECT merchant_id, store_id, n FROM facets WHERE g = {_BY_STORE}
+           ORDER BY n DESC, merchant_id, store_id LIMIT %(store_facet_size)s) s
      CROSS JOIN LATERAL (SELECT x.merchant_slug, x.store_slug, x.store_name FROM public.listings_listing x
                          WHERE x.merchant_id = s.merchant_id AND x.store_id = s.store_id LIMIT 1) i)
 """
+
+
+def _ranking(prefix: str, *, located: bool) -> dict[str, str]:
+    """The score's parts over `prefix` columns (the hits before the page is cut, the page after)."""
+    decay = _DECAY.format(p=prefix) if located else "1.0"
+    availability = _AVAILABILITY.format(p=prefix)
+    boost = _BOOST.format(p=prefix)
+    score = f"({prefix}text_score * {decay} * {availability} * {boost})"
+    return {"decay": decay, "availability": availability, "boost": boost, "score": score}
+
+
+def _order(sort: Sort, prefix: str, *, located: bool) -> str:
+    return _ORDER[sort].format(p=prefix, score=_ranking(prefix, located=located)["score"])
 
 
 @dataclass
@@ -163,11 +183,10 @@ def search_plan(query: SearchQuery) -> SearchPlan:
         "store_facet_size": STORE_FACET_SIZE,
     }
     conditions: list[str] = []
-    distance, decay = "NULL::float8", "1.0"
+    distance = "NULL::float8"
     if located:
         cover = geo.cover(query.lat, query.lng, query.radius_km)
         distance = geo.haversine_sql("l")
-        decay = f"1.0 / (1.0 + h.distance_km / {DECAY_KM})"
         params.update(lat=query.lat, lng=query.lng, radius=query.radius_km, cells=cover.cells)
         conditions += [f"l.{cover.column} = ANY(%(cells)s::bigint[])", f"{distance} <= %(radius)s"]
     text_score, corrections = "1.0", {}
@@ -210,10 +229,9 @@ def search_plan(query: SearchQuery) -> SearchPlan:
         distance=distance,
         text_score=text_score,
         conditions=" AND ".join(conditions) or "TRUE",
-        decay=decay,
-        out_of_stock=OUT_OF_STOCK_FACTOR,
-        order_inner=_ORDER[query.sort].format(p=""),  # bare names: the page's output columns, `score` included
-        order_page=_ORDER[query.sort].format(p="p."),
+        order_hits=_order(query.sort, "h.", located=located),
+        order_page=_order(query.sort, "p.", located=located),
+        **_ranking("p.", located=located),
     )
     return SearchPlan(
         query=query,
@@ -264,6 +282,7 @@ def _result(row: dict[str, Any], *, tree: CategoryTree, explain: bool) -> dict[s
             ),
         },
     }
+    result["score"] = None
     if explain:
         result["score"] = {
             "text": row["text"],

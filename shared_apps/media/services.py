@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import time
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import IO, Any
 
@@ -369,11 +370,22 @@ def delivery_url(
     MediaError(VARIANT_INVALID). Pass the asset's `version` to bust caches after it was replaced. Host and scheme
     follow CLOUDINARY_URL (see the module docstring).
     """
-    options = VARIANTS.get((resource_type, variant))
-    if options is None:
+    if (resource_type, variant) not in VARIANTS:
         raise MediaError(MediaErrorCode.VARIANT_INVALID, field="variant")
+    config = tuple(sorted((k, str(v)) for k, v in vars(cloudinary.config()).items()))
+    return _delivery_url(public_id, resource_type, variant, version, config)
+
+
+@lru_cache(maxsize=20_000)
+def _delivery_url(public_id: str, resource_type: str, variant: str, version: int | None, _config: tuple) -> str:
+    """The SDK builds each URL in ~0.4 ms (a search page shows dozens): cached per configuration."""
     url, _ = cloudinary.utils.cloudinary_url(
-        public_id, resource_type=resource_type, type="upload", version=version, secure=_secure_delivery(), **options
+        public_id,
+        resource_type=resource_type,
+        type="upload",
+        version=version,
+        secure=_secure_delivery(),
+        **VARIANTS[(resource_type, variant)],
     )
     return url
 

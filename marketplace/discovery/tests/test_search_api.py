@@ -231,3 +231,13 @@ def test_search_is_one_statement(town, api, django_assert_max_num_queries):
     ok(api, q="milk")  # warm the category tree and the word-correction cache
     with django_assert_max_num_queries(1):
         ok(api, q="milk", lat=CENTRE[0], lng=CENTRE[1], radius_km=5, category="grocery", sort="price_asc")
+
+
+def test_response_has_exactly_the_documented_shape(town, api):
+    """The endpoint serializes the selector's dicts itself; the OpenAPI schema must still describe them exactly."""
+    from marketplace.discovery.api import SearchOut
+
+    body = ok(api, q="milk", lat=CENTRE[0], lng=CENTRE[1], radius_km=20, explain="true", limit=3)
+    assert SearchOut.model_validate(body).model_dump(mode="json") == body
+    plain = ok(api, lat=CENTRE[0], lng=CENTRE[1], limit=2)
+    assert SearchOut.model_validate(plain).model_dump(mode="json") == plain
