@@ -941,6 +941,14 @@ def run_http(queries: list[Query], *, warmup: list[Query], sessions: Any, app: s
     return info
 
 
+def _session_options() -> str:
+    """The session settings the app's connections run with (settings DB_SESSION_OPTIONS: jit off, work_mem), so
+    the raw SQL pass measures the same statement under the same settings."""
+    from django.conf import settings
+
+    return settings.DATABASES["default"].get("OPTIONS", {}).get("options", "")
+
+
 def run_sql(queries: list[Query], *, warmup: list[Query], conninfo: str) -> dict[str, Any]:
     """The same statements the API runs, built here with search_plan, on a plain psycopg connection that binds
     parameters client-side like Django's backend does (so both see the same literal SQL and custom plans)."""
@@ -950,7 +958,9 @@ def run_sql(queries: list[Query], *, warmup: list[Query], conninfo: str) -> dict
     from marketplace.discovery.search import search_plan
 
     plans = {}
-    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+    with psycopg.connect(
+        conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor, options=_session_options()
+    ) as conn:
         conn.execute("SET TIME ZONE 'UTC'")  # as Django's connection
         with conn.cursor() as cursor:
             for q in warmup:
@@ -982,7 +992,9 @@ def run_baseline(queries: list[Query], *, conninfo: str, per_class: int) -> list
     from marketplace.discovery.search import search_plan
 
     rows = []
-    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+    with psycopg.connect(
+        conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor, options=_session_options()
+    ) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
         with conn.cursor() as cursor:
             for cls in ("browse, no text", "common word", "leaf category", "rare word"):
@@ -1231,7 +1243,9 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
     print(f"class {slowest.cls!r}, {slowest.total:,} hits, {slowest.cells} cells; params {slowest.params}")
     import psycopg
 
-    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+    with psycopg.connect(
+        conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor, options=_session_options()
+    ) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
         explain = [r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + plan.sql, plan.params).fetchall()]
     print("\n".join(explain))
