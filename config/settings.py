@@ -122,7 +122,7 @@ if DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 2,
+        "min_size": min(2, DB_POOL_MAX_SIZE),
         "max_size": DB_POOL_MAX_SIZE,
         "timeout": 10,
     }
