@@ -35,6 +35,13 @@ def haversine_sql(alias: str) -> str:
     )
 
 
+def delivers_here(*, offers_delivery: bool, radius_km: float, distance_km: float | None) -> bool | None:
+    """Does a branch deliver to a customer this far away? None when the customer's location is unknown."""
+    if distance_km is None:
+        return None
+    return offers_delivery and distance_km <= float(radius_km)
+
+
 def cells_of(lat: float, lng: float) -> dict[str, int]:
     """The row's H3 columns for a point: {"h3_r6": ..., "h3_r7": ..., "h3_r8": ...} as 64-bit ints."""
     return {f"h3_r{res}": h3.str_to_int(h3.latlng_to_cell(lat, lng, res)) for res in RESOLUTIONS}

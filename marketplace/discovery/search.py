@@ -277,8 +277,8 @@ def _result(row: dict[str, Any], *, tree: CategoryTree, explain: bool) -> dict[s
         "delivery": {
             "pickup": row["offers_pickup"],
             "delivery": row["offers_delivery"],
-            "delivers_here": (
-                row["offers_delivery"] and distance <= row["delivery_radius_km"] if distance is not None else None
+            "delivers_here": geo.delivers_here(
+                offers_delivery=row["offers_delivery"], radius_km=row["delivery_radius_km"], distance_km=distance
             ),
         },
     }

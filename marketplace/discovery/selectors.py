@@ -37,9 +37,9 @@ class NearbyBranch:
 def _nearby_branch(branch: BranchListing, lat: float | None, lng: float | None, at: datetime | None) -> NearbyBranch:
     state = opening_state(branch.opening_hours, branch.hours_exceptions, at)
     distance = geo.haversine_km(lat, lng, branch.latitude, branch.longitude) if lat is not None else None
-    delivers = None
-    if distance is not None:
-        delivers = branch.offers_delivery and distance <= float(branch.delivery_radius_km)
+    delivers = geo.delivers_here(
+        offers_delivery=branch.offers_delivery, radius_km=branch.delivery_radius_km, distance_km=distance
+    )
     return NearbyBranch(
         branch=branch,
         distance_km=round(distance, 3) if distance is not None else None,
@@ -146,7 +146,9 @@ def product_detail(*, merchant_slug: str, product_id: int, lat: float | None, ln
     offers = []
     for row in rows:
         distance = geo.haversine_km(lat, lng, row.latitude, row.longitude) if lat is not None else None
-        delivers = row.offers_delivery and distance <= float(row.delivery_radius_km) if distance is not None else None
+        delivers = geo.delivers_here(
+            offers_delivery=row.offers_delivery, radius_km=row.delivery_radius_km, distance_km=distance
+        )
         state = branches.get(row.branch_id)
         offers.append(
             Offer(
