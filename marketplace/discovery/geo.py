@@ -35,6 +35,14 @@ def haversine_sql(alias: str) -> str:
     )
 
 
+def within_sql(alias: str, lat: float, lng: float, radius_km: float) -> tuple[str, dict[str, object]]:
+    """SQL (and its params) keeping the rows of `alias` within `radius_km`: the H3 prefilter, then the exact
+    distance. The params also hold %(lat)s/%(lng)s for `haversine_sql(alias)` elsewhere in the statement."""
+    ring = cover(lat, lng, radius_km)
+    sql = f"{alias}.{ring.column} = ANY(%(cells)s::bigint[]) AND {haversine_sql(alias)} <= %(radius)s"
+    return sql, {"lat": lat, "lng": lng, "radius": radius_km, "cells": ring.cells}
+
+
 def delivers_here(*, offers_delivery: bool, radius_km: float, distance_km: float | None) -> bool | None:
     """Does a branch deliver to a customer this far away? None when the customer's location is unknown."""
     if distance_km is None:

@@ -185,10 +185,10 @@ def search_plan(query: SearchQuery) -> SearchPlan:
     conditions: list[str] = []
     distance = "NULL::float8"
     if located:
-        cover = geo.cover(query.lat, query.lng, query.radius_km)
+        within, within_params = geo.within_sql("l", query.lat, query.lng, query.radius_km)
         distance = geo.haversine_sql("l")
-        params.update(lat=query.lat, lng=query.lng, radius=query.radius_km, cells=cover.cells)
-        conditions += [f"l.{cover.column} = ANY(%(cells)s::bigint[])", f"{distance} <= %(radius)s"]
+        params.update(within_params)
+        conditions.append(within)
     text_score, corrections = "1.0", {}
     text = text_query(query.q)
     if text is not None:

@@ -213,9 +213,7 @@ def categories_near(*, lat: float | None, lng: float | None, radius_km: float) -
     conditions = "TRUE"
     location_validate(lat=lat, lng=lng, radius_km=radius_km)
     if lat is not None and lng is not None:
-        cover = geo.cover(lat, lng, radius_km)
-        params = {"lat": lat, "lng": lng, "radius": radius_km, "cells": cover.cells}
-        conditions = f"l.{cover.column} = ANY(%(cells)s::bigint[]) AND {geo.haversine_sql('l')} <= %(radius)s"
+        conditions, params = geo.within_sql("l", lat, lng, radius_km)
     with connection.cursor() as cursor:
         cursor.execute(_CATEGORY_COUNTS.format(conditions=conditions), params)
         counts = tree.rolled_up(dict(cursor.fetchall()))

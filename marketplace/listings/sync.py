@@ -27,8 +27,14 @@ from tenants.models import Merchant, MerchantStatus
 
 _LOCK_NAMESPACE = 7_301_002
 
+# Each branch's H3 cells, computed in Python (_geo_params) and joined in as parallel arrays.
+_GEO_JOIN = (
+    "JOIN unnest(%(geo_branch)s::bigint[], %(geo_r6)s::bigint[], %(geo_r7)s::bigint[], %(geo_r8)s::bigint[]) "
+    "AS g(branch_id, h3_r6, h3_r7, h3_r8) ON g.branch_id = b.id"
+)
+
 # Listable rows of the merchant's schema (search path: merchant, public), restricted by {scope}.
-_SOURCE = """
+_SOURCE = f"""
     SELECT %(merchant_id)s AS merchant_id, b.id AS branch_id, v.id AS variant_id, p.id AS product_id,
            s.id AS store_id, %(merchant_slug)s AS merchant_slug, s.name AS store_name, s.slug AS store_slug,
            b.name AS branch_name,
@@ -55,12 +61,11 @@ _SOURCE = """
     JOIN catalog_product p ON p.id = v.product_id
     JOIN stores_store s ON s.id = p.store_id
     JOIN stores_branch b ON b.store_id = s.id
-    JOIN unnest(%(geo_branch)s::bigint[], %(geo_r6)s::bigint[], %(geo_r7)s::bigint[], %(geo_r8)s::bigint[])
-         AS g(branch_id, h3_r6, h3_r7, h3_r8) ON g.branch_id = b.id
+    {_GEO_JOIN}
     LEFT JOIN inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
     LEFT JOIN catalog_branchprice bp ON bp.branch_id = b.id AND bp.variant_id = v.id
     LEFT JOIN public.categories_category c ON c.id = p.category_id
-    WHERE p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND {scope}
+    WHERE p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND {{scope}}
 """
 _COLUMNS = (
     "merchant_id, branch_id, variant_id, product_id, store_id, merchant_slug, store_name, store_slug, branch_name, "
@@ -105,8 +110,7 @@ _BRANCH_SYNC = f"""
                b.delivery_radius_km, b.delivery_fee, b.delivery_min_order, %(currency)s, %(version)s, now()
         FROM stores_branch b
         JOIN stores_store s ON s.id = b.store_id
-        JOIN unnest(%(geo_branch)s::bigint[], %(geo_r6)s::bigint[], %(geo_r7)s::bigint[], %(geo_r8)s::bigint[])
-             AS g(branch_id, h3_r6, h3_r7, h3_r8) ON g.branch_id = b.id
+        {_GEO_JOIN}
         WHERE s.is_active AND b.is_active
         ON CONFLICT (merchant_id, branch_id) DO UPDATE SET {_BRANCH_UPDATES},
             version = EXCLUDED.version, indexed_at = EXCLUDED.indexed_at
