@@ -68,7 +68,10 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 
 
 def _public_api() -> NinjaAPI:
+    from marketplace.cart.api import router as cart_router
+    from marketplace.checkout.api import router as checkout_router
     from marketplace.discovery.api import router as discovery_router
+    from marketplace.orders.api import router as orders_router
     from shared_apps.accounts.api import router as accounts_router
     from shared_apps.media.api import router as media_router
     from tenants.api import router as platform_router
@@ -83,6 +86,9 @@ def _public_api() -> NinjaAPI:
     api.add_router("/platform", platform_router, tags=["platform"])
     api.add_router("/media", media_router)
     api.add_router("", discovery_router)
+    api.add_router("", cart_router)
+    api.add_router("", checkout_router)
+    api.add_router("", orders_router)
     return install_error_handlers(api)
 
 

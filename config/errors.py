@@ -7,6 +7,7 @@ pages render the same message. Codes are stable strings: clients switch on them,
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorCode(StrEnum):
@@ -24,20 +25,27 @@ class DomainError(Exception):
     """Raised by services, selectors and access functions; never carries a stack trace to the client."""
 
     def __init__(
-        self, code: ErrorCode, message: str | None = None, *, field: str | None = None, retry_after: int | None = None
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        retry_after: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self.code = code
         self.message = message or code.default_message  # type: ignore[attr-defined]
         self.field = field
         self.retry_after = retry_after  # seconds; sent as Retry-After with 429s
+        self.extra = extra or {}  # details a client acts on, e.g. which cart lines are out of stock
         super().__init__(f"{code}: {self.message}")
 
     @property
     def status(self) -> int:
         return self.code.status  # type: ignore[attr-defined]
 
-    def as_dict(self) -> dict[str, str | int | None]:
-        body: dict[str, str | int | None] = {"code": str(self.code), "message": self.message, "field": self.field}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {**self.extra, "code": str(self.code), "message": self.message, "field": self.field}
         if self.retry_after is not None:
             body["retry_after"] = self.retry_after
         return body

@@ -5,6 +5,7 @@ embedded servers; real environment variables always take precedence.
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -51,6 +52,10 @@ SHARED_APPS = [
     "marketplace.categories",
     "marketplace.listings",
     "marketplace.discovery",
+    "marketplace.cart",
+    "marketplace.checkout",
+    "marketplace.orders",
+    "shared_apps.payments",
 ]
 # contenttypes stays public-only: tenant schemas see public's table through the search path, so content types
 # are platform-wide and a tenant schema holds nothing but its own apps' tables.
@@ -60,6 +65,7 @@ TENANT_APPS = [
     "tenant_apps.catalog",
     "tenant_apps.inventory",
     "tenant_apps.outbox",
+    "tenant_apps.orders",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -263,3 +269,12 @@ os.environ.setdefault("CLOUDINARY_URL", CLOUDINARY_URL)  # the SDK reads the env
 # the public internet reaches it). Empty: none requested; the browser hands the signed upload response back instead.
 CLOUDINARY_NOTIFICATION_URL = env.str("CLOUDINARY_NOTIFICATION_URL", default="")
 CLOUDINARY_TIMEOUT_SECONDS = env.int("CLOUDINARY_TIMEOUT_SECONDS", default=30)
+
+# Cart and checkout (marketplace/cart, marketplace/checkout)
+CART_MAX_QUANTITY = 99
+CART_GUEST_TTL_DAYS = env.int("CART_GUEST_TTL_DAYS", default=7)  # abandoned carts are deleted by beat
+CART_USER_TTL_DAYS = env.int("CART_USER_TTL_DAYS", default=60)
+PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=15)  # unpaid reservations are released after
+PARTNER_DELIVERY_BASE_FEE = Decimal(env.str("PARTNER_DELIVERY_BASE_FEE", default="150.00"))
+PARTNER_DELIVERY_FEE_PER_KM = Decimal(env.str("PARTNER_DELIVERY_FEE_PER_KM", default="25.00"))
+PARTNER_DELIVERY_MAX_KM = env.float("PARTNER_DELIVERY_MAX_KM", default=15.0)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth, django_auth
 
 from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
 from shared_apps.accounts.models import Guest, User
@@ -61,3 +61,17 @@ def optional_guest(request: HttpRequest) -> Guest | None:
 
 
 user_auth: list[Any] = [UserBearer(), django_auth]  # Bearer first: API clients need no CSRF token
+
+
+class SessionShopper(SessionAuth):
+    """The session cookie (pages' HTMX, with CSRF): the signed-in user, else the session's guest."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | GuestPrincipal | None:
+        if request.user.is_authenticated:
+            return request.user
+        guest_id = request.session.get("guest_id")
+        guest = Guest.objects.filter(pk=guest_id).first() if guest_id else None
+        return GuestPrincipal(guest) if guest else None
+
+
+shopper_auth: list[Any] = [UserOrGuestBearer(), SessionShopper()]

@@ -92,6 +92,19 @@ def scoped_audit(actor: Membership) -> QuerySet[AuditEntry]:
     return entries.none()
 
 
+def scoped_orders(actor: Membership) -> QuerySet:
+    """Merchant orders the actor's scope covers: every branch (Merchant), its store's branches (Shop Owner), its
+    branch (Branch Manager, Employee)."""
+    from tenant_apps.orders.models import MerchantOrder
+
+    orders = MerchantOrder.objects.select_related("branch", "branch__store")
+    if actor.role == Role.MERCHANT:
+        return orders
+    if actor.role == Role.SHOP_OWNER:
+        return orders.filter(branch__store_id=actor.store_id)
+    return orders.filter(branch_id=actor.branch_id)
+
+
 # access_<entity>_by_id: the only way a view or service gets one object -----------------------------------------
 
 
@@ -140,3 +153,9 @@ def access_variant_by_id(*, actor: Membership, variant_id: int, perm: Perm = Per
     variant = _one(scoped_variants(actor), variant_id)
     require(actor, perm)
     return variant
+
+
+def access_order_by_id(*, actor: Membership, order_id: int, perm: Perm = Perm.ORDERS_VIEW):
+    order = _one(scoped_orders(actor), order_id)
+    require(actor, perm)
+    return order

@@ -1,0 +1,59 @@
+"""Who is shopping: a signed-in user or a guest. The API gets one from its bearer token (user or guest), pages from
+the session (a guest is created on the first add to cart and kept in the session until sign-in claims it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q
+from django.http import HttpRequest
+
+from shared_apps.accounts.views import SESSION_GUEST_KEY
+
+
+@dataclass(frozen=True)
+class Shopper:
+    user_id: int | None = None
+    guest_id: UUID | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.guest_id is None):
+            raise ValueError("a shopper is exactly one of a user or a guest")
+
+    @property
+    def key(self) -> str:
+        """Stable per shopper: scopes idempotency keys, so two shoppers can never collide on one key."""
+        return f"u:{self.user_id}" if self.user_id is not None else f"g:{self.guest_id}"
+
+    def owns(self) -> Q:
+        """Filter for rows (carts, orders) that belong to this shopper."""
+        return Q(user_id=self.user_id) if self.user_id is not None else Q(guest_id=self.guest_id)
+
+    def owner_fields(self) -> dict[str, Any]:
+        return {"user_id": self.user_id} if self.user_id is not None else {"guest_id": self.guest_id}
+
+
+def shopper_of(principal: Any) -> Shopper:
+    """From what UserOrGuestBearer / django_auth authenticated: a User or a GuestPrincipal."""
+    guest = getattr(principal, "guest", None)
+    if guest is not None:
+        return Shopper(guest_id=guest.pk)
+    return Shopper(user_id=principal.pk)
+
+
+def shopper_of_page(request: HttpRequest, *, create: bool = False) -> Shopper | None:
+    """The page visitor as a shopper: the signed-in user, else the session's guest (created when `create`)."""
+    if request.user.is_authenticated:
+        return Shopper(user_id=request.user.pk)
+    guest_id = request.session.get(SESSION_GUEST_KEY)
+    if guest_id:
+        return Shopper(guest_id=UUID(guest_id))
+    if not create:
+        return None
+    from shared_apps.accounts.services import guest_create
+
+    guest = guest_create()
+    request.session[SESSION_GUEST_KEY] = str(guest.pk)
+    return Shopper(guest_id=guest.pk)

@@ -1,0 +1,21 @@
+from config.errors import DomainError, ErrorCode
+
+
+class CheckoutErrorCode(ErrorCode):
+    KEY_MISSING = ("idempotency_key_missing", 400, "Send an Idempotency-Key header (1-80 printable characters).")
+    KEY_REUSED = (
+        "idempotency_key_reused",
+        409,
+        "This Idempotency-Key was used for a different checkout. Use a new key for a new checkout.",
+    )
+    CART_EMPTY = ("cart_empty", 400, "Your cart is empty.")
+    OUT_OF_STOCK = ("out_of_stock", 409, "Some items are no longer available in the quantity you chose.")
+    PRICES_CHANGED = ("prices_changed", 409, "Some prices changed since you last saw them. Review your cart.")
+    GROUP_UNKNOWN = ("group_unknown", 400, "That shop is not in your cart.")
+    FULFILMENT_UNAVAILABLE = ("fulfilment_unavailable", 400, "This shop cannot fulfil the order that way.")
+    ADDRESS_REQUIRED = ("address_required", 400, "Give a delivery address.")
+    PAYMENT_METHOD_INVALID = ("payment_method_invalid", 400, "Choose cash on delivery, Foree Pay or JazzCash.")
+
+
+class CheckoutError(DomainError):
+    pass

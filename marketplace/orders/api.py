@@ -1,0 +1,133 @@
+"""The customer's orders: GET /api/v1/orders, GET /api/v1/orders/{id}, POST /api/v1/orders/{id}/cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from marketplace.cart.shoppers import shopper_of
+from marketplace.orders.models import CustomerOrder, CustomerOrderPart
+from marketplace.orders.selectors import access_customer_order, orders_of
+from marketplace.orders.services import customer_order_cancel
+from shared_apps.accounts.auth import shopper_auth
+
+router = Router(auth=shopper_auth, tags=["orders"])
+
+
+class TimelineOut(Schema):
+    status: str
+    label: str
+    at: datetime
+    note: str
+
+
+class OrderLineOut(Schema):
+    title: str
+    variant_name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+class PartOut(Schema):
+    number: str
+    merchant: str
+    store_name: str
+    branch_name: str
+    status: str
+    fulfilment: str
+    subtotal: Decimal
+    delivery_fee: Decimal
+    total: Decimal
+    lines: list[OrderLineOut]
+    timeline: list[TimelineOut]
+
+
+class PaymentOut(Schema):
+    method: str
+    status: str
+    amount: Decimal
+    currency: str
+    expires_at: datetime | None
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    status: str
+    created_at: datetime
+    contact_phone: str
+    currency: str
+    subtotal: Decimal
+    delivery_total: Decimal
+    total: Decimal
+    payment: PaymentOut | None
+    parts: list[PartOut]
+    can_cancel: bool
+
+
+class CancelIn(Schema):
+    reason: str = ""
+
+
+def _part(part: CustomerOrderPart) -> dict[str, Any]:
+    return {
+        "number": part.number,
+        "merchant": part.merchant_slug,
+        "store_name": part.store_name,
+        "branch_name": part.branch_name,
+        "status": part.status,
+        "fulfilment": part.fulfilment,
+        "subtotal": part.subtotal,
+        "delivery_fee": part.delivery_fee,
+        "total": part.total,
+        "lines": part.lines,
+        "timeline": part.timeline,
+    }
+
+
+def order_out(order: CustomerOrder) -> dict[str, Any]:
+    parts = list(order.parts.all())
+    payment = getattr(order, "payment", None)
+    live = [p.status for p in parts if p.status not in ("cancelled", "rejected", "refunded")]
+    return {
+        "id": order.pk,
+        "number": order.number,
+        "status": order.status,
+        "created_at": order.created_at,
+        "contact_phone": order.contact_phone,
+        "currency": order.currency,
+        "subtotal": order.subtotal,
+        "delivery_total": order.delivery_total,
+        "total": order.total,
+        "payment": payment,
+        "parts": [_part(p) for p in parts],
+        "can_cancel": bool(live) and all(s in ("pending_payment", "placed") for s in live),
+    }
+
+
+@router.get("/orders", response=list[OrderOut])
+@paginate(LimitOffsetPagination)
+def orders_list(request: HttpRequest):
+    """The caller's orders, newest first."""
+    return [order_out(o) for o in orders_of(shopper_of(request.auth))]
+
+
+@router.get("/orders/{order_id}", response=OrderOut)
+def order_detail(request: HttpRequest, order_id: int):
+    """One of the caller's orders with each shop's part and its timeline; anyone else's order is 404."""
+    return order_out(access_customer_order(shopper=shopper_of(request.auth), order_id=order_id))
+
+
+@router.post("/orders/{order_id}/cancel", response=OrderOut)
+def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn):
+    """Cancel before any shop accepted it (409 order_cannot_cancel after)."""
+    shopper = shopper_of(request.auth)
+    order = access_customer_order(shopper=shopper, order_id=order_id)
+    customer_order_cancel(order=order, user_id=shopper.user_id, reason=payload.reason)
+    return order_out(access_customer_order(shopper=shopper, order_id=order_id))

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CustomerOrdersConfig(AppConfig):
+    name = "marketplace.orders"
+    label = "customer_orders"
+
+    def ready(self) -> None:
+        from marketplace.orders import receivers  # noqa: F401

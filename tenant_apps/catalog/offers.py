@@ -1,0 +1,96 @@
+"""What a branch sells right now, at what price, and how many: the source of truth that carts and checkout re-read
+(the public Listing index may lag the merchant's writes by a moment; money never follows it). Call inside the
+merchant's schema (schema_context). One query for any number of (branch, variant) pairs.
+
+The effective price follows the same rule as the listing sync (marketplace/listings/sync.py): the branch's own
+price when it has one, else the variant's; the regular price is never below it (above it means an offer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+
+_OFFERS = """
+    SELECT b.id, v.id, p.id, p.name, v.name, v.sku, v.currency,
+           COALESCE(bp.price, v.price), GREATEST(v.price, COALESCE(bp.price, v.price)),
+           GREATEST(COALESCE(sl.available, 0), 0),
+           (p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND b.store_id = p.store_id)
+    FROM unnest(%s::bigint[], %s::bigint[]) AS want(branch_id, variant_id)
+    JOIN stores_branch b ON b.id = want.branch_id
+    JOIN stores_store s ON s.id = b.store_id
+    JOIN catalog_variant v ON v.id = want.variant_id
+    JOIN catalog_product p ON p.id = v.product_id
+    LEFT JOIN catalog_branchprice bp ON bp.branch_id = b.id AND bp.variant_id = v.id
+    LEFT JOIN inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
+"""
+
+
+@dataclass(frozen=True)
+class Offer:
+    branch_id: int
+    variant_id: int
+    product_id: int
+    title: str
+    variant_name: str
+    sku: str
+    currency: str
+    price: Decimal
+    regular_price: Decimal
+    available: int
+    sellable: bool  # product active, variant active, store and branch open, and the branch belongs to its store
+
+
+@dataclass(frozen=True)
+class BranchTerms:
+    branch_id: int
+    store_name: str
+    branch_name: str
+    phone: str
+    latitude: float
+    longitude: float
+    is_open_for_orders: bool
+    offers_pickup: bool
+    offers_delivery: bool
+    offers_partner_delivery: bool
+    delivery_radius_km: Decimal
+    delivery_fee: Decimal
+    delivery_min_order: Decimal
+
+
+def branch_offers(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Offer]:
+    """(branch_id, variant_id) → Offer for every pair that exists in this schema; missing pairs are absent."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_OFFERS, [[b for b, _ in pairs], [v for _, v in pairs]])
+        rows = cursor.fetchall()
+    return {(row[0], row[1]): Offer(*row) for row in rows}
+
+
+def branch_terms(branch_ids: Iterable[int]) -> dict[int, BranchTerms]:
+    """branch_id → how it takes orders (pickup, delivery radius, fee, minimum order)."""
+    from tenant_apps.stores.models import Branch
+
+    branches = Branch.objects.filter(pk__in=set(branch_ids)).select_related("store")
+    return {
+        b.pk: BranchTerms(
+            branch_id=b.pk,
+            store_name=b.store.name,
+            branch_name=b.name,
+            phone=b.phone or b.store.phone,
+            latitude=float(b.latitude),
+            longitude=float(b.longitude),
+            is_open_for_orders=b.is_active and b.store.is_active,
+            offers_pickup=b.offers_pickup,
+            offers_delivery=b.offers_delivery,
+            offers_partner_delivery=b.offers_partner_delivery,
+            delivery_radius_km=b.delivery_radius_km,
+            delivery_fee=b.delivery_fee,
+            delivery_min_order=b.delivery_min_order,
+        )
+        for b in branches
+    }
