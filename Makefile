@@ -58,6 +58,7 @@ bench: setup services migrate
 	$(PY) benchmarks/listing_sync.py
 	$(PY) benchmarks/csv_import.py
 	$(PY) benchmarks/search.py
+	$(PY) benchmarks/flash_sale.py
 
 clean: stop
 	rm -rf .data staticfiles

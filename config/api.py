@@ -96,6 +96,7 @@ def _console_api() -> NinjaAPI:
     from tenant_apps.catalog.api import router as catalog_router
     from tenant_apps.catalog.csv_api import router as csv_router
     from tenant_apps.inventory.api import router as inventory_router
+    from tenant_apps.orders.api import router as orders_router
     from tenant_apps.staff.api import router as staff_router
     from tenant_apps.stores.api import router as stores_router
 
@@ -110,6 +111,7 @@ def _console_api() -> NinjaAPI:
     api.add_router("", catalog_router)
     api.add_router("", inventory_router)
     api.add_router("", csv_router)
+    api.add_router("", orders_router)
     return install_error_handlers(api)
 
 

@@ -13,6 +13,9 @@ urlpatterns = [
     path("api/v1/", public_api.urls),
     path("", include("shared_apps.accounts.urls")),
     path("", include("marketplace.discovery.urls")),
+    path("", include("marketplace.cart.urls")),
+    path("", include("marketplace.checkout.urls")),
+    path("", include("marketplace.orders.urls")),
 ]
 
 handler404 = "config.views.page_not_found"

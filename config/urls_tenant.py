@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("tenant_apps.staff.urls")),
     path("", include("tenant_apps.catalog.urls")),
     path("", include("tenant_apps.inventory.urls")),
+    path("", include("tenant_apps.orders.urls")),
 ]
 
 handler404 = "config.views.page_not_found"

@@ -2,7 +2,8 @@
 
 Tenant T: stores S1 (branches B1a, B1b) and S2 (branch B2a). Members: merchant (the owner), shop owner of S1,
 branch manager of B1a, employee of B1a (both duties), plus employees in B1b and B2a as targets. Tenant U: a second
-merchant with its own store and branch. Users without memberships: a stranger.
+merchant with its own store and branch. Users without memberships: a stranger. `world_orders_add` gives every
+branch an order in each status a staff member moves from (named "O_<branch>_<status>").
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django_tenants.utils import schema_context
 from shared_apps.accounts.models import User
 from shared_apps.accounts.services import user_get_or_create_by_phone
 from tenant_apps.catalog.models import Product, Variant
+from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.staff.models import Invitation, Membership, Role
 from tenant_apps.stores.models import Branch, Store
 from tenants.models import Merchant
@@ -114,4 +116,35 @@ def build_world(make_merchant) -> World:
             phone="+923009000022", invited_by=u.owner, expires_at=expires, branch_id=u_ids["B1a"], role=Role.EMPLOYEE
         ).pk
         world.u_ids = u_ids
+    return world
+
+
+WORLD_ORDER_STATUSES = (OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.PREPARING, OrderStatus.READY_FOR_PICKUP)
+
+
+def _orders(ids: dict[str, int], branches: tuple[str, ...], prefix: str) -> None:
+    for branch in branches:
+        for status in WORLD_ORDER_STATUSES:
+            ids[f"O_{branch}_{status}"] = MerchantOrder.objects.create(
+                number=f"{prefix}{branch}-{status}"[:24],
+                customer_order_id=0,
+                customer_order_number=f"{prefix}{branch}",
+                branch_id=ids[branch],
+                status=status,
+                fulfilment="pickup",
+                payment_method="cod",
+                customer_name="Matrix buyer",
+                customer_phone="+923001234567",
+                subtotal=Decimal("100.00"),
+                total=Decimal("100.00"),
+            ).pk
+
+
+def world_orders_add(world: World) -> World:
+    """Pickup orders without lines (no stock moves), written directly: the access matrix needs objects to aim at,
+    not a checkout. T: every branch; U: its B1a."""
+    with schema_context(world.t.schema_name):
+        _orders(world.ids, ("B1a", "B1b", "B2a"), "T")
+    with schema_context(world.u.schema_name):
+        _orders(world.u_ids, ("B1a",), "U")
     return world

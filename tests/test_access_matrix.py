@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from config.api import console_api
 from shared_apps.accounts.services import guest_create
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
-from tests.access_world import World, build_world
+from tests.access_world import World, build_world, world_orders_add
 
 ROLES = ("merchant", "shop_owner", "branch_manager", "employee")
 A, B, C = "own", "sibling_branch", "sibling_store"
@@ -23,6 +23,12 @@ ABC, AB, ONLY_A, NONE = frozenset({A, B, C}), frozenset({A, B}), frozenset({A}),
 EVERY_ROLE_A = dict.fromkeys(ROLES, ONLY_A)
 PUBLIC = "public"  # reachable without a membership by design (sign-in, probes, API description)
 STOCK = {  # employees only with the update_stock duty (the world's employee has it)
+    "merchant": ABC,
+    "shop_owner": AB,
+    "branch_manager": ONLY_A,
+    "employee": ONLY_A,
+}
+ORDERS = {  # employees only with the process_orders duty (the world's employee has it)
     "merchant": ABC,
     "shop_owner": AB,
     "branch_manager": ONLY_A,
@@ -89,6 +95,13 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/console/imports/{import_id}"): {},  # only whoever started the import (tested on its own)
     ("GET", "/api/v1/console/exports/products.csv"): EVERY_ROLE_A,
     ("GET", "/api/v1/console/exports/stock.csv"): EVERY_ROLE_A,  # ?branch_id= of the case (the default body)
+    ("GET", "/api/v1/console/orders"): EVERY_ROLE_A,  # employee: process_orders
+    ("GET", "/api/v1/console/orders/{order_id}"): ORDERS,
+    ("POST", "/api/v1/console/orders/{order_id}/accept"): ORDERS,  # each move aims at an order it applies to
+    ("POST", "/api/v1/console/orders/{order_id}/reject"): ORDERS,
+    ("POST", "/api/v1/console/orders/{order_id}/prepare"): ORDERS,
+    ("POST", "/api/v1/console/orders/{order_id}/ready"): ORDERS,
+    ("POST", "/api/v1/console/orders/{order_id}/handover"): ORDERS,
     ("GET", "/api/v1/console/openapi.json"): PUBLIC,
     ("GET", "/api/v1/console/docs"): PUBLIC,
     # console pages
@@ -114,6 +127,10 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/branches/{branch_id}/stock/"): STOCK,
     ("POST", "/branches/{branch_id}/stock/"): STOCK,
     ("GET", "/branches/{branch_id}/movements/"): STOCK,
+    ("GET", "/orders/"): EVERY_ROLE_A,
+    ("GET", "/orders/queue/"): EVERY_ROLE_A,
+    ("GET", "/orders/{order_id}/"): ORDERS,
+    ("POST", "/orders/{order_id}/"): ORDERS,
     ("GET", "/signin/"): PUBLIC,
     ("POST", "/signin/verify/"): PUBLIC,
     ("POST", "/signout/"): PUBLIC,
@@ -136,6 +153,7 @@ TARGETS = {
     "product_id": {A: "P1", B: "P1", C: "P2"},
     "variant_id": {A: "V1", B: "V1", C: "V2"},
     "media_id": {A: "P1", B: "P1", C: "P2"},  # no media in the world: every call is a 404 or a deny
+    "order_id": {A: "B1a", B: "B1b", C: "B2a"},  # the branch of the order; its status comes from the route
 }
 U_TARGETS = {
     "store_id": "S1",
@@ -145,7 +163,17 @@ U_TARGETS = {
     "product_id": "P1",
     "variant_id": "V1",
     "media_id": "P1",
+    "order_id": "B1a",
 }
+# The status an order must be in for the route's move to apply (the world has one of each per branch).
+ORDER_STATUS_FOR = {"/prepare": "accepted", "/ready": "preparing", "/handover": "ready_for_pickup"}
+
+
+def _order_name(branch: str, path: str) -> str:
+    status = next((s for suffix, s in ORDER_STATUS_FOR.items() if path.endswith(suffix)), "placed")
+    return f"O_{branch}_{status}"
+
+
 BODY_BRANCH = {A: "B1a", B: "B1b", C: "B2a"}  # the branch a write's body names, per case
 BODY_STORE = {A: "S1", B: "S1", C: "S2"}
 
@@ -195,6 +223,8 @@ def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
         },
         ("POST", "/products/new/"): {"name": f"Ghee {n}", "store_id": store, "sku": f"G-{n}", "price": "650"},
         ("POST", "/products/{product_id}/"): {"action": "update", "name": "Renamed", "status": "active"},
+        ("POST", "/api/v1/console/orders/{order_id}/reject"): {"reason": "Out of stock"},
+        ("POST", "/orders/{order_id}/"): {"action": "accept"},
         ("POST", "/branches/{branch_id}/stock/"): {
             "action": "receive",
             "amount": "3",
@@ -266,6 +296,8 @@ def _request(world: World, method: str, path: str, probe: Probe):
     url = path
     for param, by_case in TARGETS.items():
         name = U_TARGETS[param] if on_u else by_case[probe.case]
+        if param == "order_id":
+            name = _order_name(name, path)
         url = url.replace("{" + param + "}", str(ids[name]))
     client = Client(HTTP_HOST=f"{merchant.slug}.localhost")
     user = world.users.get(probe.principal) or (world.stranger if probe.principal == "stranger" else None)
@@ -329,7 +361,7 @@ def test_access_matrix(make_merchant, method, path):
     entry = TABLE[(method, path)]
     if entry == PUBLIC:
         return  # sign-in, probes and API descriptions: reachable by anyone by design
-    world = build_world(make_merchant)
+    world = world_orders_add(build_world(make_merchant))
     failures = []
     for probe in _probes(path):
         allowed = _allowed(entry, method, path, probe)

@@ -7,6 +7,13 @@ SCHEDULE = {
     "listings-sweep": {"task": "marketplace.listings.tasks.listings_sweep", "schedule": 5.0},
     "search-terms-refresh": {"task": "marketplace.listings.tasks.search_terms_refresh", "schedule": 600.0},
     "merchant-stats-refresh-all": {"task": "tenants.tasks.merchant_stats_refresh_all", "schedule": 600.0},
+    # Unpaid online orders hold stock for PAYMENT_TIMEOUT_MINUTES; released within a minute after that.
+    "unpaid-orders-release": {
+        "task": "marketplace.orders.tasks.unpaid_orders_release",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},  # after a worker outage, one sweep catches up; the missed ones are dropped
+    },
+    "carts-expire": {"task": "marketplace.cart.tasks.carts_expire", "schedule": 3600.0},
 }
 
 

@@ -1,6 +1,6 @@
-"""A cart priced from the source of truth: each merchant's schema is read once (offers and branch terms), merchants
-in id order. Used by the cart view and by checkout, so what the customer saw is what checkout charges — and a price
-that changed since the customer last looked is flagged, never silently charged."""
+"""A cart priced from the source of truth: each merchant's schema is read once (offers and branch terms in one
+query), merchants in id order. Used by the cart view and by checkout, so what the customer saw is what checkout
+charges — and a price that changed since the customer last looked is flagged, never silently charged."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django_tenants.utils import schema_context
 
 from marketplace.cart.models import CartItem
 from marketplace.discovery.geo import haversine_km
-from tenant_apps.catalog.offers import BranchTerms, Offer, branch_offers, branch_terms
+from tenant_apps.catalog.offers import BranchTerms, Offer, branch_offers_and_terms
 from tenants.models import Merchant
 
 ZERO = Decimal("0.00")
@@ -154,8 +153,9 @@ def _options(terms: BranchTerms | None, subtotal: Decimal, distance_km: float | 
 
 
 def cart_price(items: Iterable[CartItem], *, lat: float | None = None, lng: float | None = None) -> PricedCart:
-    """Price `items` (with `merchant` selected) from each merchant's schema: one offers query and one branch query
-    per merchant. Groups come out per (merchant, branch), merchants in id order, lines in the order they were added."""
+    """Price `items` (with `merchant` selected) from each merchant's schema: one query per merchant (offers and branch
+    terms), none to switch schemas. Groups come out per (merchant, branch), merchants in id order, lines in the order
+    they were added."""
     by_merchant: dict[int, list[CartItem]] = {}
     merchants: dict[int, Merchant] = {}
     for item in items:
@@ -164,9 +164,9 @@ def cart_price(items: Iterable[CartItem], *, lat: float | None = None, lng: floa
     groups: list[PricedGroup] = []
     for merchant_id in sorted(by_merchant):
         merchant, merchant_items = merchants[merchant_id], by_merchant[merchant_id]
-        with schema_context(merchant.schema_name):
-            offers = branch_offers((i.branch_id, i.variant_id) for i in merchant_items)
-            terms = branch_terms(i.branch_id for i in merchant_items)
+        offers, terms = branch_offers_and_terms(
+            schema=merchant.schema_name, pairs=((i.branch_id, i.variant_id) for i in merchant_items)
+        )
         by_branch: dict[int, PricedGroup] = {}
         for item in merchant_items:
             group = by_branch.get(item.branch_id)

@@ -108,10 +108,9 @@ def cart_item_remove(*, shopper: Shopper, item_id: int) -> None:
 
 
 def cart_prices_seen(priced: PricedCart) -> int:
-    """Remember the prices the customer has now been shown, so a change is flagged once, not on every view."""
-    changed = [line.item for line in priced.lines if line.price_changed]
-    for item in changed:
-        item.unit_price = next(line.unit_price for line in priced.lines if line.item is item)
+    """Remember the prices the customer has now been shown, so a change is flagged once, not on every view. Writes
+    copies: `priced` itself still says what changed, for the response being built from it."""
+    changed = [CartItem(pk=line.item.pk, unit_price=line.unit_price) for line in priced.lines if line.price_changed]
     CartItem.objects.bulk_update(changed, ["unit_price"])
     return len(changed)
 

@@ -54,6 +54,7 @@ def checkout(
             groups=tuple(GroupChoice(g.group, g.fulfilment, g.address) for g in payload.groups),
         ),
     )
-    if result.replayed:
-        response["Idempotent-Replayed"] = "true"
+    if not result.replayed:
+        return Status(201, order_out(result.order, parts=result.parts))  # placed just now: nothing to read back
+    response["Idempotent-Replayed"] = "true"
     return Status(201, order_out(access_customer_order(shopper=shopper, order_id=result.order.pk)))

@@ -2,14 +2,21 @@
 one PaymentIntent — in one database transaction, exactly once per Idempotency-Key, never overselling.
 
 The order of work keeps row locks short and deadlock-free:
-1. price every line from the merchants' schemas (reads, no locks) and validate the whole request;
+1. price every line from the merchants' schemas (reads, no locks, one query per merchant) and validate the whole
+   request — before the transaction: a request that cannot succeed (sold out, a changed price, bad input) ends
+   here without a write;
 2. insert the CustomerOrder: its unique (shopper, Idempotency-Key) index makes a parallel twin wait here and then
    replay this order (or retry, if this one rolled back);
-3. write the merchant orders, the customer's parts and the payment intent (no shared rows are touched);
-4. reserve stock last, merchants in id order and variants in id order, each a conditional atomic UPDATE
-   (`available >= n`); a hot product's row is locked only from its UPDATE to the commit right after.
+3. write the payment intent, the merchant orders and the customer's parts, and empty the cart (no shared rows);
+4. reserve stock last, merchants in id order, then branches and variants in id order, each a one-statement
+   conditional UPDATE (`available >= n`, with its ledger row); a hot product's row is locked only from that
+   statement to the commit right after.
 Any line that cannot be reserved raises OUT_OF_STOCK listing every such line, and the whole transaction — orders,
 reservations in the other merchants' schemas included — rolls back.
+
+The earlier order with the same key is looked up only when the request cannot go on (an error to answer, or the
+unique index says a twin got there first) — after every read, so an error never contradicts an order that a twin
+with the same key placed meanwhile.
 """
 
 from __future__ import annotations
@@ -19,10 +26,12 @@ import json
 import secrets
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from itertools import groupby
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
+from config.errors import DomainError
 from marketplace.cart.models import Cart, CartItem
 from marketplace.cart.pricing import FulfilmentKind, PricedCart, PricedGroup, cart_price
 from marketplace.cart.services import cart_prices_seen
@@ -33,8 +42,10 @@ from marketplace.orders.services import part_notify, timeline_entry
 from shared_apps.accounts.phones import phone_normalize
 from shared_apps.payments.models import PaymentMethod
 from shared_apps.payments.services import ONLINE, payment_intent_create
+from tenant_apps.catalog.offers import branch_offers
 from tenant_apps.orders.services import LineSpec, OrderSpec, merchant_order_create, merchant_order_reserve
 from tenant_apps.orders.states import CUSTOMER, Actor
+from tenants.models import Merchant
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 
@@ -58,7 +69,10 @@ class CheckoutRequest:
     groups: tuple[GroupChoice, ...] = field(default_factory=tuple)
 
     def fingerprint(self) -> str:
-        body = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
+        """The request's identity for its Idempotency-Key: the order in which groups are listed does not count."""
+        fields = asdict(self)
+        fields["groups"] = sorted(fields["groups"], key=lambda g: g["group"])
+        body = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -66,6 +80,7 @@ class CheckoutRequest:
 class CheckoutResult:
     order: CustomerOrder
     replayed: bool
+    parts: list[CustomerOrderPart] | None = None  # a fresh order's parts, as written (no need to read them back)
 
 
 def _order_number() -> str:
@@ -80,12 +95,25 @@ def _key(idempotency_key: str | None) -> str:
 
 
 def _replay(shopper: Shopper, key: str, fingerprint: str) -> CheckoutResult | None:
-    order = CustomerOrder.objects.filter(owner_key=shopper.key, idempotency_key=key).first()
-    if order is None:
+    with connection.cursor() as cursor:  # hand-written: asked on every refused checkout (a sold-out flash sale)
+        if shopper.user_id is None:
+            cursor.execute(_EARLIER_ORDER, [shopper.key, key])
+        else:  # a guest's checkout retried after signing in: the order was claimed into this user
+            cursor.execute(_EARLIER_ORDER_OF_USER, [shopper.key, key, shopper.user_id, key])
+        earlier = cursor.fetchone()
+    if earlier is None:
         return None
-    if order.request_hash != fingerprint:
+    if earlier[1] != fingerprint:
         raise CheckoutError(CheckoutErrorCode.KEY_REUSED, field="Idempotency-Key")
-    return CheckoutResult(order, replayed=True)
+    return CheckoutResult(CustomerOrder.objects.get(pk=earlier[0]), replayed=True)
+
+
+_EARLIER_ORDER = (
+    f"SELECT id, request_hash FROM {CustomerOrder._meta.db_table} WHERE owner_key = %s AND idempotency_key = %s"
+)
+_EARLIER_ORDER_OF_USER = f"""{_EARLIER_ORDER}
+    UNION ALL SELECT id, request_hash FROM {CustomerOrder._meta.db_table} WHERE user_id = %s AND idempotency_key = %s
+    LIMIT 1"""
 
 
 def checkout_place(*, shopper: Shopper, idempotency_key: str | None, request: CheckoutRequest) -> CheckoutResult:
@@ -93,23 +121,27 @@ def checkout_place(*, shopper: Shopper, idempotency_key: str | None, request: Ch
     same key with another body → KEY_REUSED (409); no key → KEY_MISSING (400). Raises OUT_OF_STOCK (409, `lines`),
     PRICES_CHANGED (409, `lines`; the new prices count as seen, so a second try goes through), CART_EMPTY,
     GROUP_UNKNOWN, FULFILMENT_UNAVAILABLE, ADDRESS_REQUIRED, PAYMENT_METHOD_INVALID or PHONE_INVALID (400) —
-    and then nothing was reserved or written."""
+    and then nothing was reserved or written. A fresh order comes back with its parts and payment loaded."""
     key = _key(idempotency_key)
     fingerprint = request.fingerprint()
-    replay = _replay(shopper, key, fingerprint)
-    if replay:
-        return replay
+    priced = None
     try:
+        if shopper.user_id is not None:  # signed in: the key may belong to an order placed as a guest, then claimed
+            replay = _replay(shopper, key, fingerprint)
+            if replay is not None:
+                return replay
+        items = _cart_lines(shopper)
+        priced = cart_price(items, lat=request.lat, lng=request.lng)
+        choices = _validate(shopper, request, priced)
         with transaction.atomic():
-            return CheckoutResult(_place(shopper, key, fingerprint, request), replayed=False)
-    except IntegrityError:
-        replay = _replay(shopper, key, fingerprint)  # a twin with this key committed first
-        if replay is None:
-            raise
-        return replay
-    except CheckoutError as exc:
-        if exc.code == CheckoutErrorCode.PRICES_CHANGED:
-            cart_prices_seen(exc.priced)  # type: ignore[attr-defined]
+            order, parts = _place(shopper, key, fingerprint, request, items, priced, choices)
+        return CheckoutResult(order, replayed=False, parts=parts)
+    except (DomainError, IntegrityError) as exc:
+        replay = _replay(shopper, key, fingerprint)  # this key's order, placed earlier or by a twin meanwhile
+        if replay is not None:
+            return replay
+        if isinstance(exc, CheckoutError) and exc.code == CheckoutErrorCode.PRICES_CHANGED and priced is not None:
+            cart_prices_seen(priced)
         raise
 
 
@@ -124,9 +156,7 @@ def _validate(shopper: Shopper, request: CheckoutRequest, priced: PricedCart) ->
         raise CheckoutError(CheckoutErrorCode.OUT_OF_STOCK, extra={"lines": problems})
     changed = [_line_change(line) for line in priced.lines if line.price_changed]
     if changed:
-        error = CheckoutError(CheckoutErrorCode.PRICES_CHANGED, extra={"lines": changed})
-        error.priced = priced  # type: ignore[attr-defined]
-        raise error
+        raise CheckoutError(CheckoutErrorCode.PRICES_CHANGED, extra={"lines": changed})
     keys = {group.key for group in priced.groups}
     choices = {}
     for choice in request.groups:
@@ -154,14 +184,25 @@ def _line_problem(line) -> dict:
     return {"id": line.item.pk, "problem": line.problem, "available": available, "quantity": line.item.quantity}
 
 
+def _lost_line(line, offer) -> dict:
+    available = offer.available if offer is not None and offer.sellable else 0
+    return {"id": line.item.pk, "problem": "out_of_stock" if available == 0 else "insufficient_stock",
+            "available": available, "quantity": line.item.quantity}  # fmt: skip
+
+
 def _line_change(line) -> dict:
     return {"id": line.item.pk, "was": str(line.item.unit_price), "now": str(line.unit_price)}
 
 
-def _place(shopper: Shopper, key: str, fingerprint: str, request: CheckoutRequest) -> CustomerOrder:
-    items = list(CartItem.objects.filter(cart__in=_carts(shopper)).select_related("merchant").order_by("id"))
-    priced = cart_price(items, lat=request.lat, lng=request.lng)
-    choices = _validate(shopper, request, priced)
+def _place(
+    shopper: Shopper,
+    key: str,
+    fingerprint: str,
+    request: CheckoutRequest,
+    items: list[CartItem],
+    priced: PricedCart,
+    choices: dict[str, GroupChoice],
+) -> tuple[CustomerOrder, list[CustomerOrderPart]]:
     phone = phone_normalize(request.contact_phone, field="contact_phone")
     fees = {g.key: g.option(choices[g.key].fulfilment).fee for g in priced.groups}
     subtotal, delivery = priced.subtotal, sum(fees.values(), Decimal("0.00"))
@@ -181,32 +222,85 @@ def _place(shopper: Shopper, key: str, fingerprint: str, request: CheckoutReques
         idempotency_key=key,
         request_hash=fingerprint,
     )  # a twin with the same key blocks here until this transaction ends
-    actor = Actor(CUSTOMER, user_id=shopper.user_id)
-    planned = []
-    for n, group in enumerate(priced.groups, start=1):  # merchants in id order (cart_price's order)
-        spec = _spec(order, group, n, choices[group.key], request, fees[group.key], paid_online)
-        with schema_context(group.merchant.schema_name):
-            merchant_order = merchant_order_create(spec=spec, actor=actor)
-        planned.append((group, spec, merchant_order, _part(order, group, spec, merchant_order)))
     payment_intent_create(customer_order=order, method=request.payment_method, amount=order.total,
                           currency=order.currency)  # fmt: skip
-    CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
+    _cart_lines_delete(items)
+    actor = Actor(CUSTOMER, user_id=shopper.user_id)
+    planned = [
+        (group, _spec(order, group, n, choices[group.key], request, fees[group.key], paid_online))
+        for n, group in enumerate(priced.groups, start=1)  # merchants in id order (cart_price's order)
+    ]
+    merchant_orders = {}
+    for schema, merchant_groups in _by_merchant(planned):  # one visit per schema
+        with schema_context(schema):
+            for group, spec in merchant_groups:
+                merchant_orders[group.key] = merchant_order_create(spec=spec, actor=actor)
+    parts = CustomerOrderPart.objects.bulk_create(
+        [_part(order, group, spec, merchant_orders[group.key]) for group, spec in planned]
+    )
     failed = []
-    for group, spec, merchant_order, _ in planned:  # locks last: merchant id, then variant id
-        with schema_context(group.merchant.schema_name):
-            failed_variants = merchant_order_reserve(order=merchant_order, lines=spec.lines, actor=actor)
-        failed += [_line_problem(line) for line in group.lines if line.item.variant_id in failed_variants]
+    locking_order = sorted(planned, key=lambda gs: (gs[0].merchant.pk, gs[0].branch_id))
+    for schema, merchant_groups in _by_merchant(locking_order):  # locks last: merchant, branch, variant id
+        with schema_context(schema):
+            for group, spec in merchant_groups:
+                failed_variants = merchant_order_reserve(order=merchant_orders[group.key], lines=spec.lines,
+                                                         actor=actor)  # fmt: skip
+                lost = [line for line in group.lines if line.item.variant_id in failed_variants]
+                if lost:  # someone bought them since pricing: say how many are left now, not what we read then
+                    now = branch_offers((line.item.branch_id, line.item.variant_id) for line in lost)
+                    failed += [_lost_line(line, now.get((line.item.branch_id, line.item.variant_id))) for line in lost]
     if failed:
-        for line in failed:
-            line["problem"] = "out_of_stock"
         raise CheckoutError(CheckoutErrorCode.OUT_OF_STOCK, extra={"lines": failed})
-    for *_, part in planned:
+    for part in parts:
         part_notify(part, status=part.status)
-    return order
+    return order, parts
 
 
-def _carts(shopper: Shopper):
-    return Cart.objects.filter(shopper.owns())
+def _by_merchant(planned):
+    return ((schema, list(groups)) for schema, groups in groupby(planned, key=lambda gs: gs[0].merchant.schema_name))
+
+
+def _cart_lines_delete(items: list[CartItem]) -> None:
+    """One DELETE. (QuerySet.delete() would SELECT the rows first: django-tenants listens to post_delete of every
+    model, which rules out Django's fast delete; cart lines have no dependants and no receivers of their own.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {CartItem._meta.db_table} WHERE id = ANY(%s::bigint[])", [[item.pk for item in items]]
+        )
+
+
+_CART_LINE_FIELDS = ("id", "cart_id", "merchant_id", "branch_id", "variant_id", "listing_id", "quantity", "unit_price",
+                     "currency", "added_at")  # fmt: skip
+_CART_LINES = f"""
+    SELECT {", ".join(f"i.{name}" for name in _CART_LINE_FIELDS)}, m.schema_name, m.name, m.slug
+    FROM {CartItem._meta.db_table} i
+    JOIN {Cart._meta.db_table} c ON c.id = i.cart_id
+    JOIN {Merchant._meta.db_table} m ON m.id = i.merchant_id
+    WHERE c.{{owner}} = %s
+    ORDER BY i.id
+"""
+
+
+def _cart_lines(shopper: Shopper) -> list[CartItem]:
+    """The shopper's cart lines (in the order added) with their merchants' id, schema, name and slug loaded — the
+    fields pricing and checkout use. Hand-written because every checkout, refused or not, starts here: building
+    `CartItem.objects.filter(...).select_related("merchant")` costs ~10x the CPU of this statement."""
+    owner, value = ("user_id", shopper.user_id) if shopper.user_id is not None else ("guest_id", shopper.guest_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_CART_LINES.format(owner=owner), [value])
+        rows = cursor.fetchall()
+    merchants: dict[int, Merchant] = {}
+    items = []
+    for row in rows:
+        item = CartItem.from_db(connection.alias, _CART_LINE_FIELDS, row[: len(_CART_LINE_FIELDS)])
+        merchant = merchants.get(item.merchant_id)
+        if merchant is None:
+            merchant = merchants[item.merchant_id] = Merchant.from_db(
+                connection.alias, ("id", "schema_name", "name", "slug"), (item.merchant_id, *row[-3:])
+            )  # the other fields load on access, like .only()
+        CartItem.merchant.field.set_cached_value(item, merchant)
+        items.append(item)
+    return items
 
 
 def _spec(order, group: PricedGroup, n: int, choice: GroupChoice, request: CheckoutRequest, fee: Decimal,
@@ -245,7 +339,7 @@ def _spec(order, group: PricedGroup, n: int, choice: GroupChoice, request: Check
 
 
 def _part(order: CustomerOrder, group: PricedGroup, spec: OrderSpec, merchant_order) -> CustomerOrderPart:
-    return CustomerOrderPart.objects.create(
+    return CustomerOrderPart(
         order=order,
         merchant=group.merchant,
         merchant_order_id=merchant_order.pk,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from marketplace.discovery.page_urls import product_url, store_url
 from marketplace.discovery.selectors import NearbyBranch, ProductPage
 from tenant_apps.stores.hours import DAYS
@@ -115,6 +117,8 @@ def offers_by_branch(page: ProductPage) -> list[dict[str, Any]]:
         entry["in_stock"] = entry["in_stock"] or row.in_stock
         entry["items"].append(
             {
+                "listing_id": row.pk,  # what "Add to cart" posts
+                "max_quantity": max(1, min(row.available, settings.CART_MAX_QUANTITY)),
                 "variant_name": row.variant_name,
                 "price_label": money(row.price, row.currency),
                 "regular_price_label": money(row.regular_price, row.currency) if row.has_offer else "",

@@ -3,6 +3,7 @@ or the platform starts across merchants (cancel, payment success, payment timeou
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
@@ -13,8 +14,11 @@ from config.errors import DomainError, ErrorCode
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.orders.notifications import order_sms_on_commit
 from marketplace.orders.status import customer_status
+from shared_apps.payments.services import payment_intent_expire, payment_intents_expired
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.orders.states import CUSTOMER, SYSTEM, Actor, merchant_order_transition
+
+logger = logging.getLogger(__name__)
 
 
 class CustomerOrderErrorCode(ErrorCode):
@@ -71,14 +75,26 @@ def customer_order_status_refresh(order_id: int) -> str:
     return status
 
 
-def _move_parts(order: CustomerOrder, *, to: str, actor: Actor, reason: str, only_from: set[str]) -> int:
-    """Move every part now in `only_from` to `to`, merchants in id order (each in its own schema)."""
-    moved = 0
+def _merchant_orders_locked(order: CustomerOrder) -> list[tuple[CustomerOrderPart, MerchantOrder]]:
+    """Lock every merchant order of `order`, merchants in id order, and read their status as of now. Taken before any
+    move: a move then locks its part and the customer order, and a staff member moving one part at the same time
+    takes the same locks in the same order (merchant order → part → customer order), so the two wait instead of
+    deadlocking. Call inside a transaction."""
+    locked = []
     for part in order.parts.select_related("merchant").order_by("merchant_id", "id"):
-        if part.status not in only_from:
+        with schema_context(part.merchant.schema_name):
+            locked.append((part, MerchantOrder.objects.select_for_update().get(pk=part.merchant_order_id)))
+    return locked
+
+
+def _move(locked: list[tuple[CustomerOrderPart, MerchantOrder]], *, to: str, actor: Actor, reason: str,
+          only_from: set[str]) -> int:  # fmt: skip
+    """Move every locked merchant order now in `only_from` to `to` (each in its own schema)."""
+    moved = 0
+    for part, merchant_order in locked:
+        if merchant_order.status not in only_from:
             continue
         with schema_context(part.merchant.schema_name):
-            merchant_order = MerchantOrder.objects.get(pk=part.merchant_order_id)
             merchant_order_transition(order=merchant_order, to=to, actor=actor, reason=reason)
         moved += 1
     return moved
@@ -86,28 +102,60 @@ def _move_parts(order: CustomerOrder, *, to: str, actor: Actor, reason: str, onl
 
 def customer_order_cancel(*, order: CustomerOrder, user_id: int | None, reason: str = "") -> CustomerOrder:
     """The customer cancels before any shop accepted: every part goes to cancelled and its stock back to the shelf,
-    all or nothing. Raises CANNOT_CANCEL (409) once any part has moved past placed."""
+    all or nothing. Raises CANNOT_CANCEL (409) once any part has moved past placed (checked under the merchant
+    orders' locks, so a shop accepting at the same moment either wins or waits)."""
     cancellable = {OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED}
     ended = {OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.REFUNDED}
     with transaction.atomic():
-        order = CustomerOrder.objects.select_for_update().get(pk=order.pk)
-        statuses = set(order.parts.values_list("status", flat=True))
+        locked = _merchant_orders_locked(order)
+        statuses = {merchant_order.status for _, merchant_order in locked}
         if not statuses - ended or statuses - ended - cancellable:
             raise CustomerOrderError(CustomerOrderErrorCode.CANNOT_CANCEL)
         actor = Actor(CUSTOMER, user_id=user_id)
-        _move_parts(order, to=OrderStatus.CANCELLED, actor=actor, reason=reason or "Cancelled by you",
-                    only_from=cancellable)  # fmt: skip
+        _move(locked, to=OrderStatus.CANCELLED, actor=actor, reason=reason or "Cancelled by you",
+              only_from=cancellable)  # fmt: skip
     order.refresh_from_db()
     return order
 
 
 def customer_order_paid(*, order: CustomerOrder) -> int:
-    """Online payment succeeded: every part waiting for payment becomes placed and its reservation a sale."""
-    return _move_parts(order, to=OrderStatus.PLACED, actor=Actor(SYSTEM), reason="Payment received",
-                       only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
+    """Online payment succeeded: every part waiting for payment becomes placed and its reservation a sale, all in one
+    transaction. Idempotent: parts already placed (or cancelled meanwhile) are left alone."""
+    with transaction.atomic():
+        return _move(_merchant_orders_locked(order), to=OrderStatus.PLACED, actor=Actor(SYSTEM),
+                     reason="Payment received", only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
 
 
 def customer_order_expire(*, order: CustomerOrder) -> int:
-    """Payment never arrived in time: parts still waiting are cancelled and their stock released."""
-    return _move_parts(order, to=OrderStatus.CANCELLED, actor=Actor(SYSTEM),
-                       reason="Payment was not completed in time", only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
+    """Payment never arrived in time: parts still waiting are cancelled and their stock released, in one transaction.
+    Idempotent: parts that moved on (paid, cancelled) are left alone."""
+    with transaction.atomic():
+        return _move(_merchant_orders_locked(order), to=OrderStatus.CANCELLED, actor=Actor(SYSTEM),
+                     reason="Payment was not completed in time",
+                     only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
+
+
+def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:
+    """Beat: for every online payment past its deadline, expire the intent and cancel the parts still waiting for it
+    (their stock goes back on the shelf), each order in its own transaction. Safe to run twice at once: the intent is
+    expired by a conditional update, so exactly one sweep releases each order. An order that fails is logged and left
+    for the next sweep. Returns how many orders were released."""
+    released = 0
+    for intent in payment_intents_expired(now=now, limit=limit):
+        try:
+            with transaction.atomic():
+                if not payment_intent_expire(intent_id=intent.pk, now=now):
+                    continue  # paid meanwhile, or another sweep got there first
+                customer_order_expire(order=CustomerOrder.objects.get(pk=intent.customer_order_id))
+        except Exception:
+            logger.exception("payment intent %s: releasing its order failed, retried next sweep", intent.pk)
+            continue
+        released += 1
+    return released
+
+
+def customer_orders_claim(*, guest_id: object, user_id: int) -> int:
+    """On sign-in: the guest's orders become the user's (the guest stays on them, for the record). Idempotent."""
+    return CustomerOrder.objects.filter(guest_id=guest_id, user__isnull=True).update(
+        user_id=user_id, updated_at=timezone.now()
+    )

@@ -47,8 +47,9 @@ def _encode(claims: dict[str, Any], ttl: int) -> str:
     return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
 
 
-def token_decode(token: str, *, expected_type: str) -> dict[str, Any]:
-    """Verify signature (HS256 only: `alg=none` and other algorithms are refused), expiry, issuer, audience and type."""
+def token_decode(token: str, *, expected_type: str | tuple[str, ...]) -> dict[str, Any]:
+    """Verify signature (HS256 only: `alg=none` and other algorithms are refused), expiry, issuer, audience and type
+    (`expected_type`, or one of several: the caller reads `typ`)."""
     try:
         claims = jwt.decode(
             token,
@@ -62,9 +63,10 @@ def token_decode(token: str, *, expected_type: str) -> dict[str, Any]:
         raise AccountsError(AccountsErrorCode.TOKEN_EXPIRED) from exc
     except jwt.PyJWTError as exc:
         raise AccountsError(AccountsErrorCode.TOKEN_INVALID) from exc
-    if claims.get("typ") != expected_type:
+    expected = (expected_type,) if isinstance(expected_type, str) else expected_type
+    if claims.get("typ") not in expected:
         raise AccountsError(AccountsErrorCode.TOKEN_INVALID)
-    if expected_type == ACCESS and cache.get(_revoked_key(claims.get("fam", ""))):
+    if claims["typ"] == ACCESS and cache.get(_revoked_key(claims.get("fam", ""))):
         raise AccountsError(AccountsErrorCode.TOKEN_REVOKED)
     return claims
 

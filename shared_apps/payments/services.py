@@ -42,11 +42,43 @@ def payment_cod_collected(*, customer_order_id: int, amount: Decimal) -> Payment
     return intent
 
 
+def payment_cod_dropped(*, customer_order_id: int, amount: Decimal) -> PaymentIntent | None:
+    """A cash-on-delivery part was rejected or cancelled before hand-over: its cash will never come, so the intent
+    stops waiting for it (amount minus the part). With nothing left to collect the intent is cancelled, or succeeded
+    if the other parts' cash is already in. One locked read-modify-write."""
+    with transaction.atomic():
+        intent = (
+            PaymentIntent.objects.select_for_update()
+            .filter(customer_order_id=customer_order_id, method=PaymentMethod.COD)
+            .first()
+        )
+        if intent is None:
+            return None
+        intent.amount = max(intent.amount - amount, Decimal("0.00"))
+        if intent.amount == 0 and intent.captured_amount == 0:
+            intent.status = IntentStatus.CANCELLED
+        elif intent.captured_amount >= intent.amount:
+            intent.status = IntentStatus.SUCCEEDED
+        intent.save(update_fields=["amount", "status", "updated_at"])
+    return intent
+
+
+EXPIRABLE = (IntentStatus.REQUIRES_PAYMENT, IntentStatus.FAILED)
+
+
 def payment_intents_expired(*, now=None, limit: int = 200) -> list[PaymentIntent]:
     """Unpaid online intents past their deadline (oldest first), for the release sweep."""
     now = now or timezone.now()
-    return list(
-        PaymentIntent.objects.filter(
-            status__in=[IntentStatus.REQUIRES_PAYMENT, IntentStatus.FAILED], expires_at__lt=now
-        ).order_by("expires_at")[:limit]
+    return list(PaymentIntent.objects.filter(status__in=EXPIRABLE, expires_at__lt=now).order_by("expires_at")[:limit])
+
+
+def payment_intent_expire(*, intent_id: int, now=None) -> bool:
+    """Mark an unpaid intent past its deadline expired; True only for the one call that did it. A conditional UPDATE
+    (still unpaid, still past the deadline): a second sweep, or a payment that succeeded meanwhile, makes it a no-op,
+    and the row stays locked until the caller's transaction ends, so the caller can release the order's stock in the
+    same transaction without a payment slipping in between."""
+    now = now or timezone.now()
+    updated = PaymentIntent.objects.filter(pk=intent_id, status__in=EXPIRABLE, expires_at__lt=now).update(
+        status=IntentStatus.EXPIRED, updated_at=timezone.now()
     )
+    return bool(updated)

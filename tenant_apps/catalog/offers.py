@@ -1,6 +1,7 @@
 """What a branch sells right now, at what price, and how many: the source of truth that carts and checkout re-read
 (the public Listing index may lag the merchant's writes by a moment; money never follows it). Call inside the
-merchant's schema (schema_context). One query for any number of (branch, variant) pairs.
+merchant's schema (schema_context), or name the schema (`branch_offers_and_terms`). One query for any number of
+(branch, variant) pairs.
 
 The effective price follows the same rule as the listing sync (marketplace/listings/sync.py): the branch's own
 price when it has one, else the variant's; the regular price is never below it (above it means an offer)."""
@@ -77,20 +78,68 @@ def branch_terms(branch_ids: Iterable[int]) -> dict[int, BranchTerms]:
 
     branches = Branch.objects.filter(pk__in=set(branch_ids)).select_related("store")
     return {
-        b.pk: BranchTerms(
-            branch_id=b.pk,
-            store_name=b.store.name,
-            branch_name=b.name,
-            phone=b.phone or b.store.phone,
-            latitude=float(b.latitude),
-            longitude=float(b.longitude),
-            is_open_for_orders=b.is_active and b.store.is_active,
-            offers_pickup=b.offers_pickup,
-            offers_delivery=b.offers_delivery,
-            offers_partner_delivery=b.offers_partner_delivery,
-            delivery_radius_km=b.delivery_radius_km,
-            delivery_fee=b.delivery_fee,
-            delivery_min_order=b.delivery_min_order,
+        b.pk: _terms(
+            b.pk,
+            b.store.name,
+            b.name,
+            b.phone,
+            b.store.phone,
+            b.latitude,
+            b.longitude,
+            b.is_active and b.store.is_active,
+            b.offers_pickup,
+            b.offers_delivery,
+            b.offers_partner_delivery,
+            b.delivery_radius_km,
+            b.delivery_fee,
+            b.delivery_min_order,
         )
         for b in branches
     }
+
+
+def _terms(branch_id, store_name, branch_name, branch_phone, store_phone, lat, lng, is_open, *rest) -> BranchTerms:
+    return BranchTerms(branch_id, store_name, branch_name, branch_phone or store_phone, float(lat), float(lng),
+                       is_open, *rest)  # fmt: skip
+
+
+# The offers and the terms of their branches in one round trip, with the tables qualified by the merchant's schema:
+# checkout and the cart read each merchant once without switching the connection's search_path (a SET statement
+# there and another one back to public).
+_OFFERS_AND_TERMS = """
+    SELECT b.id, want.variant_id, v.id IS NOT NULL, p.id, p.name, v.name, v.sku, v.currency,
+           COALESCE(bp.price, v.price), GREATEST(v.price, COALESCE(bp.price, v.price)),
+           GREATEST(COALESCE(sl.available, 0), 0),
+           COALESCE(p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND b.store_id = p.store_id,
+                    FALSE),
+           s.name, b.name, b.phone, s.phone, b.latitude, b.longitude, b.is_active AND s.is_active, b.offers_pickup,
+           b.offers_delivery, b.offers_partner_delivery, b.delivery_radius_km, b.delivery_fee, b.delivery_min_order
+    FROM unnest(%s::bigint[], %s::bigint[]) AS want(branch_id, variant_id)
+    JOIN {schema}.stores_branch b ON b.id = want.branch_id
+    JOIN {schema}.stores_store s ON s.id = b.store_id
+    LEFT JOIN {schema}.catalog_variant v ON v.id = want.variant_id
+    LEFT JOIN {schema}.catalog_product p ON p.id = v.product_id
+    LEFT JOIN {schema}.catalog_branchprice bp ON bp.branch_id = b.id AND bp.variant_id = v.id
+    LEFT JOIN {schema}.inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
+"""
+
+
+def branch_offers_and_terms(
+    *, schema: str, pairs: Iterable[tuple[int, int]]
+) -> tuple[dict[tuple[int, int], Offer], dict[int, BranchTerms]]:
+    """`branch_offers(pairs)` and `branch_terms` of their branches, read from `schema` in one query whatever the
+    connection's current schema (the same rows and rules as those two)."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}, {}
+    table_schema = connection.ops.quote_name(schema)
+    offers: dict[tuple[int, int], Offer] = {}
+    terms: dict[int, BranchTerms] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_OFFERS_AND_TERMS.format(schema=table_schema), [[b for b, _ in pairs], [v for _, v in pairs]])
+        for row in cursor.fetchall():
+            if row[2]:
+                offers[(row[0], row[1])] = Offer(row[0], row[1], *row[3:12])
+            if row[0] not in terms:
+                terms[row[0]] = _terms(row[0], *row[12:])
+    return offers, terms

@@ -1,17 +1,22 @@
 """Stock writes. Each is one transaction that updates the level, appends its ledger movement and emits the outbox
 event, so the ledger always sums to the level and the marketplace learns of it. Never oversells: every decrease is
 a conditional atomic UPDATE (`WHERE available >= n`). With an `idempotency_key`, a repeated call returns the first
-call's movement and changes nothing."""
+call's movement and changes nothing.
+
+Reservations, releases and sales (checkout's hot path) are one SQL statement each — the conditional UPDATE, its
+ledger row and its outbox event in data-modifying CTEs — so they need no transaction or savepoint of their own and
+hold a level's row lock for a single round trip before the caller's commit."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from tenant_apps.inventory.errors import InventoryError, InventoryErrorCode
 from tenant_apps.inventory.models import MovementReason, StockLevel, StockMovement
-from tenant_apps.outbox.models import Entity
-from tenant_apps.outbox.services import outbox_emit
+from tenant_apps.outbox.models import Entity, OutboxEvent
+from tenant_apps.outbox.services import outbox_emit, outbox_publish_on_commit
 
 
 def _replayed(key: str | None, *, branch_id: int, variant_id: int, reason: str) -> StockMovement | None:
@@ -58,9 +63,12 @@ def _level(branch_id: int, variant_id: int) -> None:
 
 def _idempotent(write):
     """Run `write` in a transaction; a concurrent twin with the same key loses the unique race and gets the winner's
-    movement instead of applying the change twice."""
+    movement instead of applying the change twice. A `one_statement` write without a key runs as it is: a single
+    statement is atomic, and raises before it changes anything."""
 
     def run(*, idempotency_key: str | None = None, **kwargs):
+        if not idempotency_key and getattr(write, "one_statement", False):
+            return write(key=None, **kwargs)  # one statement: atomic by itself, no savepoint round trips
         reason = kwargs.get("reason") or write.reason
         try:
             with transaction.atomic():
@@ -183,19 +191,60 @@ _stock_count.reason = MovementReason.COUNT
 stock_count = _idempotent(_stock_count)
 
 
+_MOVE = """
+    WITH level AS (
+        UPDATE {level} SET on_hand = on_hand + %(on_hand_delta)s, reserved = reserved + %(reserved_delta)s
+        WHERE branch_id = %(branch_id)s AND variant_id = %(variant_id)s AND {guard} >= %(quantity)s
+        RETURNING on_hand
+    ), movement AS (
+        INSERT INTO {movement} (branch_id, variant_id, reason, on_hand_delta, reserved_delta, on_hand_after,
+                                reference, note, actor_id, idempotency_key, created_at)
+        SELECT %(branch_id)s, %(variant_id)s, %(reason)s, %(on_hand_delta)s, %(reserved_delta)s, on_hand,
+               %(reference)s, '', %(actor_id)s, %(key)s, %(now)s
+        FROM level
+        RETURNING id, on_hand_after
+    ), event AS (
+        INSERT INTO {event} (entity, entity_id, branch_id, created_at)
+        SELECT %(entity)s, %(variant_id)s, %(branch_id)s, %(now)s FROM level
+    )
+    SELECT id, on_hand_after FROM movement
+"""
+_MOVE_GUARDS = {
+    guard: _MOVE.format(
+        level=StockLevel._meta.db_table, movement=StockMovement._meta.db_table, event=OutboxEvent._meta.db_table,
+        guard=guard,
+    )
+    for guard in ("available", "reserved")
+}  # fmt: skip
+
+
 def _conditional_move(
-    *, branch_id: int, variant_id: int, quantity: int, reason: str, guard: dict, on_hand_delta: int,
+    *, branch_id: int, variant_id: int, quantity: int, reason: str, guard: str, on_hand_delta: int,
     reserved_delta: int, failure: InventoryErrorCode, reference: str, actor_id: int | None, key: str | None,
 ) -> StockMovement:  # fmt: skip
-    """One atomic `UPDATE ... WHERE <guard>`: applies the deltas only if the guard still holds, else raises."""
+    """One atomic statement: `UPDATE ... WHERE <guard> >= quantity` applies the deltas only if the guard still holds,
+    and the ledger row and outbox event are inserted only for the row it updated; else raises `failure`."""
     _positive(quantity)
-    updated = StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id, **guard).update(
-        on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta
-    )
-    if not updated:
+    now = timezone.now()
+    params = {
+        "branch_id": branch_id, "variant_id": variant_id, "quantity": quantity, "reason": reason,
+        "on_hand_delta": on_hand_delta, "reserved_delta": reserved_delta, "reference": reference,
+        "actor_id": actor_id, "key": key or None, "now": now, "entity": Entity.STOCK.value,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_MOVE_GUARDS[guard], params)
+        row = cursor.fetchone()
+    if row is None:
         raise InventoryError(failure, field="quantity")
-    return _record(branch_id=branch_id, variant_id=variant_id, reason=reason, on_hand_delta=on_hand_delta,
-                   reserved_delta=reserved_delta, actor_id=actor_id, reference=reference, key=key)  # fmt: skip
+    outbox_publish_on_commit()
+    movement_id, on_hand_after = row
+    return StockMovement.from_db(
+        connection.alias,
+        ["id", "branch_id", "variant_id", "reason", "on_hand_delta", "reserved_delta", "on_hand_after", "reference",
+         "note", "actor_id", "idempotency_key", "created_at"],
+        [movement_id, branch_id, variant_id, reason, on_hand_delta, reserved_delta, on_hand_after, reference, "",
+         actor_id, key or None, now],
+    )  # fmt: skip
 
 
 def _stock_reserve(*, branch_id: int, variant_id: int, quantity: int, reference: str, actor_id: int | None = None,
@@ -203,11 +252,12 @@ def _stock_reserve(*, branch_id: int, variant_id: int, quantity: int, reference:
     """Hold `quantity` for an order, or raise OUT_OF_STOCK. Never oversells (conditional atomic update)."""
     return _conditional_move(
         branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.RESERVATION,
-        guard={"available__gte": quantity}, on_hand_delta=0, reserved_delta=quantity,
+        guard="available", on_hand_delta=0, reserved_delta=quantity,
         failure=InventoryErrorCode.OUT_OF_STOCK, reference=reference, actor_id=actor_id, key=key,
     )  # fmt: skip
 
 
+_stock_reserve.one_statement = True
 _stock_reserve.reason = MovementReason.RESERVATION
 stock_reserve = _idempotent(_stock_reserve)
 
@@ -217,11 +267,12 @@ def _stock_release(*, branch_id: int, variant_id: int, quantity: int, reference:
     """Give back a reservation (order cancelled, payment expired)."""
     return _conditional_move(
         branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.RELEASE,
-        guard={"reserved__gte": quantity}, on_hand_delta=0, reserved_delta=-quantity,
+        guard="reserved", on_hand_delta=0, reserved_delta=-quantity,
         failure=InventoryErrorCode.QUANTITY_INVALID, reference=reference, actor_id=actor_id, key=key,
     )  # fmt: skip
 
 
+_stock_release.one_statement = True
 _stock_release.reason = MovementReason.RELEASE
 stock_release = _idempotent(_stock_release)
 
@@ -231,10 +282,11 @@ def _stock_sell(*, branch_id: int, variant_id: int, quantity: int, reference: st
     """Turn a reservation into a sale (paid): reserved and on_hand both go down by `quantity`."""
     return _conditional_move(
         branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.SALE,
-        guard={"reserved__gte": quantity}, on_hand_delta=-quantity, reserved_delta=-quantity,
+        guard="reserved", on_hand_delta=-quantity, reserved_delta=-quantity,
         failure=InventoryErrorCode.QUANTITY_INVALID, reference=reference, actor_id=actor_id, key=key,
     )  # fmt: skip
 
 
+_stock_sell.one_statement = True
 _stock_sell.reason = MovementReason.SALE
 stock_sell = _idempotent(_stock_sell)

@@ -31,6 +31,12 @@ def outbox_emit(*, entity: Entity | str, entity_id: int, branch_id: int | None =
     return event
 
 
+def outbox_publish_on_commit() -> None:
+    """For writes that insert their OutboxEvent rows in their own SQL (e.g. a one-statement stock move): the same
+    single publish kick per transaction and merchant as `outbox_emit`."""
+    _kick_after_commit()
+
+
 def outbox_emit_many(*, events: Iterable[tuple[Entity | str, int, int | None]], batch_size: int = 1000) -> int:
     """`outbox_emit` for bulk writes: (entity, entity_id, branch_id) triples, one INSERT per `batch_size` events and
     still one publish kick after commit. Returns how many events were recorded."""

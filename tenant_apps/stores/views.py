@@ -3,6 +3,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
+from tenant_apps.orders.selectors import order_figures
+from tenant_apps.orders.views import order_queue_context
 from tenant_apps.staff.access import access_branch_by_id, access_store_by_id, scoped_branches, scoped_memberships
 from tenant_apps.staff.models import Role
 from tenant_apps.staff.pages import console_error_page, console_page
@@ -14,7 +16,8 @@ from tenant_apps.stores.services import DAYS
 @console_page(Perm.DASHBOARD_VIEW)
 def console_home(request: HttpRequest) -> HttpResponse:
     """Each role lands on its own dashboard: Merchant all stores, Shop Owner its store, Branch Manager its branch and
-    staff, Employee its task queue. Figures are scoped by the same selectors as the API."""
+    staff, Employee its task queue. Figures are scoped by the same selectors as the API; order figures (today, last
+    7 days, a bar chart) are aggregated in SQL, two queries."""
     actor = request.actor
     context = {
         "actor": actor,
@@ -25,6 +28,11 @@ def console_home(request: HttpRequest) -> HttpResponse:
     }
     if actor.role == Role.BRANCH_MANAGER:
         context["team"] = scoped_memberships(actor).filter(is_active=True).exclude(pk=actor.pk)
+    if Perm.ORDERS_VIEW in actor.permissions:
+        if actor.role == Role.EMPLOYEE:  # the open queue of its branch, polled like the orders page
+            context.update(order_queue_context(actor=actor, branch=actor.branch))
+        else:
+            context["figures"] = order_figures(actor=actor)
     return render(request, f"stores/dashboard_{actor.role}.html", context)
 
 

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from marketplace.checkout import views
+
+app_name = "checkout"
+
+urlpatterns = [
+    path("checkout", views.checkout_page, name="page"),
+]

@@ -1,0 +1,70 @@
+"""The checkout page on the marketplace host: contact, how each shop gets the order to you, payment, then one
+order for the whole cart.
+
+The form carries an Idempotency-Key made when the page renders: submitting it twice (a double click, a refresh of
+the POST, a retry after a lost response) places one order and lands on it. On an error the page comes back with the
+message next to the field it is about, the same key, and nothing reserved or written.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from config.errors import DomainError
+from marketplace.cart.api import cart_priced_for
+from marketplace.cart.page_context import pricing_point
+from marketplace.cart.shoppers import Shopper, shopper_of_page
+from marketplace.checkout.errors import CheckoutErrorCode
+from marketplace.checkout.page_context import (
+    CheckoutForm,
+    checkout_context,
+    checkout_errors,
+    checkout_form_initial,
+    checkout_form_posted,
+    checkout_request,
+)
+from marketplace.checkout.services import checkout_place
+from marketplace.discovery.location import Location, location_from_request
+
+
+def _render(
+    request: HttpRequest,
+    shopper: Shopper,
+    location: Location,
+    form: CheckoutForm,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    line_errors: dict[int, str] | None = None,
+) -> HttpResponse:
+    lat, lng = pricing_point(location)
+    priced = cart_priced_for(shopper, lat=lat, lng=lng)
+    if not priced.groups and not errors:
+        return redirect("cart:page")
+    context = checkout_context(priced, location, form, errors=errors, line_errors=line_errors)
+    return render(request, "checkout/checkout.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def checkout_page(request: HttpRequest) -> HttpResponse:
+    """GET: the form for the whole cart (an empty cart goes back to /cart). POST: place it, then the order's page."""
+    shopper = shopper_of_page(request)
+    if shopper is None:
+        return redirect("cart:page")
+    location = location_from_request(request)
+    if request.method == "GET":
+        return _render(request, shopper, location, checkout_form_initial(request.user))
+    form = checkout_form_posted(request.POST)
+    try:
+        result = checkout_place(
+            shopper=shopper, idempotency_key=form.idempotency_key, request=checkout_request(form, location)
+        )
+    except DomainError as exc:
+        errors, line_errors = checkout_errors(exc)
+        if exc.code in (CheckoutErrorCode.KEY_REUSED, CheckoutErrorCode.KEY_MISSING):
+            form.idempotency_key = checkout_form_initial(request.user).idempotency_key
+        return _render(request, shopper, location, form, status=exc.status, errors=errors, line_errors=line_errors)
+    return redirect(reverse("customer_orders:detail", args=[result.order.number]) + "?placed=1")

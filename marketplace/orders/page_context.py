@@ -1,0 +1,108 @@
+"""What "my orders" and an order's page show: status words a customer reads (a merchant's "New" is the customer's
+"Placed"), a tone per status for the badge, money and times formatted, and whether the page should keep polling."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from marketplace.discovery.formatting import money
+from marketplace.orders.api import order_out
+from marketplace.orders.models import CustomerOrder, CustomerOrderStatus
+from tenant_apps.orders.models import Fulfilment, OrderStatus
+
+ORDERS_SHOWN = 50
+PART_LABELS = {**{s.value: s.label for s in OrderStatus}, OrderStatus.PLACED: "Placed"}
+FULFILMENT_LABELS = {
+    Fulfilment.PICKUP: "Pickup from the shop",
+    Fulfilment.DELIVERY: "Delivery by the shop",
+    Fulfilment.PARTNER: "Partner courier",
+}
+_TONES = {
+    "pending_payment": "wait",
+    "placed": "new",
+    "accepted": "moving",
+    "preparing": "moving",
+    "in_progress": "moving",
+    "ready_for_pickup": "ready",
+    "out_for_delivery": "ready",
+    "picked_up": "done",
+    "delivered": "done",
+    "completed": "done",
+    "rejected": "ended",
+    "cancelled": "ended",
+    "refunded": "ended",
+}
+# Nothing more happens to an order in these states: its page stops asking for news.
+SETTLED = {CustomerOrderStatus.COMPLETED, CustomerOrderStatus.CANCELLED, CustomerOrderStatus.REFUNDED}
+
+
+def _badge(status: str, label: str) -> dict[str, str]:
+    return {"status": status, "label": label, "tone": _TONES.get(status, "new")}
+
+
+def _part(part: dict[str, Any], currency: str) -> dict[str, Any]:
+    return {
+        "number": part["number"],
+        "store_name": part["store_name"],
+        "branch_name": part["branch_name"],
+        "badge": _badge(part["status"], PART_LABELS.get(part["status"], part["status"])),
+        "fulfilment_label": FULFILMENT_LABELS.get(part["fulfilment"], part["fulfilment"]),
+        "lines": [
+            {
+                "title": line["title"],
+                "variant_name": line["variant_name"],
+                "quantity": line["quantity"],
+                "unit_price_label": money(Decimal(str(line["unit_price"])), currency),
+                "line_total_label": money(Decimal(str(line["line_total"])), currency),
+            }
+            for line in part["lines"]
+        ],
+        "subtotal_label": money(part["subtotal"], currency),
+        "delivery_label": money(part["delivery_fee"], currency) if part["delivery_fee"] else "Free",
+        "total_label": money(part["total"], currency),
+        "timeline": [
+            {
+                "label": PART_LABELS.get(entry["status"], entry.get("label", entry["status"])),
+                "at": parse_datetime(entry["at"]) if isinstance(entry["at"], str) else entry["at"],
+                "note": entry.get("note", ""),
+                "tone": _TONES.get(entry["status"], "new"),
+            }
+            for entry in part["timeline"]
+        ],
+    }
+
+
+def order_view(order: CustomerOrder) -> dict[str, Any]:
+    """One order as its page shows it (reads only what orders_of prefetched)."""
+    out = order_out(order)
+    payment = out["payment"]
+    return {
+        "number": order.number,
+        "created_at": order.created_at,
+        "badge": _badge(order.status, order.get_status_display()),
+        "contact_name": order.contact_name,
+        "contact_phone": order.contact_phone,
+        "payment_label": payment.get_method_display() if payment else order.payment_method,
+        "subtotal_label": money(order.subtotal, order.currency),
+        "delivery_label": money(order.delivery_total, order.currency) if order.delivery_total else "Free",
+        "total_label": money(order.total, order.currency),
+        "parts": [_part(part, order.currency) for part in out["parts"]],
+        "can_cancel": out["can_cancel"],
+        "live": order.status not in SETTLED,
+    }
+
+
+def order_card(order: CustomerOrder) -> dict[str, Any]:
+    """An order in the list: number, when, status, the shops, total."""
+    parts = list(order.parts.all())
+    return {
+        "number": order.number,
+        "created_at": order.created_at,
+        "badge": _badge(order.status, order.get_status_display()),
+        "shops": ", ".join(p.store_name for p in parts),
+        "items": sum(line["quantity"] for p in parts for line in p.lines),
+        "total_label": money(order.total, order.currency),
+    }

@@ -1,0 +1,103 @@
+"""Console pages for orders: the queue per branch (New / In progress / Ready; the page polls a fragment every 3 s
+with HTMX, so new orders appear without a reload) and one order's page with its lines, customer, history and the
+staff's moves. Views are thin: scope and role come from the access layer, moves from orders.actions."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from config.errors import DomainError
+from tenant_apps.orders.actions import merchant_order_act, staff_actions
+from tenant_apps.orders.models import Fulfilment, MerchantOrder
+from tenant_apps.orders.selectors import order_detail, order_queue
+from tenant_apps.staff.access import access_branch_by_id, access_order_by_id, scoped_branches
+from tenant_apps.staff.models import Membership, Role
+from tenant_apps.staff.pages import console_page
+from tenant_apps.staff.permissions import Perm
+from tenant_apps.stores.models import Branch
+
+POLL_SECONDS = 3
+
+
+def _chosen_branch(request: HttpRequest) -> Branch | None:
+    """The branch the queue shows: Branch Managers and Employees always their own; Merchants and Shop Owners the
+    `?branch=<id>` they chose (404 outside their scope), or None for every branch in scope."""
+    actor: Membership = request.actor
+    if actor.role in (Role.BRANCH_MANAGER, Role.EMPLOYEE):
+        return actor.branch
+    chosen = request.GET.get("branch", "")
+    if not chosen:
+        return None
+    return access_branch_by_id(actor=actor, branch_id=int(chosen) if chosen.isdigit() else 0, perm=Perm.ORDERS_VIEW)
+
+
+def order_queue_context(*, actor: Membership, branch: Branch | None) -> dict:
+    """What `orders/_queue.html` renders: the open orders grouped, and the URL it polls every POLL_SECONDS."""
+    groups = order_queue(actor=actor, branch_id=branch.pk if branch else None)
+    return {
+        "branch": branch,
+        "groups": groups,
+        "poll_seconds": POLL_SECONDS,
+        "queue_url": f"/orders/queue/?branch={branch.pk}" if branch else "/orders/queue/",
+    }
+
+
+@console_page(Perm.ORDERS_VIEW)
+def queue_page(request: HttpRequest) -> HttpResponse:
+    context = order_queue_context(actor=request.actor, branch=_chosen_branch(request))
+    if request.actor.role in (Role.MERCHANT, Role.SHOP_OWNER):
+        context["branches"] = list(scoped_branches(request.actor).order_by("store__name", "name"))
+    return render(request, "orders/queue.html", context)
+
+
+@console_page(Perm.ORDERS_VIEW)
+def queue_fragment(request: HttpRequest) -> HttpResponse:
+    """The queue alone: what the queue page (and an Employee's dashboard) polls."""
+    return render(
+        request, "orders/_queue.html", order_queue_context(actor=request.actor, branch=_chosen_branch(request))
+    )
+
+
+ACTION_LABELS = {"accept": "Accept", "prepare": "Start preparing", "handover": "Handed over"}
+
+
+def _buttons(order: MerchantOrder) -> list[tuple[str, str]]:
+    """(action, button text) for the moves other than reject, which has its own form with a reason."""
+    ready = "Ready for pickup" if order.fulfilment == Fulfilment.PICKUP else "Out for delivery"
+    labels = {**ACTION_LABELS, "ready": ready}
+    return [(action, labels[action]) for action in staff_actions(order) if action != "reject"]
+
+
+@require_http_methods(["GET", "POST"])
+@console_page(Perm.ORDERS_VIEW)
+def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
+    """GET: the order. POST `action` (+ `reason` to reject): the move, then back here; a move the state machine
+    refuses shows its message on the page with its status (400/409)."""
+    actor: Membership = request.actor
+    order = access_order_by_id(actor=actor, order_id=order_id)
+    error = None
+    if request.method == "POST":
+        order = access_order_by_id(actor=actor, order_id=order_id, perm=Perm.ORDERS_PROCESS)
+        try:
+            merchant_order_act(order=order, action=request.POST.get("action", ""), membership=actor,
+                               reason=request.POST.get("reason", ""))  # fmt: skip
+            return redirect(f"/orders/{order.pk}/")
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            error = exc
+    order = order_detail(order)
+    can_process = Perm.ORDERS_PROCESS in actor.permissions
+    context = {
+        "order": order,
+        "error": error,
+        "buttons": _buttons(order) if can_process else [],
+        "can_reject": can_process and "reject" in staff_actions(order),
+        "map_url": f"https://www.openstreetmap.org/?mlat={order.latitude}&mlon={order.longitude}#map=17/"
+        f"{order.latitude}/{order.longitude}"
+        if order.latitude is not None and order.longitude is not None
+        else "",
+    }
+    return render(request, "orders/order_detail.html", context, status=error.status if error else 200)
