@@ -15,7 +15,7 @@ run: setup services migrate
 	@trap '$(PY) -m config.embedded down' EXIT; $(VENV)/bin/honcho start -f Procfile
 
 test: setup services
-	@$(VENV)/bin/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; fi; exit $$rc
+	@$(VENV)/bin/pytest -n auto; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; fi; exit $$rc
 
 setup: $(INSTALLED) $(ASSETS)
 

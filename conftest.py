@@ -53,7 +53,7 @@ def _rate_limits_reset():
     from django.core.cache import cache
 
     client = cache._cache.get_client(None, write=True)
-    for key in client.scan_iter(match="*:rl:*", count=500):
+    for key in client.scan_iter(match=cache.make_key("rl:") + "*", count=500):  # this worker's namespace only
         client.delete(key)
     yield
 
