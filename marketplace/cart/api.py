@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from marketplace.cart import services
-from marketplace.cart.errors import CartError, CartErrorCode
-from marketplace.cart.models import Cart, CartItem
+from marketplace.cart.models import CartItem
 from marketplace.cart.pricing import DeliveryOption, PricedCart, PricedGroup, PricedLine, cart_price
-from marketplace.cart.shoppers import Shopper, shopper_of
+from marketplace.cart.selectors import cart_priced_for
+from marketplace.cart.shoppers import shopper_of
 from shared_apps.accounts.auth import shopper_auth
 from shared_apps.media.services import delivery_url
 
@@ -134,21 +133,6 @@ def cart_out(priced: PricedCart) -> CartOut:
         has_problems=any(line.problem for line in priced.lines),
         prices_changed=any(line.price_changed for line in priced.lines),
     )
-
-
-def cart_priced_for(shopper: Shopper, *, lat: float | None, lng: float | None) -> PricedCart:
-    """The shopper's cart priced now (two public queries, then one or two per merchant), with price changes marked
-    as seen once shown."""
-    if (lat is None) != (lng is None):
-        raise CartError(CartErrorCode.LOCATION_INVALID, field="lat" if lat is None else "lng")
-    cart = (
-        Cart.objects.filter(shopper.owns())
-        .prefetch_related(Prefetch("items", CartItem.objects.select_related("merchant", "listing").order_by("id")))
-        .first()
-    )
-    priced = cart_price(cart.items.all() if cart else [], lat=lat, lng=lng)
-    services.cart_prices_seen(priced)
-    return priced
 
 
 @router.get("/cart", response=CartOut)

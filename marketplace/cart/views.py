@@ -17,11 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import DomainError
 from marketplace.cart import services
-from marketplace.cart.api import cart_priced_for
 from marketplace.cart.errors import CartError, CartErrorCode
 from marketplace.cart.page_context import cart_context, pricing_point
 from marketplace.cart.pricing import PricedCart
-from marketplace.cart.selectors import cart_item_count
+from marketplace.cart.selectors import cart_item_count, cart_priced_for
 from marketplace.cart.shoppers import Shopper, shopper_of_page
 from marketplace.discovery.location import location_from_request
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
-from marketplace.cart.api import cart_priced_for
 from marketplace.cart.page_context import pricing_point
+from marketplace.cart.selectors import cart_priced_for
 from marketplace.cart.shoppers import Shopper, shopper_of_page
 from marketplace.checkout.errors import CheckoutErrorCode
 from marketplace.checkout.page_context import (
