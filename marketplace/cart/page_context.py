@@ -9,15 +9,16 @@ from typing import Any
 from django.conf import settings
 
 from marketplace.cart.api import GroupOut, LineOut, OptionOut, cart_out
-from marketplace.cart.pricing import FulfilmentKind, PricedCart, Problem
+from marketplace.cart.pricing import PricedCart, Problem
 from marketplace.discovery.formatting import distance_label, money
 from marketplace.discovery.location import Location
 from marketplace.discovery.page_urls import product_url
+from tenant_apps.orders.models import Fulfilment
 
-OPTION_NAMES = {
-    FulfilmentKind.PICKUP: "Pickup from the shop",
-    FulfilmentKind.DELIVERY: "Delivery by the shop",
-    FulfilmentKind.PARTNER: "Partner courier",
+FULFILMENT_LABELS = {
+    Fulfilment.PICKUP: "Pickup from the shop",
+    Fulfilment.DELIVERY: "Delivery by the shop",
+    Fulfilment.PARTNER: "Partner courier",
 }
 _REASONS = {
     "not_offered": "Not offered by this shop",
@@ -80,7 +81,7 @@ def _option(option: OptionOut, subtotal: Decimal, currency: str) -> dict[str, An
         note = _REASONS.get(option.reason or "", "Not available")
     return {
         "kind": option.kind,
-        "name": OPTION_NAMES.get(option.kind, option.kind),
+        "name": FULFILMENT_LABELS.get(option.kind, option.kind),
         "available": option.available,
         "fee": option.fee,
         "fee_label": fee,

@@ -14,6 +14,7 @@ from django.conf import settings
 from marketplace.cart.models import CartItem
 from marketplace.discovery.geo import haversine_km
 from tenant_apps.catalog.offers import BranchTerms, Offer, branch_offers_and_terms
+from tenant_apps.orders.models import Fulfilment
 from tenants.models import Merchant
 
 ZERO = Decimal("0.00")
@@ -23,13 +24,6 @@ class Problem:
     UNAVAILABLE = "unavailable"  # not sold here any more (archived, branch closed)
     OUT_OF_STOCK = "out_of_stock"
     INSUFFICIENT_STOCK = "insufficient_stock"  # some, but fewer than asked for
-
-
-class FulfilmentKind:
-    PICKUP = "pickup"
-    DELIVERY = "delivery"
-    PARTNER = "partner"
-    ALL = (PICKUP, DELIVERY, PARTNER)
 
 
 @dataclass
@@ -115,40 +109,34 @@ def partner_fee(distance_km: float) -> Decimal:
 
 def _options(terms: BranchTerms | None, subtotal: Decimal, distance_km: float | None) -> list[DeliveryOption]:
     if terms is None or not terms.is_open_for_orders:
-        return [DeliveryOption(kind, False, ZERO, "not_offered") for kind in FulfilmentKind.ALL]
+        return [DeliveryOption(kind, False, ZERO, "not_offered") for kind in Fulfilment.values]
     options = [
-        DeliveryOption(FulfilmentKind.PICKUP, terms.offers_pickup, ZERO, None if terms.offers_pickup else "not_offered")
+        DeliveryOption(Fulfilment.PICKUP, terms.offers_pickup, ZERO, None if terms.offers_pickup else "not_offered")
     ]
     if not terms.offers_delivery:
-        options.append(DeliveryOption(FulfilmentKind.DELIVERY, False, terms.delivery_fee, "not_offered"))
+        options.append(DeliveryOption(Fulfilment.DELIVERY, False, terms.delivery_fee, "not_offered"))
     elif distance_km is None:
         options.append(
-            DeliveryOption(
-                FulfilmentKind.DELIVERY, False, terms.delivery_fee, "location_needed", terms.delivery_min_order
-            )
+            DeliveryOption(Fulfilment.DELIVERY, False, terms.delivery_fee, "location_needed", terms.delivery_min_order)
         )
     elif distance_km > float(terms.delivery_radius_km):
         options.append(
-            DeliveryOption(FulfilmentKind.DELIVERY, False, terms.delivery_fee, "outside_area", terms.delivery_min_order)
+            DeliveryOption(Fulfilment.DELIVERY, False, terms.delivery_fee, "outside_area", terms.delivery_min_order)
         )
     elif subtotal < terms.delivery_min_order:
         options.append(
-            DeliveryOption(
-                FulfilmentKind.DELIVERY, False, terms.delivery_fee, "below_minimum", terms.delivery_min_order
-            )
+            DeliveryOption(Fulfilment.DELIVERY, False, terms.delivery_fee, "below_minimum", terms.delivery_min_order)
         )
     else:
-        options.append(
-            DeliveryOption(FulfilmentKind.DELIVERY, True, terms.delivery_fee, None, terms.delivery_min_order)
-        )
+        options.append(DeliveryOption(Fulfilment.DELIVERY, True, terms.delivery_fee, None, terms.delivery_min_order))
     if not terms.offers_partner_delivery:
-        options.append(DeliveryOption(FulfilmentKind.PARTNER, False, ZERO, "not_offered"))
+        options.append(DeliveryOption(Fulfilment.PARTNER, False, ZERO, "not_offered"))
     elif distance_km is None:
-        options.append(DeliveryOption(FulfilmentKind.PARTNER, False, ZERO, "location_needed"))
+        options.append(DeliveryOption(Fulfilment.PARTNER, False, ZERO, "location_needed"))
     elif distance_km > settings.PARTNER_DELIVERY_MAX_KM:
-        options.append(DeliveryOption(FulfilmentKind.PARTNER, False, partner_fee(distance_km), "outside_area"))
+        options.append(DeliveryOption(Fulfilment.PARTNER, False, partner_fee(distance_km), "outside_area"))
     else:
-        options.append(DeliveryOption(FulfilmentKind.PARTNER, True, partner_fee(distance_km)))
+        options.append(DeliveryOption(Fulfilment.PARTNER, True, partner_fee(distance_km)))
     return options  # fmt: skip
 
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, Router, Schema, Status
 
-from marketplace.cart.pricing import FulfilmentKind
 from marketplace.cart.shoppers import shopper_of
 from marketplace.checkout.services import CheckoutRequest, GroupChoice, checkout_place
 from marketplace.orders.api import OrderOut, order_out
 from marketplace.orders.selectors import access_customer_order
 from shared_apps.accounts.auth import shopper_auth
+from tenant_apps.orders.models import Fulfilment
 
 router = Router(auth=shopper_auth, tags=["checkout"])
 
 
 class GroupChoiceIn(Schema):
     group: str = Field(description="A cart group's key, <merchant slug>:<branch id>.")
-    fulfilment: str = Field(FulfilmentKind.PICKUP, pattern="^(pickup|delivery|partner)$")
+    fulfilment: str = Field(Fulfilment.PICKUP, pattern="^(pickup|delivery|partner)$")
     address: str = Field("", max_length=255)
 
 

@@ -13,12 +13,13 @@ from django.http import QueryDict
 
 from config.errors import DomainError
 from marketplace.cart.page_context import cart_context, pricing_point
-from marketplace.cart.pricing import FulfilmentKind, PricedCart
+from marketplace.cart.pricing import PricedCart
 from marketplace.checkout.errors import CheckoutError, CheckoutErrorCode
 from marketplace.checkout.services import CheckoutRequest, GroupChoice
 from marketplace.discovery.formatting import money
 from marketplace.discovery.location import Location
 from shared_apps.payments.models import PaymentMethod
+from tenant_apps.orders.models import Fulfilment
 
 # The payments issue plugs the online gateways in; until then they are shown, and cannot be chosen.
 PAYMENT_METHODS = (
@@ -112,7 +113,7 @@ def _chosen(group: dict[str, Any], wanted: str | None) -> str | None:
     kinds = [o["kind"] for o in group["options"] if o["available"]]
     if wanted in kinds:
         return wanted
-    return FulfilmentKind.PICKUP if FulfilmentKind.PICKUP in kinds else (kinds[0] if kinds else None)
+    return Fulfilment.PICKUP if Fulfilment.PICKUP in kinds else (kinds[0] if kinds else None)
 
 
 def checkout_context(
@@ -132,7 +133,7 @@ def checkout_context(
         group["error"] = (errors or {}).get(f"group:{group['key']}", "")
         option = next((o for o in group["options"] if o["kind"] == group["chosen"]), None)
         delivery += option["fee"] if option else Decimal("0")
-        needs_address = needs_address or group["chosen"] not in (None, FulfilmentKind.PICKUP)
+        needs_address = needs_address or group["chosen"] not in (None, Fulfilment.PICKUP)
     subtotal = sum((g["subtotal"] for g in context["groups"]), Decimal("0"))
     context.update(
         form=form,

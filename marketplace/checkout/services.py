@@ -33,7 +33,7 @@ from django_tenants.utils import schema_context
 
 from config.errors import DomainError
 from marketplace.cart.models import Cart, CartItem
-from marketplace.cart.pricing import FulfilmentKind, PricedCart, PricedGroup, cart_price
+from marketplace.cart.pricing import PricedCart, PricedGroup, cart_price
 from marketplace.cart.services import cart_prices_seen
 from marketplace.cart.shoppers import Shopper
 from marketplace.checkout.errors import CheckoutError, CheckoutErrorCode
@@ -43,6 +43,7 @@ from shared_apps.accounts.phones import phone_normalize
 from shared_apps.payments.models import PaymentMethod
 from shared_apps.payments.services import ONLINE, payment_intent_create
 from tenant_apps.catalog.offers import branch_offers
+from tenant_apps.orders.models import Fulfilment
 from tenant_apps.orders.services import LineSpec, OrderSpec, merchant_order_create, merchant_order_reserve
 from tenant_apps.orders.states import CUSTOMER, Actor
 from tenants.models import Merchant
@@ -53,7 +54,7 @@ _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out o
 @dataclass(frozen=True)
 class GroupChoice:
     group: str  # "<merchant slug>:<branch id>", as the cart shows it
-    fulfilment: str = FulfilmentKind.PICKUP
+    fulfilment: str = Fulfilment.PICKUP
     address: str = ""
 
 
@@ -174,7 +175,7 @@ def _validate(shopper: Shopper, request: CheckoutRequest, priced: PricedCart) ->
                 field="groups",
                 extra={"group": group.key, "reason": why},
             )
-        if choice.fulfilment != FulfilmentKind.PICKUP and not (choice.address or request.address).strip():
+        if choice.fulfilment != Fulfilment.PICKUP and not (choice.address or request.address).strip():
             raise CheckoutError(CheckoutErrorCode.ADDRESS_REQUIRED, field="address", extra={"group": group.key})
     return choices
 
@@ -305,7 +306,7 @@ def _cart_lines(shopper: Shopper) -> list[CartItem]:
 
 def _spec(order, group: PricedGroup, n: int, choice: GroupChoice, request: CheckoutRequest, fee: Decimal,
           paid_online: bool) -> OrderSpec:  # fmt: skip
-    delivered = choice.fulfilment != FulfilmentKind.PICKUP
+    delivered = choice.fulfilment != Fulfilment.PICKUP
     return OrderSpec(
         number=f"{order.number}-{n}",
         customer_order_id=order.pk,

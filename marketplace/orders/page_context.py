@@ -8,18 +8,14 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from marketplace.cart.page_context import FULFILMENT_LABELS
 from marketplace.discovery.formatting import money
 from marketplace.orders.api import order_out
 from marketplace.orders.models import CustomerOrder, CustomerOrderStatus
-from tenant_apps.orders.models import Fulfilment, OrderStatus
+from tenant_apps.orders.models import OrderStatus
 
 ORDERS_SHOWN = 50
 PART_LABELS = {**{s.value: s.label for s in OrderStatus}, OrderStatus.PLACED: "Placed"}
-FULFILMENT_LABELS = {
-    Fulfilment.PICKUP: "Pickup from the shop",
-    Fulfilment.DELIVERY: "Delivery by the shop",
-    Fulfilment.PARTNER: "Partner courier",
-}
 _TONES = {
     "pending_payment": "wait",
     "placed": "new",

@@ -15,18 +15,8 @@ ISLAMABAD = "lat=33.6844&lng=73.0479"
 
 
 @pytest.fixture
-def rice(market):
-    return listing("gulberg-grocer", "Guard Basmati Rice", "1 kg", branch="Liberty Market")
-
-
-@pytest.fixture
 def butter(market):
     return listing("gulberg-grocer", "Nurpur Butter", "200 g", branch="Liberty Market")
-
-
-@pytest.fixture
-def cake(market):
-    return listing("crust-and-crumb", "Chocolate Fudge Cake", "1 lb")
 
 
 @pytest.fixture

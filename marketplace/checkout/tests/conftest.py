@@ -59,3 +59,15 @@ def listing(shop: str, title: str, variant: str, *, branch: str | None = None) -
     if branch:
         rows = rows.filter(branch_name=branch)
     return rows.order_by("branch_id").first()
+
+
+@pytest.fixture
+def rice(market) -> Listing:
+    """The grocer's 1 kg rice at Liberty Market (10 in stock, Rs 590)."""
+    return listing("gulberg-grocer", "Guard Basmati Rice", "1 kg", branch="Liberty Market")
+
+
+@pytest.fixture
+def cake(market) -> Listing:
+    """The bakery's 1 lb chocolate cake (10 in stock, Rs 1,800)."""
+    return listing("crust-and-crumb", "Chocolate Fudge Cake", "1 lb")

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from marketplace.cart.models import CartItem
-from marketplace.checkout.tests.conftest import listing
 from marketplace.checkout.tests.merchant_side import price_set, stock_take
 from marketplace.orders.models import CustomerOrder
 from marketplace.orders.tests.conftest import stock
@@ -18,16 +17,6 @@ from shared_apps.payments.models import PaymentIntent
 COD = {"payment_method": "cod", "contact_phone": "03001234567"}
 LIBERTY = {"lat": 31.5102, "lng": 74.3443}
 ISLAMABAD = {"lat": 33.6844, "lng": 73.0479}
-
-
-@pytest.fixture
-def rice(market):
-    return listing("gulberg-grocer", "Guard Basmati Rice", "1 kg", branch="Liberty Market")
-
-
-@pytest.fixture
-def cake(market):
-    return listing("crust-and-crumb", "Chocolate Fudge Cake", "1 lb")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 import pytest
 from django_tenants.utils import schema_context
 
-from marketplace.checkout.tests.conftest import market, new_buyer  # noqa: F401  (fixtures)
+from marketplace.checkout.tests.conftest import cake, market, new_buyer, rice  # noqa: F401  (fixtures)
 from marketplace.listings import tasks as listing_tasks
 from marketplace.orders.models import CustomerOrderPart
 from shared_apps.sms.tasks import sms_deliver

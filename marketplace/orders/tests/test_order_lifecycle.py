@@ -6,12 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from kombu.exceptions import OperationalError
 
-from marketplace.checkout.tests.conftest import listing
 from marketplace.orders import services as order_services
 from marketplace.orders.models import CustomerOrder
 from marketplace.orders.services import customer_order_cancel, customer_order_paid, customer_orders_unpaid_release
@@ -24,16 +22,6 @@ from tenant_apps.inventory.models import StockMovement
 from tenant_apps.orders.models import MerchantOrder, StockState
 
 FOREE = {"payment_method": "foree", "contact_phone": "03001234567"}
-
-
-@pytest.fixture
-def rice(market):
-    return listing("gulberg-grocer", "Guard Basmati Rice", "1 kg", branch="Liberty Market")
-
-
-@pytest.fixture
-def cake(market):
-    return listing("crust-and-crumb", "Chocolate Fudge Cake", "1 lb")
 
 
 def _place(buyer, *lines, body=None) -> CustomerOrder:

@@ -5,22 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from marketplace.checkout.tests.conftest import listing
 from marketplace.orders.tests.conftest import PHONE, staff_move, stock
-
-
-@pytest.fixture
-def rice(market):
-    return listing("gulberg-grocer", "Guard Basmati Rice", "1 kg", branch="Liberty Market")
-
-
-@pytest.fixture
-def cake(market):
-    return listing("crust-and-crumb", "Chocolate Fudge Cake", "1 lb")
 
 
 def _order(buyer, *lines) -> dict:
