@@ -74,6 +74,7 @@ def _public_api() -> NinjaAPI:
     from marketplace.orders.api import router as orders_router
     from shared_apps.accounts.api import router as accounts_router
     from shared_apps.media.api import router as media_router
+    from shared_apps.payments.api import router as payments_router
     from tenants.api import router as platform_router
 
     api = NinjaAPI(
@@ -89,6 +90,7 @@ def _public_api() -> NinjaAPI:
     api.add_router("", cart_router)
     api.add_router("", checkout_router)
     api.add_router("", orders_router)
+    api.add_router("", payments_router)
     return install_error_handlers(api)
 
 
@@ -97,6 +99,7 @@ def _console_api() -> NinjaAPI:
     from tenant_apps.catalog.csv_api import router as csv_router
     from tenant_apps.inventory.api import router as inventory_router
     from tenant_apps.orders.api import router as orders_router
+    from tenant_apps.orders.payments_api import router as console_payments_router
     from tenant_apps.staff.api import router as staff_router
     from tenant_apps.stores.api import router as stores_router
 
@@ -112,6 +115,7 @@ def _console_api() -> NinjaAPI:
     api.add_router("", inventory_router)
     api.add_router("", csv_router)
     api.add_router("", orders_router)
+    api.add_router("", console_payments_router)
     return install_error_handlers(api)
 
 

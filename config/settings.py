@@ -239,6 +239,13 @@ UNFOLD = {
                     {"title": "Roles (groups)", "icon": "badge", "link": "/admin/auth/group/"},
                 ],
             },
+            {
+                "title": "Payments",
+                "items": [
+                    {"title": "Transactions", "icon": "payments", "link": "/admin/payments/paymentintent/"},
+                    {"title": "Webhooks", "icon": "webhook", "link": "/admin/payments/webhookevent/"},
+                ],
+            },
         ],
     },
 }
@@ -285,3 +292,29 @@ PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=15)  # unpa
 PARTNER_DELIVERY_BASE_FEE = Decimal(env.str("PARTNER_DELIVERY_BASE_FEE", default="150.00"))
 PARTNER_DELIVERY_FEE_PER_KM = Decimal(env.str("PARTNER_DELIVERY_FEE_PER_KM", default="25.00"))
 PARTNER_DELIVERY_MAX_KM = env.float("PARTNER_DELIVERY_MAX_KM", default=15.0)
+
+# Online payments (shared_apps/payments/gateways). Defaults talk to the local sandboxes (sandboxes/foree.py,
+# sandboxes/jazzcash.py); production sets the providers' hosts and the merchant account's credentials.
+# Where the providers send customers back and post notifications: our public origin as the internet reaches it.
+PAYMENTS_PUBLIC_BASE_URL = env.str("PAYMENTS_PUBLIC_BASE_URL", default="http://localhost:8000")
+PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=10.0)
+# After an intent's deadline, how long a payment started on the provider's page may still land before the order goes.
+PAYMENT_PROVIDER_GRACE_MINUTES = env.int("PAYMENT_PROVIDER_GRACE_MINUTES", default=5)
+PAYMENT_PLATFORM_COMMISSION_RATE = Decimal(env.str("PAYMENT_PLATFORM_COMMISSION_RATE", default="0.05"))
+# Foree Pay: https://api.foreebill.com (sandbox https://api-sandbox.foreebill.com), X-API-KEY from the portal.
+FOREE_API_BASE = _provider("FOREE_API_BASE", "http://127.0.0.1:8100/foree")
+FOREE_API_KEY = _provider("FOREE_API_KEY", "sandbox-foree-key")
+FOREE_SUB_BILLER_NAME = env.str("FOREE_SUB_BILLER_NAME", default="Planckly")
+FOREE_FEE_RATE = Decimal(env.str("FOREE_FEE_RATE", default="0.015"))  # what Foree keeps of each payment
+# JazzCash: form https://payments.jazzcash.com.pk/CustomerPortal/transactionmanagement/merchantform/ and API base
+# https://payments.jazzcash.com.pk (sandbox host sandbox.jazzcash.com.pk), credentials from the merchant portal.
+JAZZCASH_FORM_URL = _provider(
+    "JAZZCASH_FORM_URL", "http://127.0.0.1:8100/jazzcash/CustomerPortal/transactionmanagement/merchantform/"
+)
+JAZZCASH_API_BASE = _provider("JAZZCASH_API_BASE", "http://127.0.0.1:8100/jazzcash")
+JAZZCASH_MERCHANT_ID = _provider("JAZZCASH_MERCHANT_ID", "MC00001")
+JAZZCASH_PASSWORD = _provider("JAZZCASH_PASSWORD", "sandbox-password")
+JAZZCASH_INTEGRITY_SALT = _provider("JAZZCASH_INTEGRITY_SALT", "sandboxsalt1")
+JAZZCASH_MPIN = _provider("JAZZCASH_MPIN", "1234")
+JAZZCASH_TXN_TYPE = env.str("JAZZCASH_TXN_TYPE", default="MWALLET")
+JAZZCASH_FEE_RATE = Decimal(env.str("JAZZCASH_FEE_RATE", default="0.02"))

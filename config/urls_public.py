@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from config import views
 from config.api import public_api
+from marketplace.orders.urls import payment_urlpatterns
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("", include("marketplace.cart.urls")),
     path("", include("marketplace.checkout.urls")),
     path("", include("marketplace.orders.urls")),
+    path("", include(payment_urlpatterns)),
 ]
 
 handler404 = "config.views.page_not_found"

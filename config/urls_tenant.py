@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("tenant_apps.catalog.urls")),
     path("", include("tenant_apps.inventory.urls")),
     path("", include("tenant_apps.orders.urls")),
+    path("", include("tenant_apps.orders.payments_urls")),
 ]
 
 handler404 = "config.views.page_not_found"

@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from sandboxes import cloudinary, sms
+from sandboxes import cloudinary, foree, jazzcash, sms
 
 # {"name", "path", "protocol"}: each provider module's PROVIDER
-PROVIDERS: list[dict[str, str]] = [sms.PROVIDER, cloudinary.PROVIDER]
+PROVIDERS: list[dict[str, str]] = [sms.PROVIDER, cloudinary.PROVIDER, foree.PROVIDER, jazzcash.PROVIDER]
 
 
 async def index(request: Request) -> HTMLResponse:
@@ -34,4 +34,13 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 # Cloudinary's delivery route (/{cloud}/{resource_type}/upload/...) matches broadly: its routes come last.
-app = Starlette(routes=[Route("/", index), Route("/healthz", healthz), *sms.routes, *cloudinary.routes])
+app = Starlette(
+    routes=[
+        Route("/", index),
+        Route("/healthz", healthz),
+        *sms.routes,
+        *foree.routes,
+        *jazzcash.routes,
+        *cloudinary.routes,
+    ]
+)

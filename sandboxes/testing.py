@@ -69,6 +69,28 @@ def _cloudinary_reconfigure() -> None:
     cloudinary.reset_config()  # the SDK reads CLOUDINARY_URL from os.environ: read it again in this process
 
 
+def _payment_urls(base_url: str) -> dict[str, str]:
+    """The payment gateways' settings pointed at the sandbox at `base_url` (same paths as the defaults)."""
+    return {
+        "FOREE_API_BASE": f"{base_url}/foree",
+        "JAZZCASH_FORM_URL": f"{base_url}/jazzcash/CustomerPortal/transactionmanagement/merchantform/",
+        "JAZZCASH_API_BASE": f"{base_url}/jazzcash",
+    }
+
+
+def _payment_credentials() -> dict[str, str]:
+    """The sandbox accepts whatever payment credentials the app is configured with."""
+    from django.conf import settings
+
+    return {
+        "SANDBOX_FOREE_API_KEY": settings.FOREE_API_KEY,
+        "SANDBOX_JAZZCASH_MERCHANT_ID": settings.JAZZCASH_MERCHANT_ID,
+        "SANDBOX_JAZZCASH_PASSWORD": settings.JAZZCASH_PASSWORD,
+        "SANDBOX_JAZZCASH_INTEGRITY_SALT": settings.JAZZCASH_INTEGRITY_SALT,
+        "SANDBOX_JAZZCASH_MPIN": settings.JAZZCASH_MPIN,
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -91,6 +113,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
         "SMS_API_BASE": base_url,
         "SMS_ACCOUNT_SID": settings.SMS_ACCOUNT_SID,
         "SMS_AUTH_TOKEN": settings.SMS_AUTH_TOKEN,
+        **_payment_urls(base_url),
     }
     env = {
         **os.environ,
@@ -98,6 +121,10 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
         "SANDBOX_SMS_ACCOUNT_SID": settings.SMS_ACCOUNT_SID,
         "SANDBOX_SMS_AUTH_TOKEN": settings.SMS_AUTH_TOKEN,
         **cloudinary_credentials,
+        **_payment_credentials(),
+        # Nobody listens here: a test that wants the notifications points the sandbox at its live server.
+        "SANDBOX_FOREE_NOTIFICATION_URL": "http://127.0.0.1:9/nobody",
+        "SANDBOX_JAZZCASH_IPN_URL": "http://127.0.0.1:9/nobody",
     }
     with log.open("w") as log_file:
         process = subprocess.Popen(
@@ -140,6 +167,14 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 def sms_settings(settings: Any, sandbox_server: SandboxServer) -> Any:
     """Django settings for this test pointed at the sandbox process (restored afterwards by pytest-django)."""
     settings.SMS_API_BASE = sandbox_server.base_url
+    return settings
+
+
+@pytest.fixture
+def payment_settings(settings: Any, sandbox_server: SandboxServer) -> Any:
+    """Django settings for this test with both payment gateways pointed at the sandbox process."""
+    for name, value in _payment_urls(sandbox_server.base_url).items():
+        setattr(settings, name, value)
     return settings
 
 

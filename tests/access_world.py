@@ -3,7 +3,8 @@
 Tenant T: stores S1 (branches B1a, B1b) and S2 (branch B2a). Members: merchant (the owner), shop owner of S1,
 branch manager of B1a, employee of B1a (both duties), plus employees in B1b and B2a as targets. Tenant U: a second
 merchant with its own store and branch. Users without memberships: a stranger. `world_orders_add` gives every
-branch an order in each status a staff member moves from (named "O_<branch>_<status>").
+branch an order in each status a staff member moves from (named "O_<branch>_<status>"); `world_payments_add` gives
+every branch a cash order handed over and paid (named "O_<branch>_picked_up", its money in the payments ledger).
 """
 
 from __future__ import annotations
@@ -147,4 +148,44 @@ def world_orders_add(world: World) -> World:
         _orders(world.ids, ("B1a", "B1b", "B2a"), "T")
     with schema_context(world.u.schema_name):
         _orders(world.u_ids, ("B1a",), "U")
+    return world
+
+
+def paid_cash_order_add(
+    merchant: Merchant, ids: dict[str, int], branch: str, prefix: str, amount: Decimal = Decimal("100.00")
+) -> int:
+    """A pickup order at `ids[branch]` paid in cash and handed over, without checkout: the merchant order (named
+    "O_<branch>_picked_up" in `ids`), its customer order and part, the COD intent and the cash captured in the
+    ledger. Returns the merchant order's id."""
+    from marketplace.orders.models import CustomerOrder, CustomerOrderPart
+    from shared_apps.payments.services import payment_cod_collected, payment_intent_create
+
+    number = f"{prefix}{branch}-paid"
+    with schema_context(merchant.schema_name):
+        order = MerchantOrder.objects.create(
+            number=f"{number}-1", customer_order_id=0, customer_order_number=number, branch_id=ids[branch],
+            status=OrderStatus.PICKED_UP, fulfilment="pickup", payment_method="cod", customer_name="Matrix buyer",
+            customer_phone="+923001234567", subtotal=amount, total=amount, paid_at=timezone.now(),
+        )  # fmt: skip
+        ids[f"O_{branch}_{OrderStatus.PICKED_UP}"] = order.pk
+    customer_order = CustomerOrder.objects.create(
+        number=number, status="completed", contact_phone="+923001234567", subtotal=amount, total=amount,
+        payment_method="cod", owner_key=f"matrix:{number}", idempotency_key=number, request_hash="-",
+    )  # fmt: skip
+    part = CustomerOrderPart.objects.create(
+        order=customer_order, merchant=merchant, merchant_order_id=order.pk, number=order.number,
+        branch_id=ids[branch], merchant_slug=merchant.slug, store_name="Matrix store", branch_name=branch,
+        status=OrderStatus.PICKED_UP, fulfilment="pickup", subtotal=amount, total=amount,
+    )  # fmt: skip
+    payment_intent_create(customer_order=customer_order, method="cod", amount=amount, currency="PKR")
+    payment_cod_collected(part=part)
+    return order.pk
+
+
+def world_payments_add(world: World) -> World:
+    """A paid cash order per branch (T: every branch; U: its B1a): the payments routes need money to show and refund.
+    Built directly (no checkout): a customer order with one part, its intent, and the cash captured in the ledger."""
+    for branch in ("B1a", "B1b", "B2a"):
+        paid_cash_order_add(world.t, world.ids, branch, "T")
+    paid_cash_order_add(world.u, world.u_ids, "B1a", "U")
     return world

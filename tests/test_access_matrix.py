@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from config.api import console_api
 from shared_apps.accounts.services import guest_create
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
-from tests.access_world import World, build_world, world_orders_add
+from tests.access_world import World, build_world, world_orders_add, world_payments_add
 
 ROLES = ("merchant", "shop_owner", "branch_manager", "employee")
 A, B, C = "own", "sibling_branch", "sibling_store"
@@ -34,6 +34,8 @@ ORDERS = {  # employees only with the process_orders duty (the world's employee 
     "branch_manager": ONLY_A,
     "employee": ONLY_A,
 }
+PAYMENTS = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}  # never employees, whatever duties
+REFUNDS = {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A}  # money out of an order in scope
 
 # (method, route) -> PUBLIC, or {role: cases allowed}. Roles missing from a dict are denied everywhere.
 TABLE: dict[tuple[str, str], object] = {
@@ -102,6 +104,9 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/console/orders/{order_id}/prepare"): ORDERS,
     ("POST", "/api/v1/console/orders/{order_id}/ready"): ORDERS,
     ("POST", "/api/v1/console/orders/{order_id}/handover"): ORDERS,
+    ("POST", "/api/v1/console/orders/{order_id}/refund"): REFUNDS,  # aims at a paid (handed over) cash order
+    ("GET", "/api/v1/console/payments/shares"): PAYMENTS,
+    ("GET", "/api/v1/console/payments/settlements"): PAYMENTS,
     ("GET", "/api/v1/console/openapi.json"): PUBLIC,
     ("GET", "/api/v1/console/docs"): PUBLIC,
     # console pages
@@ -131,6 +136,8 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/orders/queue/"): EVERY_ROLE_A,
     ("GET", "/orders/{order_id}/"): ORDERS,
     ("POST", "/orders/{order_id}/"): ORDERS,
+    ("POST", "/orders/{order_id}/refund/"): REFUNDS,
+    ("GET", "/payments/"): PAYMENTS,
     ("GET", "/signin/"): PUBLIC,
     ("POST", "/signin/verify/"): PUBLIC,
     ("POST", "/signout/"): PUBLIC,
@@ -166,7 +173,13 @@ U_TARGETS = {
     "order_id": "B1a",
 }
 # The status an order must be in for the route's move to apply (the world has one of each per branch).
-ORDER_STATUS_FOR = {"/prepare": "accepted", "/ready": "preparing", "/handover": "ready_for_pickup"}
+ORDER_STATUS_FOR = {
+    "/prepare": "accepted",
+    "/ready": "preparing",
+    "/handover": "ready_for_pickup",
+    "/refund": "picked_up",  # world_payments_add: paid in cash, money in the ledger
+    "/refund/": "picked_up",
+}
 
 
 def _order_name(branch: str, path: str) -> str:
@@ -225,6 +238,8 @@ def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
         ("POST", "/products/{product_id}/"): {"action": "update", "name": "Renamed", "status": "active"},
         ("POST", "/api/v1/console/orders/{order_id}/reject"): {"reason": "Out of stock"},
         ("POST", "/orders/{order_id}/"): {"action": "accept"},
+        ("POST", "/api/v1/console/orders/{order_id}/refund"): {"amount": "1.00", "reason": "One item was damaged"},
+        ("POST", "/orders/{order_id}/refund/"): {"amount": "1.00", "reason": "One item was damaged"},
         ("POST", "/branches/{branch_id}/stock/"): {
             "action": "receive",
             "amount": "3",
@@ -362,6 +377,8 @@ def test_access_matrix(make_merchant, method, path):
     if entry == PUBLIC:
         return  # sign-in, probes and API descriptions: reachable by anyone by design
     world = world_orders_add(build_world(make_merchant))
+    if "refund" in path or "payments" in path:
+        world = world_payments_add(world)
     failures = []
     for probe in _probes(path):
         allowed = _allowed(entry, method, path, probe)

@@ -26,6 +26,7 @@ from marketplace.listings.models import Listing
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from shared_apps.accounts.models import Guest
 from shared_apps.payments.models import PaymentIntent
+from shared_apps.payments.testing import payments_delete_all
 from tenant_apps.inventory.models import MovementReason, StockLevel, StockMovement
 from tenant_apps.inventory.services import stock_adjust
 from tenant_apps.orders.models import MerchantOrder, MerchantOrderLine
@@ -40,7 +41,7 @@ COD = {"payment_method": "cod", "contact_phone": "03001234567"}
 def market(make_merchant) -> Market:
     yield build_market(make_merchant)
     # orders and parts hold their merchants (PROTECT): clear them before the schemas and merchants are dropped
-    PaymentIntent.objects.all().delete()
+    payments_delete_all()
     CustomerOrder.objects.all().delete()
 
 

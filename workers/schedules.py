@@ -13,6 +13,12 @@ SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},  # after a worker outage, one sweep catches up; the missed ones are dropped
     },
+    # Attempts still processing a minute after they started, notifications not confirmed yet, refunds not answered.
+    "payments-reconcile": {
+        "task": "shared_apps.payments.tasks.payments_reconcile_task",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "carts-expire": {"task": "marketplace.cart.tasks.carts_expire", "schedule": 3600.0},
 }
 

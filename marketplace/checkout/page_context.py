@@ -21,12 +21,13 @@ from marketplace.discovery.location import Location
 from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.models import Fulfilment
 
-# The payments issue plugs the online gateways in; until then they are shown, and cannot be chosen.
 PAYMENT_METHODS = (
     {"value": PaymentMethod.COD, "label": "Cash on delivery", "note": "Pay each shop when you get your order.",
      "enabled": True},
-    {"value": PaymentMethod.FOREE, "label": "Foree Pay", "note": "Pay from your bank app or card.", "enabled": False},
-    {"value": PaymentMethod.JAZZCASH, "label": "JazzCash", "note": "Pay from your JazzCash wallet.", "enabled": False},
+    {"value": PaymentMethod.FOREE, "label": "Foree Pay", "note": "Pay now from your bank app, card or wallet.",
+     "enabled": True},
+    {"value": PaymentMethod.JAZZCASH, "label": "JazzCash", "note": "Pay now from your JazzCash mobile account.",
+     "enabled": True},
 )  # fmt: skip
 ENABLED_METHODS = {m["value"] for m in PAYMENT_METHODS if m["enabled"]}
 FULFILMENT_FIELD = "fulfilment-"  # + the group's key
@@ -64,12 +65,9 @@ def checkout_form_posted(post: QueryDict) -> CheckoutForm:
 
 
 def checkout_request(form: CheckoutForm, location: Location) -> CheckoutRequest:
-    """What checkout_place is asked for. Raises PAYMENT_METHOD_INVALID for a method the page does not offer yet
-    (the service knows the online ones; their gateways are not plugged in)."""
+    """What checkout_place is asked for. Raises PAYMENT_METHOD_INVALID for a method the page does not offer."""
     if form.payment_method not in ENABLED_METHODS:
-        raise CheckoutError(
-            CheckoutErrorCode.PAYMENT_METHOD_INVALID, "Choose cash on delivery for now.", field="payment_method"
-        )
+        raise CheckoutError(CheckoutErrorCode.PAYMENT_METHOD_INVALID, "Choose how to pay.", field="payment_method")
     lat, lng = pricing_point(location)
     return CheckoutRequest(
         payment_method=form.payment_method,

@@ -1,5 +1,5 @@
 """The checkout page on the marketplace host: contact, how each shop gets the order to you, payment, then one
-order for the whole cart.
+order for the whole cart — and, paying online, straight on to the provider's page.
 
 The form carries an Idempotency-Key made when the page renders: submitting it twice (a double click, a refresh of
 the POST, a retry after a lost response) places one order and lands on it. On an error the page comes back with the
@@ -28,6 +28,8 @@ from marketplace.checkout.page_context import (
 )
 from marketplace.checkout.services import checkout_place
 from marketplace.discovery.location import Location, location_from_request
+from shared_apps.payments.errors import PaymentError
+from shared_apps.payments.services import ONLINE, payment_attempt_start
 
 
 def _render(
@@ -67,4 +69,12 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         if exc.code in (CheckoutErrorCode.KEY_REUSED, CheckoutErrorCode.KEY_MISSING):
             form.idempotency_key = checkout_form_initial(request.user).idempotency_key
         return _render(request, shopper, location, form, status=exc.status, errors=errors, line_errors=line_errors)
-    return redirect(reverse("customer_orders:detail", args=[result.order.number]) + "?placed=1")
+    order = result.order
+    if order.payment_method not in ONLINE:
+        return redirect(reverse("customer_orders:detail", args=[order.number]) + "?placed=1")
+    try:  # straight on to the provider; the checkout's key makes a resubmitted form reuse the same attempt
+        attempt = payment_attempt_start(intent=order.payment, gateway=order.payment_method,
+                                        idempotency_key=f"checkout-{form.idempotency_key}")  # fmt: skip
+    except PaymentError:
+        return redirect("customer_orders:payment", number=order.number)  # says why, offers the other method
+    return redirect("payments:go", reference=attempt.reference)

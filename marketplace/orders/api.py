@@ -1,4 +1,5 @@
-"""The customer's orders: GET /api/v1/orders, GET /api/v1/orders/{id}, POST /api/v1/orders/{id}/cancel."""
+"""The customer's orders: GET /api/v1/orders, GET /api/v1/orders/{id}, POST /api/v1/orders/{id}/cancel, and paying
+for them: GET /api/v1/orders/{id}/payment, POST /api/v1/orders/{id}/payment/attempts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Header, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from marketplace.cart.shoppers import shopper_of
@@ -16,6 +17,8 @@ from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.orders.selectors import access_customer_order, orders_of
 from marketplace.orders.services import customer_order_cancel
 from shared_apps.accounts.auth import shopper_auth
+from shared_apps.payments.selectors import payment_detail
+from shared_apps.payments.services import payment_attempt_start, payment_redirect
 
 router = Router(auth=shopper_auth, tags=["orders"])
 
@@ -70,6 +73,51 @@ class OrderOut(Schema):
     payment: PaymentOut | None
     parts: list[PartOut]
     can_cancel: bool
+
+
+class AttemptOut(Schema):
+    reference: str
+    gateway: str
+    status: str
+    amount: Decimal
+    currency: str
+    error_code: str
+    error_message: str
+    created_at: datetime
+
+
+class RefundOut(Schema):
+    reference: str
+    amount: Decimal
+    currency: str
+    status: str
+    reason: str
+    created_at: datetime
+
+
+class PaymentDetailOut(PaymentOut):
+    captured_amount: Decimal
+    refunded_amount: Decimal
+    last_error: str
+    can_pay: bool
+    gateways: list[str]
+    attempts: list[AttemptOut]
+    refunds: list[RefundOut]
+
+
+class AttemptIn(Schema):
+    gateway: str
+
+
+class RedirectOut(Schema):
+    url: str
+    method: str
+    fields: dict[str, str]
+
+
+class AttemptStartedOut(Schema):
+    attempt: AttemptOut
+    redirect: RedirectOut | None
 
 
 class CancelIn(Schema):
@@ -147,3 +195,24 @@ def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn):
     order = access_customer_order(shopper=shopper, order_id=order_id)
     customer_order_cancel(order=order, user_id=shopper.user_id, reason=payload.reason)
     return order_out(access_customer_order(shopper=shopper, order_id=order_id))
+
+
+@router.get("/orders/{order_id}/payment", response=PaymentDetailOut)
+def order_payment(request: HttpRequest, order_id: int):
+    """The order's payment: status, amounts, every attempt and refund, and whether it can be paid now."""
+    return payment_detail(access_customer_order(shopper=shopper_of(request.auth), order_id=order_id).payment)
+
+
+@router.post("/orders/{order_id}/payment/attempts", response={201: AttemptStartedOut})
+def order_payment_attempt(
+    request: HttpRequest, order_id: int, payload: AttemptIn, idempotency_key: str | None = Header(None)
+):
+    """Start paying (or pay again after a failure) through `gateway` ("foree" or "jazzcash"): the answer says where
+    to send the customer (GET the url, or POST `fields` to it as a form). With an Idempotency-Key, a repeat returns
+    the same attempt and starts nothing new at the provider. 409 when the order is paid, expired or cancelled."""
+    order = access_customer_order(shopper=shopper_of(request.auth), order_id=order_id)
+    attempt = payment_attempt_start(
+        intent=order.payment, gateway=payload.gateway, idempotency_key=idempotency_key or ""
+    )
+    redirect = payment_redirect(attempt)
+    return Status(201, {"attempt": attempt, "redirect": redirect})

@@ -12,6 +12,7 @@ from marketplace.cart.page_context import FULFILMENT_LABELS
 from marketplace.discovery.formatting import money
 from marketplace.orders.api import order_out
 from marketplace.orders.models import CustomerOrder, CustomerOrderStatus
+from shared_apps.payments.selectors import payment_can_pay
 from tenant_apps.orders.models import OrderStatus
 
 ORDERS_SHOWN = 50
@@ -87,6 +88,8 @@ def order_view(order: CustomerOrder) -> dict[str, Any]:
         "total_label": money(order.total, order.currency),
         "parts": [_part(part, order.currency) for part in out["parts"]],
         "can_cancel": out["can_cancel"],
+        "can_pay": bool(payment) and payment_can_pay(payment),
+        "payment_status": payment.get_status_display() if payment else "",
         "live": order.status not in SETTLED,
     }
 

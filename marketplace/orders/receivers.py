@@ -4,15 +4,24 @@ they sign in to."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.dispatch import receiver
+from django_tenants.utils import schema_context
 
 from marketplace.cart.services import cart_merge
+from marketplace.orders.models import CustomerOrderPart
 from marketplace.orders.services import customer_orders_claim, part_mirror
 from shared_apps.accounts.services import guest_claimed
 from shared_apps.payments.models import PaymentMethod
-from shared_apps.payments.services import payment_cod_collected, payment_cod_dropped
-from tenant_apps.orders.models import OrderStatus
-from tenant_apps.orders.states import merchant_order_changed
+from shared_apps.payments.services import (
+    ONLINE,
+    payment_cod_collected,
+    payment_cod_dropped,
+    payment_intent_cancel,
+    refund_parts_ended,
+)
+from tenant_apps.orders.models import MerchantOrder, OrderStatus
+from tenant_apps.orders.states import SYSTEM, Actor, allowed_next, merchant_order_changed, merchant_order_transition
 
 HANDED_OVER = frozenset({OrderStatus.PICKED_UP, OrderStatus.DELIVERED})
 
@@ -27,7 +36,9 @@ def _mirror(sender, *, order, from_status: str, to_status: str, reason: str, **k
 def _cod_collected(sender, *, order, from_status: str, to_status: str, **kwargs) -> None:
     # A part's cash is in when it is handed over (picked up or delivered, each reached once per merchant order).
     if to_status in HANDED_OVER and from_status not in HANDED_OVER and order.payment_method == PaymentMethod.COD:
-        payment_cod_collected(customer_order_id=order.customer_order_id, amount=order.total)
+        part = CustomerOrderPart.objects.filter(number=order.number).first()
+        if part is not None:  # a merchant order made outside checkout has no customer side
+            payment_cod_collected(part=part)
 
 
 @receiver(merchant_order_changed, dispatch_uid="customer-order-cod-dropped")
@@ -36,6 +47,46 @@ def _cod_dropped(sender, *, order, from_status: str, to_status: str, **kwargs) -
     ended = (OrderStatus.REJECTED, OrderStatus.CANCELLED)
     if to_status in ended and from_status not in HANDED_OVER and order.payment_method == PaymentMethod.COD:
         payment_cod_dropped(customer_order_id=order.customer_order_id, amount=order.total)
+
+
+@receiver(merchant_order_changed, dispatch_uid="customer-order-online-ended")
+def _online_ended(sender, *, order, from_status: str, to_status: str, reason: str, **kwargs) -> None:
+    """An online order's part ended. Before payment: once no part is left waiting, no payment is taken any more.
+    After payment (the shop rejected it, or it was cancelled once placed): that part's money goes back, through the
+    gateway, by a worker once this move commits."""
+    if order.payment_method not in ONLINE or to_status not in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
+        return
+    if from_status == OrderStatus.PENDING_PAYMENT:
+        live = CustomerOrderPart.objects.filter(order_id=order.customer_order_id).exclude(
+            status__in=(OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+        )
+        if not live.exclude(number=order.number).exists():
+            payment_intent_cancel(customer_order_id=order.customer_order_id)
+        return
+    from shared_apps.payments.tasks import part_refund_task
+
+    part_id = CustomerOrderPart.objects.filter(number=order.number).values_list("pk", flat=True).first()
+    if part_id is not None:
+        transaction.on_commit(lambda: part_refund_task.delay(part_id, reason or "The shop could not fill the order."))
+
+
+@receiver(refund_parts_ended, dispatch_uid="customer-order-parts-refunded")
+def _parts_refunded(sender, *, refund, part_ids: list[int], **kwargs) -> None:
+    """Every rupee of these parts went back: merchant orders that ended (rejected, cancelled, handed over) are marked
+    refunded; one the shop has not sent out yet is stopped first (rejected: its stock goes back), so nobody prepares
+    an order that is no longer paid for. Stock of a handed-over order is not touched: returns are the merchant's
+    call."""
+    reason = refund.reason or "Refunded"
+    for part in CustomerOrderPart.objects.filter(pk__in=part_ids).select_related("merchant"):
+        with schema_context(part.merchant.schema_name), transaction.atomic():
+            merchant_order = MerchantOrder.objects.select_for_update().get(pk=part.merchant_order_id)
+            if OrderStatus.REJECTED in allowed_next(merchant_order, SYSTEM):
+                merchant_order = merchant_order_transition(
+                    order=merchant_order, to=OrderStatus.REJECTED, actor=Actor(SYSTEM), reason=f"Refunded: {reason}"
+                )
+            if OrderStatus.REFUNDED in allowed_next(merchant_order, SYSTEM):
+                merchant_order_transition(order=merchant_order, to=OrderStatus.REFUNDED, actor=Actor(SYSTEM),
+                                          reason=reason)  # fmt: skip
 
 
 @receiver(guest_claimed, dispatch_uid="customer-guest-claimed")

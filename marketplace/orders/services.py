@@ -75,7 +75,7 @@ def customer_order_status_refresh(order_id: int) -> str:
     return status
 
 
-def _merchant_orders_locked(order: CustomerOrder) -> list[tuple[CustomerOrderPart, MerchantOrder]]:
+def merchant_orders_lock(order: CustomerOrder) -> list[tuple[CustomerOrderPart, MerchantOrder]]:
     """Lock every merchant order of `order`, merchants in id order, and read their status as of now. Taken before any
     move: a move then locks its part and the customer order, and a staff member moving one part at the same time
     takes the same locks in the same order (merchant order → part → customer order), so the two wait instead of
@@ -107,7 +107,7 @@ def customer_order_cancel(*, order: CustomerOrder, user_id: int | None, reason: 
     cancellable = {OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED}
     ended = {OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.REFUNDED}
     with transaction.atomic():
-        locked = _merchant_orders_locked(order)
+        locked = merchant_orders_lock(order)
         statuses = {merchant_order.status for _, merchant_order in locked}
         if not statuses - ended or statuses - ended - cancellable:
             raise CustomerOrderError(CustomerOrderErrorCode.CANNOT_CANCEL)
@@ -122,17 +122,8 @@ def customer_order_paid(*, order: CustomerOrder) -> int:
     """Online payment succeeded: every part waiting for payment becomes placed and its reservation a sale, all in one
     transaction. Idempotent: parts already placed (or cancelled meanwhile) are left alone."""
     with transaction.atomic():
-        return _move(_merchant_orders_locked(order), to=OrderStatus.PLACED, actor=Actor(SYSTEM),
+        return _move(merchant_orders_lock(order), to=OrderStatus.PLACED, actor=Actor(SYSTEM),
                      reason="Payment received", only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
-
-
-def customer_order_expire(*, order: CustomerOrder) -> int:
-    """Payment never arrived in time: parts still waiting are cancelled and their stock released, in one transaction.
-    Idempotent: parts that moved on (paid, cancelled) are left alone."""
-    with transaction.atomic():
-        return _move(_merchant_orders_locked(order), to=OrderStatus.CANCELLED, actor=Actor(SYSTEM),
-                     reason="Payment was not completed in time",
-                     only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
 
 
 def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:
@@ -144,9 +135,12 @@ def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:
     for intent in payment_intents_expired(now=now, limit=limit):
         try:
             with transaction.atomic():
+                order = CustomerOrder.objects.get(pk=intent.customer_order_id)
+                locked = merchant_orders_lock(order)  # merchant orders before the intent, as every path does
                 if not payment_intent_expire(intent_id=intent.pk, now=now):
                     continue  # paid meanwhile, or another sweep got there first
-                customer_order_expire(order=CustomerOrder.objects.get(pk=intent.customer_order_id))
+                _move(locked, to=OrderStatus.CANCELLED, actor=Actor(SYSTEM),
+                      reason="Payment was not completed in time", only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
         except Exception:
             logger.exception("payment intent %s: releasing its order failed, retried next sweep", intent.pk)
             continue

@@ -1,19 +1,69 @@
-"""Payment intents: created by checkout, captured by a gateway or by cash at hand-over, expired by beat when an
-online payment never arrives. Issue 8 adds attempts, gateways, refunds and the ledger on top."""
+"""Payments: intents created by checkout, attempts through the online gateways (Foree Pay, JazzCash), cash captured at
+hand-over, notifications confirmed with the provider, reconciliation, refunds, and the ledger behind all of it.
+
+Every function that moves money is idempotent and takes the intent's row lock; the ledger's unique keys are the
+last line of defence (shared_apps/payments/ledger.py)."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import secrets
+import string
+from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
-from shared_apps.payments.models import IntentStatus, PaymentIntent, PaymentMethod
+from shared_apps.payments.errors import PaymentError, PaymentErrorCode
+from shared_apps.payments.gateways import gateway_for
+from shared_apps.payments.gateways.base import (
+    GatewayError,
+    GatewayErrorKind,
+    GatewayStatus,
+    PaymentRequest,
+    ProviderStatus,
+    Redirect,
+    RefundOutcome,
+)
+from shared_apps.payments.ledger import (
+    CENT,
+    intent_allocated,
+    ledger_capture,
+    ledger_cash_capture,
+    ledger_refund,
+    money,
+    part_allocated,
+)
+from shared_apps.payments.models import (
+    AttemptStatus,
+    IntentStatus,
+    LedgerEntry,
+    LedgerKind,
+    PaymentAttempt,
+    PaymentIntent,
+    PaymentMethod,
+    Refund,
+    RefundStatus,
+    WebhookEvent,
+    WebhookStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+# Sent after a refund commits, with the ids of the parts it emptied: their merchant orders are marked refunded.
+refund_parts_ended = Signal()  # refund=Refund, part_ids=list[int]
 
 ONLINE = frozenset({PaymentMethod.FOREE, PaymentMethod.JAZZCASH})
+PAID = frozenset({IntentStatus.SUCCEEDED, IntentStatus.PARTIALLY_REFUNDED, IntentStatus.REFUNDED})
+REDIRECT_CACHE = "payments:redirect:{}"
+UNCONFIRMED = "unconfirmed"  # a refund sent to a provider that never answered
 
 
 def payment_intent_create(*, customer_order, method: str, amount: Decimal, currency: str) -> PaymentIntent:
@@ -25,20 +75,25 @@ def payment_intent_create(*, customer_order, method: str, amount: Decimal, curre
     )
 
 
-def payment_cod_collected(*, customer_order_id: int, amount: Decimal) -> PaymentIntent | None:
-    """Cash for one merchant part was handed over: add it to the captured amount (atomic increment); the intent
-    succeeds once every part's cash is in."""
+def payment_cod_collected(*, part) -> PaymentIntent | None:
+    """Cash for one merchant part was handed over: captured and allocated to that part in the ledger (once: the
+    ledger key is the part); the intent succeeds once every part's cash is in. Call with the part's merchant order
+    locked (lock order: merchant order → intent)."""
     with transaction.atomic():
-        updated = PaymentIntent.objects.filter(customer_order_id=customer_order_id, method=PaymentMethod.COD).update(
-            captured_amount=F("captured_amount") + amount, updated_at=timezone.now()
+        intent = (
+            PaymentIntent.objects.select_for_update()
+            .filter(customer_order_id=part.order_id, method=PaymentMethod.COD)
+            .first()
         )
-        if not updated:
-            return None
-        intent = PaymentIntent.objects.select_for_update().get(customer_order_id=customer_order_id)
-        status = IntentStatus.SUCCEEDED if intent.captured_amount >= intent.amount else IntentStatus.PROCESSING
-        if intent.status != status:
-            intent.status = status
-            intent.save(update_fields=["status", "updated_at"])
+        if intent is None or LedgerEntry.objects.filter(key=f"capture:cod:P{part.pk}").exists():
+            return intent
+        ledger_cash_capture(intent=intent, part=part)
+        intent.captured_amount += part.total
+        if intent.status not in PAID:
+            intent.status = (
+                IntentStatus.SUCCEEDED if intent.captured_amount >= intent.amount else IntentStatus.PROCESSING
+            )
+        intent.save(update_fields=["captured_amount", "status", "updated_at"])
     return intent
 
 
@@ -63,22 +118,498 @@ def payment_cod_dropped(*, customer_order_id: int, amount: Decimal) -> PaymentIn
     return intent
 
 
-EXPIRABLE = (IntentStatus.REQUIRES_PAYMENT, IntentStatus.FAILED)
+def _expirable(now) -> Q:
+    """Unpaid past the deadline; an intent whose customer may still be on the provider's page (processing) gets the
+    provider's grace on top, since the provider itself refuses payment after the deadline."""
+    grace = timedelta(minutes=settings.PAYMENT_PROVIDER_GRACE_MINUTES)
+    return Q(status__in=(IntentStatus.REQUIRES_PAYMENT, IntentStatus.FAILED), expires_at__lt=now) | Q(
+        status=IntentStatus.PROCESSING, expires_at__lt=now - grace
+    )
 
 
 def payment_intents_expired(*, now=None, limit: int = 200) -> list[PaymentIntent]:
     """Unpaid online intents past their deadline (oldest first), for the release sweep."""
     now = now or timezone.now()
-    return list(PaymentIntent.objects.filter(status__in=EXPIRABLE, expires_at__lt=now).order_by("expires_at")[:limit])
+    return list(PaymentIntent.objects.filter(_expirable(now)).order_by("expires_at")[:limit])
 
 
 def payment_intent_expire(*, intent_id: int, now=None) -> bool:
     """Mark an unpaid intent past its deadline expired; True only for the one call that did it. A conditional UPDATE
     (still unpaid, still past the deadline): a second sweep, or a payment that succeeded meanwhile, makes it a no-op,
     and the row stays locked until the caller's transaction ends, so the caller can release the order's stock in the
-    same transaction without a payment slipping in between."""
+    same transaction without a payment slipping in between. A payment that lands later is refunded."""
     now = now or timezone.now()
-    updated = PaymentIntent.objects.filter(pk=intent_id, status__in=EXPIRABLE, expires_at__lt=now).update(
+    updated = PaymentIntent.objects.filter(_expirable(now), pk=intent_id).update(
         status=IntentStatus.EXPIRED, updated_at=timezone.now()
     )
     return bool(updated)
+
+
+# ---- online payments: attempts ----------------------------------------------------------------------------------
+# Lock order, everywhere: the order's merchant orders (merchant id order) → part → customer order → payment intent →
+# attempt/refund. Cancelling, expiring and handing over take merchant orders first, so a capture does too.
+
+
+def _reference(prefix: str) -> str:
+    """Ours, unique, alphanumeric and short enough for every gateway (JazzCash pp_TxnRefNo: 20 characters)."""
+    alphabet = string.ascii_uppercase + string.digits
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(14))
+
+
+def _payable(intent: PaymentIntent, now) -> None:
+    if intent.method not in ONLINE:
+        raise PaymentError(PaymentErrorCode.NOT_ONLINE)
+    if intent.status in PAID:
+        raise PaymentError(PaymentErrorCode.ALREADY_PAID)
+    if intent.status == IntentStatus.CANCELLED:
+        raise PaymentError(PaymentErrorCode.CANCELLED)
+    if intent.status == IntentStatus.EXPIRED or (intent.expires_at and intent.expires_at <= now):
+        raise PaymentError(PaymentErrorCode.EXPIRED)
+
+
+def payment_redirect(attempt: PaymentAttempt) -> Redirect | None:
+    """Where to send the customer for a processing attempt (kept in the cache, never in the database: JazzCash's form
+    carries the merchant password), or None once it is gone or the attempt is over."""
+    if attempt.status != AttemptStatus.PROCESSING:
+        return None
+    cached = cache.get(REDIRECT_CACHE.format(attempt.reference))
+    return Redirect(**cached) if cached else None
+
+
+def payment_attempt_start(*, intent: PaymentIntent, gateway: str, idempotency_key: str = "") -> PaymentAttempt:
+    """A new attempt to pay `intent` through `gateway` (a retry is just another one), created at the provider.
+    Idempotent per key: the same key returns the same attempt and creates nothing at the provider. Raises
+    PaymentError: GATEWAY_INVALID, NOT_ONLINE, ALREADY_PAID, CANCELLED, EXPIRED, or GATEWAY_REJECTED /
+    GATEWAY_UNAVAILABLE when the provider refused or did not answer (the attempt is then failed: nothing can be
+    paid on it). Earlier attempts stay open: if two get paid, the second payment is refunded automatically."""
+    if gateway not in ONLINE:
+        raise PaymentError(PaymentErrorCode.GATEWAY_INVALID, field="gateway")
+    now = timezone.now()
+    with transaction.atomic():
+        intent = PaymentIntent.objects.select_for_update().select_related("customer_order").get(pk=intent.pk)
+        if idempotency_key:
+            existing = intent.attempts.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        _payable(intent, now)
+        attempt = PaymentAttempt.objects.create(
+            intent=intent, gateway=gateway, reference=_reference("PA"), idempotency_key=idempotency_key,
+            amount=intent.amount, currency=intent.currency, expires_at=intent.expires_at,
+        )  # fmt: skip
+        PaymentIntent.objects.filter(pk=intent.pk).update(
+            status=IntentStatus.PROCESSING, method=gateway, last_error="", updated_at=now
+        )
+        intent.customer_order.__class__.objects.filter(pk=intent.customer_order_id).update(payment_method=gateway)
+    order = intent.customer_order
+    request = PaymentRequest(
+        reference=attempt.reference, amount=attempt.amount, currency=attempt.currency, order_number=order.number,
+        description=f"Planckly order {order.number}", customer_name=order.contact_name,
+        customer_phone=order.contact_phone, customer_email=getattr(order.user, "email", "") or "",
+        return_url=f"{settings.PAYMENTS_PUBLIC_BASE_URL.rstrip('/')}/payments/return/{attempt.reference}/",
+        expires_at=attempt.expires_at,
+    )  # fmt: skip
+    try:
+        initiated = gateway_for(gateway).initiate(request)
+    except GatewayError as error:
+        payment_attempt_apply(attempt=attempt, result=ProviderStatus(
+            GatewayStatus.FAILED, code=error.code or str(error.kind), message=error.message or "Could not start.",
+            raw=error.raw))  # fmt: skip
+        code = (PaymentErrorCode.GATEWAY_UNAVAILABLE if error.kind == GatewayErrorKind.UNAVAILABLE
+                else PaymentErrorCode.GATEWAY_REJECTED)  # fmt: skip
+        raise PaymentError(code) from error
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(
+        provider_reference=initiated.provider_reference, request=initiated.request, response=initiated.response
+    )
+    timeout = max(int((attempt.expires_at - now).total_seconds()) + 300, 60)
+    cache.set(REDIRECT_CACHE.format(attempt.reference), asdict(initiated.redirect), timeout=timeout)
+    attempt.refresh_from_db()
+    return attempt
+
+
+def payment_attempt_confirm(*, attempt: PaymentAttempt) -> PaymentAttempt:
+    """Ask the provider what happened to `attempt` and apply it. Raises GatewayError when the provider cannot say
+    now (reconciliation asks again later)."""
+    if attempt.status == AttemptStatus.SUCCEEDED or not attempt.provider_reference:
+        return attempt
+    result = gateway_for(attempt.gateway).query_status(
+        reference=attempt.reference, provider_reference=attempt.provider_reference
+    )
+    return payment_attempt_apply(attempt=attempt, result=result)
+
+
+def payment_attempt_apply(*, attempt: PaymentAttempt, result: ProviderStatus) -> PaymentAttempt:
+    """Apply what the provider says about `attempt` — exactly once, in any order, from any number of callers at
+    once. Monotonic: succeeded is final; failed/cancelled/expired only end a processing attempt (a late "failed"
+    after "succeeded" changes nothing); pending changes nothing. A success keeps the money for the order only when
+    it is the first, in full and in time; otherwise the money is recorded and refunded automatically."""
+    if result.status == GatewayStatus.SUCCEEDED:
+        return _attempt_succeed(attempt, result)
+    if result.status == GatewayStatus.PENDING:
+        PaymentAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PROCESSING).update(
+            response=result.raw, updated_at=timezone.now()
+        )
+        attempt.refresh_from_db()
+        return attempt
+    with transaction.atomic():
+        PaymentIntent.objects.select_for_update().filter(pk=attempt.intent_id).first()
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.status != AttemptStatus.PROCESSING:
+            return attempt
+        attempt.status = AttemptStatus(str(result.status))
+        attempt.error_code = result.code[:32]
+        attempt.error_message = (result.message or attempt.get_status_display())[:255]
+        attempt.response = result.raw or attempt.response
+        attempt.save(update_fields=["status", "error_code", "error_message", "response", "updated_at"])
+        others = PaymentAttempt.objects.filter(intent_id=attempt.intent_id, status=AttemptStatus.PROCESSING)
+        if not others.exists():
+            PaymentIntent.objects.filter(pk=attempt.intent_id, status=IntentStatus.PROCESSING).update(
+                status=IntentStatus.FAILED, last_error=attempt.error_message, updated_at=timezone.now()
+            )
+    return attempt
+
+
+def _attempt_succeed(attempt: PaymentAttempt, result: ProviderStatus) -> PaymentAttempt:
+    from marketplace.orders.services import customer_order_paid, merchant_orders_lock  # the order imports us
+
+    with transaction.atomic():
+        order = attempt.intent.customer_order
+        merchant_orders_lock(order)
+        intent = PaymentIntent.objects.select_for_update().get(pk=attempt.intent_id)
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.status == AttemptStatus.SUCCEEDED:
+            return attempt  # already applied: a repeat changes nothing
+        paid = result.amount if result.amount is not None else attempt.amount
+        now = timezone.now()
+        attempt.status = AttemptStatus.SUCCEEDED
+        attempt.provider_txn_id = result.provider_txn_id[:64]
+        attempt.paid_amount = paid
+        attempt.succeeded_at = now
+        attempt.error_code, attempt.error_message = "", ""
+        attempt.response = result.raw or attempt.response
+        attempt.save()
+        waiting = intent.status in (IntentStatus.REQUIRES_PAYMENT, IntentStatus.PROCESSING, IntentStatus.FAILED)
+        keep = waiting and intent.captured_amount == 0 and paid == intent.amount
+        intent.captured_amount += paid
+        ledger_capture(intent=intent, attempt=attempt, amount=paid, allocate=keep)
+        if keep:
+            intent.status, intent.last_error = IntentStatus.SUCCEEDED, ""
+            intent.save(update_fields=["captured_amount", "status", "last_error", "updated_at"])
+            customer_order_paid(order=order)
+            return attempt
+        intent.save(update_fields=["captured_amount", "updated_at"])
+        if intent.status in PAID:
+            reason = "The order was already paid: this second payment is given back."
+        elif paid != intent.amount:
+            reason = f"{paid} was paid instead of {intent.amount}: the payment is given back."
+        else:
+            reason = "The payment arrived after the order had ended: it is given back."
+        refund = _refund_create(intent=intent, attempt=attempt, amount=paid, allocation={}, reason=reason,
+                                requested_as="system", user_id=None)  # fmt: skip
+        refund_process_on_commit(refund.pk)
+    return attempt
+
+
+# ---- notifications ----------------------------------------------------------------------------------------------
+
+
+def payment_notification_receive(*, gateway: str, body: bytes, content_type: str) -> tuple[WebhookEvent | None, bool]:
+    """Store a provider notification raw and decide whether it is new: (event, is_new). A notification that fails
+    verification is stored as rejected (once per distinct body) and (None, False) returned. Repeats of one fact
+    (same gateway and dedupe key) only count deliveries. Raises nothing for bad input."""
+    adapter = gateway_for(gateway)
+    text = body.decode("utf-8", errors="replace")
+    try:
+        notice = adapter.parse_notification(body=body, content_type=content_type)
+    except GatewayError as error:
+        key = "invalid:" + hashlib.sha256(body).hexdigest()
+        _event_upsert(gateway=gateway, key=key, body=text, content_type=content_type, status=WebhookStatus.REJECTED,
+                      detail=(error.message or "Verification failed")[:255])  # fmt: skip
+        return None, False
+    return _event_upsert(gateway=gateway, key=notice.dedupe_key[:160], body=text, content_type=content_type,
+                         status=WebhookStatus.RECEIVED, detail="")  # fmt: skip
+
+
+def _event_upsert(*, gateway: str, key: str, body: str, content_type: str, status: str,
+                  detail: str) -> tuple[WebhookEvent, bool]:  # fmt: skip
+    """INSERT … ON CONFLICT DO UPDATE deliveries + 1, in one statement: parallel deliveries of one fact end up as one
+    row, and exactly one of them learns it was first (xmax = 0 on a fresh insert)."""
+    table = WebhookEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table}
+                    (gateway, dedupe_key, body, content_type, status, detail, deliveries, received_at)
+                VALUES (%s, %s, %s, %s, %s, %s, 1, now())
+                ON CONFLICT (gateway, dedupe_key) DO UPDATE SET deliveries = {table}.deliveries + 1
+                RETURNING id, (xmax = 0), status""",
+            [gateway, key, body, content_type[:100], status, detail],
+        )  # fmt: skip
+        event_id, created, current = cursor.fetchone()
+    return WebhookEvent(pk=event_id, gateway=gateway, dedupe_key=key, status=current), created
+
+
+def payment_webhook_process(*, event_id: int) -> WebhookEvent:
+    """Confirm one stored notification with the provider and apply what the provider says (never what the
+    notification claims). Idempotent: an event already applied or rejected is left alone; one the provider could not
+    confirm is marked RETRY and picked up again by reconciliation."""
+    event = WebhookEvent.objects.get(pk=event_id)
+    if event.status in (WebhookStatus.APPLIED, WebhookStatus.REJECTED):
+        return event
+    adapter = gateway_for(event.gateway)
+    notice = adapter.parse_notification(body=event.body.encode(), content_type=event.content_type)
+    attempt = _attempt_for(event.gateway, notice)
+    if attempt is None:
+        return _event_done(event, WebhookStatus.REJECTED, "No payment of ours has this reference.")
+    try:
+        provider_reference = attempt.provider_reference or notice.provider_reference
+        truth = adapter.query_status(reference=attempt.reference, provider_reference=provider_reference)
+    except GatewayError as error:
+        status = WebhookStatus.REJECTED if error.kind == GatewayErrorKind.REJECTED else WebhookStatus.RETRY
+        return _event_done(event, status, f"Could not confirm: {error}"[:255], attempt=attempt)
+    payment_attempt_apply(attempt=attempt, result=truth)
+    if notice.status == GatewayStatus.SUCCEEDED and truth.status != GatewayStatus.SUCCEEDED:
+        return _event_done(event, WebhookStatus.REJECTED, f"The provider's status query says {truth.status}.",
+                           attempt=attempt)  # fmt: skip
+    return _event_done(event, WebhookStatus.APPLIED, f"Provider says {truth.status}.", attempt=attempt)
+
+
+def _attempt_for(gateway: str, notice) -> PaymentAttempt | None:
+    attempts = PaymentAttempt.objects.filter(gateway=gateway).select_related("intent")
+    if notice.reference:
+        found = attempts.filter(reference=notice.reference).first()
+        if found is not None:
+            return found
+    if notice.provider_reference:
+        return attempts.filter(provider_reference=notice.provider_reference).first()
+    return None
+
+
+def _event_done(event: WebhookEvent, status: str, detail: str, *, attempt: PaymentAttempt | None = None):
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=status, detail=detail[:255], attempt=attempt, processed_at=timezone.now()
+    )
+    event.refresh_from_db()
+    return event
+
+
+# ---- reconciliation ---------------------------------------------------------------------------------------------
+
+
+def payments_reconcile(*, now=None, older_than_seconds: int = 60, limit: int = 100) -> dict[str, int]:
+    """Beat: ask the providers about attempts still processing a while after they started (the notification may be
+    lost, late, or the provider timed out on us), end those past their deadline the provider still calls pending,
+    and process notifications that could not be confirmed before. Each item on its own: one failure is logged and
+    retried next run."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    counts = {"confirmed": 0, "expired": 0, "events": 0, "errors": 0}
+    stale = PaymentAttempt.objects.filter(status=AttemptStatus.PROCESSING, updated_at__lt=cutoff).order_by("id")
+    for attempt in stale[:limit]:
+        try:
+            if not attempt.provider_reference:
+                result = ProviderStatus(
+                    GatewayStatus.FAILED, code="not_started", message="The provider never answered."
+                )
+                payment_attempt_apply(attempt=attempt, result=result)
+                continue
+            attempt = payment_attempt_confirm(attempt=attempt)
+            grace = timedelta(minutes=settings.PAYMENT_PROVIDER_GRACE_MINUTES)
+            if attempt.status == AttemptStatus.PROCESSING and attempt.expires_at + grace < now:
+                payment_attempt_apply(attempt=attempt, result=ProviderStatus(
+                    GatewayStatus.EXPIRED, code="expired", message="Not paid in time."))  # fmt: skip
+                counts["expired"] += 1
+            else:
+                PaymentAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PROCESSING).update(updated_at=now)
+                counts["confirmed"] += 1
+        except Exception:
+            logger.exception("payment attempt %s: reconciliation failed, retried next run", attempt.pk)
+            counts["errors"] += 1
+    events = WebhookEvent.objects.filter(status__in=(WebhookStatus.RECEIVED, WebhookStatus.RETRY),
+                                         received_at__lt=cutoff).order_by("id")  # fmt: skip
+    for event in events[:limit]:
+        try:
+            payment_webhook_process(event_id=event.pk)
+            counts["events"] += 1
+        except Exception:
+            logger.exception("webhook event %s: processing failed, retried next run", event.pk)
+            counts["errors"] += 1
+    pending = Refund.objects.filter(status=RefundStatus.PENDING, error_code="", updated_at__lt=cutoff).order_by("id")
+    for refund in pending[:limit]:
+        try:
+            refund_process(refund_id=refund.pk)
+        except Exception:
+            logger.exception("refund %s: processing failed, retried next run", refund.pk)
+            counts["errors"] += 1
+    return counts
+
+
+# ---- refunds ----------------------------------------------------------------------------------------------------
+
+
+def _kept_attempt(intent: PaymentIntent) -> PaymentAttempt | None:
+    """The attempt whose money pays for the order (the one whose capture was allocated), None for cash."""
+    entry = (LedgerEntry.objects.filter(intent=intent, kind=LedgerKind.MERCHANT_SHARE, attempt__isnull=False)
+             .order_by("id").first())  # fmt: skip
+    return entry.attempt if entry else None
+
+
+def _refund_create(
+    *, intent: PaymentIntent, attempt: PaymentAttempt | None, amount: Decimal, allocation: dict[str, str],
+    reason: str, requested_as: str, user_id: int | None,
+) -> Refund:  # fmt: skip
+    return Refund.objects.create(
+        intent=intent, attempt=attempt, reference=_reference("RF"), amount=amount, currency=intent.currency,
+        reason=reason[:255], requested_as=requested_as, requested_by_id=user_id, allocation=allocation,
+        part_id=int(next(iter(allocation))) if len(allocation) == 1 else None,
+    )  # fmt: skip
+
+
+def _pending_from(intent: PaymentIntent) -> dict[int, Decimal]:
+    """Per part, what refunds not yet finished will take out of it."""
+    taken: dict[int, Decimal] = {}
+    for allocation in intent.refunds.filter(status=RefundStatus.PENDING).values_list("allocation", flat=True):
+        for part_id, amount in allocation.items():
+            taken[int(part_id)] = taken.get(int(part_id), Decimal(0)) + Decimal(amount)
+    return taken
+
+
+def refundable(intent: PaymentIntent, part=None) -> Decimal:
+    """What can still be refunded: of the whole order, or of one part (its merchant's share + commission)."""
+    pending = _pending_from(intent)
+    parts = [part] if part is not None else list(intent.customer_order.parts.all())
+    return sum((part_allocated(p.pk) - pending.get(p.pk, Decimal(0)) for p in parts), Decimal(0))
+
+
+def refund_request(*, intent: PaymentIntent, amount: Decimal, part=None, reason: str, requested_as: str,
+                   user_id: int | None = None) -> Refund:  # fmt: skip
+    """Give `amount` back, out of one part (a merchant refunding its share) or spread over the parts still paid for
+    (admin), through the gateway that took the money (cash: recorded as handed back). Never more than is left,
+    also when two people refund at once (checked under the intent's lock, counting refunds in flight). Raises
+    PaymentError: REFUND_AMOUNT_INVALID, NOT_FOUND (a part of another order), NOTHING_TO_REFUND, REFUND_TOO_LARGE;
+    and REFUND_REJECTED / REFUND_PENDING from the provider (a rejected refund is failed and changes nothing; an
+    unanswered one stays pending, its amount held, for an operator to confirm)."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
+        raise PaymentError(PaymentErrorCode.REFUND_AMOUNT_INVALID, field="amount")
+    if part is not None and part.order_id != intent.customer_order_id:
+        raise PaymentError(PaymentErrorCode.NOT_FOUND, "That part is not in this order.", field="part")
+    with transaction.atomic():
+        intent = PaymentIntent.objects.select_for_update().select_related("customer_order").get(pk=intent.pk)
+        available = refundable(intent, part)
+        if available <= 0:
+            raise PaymentError(PaymentErrorCode.NOTHING_TO_REFUND)
+        if amount > available:
+            raise PaymentError(PaymentErrorCode.REFUND_TOO_LARGE, f"At most {available} {intent.currency} can be "
+                               "refunded.", field="amount", extra={"refundable": str(available)})  # fmt: skip
+        allocation = _spread(intent, amount, part)
+        refund = _refund_create(intent=intent, attempt=_kept_attempt(intent), amount=amount, allocation=allocation,
+                                reason=reason, requested_as=requested_as, user_id=user_id)  # fmt: skip
+    refund = refund_process(refund_id=refund.pk)
+    if refund.status == RefundStatus.FAILED:
+        raise PaymentError(PaymentErrorCode.REFUND_REJECTED, refund.error_message or None)
+    return refund
+
+
+def _spread(intent: PaymentIntent, amount: Decimal, part) -> dict[str, str]:
+    """{part id: amount}: all from `part`, or over the parts in proportion to what each still holds (the last one
+    takes the rounding)."""
+    pending = _pending_from(intent)
+    parts = [part] if part is not None else list(intent.customer_order.parts.order_by("id"))
+    left = {p.pk: part_allocated(p.pk) - pending.get(p.pk, Decimal(0)) for p in parts}
+    left = {pk: value for pk, value in left.items() if value > 0}
+    total = sum(left.values(), Decimal(0))
+    allocation, remaining = {}, amount
+    for index, (pk, value) in enumerate(left.items()):
+        share = remaining if index == len(left) - 1 else min(value, money(amount * value / total))
+        if share > 0:
+            allocation[str(pk)] = str(share)
+            remaining -= share
+    return allocation
+
+
+def refund_process(*, refund_id: int) -> Refund:
+    """Send a pending refund to its gateway and record the outcome. Idempotent (a refund that is no longer pending is
+    returned as it is); the gateway is called outside any transaction. A refund the provider never answered stays
+    pending as unconfirmed, for an operator: re-sending could refund twice."""
+    refund = Refund.objects.select_related("attempt", "intent").get(pk=refund_id)
+    if refund.status != RefundStatus.PENDING or refund.error_code == UNCONFIRMED:
+        return refund
+    if refund.attempt is None:
+        outcome = RefundOutcome(GatewayStatus.SUCCEEDED, provider_reference=f"cash-{refund.reference}",
+                                message="Cash handed back to the customer.")  # fmt: skip
+    else:
+        attempt = refund.attempt
+        try:
+            outcome = gateway_for(attempt.gateway).refund(
+                reference=attempt.reference, provider_reference=attempt.provider_reference,
+                provider_txn_id=attempt.provider_txn_id, amount=refund.amount, currency=refund.currency,
+                refund_reference=refund.reference,
+            )  # fmt: skip
+        except GatewayError as error:
+            if error.kind == GatewayErrorKind.UNAVAILABLE:
+                # The provider may have refunded without us hearing it, and refunds carry no idempotency key at
+                # the gateways: this one is never re-sent automatically; an operator checks and settles it.
+                Refund.objects.filter(pk=refund.pk).update(
+                    error_code=UNCONFIRMED, error_message=str(error)[:255], updated_at=timezone.now()
+                )
+                raise PaymentError(PaymentErrorCode.REFUND_PENDING) from error
+            outcome = RefundOutcome(GatewayStatus.FAILED, code=error.code, message=error.message, response=error.raw)
+    return _refund_apply(refund, outcome)
+
+
+def _refund_apply(refund: Refund, outcome: RefundOutcome) -> Refund:
+    with transaction.atomic():
+        intent = PaymentIntent.objects.select_for_update().get(pk=refund.intent_id)
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != RefundStatus.PENDING or outcome.status == GatewayStatus.PENDING:
+            return refund
+        refund.provider_reference = outcome.provider_reference[:64]
+        refund.error_code, refund.error_message = outcome.code[:32], outcome.message[:255]
+        refund.request, refund.response = outcome.request, outcome.response
+        if outcome.status != GatewayStatus.SUCCEEDED:
+            refund.status = RefundStatus.FAILED
+            refund.save()
+            return refund
+        refund.status = RefundStatus.SUCCEEDED
+        refund.save()
+        ledger_refund(refund=refund)
+        intent.refunded_amount += refund.amount
+        if intent.status in PAID and refund.allocation:
+            _, kept = intent_allocated(intent.pk)
+            intent.status = IntentStatus.REFUNDED if kept <= 0 else IntentStatus.PARTIALLY_REFUNDED
+        intent.save(update_fields=["refunded_amount", "status", "updated_at"])
+        ended = [int(pk) for pk in refund.allocation if part_allocated(int(pk)) == 0]
+    if ended:
+        refund_parts_ended.send(sender=Refund, refund=refund, part_ids=ended)
+    return refund
+
+
+def refund_process_on_commit(refund_id: int) -> None:
+    """Hand an automatic refund to a worker once the transaction that created it commits (a broker outage only
+    delays it: reconciliation picks up refunds left pending)."""
+    from shared_apps.payments.tasks import refund_process_task
+
+    def send() -> None:
+        try:
+            refund_process_task.delay(refund_id)
+        except Exception:
+            logger.exception("refund %s: could not queue, reconciliation will process it", refund_id)
+
+    transaction.on_commit(send)
+
+
+def payment_part_refund(*, part, reason: str) -> Refund | None:
+    """Give back everything still held for one part (a paid order rejected or cancelled by the shop). None when
+    nothing is left to give back. Used by the automatic refund task."""
+    intent = PaymentIntent.objects.get(customer_order_id=part.order_id)
+    amount = refundable(intent, part)
+    if amount <= 0:
+        return None
+    return refund_request(intent=intent, amount=amount, part=part, reason=reason, requested_as="system")
+
+
+def payment_intent_cancel(*, customer_order_id: int) -> bool:
+    """The order ended before it was paid (every part cancelled): no payment is taken for it any more; a payment that
+    still lands is refunded. Call with the order's merchant orders locked. True when it was cancelled here."""
+    return bool(PaymentIntent.objects.filter(
+        customer_order_id=customer_order_id, method__in=ONLINE,
+        status__in=(IntentStatus.REQUIRES_PAYMENT, IntentStatus.PROCESSING, IntentStatus.FAILED),
+    ).update(status=IntentStatus.CANCELLED, updated_at=timezone.now()))  # fmt: skip

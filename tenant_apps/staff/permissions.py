@@ -27,6 +27,8 @@ class Perm(StrEnum):
     ORDERS_VIEW = "orders.view"
     ORDERS_PROCESS = "orders.process"
     PROMOTIONS_MANAGE = "promotions.manage"
+    PAYMENTS_VIEW = "payments.view"  # the merchant's shares and settlements (console /payments/)
+    PAYMENTS_REFUND = "payments.refund"  # give money back out of the merchant's own share of an order
 
 
 class Duty(StrEnum):
@@ -43,8 +45,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.MERCHANT: _EVERYTHING,
     Role.SHOP_OWNER: _EVERYTHING - {Perm.STORE_CREATE},  # everything else, but only inside its store (scope)
     Role.BRANCH_MANAGER: _BRANCH_STAFF_BASE
-    | {Perm.BRANCH_MANAGE, Perm.STAFF_VIEW, Perm.STOCK_VIEW, Perm.STOCK_ADJUST, Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS},
-    Role.EMPLOYEE: _BRANCH_STAFF_BASE,  # plus what its duties grant
+    | {Perm.BRANCH_MANAGE, Perm.STAFF_VIEW, Perm.STOCK_VIEW, Perm.STOCK_ADJUST, Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS}
+    | {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_REFUND},
+    Role.EMPLOYEE: _BRANCH_STAFF_BASE,  # plus what its duties grant; never money (no duty grants payments.*)
 }
 
 DUTY_PERMISSIONS: dict[str, frozenset[Perm]] = {

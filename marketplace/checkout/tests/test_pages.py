@@ -64,8 +64,8 @@ def test_checkout_page_shows_contact_fulfilment_per_shop_payment_and_total(shopp
     assert "Gulberg Grocer · Liberty Market" in page and "Crust & Crumb · MM Alam Road" in page
     assert "Delivery by the shop Minimum order Rs 500 Rs 100" in page
     assert "Cash on delivery Pay each shop when you get your order." in page
-    assert "Foree Pay Pay from your bank app or card. Coming soon" in page and "JazzCash Pay from" in page
-    assert re.search(r'value="foree"[^>]*disabled', response.content.decode())
+    assert "Foree Pay Pay now from your bank app, card or wallet." in page and "JazzCash Pay now from" in page
+    assert not re.search(r'value="foree"[^>]*disabled', response.content.decode())
     assert "Items Rs 2,980 Delivery Free Total Rs 2,980" in page  # pickup is chosen first
     assert key_of(response) != key_of(shopper.get("/checkout"))  # one key per rendering
 
@@ -151,10 +151,10 @@ def test_out_of_stock_and_changed_prices_send_the_customer_back_to_review(shoppe
     assert CustomerOrder.objects.get().subtotal == 2 * 600 + 1800
 
 
-def test_online_payment_is_not_offered_yet(shopper):
+def test_an_unknown_payment_method_is_refused(shopper):
     response = shopper.post("/checkout", form(shopper.get("/checkout"), contact_phone="03001234567",
-                                              payment_method="jazzcash"))  # fmt: skip
-    assert response.status_code == 400 and "Choose cash on delivery for now." in text(response)
+                                              payment_method="bitcoin"))  # fmt: skip
+    assert response.status_code == 400 and "Choose how to pay." in text(response)
     assert not CustomerOrder.objects.exists()
 
 

@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 from marketplace.checkout.tests.conftest import cake, market, new_buyer, rice  # noqa: F401  (fixtures)
 from marketplace.listings import tasks as listing_tasks
 from marketplace.orders.models import CustomerOrderPart
+from shared_apps.payments.tests.conftest import place, queued, sandbox  # noqa: F401  (fixtures)
 from shared_apps.sms.tasks import sms_deliver
 from tenant_apps.inventory.models import StockLevel
 from tenant_apps.orders.models import MerchantOrder

@@ -1,6 +1,6 @@
 """A customer cancelling while a shop accepts one part of the same order, on two real connections: one of them wins
 and the other waits — never a deadlock. Both take the merchant orders' locks before the customer order's
-(marketplace/orders/services.py, _merchant_orders_locked)."""
+(marketplace/orders/services.py, merchant_orders_lock)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from marketplace.orders.models import CustomerOrder
 from marketplace.orders.services import CustomerOrderError, customer_order_cancel
 from marketplace.orders.tests.conftest import staff_move, stock
 from shared_apps.accounts.services import guest_create
-from shared_apps.payments.models import PaymentIntent
+from shared_apps.payments.testing import payments_delete_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def two_shops(make_merchant):
     yield build_market(make_merchant, shops=(SHOPS[0], SHOPS[2]))
     # orders and parts hold their merchants (PROTECT): clear them before the schemas and merchants are dropped
-    PaymentIntent.objects.all().delete()
+    payments_delete_all()
     CustomerOrder.objects.all().delete()
 
 

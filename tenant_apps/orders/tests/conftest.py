@@ -19,7 +19,7 @@ from marketplace.orders.models import CustomerOrder
 from shared_apps.accounts.models import User
 from shared_apps.accounts.services import user_get_or_create_by_phone
 from shared_apps.accounts.tokens import token_pair_issue
-from shared_apps.payments.models import PaymentIntent
+from shared_apps.payments.testing import payments_delete_all
 from tenant_apps.orders.models import MerchantOrder
 from tenant_apps.staff.models import Membership, Role
 from tenant_apps.stores.models import Branch
@@ -92,7 +92,7 @@ def grocer(make_merchant) -> Iterator[Grocer]:
             Membership.objects.create(user=users[key], **spec)
     yield Grocer(market=market, merchant=shop.merchant, liberty=liberty, dha=dha, users=users)
     # customer orders and their parts hold the merchant (PROTECT): a transactional test's teardown drops merchants
-    PaymentIntent.objects.all().delete()
+    payments_delete_all()
     CustomerOrder.objects.all().delete()
 
 
