@@ -59,6 +59,7 @@ bench: setup services migrate
 	$(PY) benchmarks/csv_import.py
 	$(PY) benchmarks/search.py
 	$(PY) benchmarks/flash_sale.py
+	$(PY) benchmarks/webhooks.py
 
 clean: stop
 	rm -rf .data staticfiles

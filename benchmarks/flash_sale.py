@@ -115,19 +115,24 @@ def redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
-def procfile_web() -> tuple[dict[str, str], int]:
-    """The Procfile web line's NAME=value prefix and its uvicorn --workers (the server runs with both)."""
+def procfile_line(process: str) -> tuple[dict[str, str], list[str]]:
+    """The Procfile line of `process` ("web", "worker"): its NAME=value prefix and the command's tokens."""
     procfile = ROOT / "Procfile"
     for line in procfile.read_text().splitlines() if procfile.exists() else []:
-        if line.startswith("web:"):
+        if line.startswith(f"{process}:"):
             env: dict[str, str] = {}
-            tokens = shlex.split(line[4:])
+            tokens = shlex.split(line[len(process) + 1 :])
             while tokens and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", tokens[0]):
                 name, _, value = tokens.pop(0).partition("=")
                 env[name] = value
-            workers = int(tokens[tokens.index("--workers") + 1]) if "--workers" in tokens else 1
-            return env, workers
-    return {}, 1
+            return env, tokens
+    return {}, []
+
+
+def procfile_web() -> tuple[dict[str, str], int]:
+    """The Procfile web line's NAME=value prefix and its uvicorn --workers (the server runs with both)."""
+    env, tokens = procfile_line("web")
+    return env, int(tokens[tokens.index("--workers") + 1]) if "--workers" in tokens else 1
 
 
 def free_port() -> int:

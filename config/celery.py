@@ -2,6 +2,7 @@
 
 import os
 
+from celery.signals import task_prerun
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -9,6 +10,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = CeleryApp("planckly")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect(weak=False)
+def _healthy_database_session(task=None, **kwargs: object) -> None:
+    """Sessions live across tasks (CELERY_DB_REUSE_MAX): drop one that broke or outlived CONN_MAX_AGE first. Not
+    for a task run eagerly in the caller's process (tests, `.apply()`): that session is the caller's."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @app.on_after_finalize.connect

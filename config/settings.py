@@ -206,6 +206,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database session around every task unless this is set (it even closes a psycopg
+# pool in prefork children): a new PostgreSQL session per task doubled the database's CPU per notification in
+# benchmarks/webhooks.py. With it, a worker keeps its session for this many tasks; config/celery.py still drops a
+# broken or obsolete one before each task, as Django does per request (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 
 LOGGING = {
     "version": 1,

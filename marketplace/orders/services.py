@@ -87,6 +87,16 @@ def merchant_orders_lock(order: CustomerOrder) -> list[tuple[CustomerOrderPart, 
     return locked
 
 
+def customer_order_lock(order: CustomerOrder, *, merchant_orders: bool = True):
+    """Take the order's row locks in the one global order — its merchant orders (merchant id order, see
+    merchant_orders_lock), then the customer order — before anything locks its payment intent. Returns the locked
+    merchant orders (none when `merchant_orders` is False: paths that never move a merchant order, such as starting a
+    payment, take the customer order alone, which keeps the same order). Call inside a transaction."""
+    locked = merchant_orders_lock(order) if merchant_orders else []
+    list(CustomerOrder.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
+    return locked
+
+
 def _move(locked: list[tuple[CustomerOrderPart, MerchantOrder]], *, to: str, actor: Actor, reason: str,
           only_from: set[str]) -> int:  # fmt: skip
     """Move every locked merchant order now in `only_from` to `to` (each in its own schema)."""
@@ -136,7 +146,7 @@ def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:
         try:
             with transaction.atomic():
                 order = CustomerOrder.objects.get(pk=intent.customer_order_id)
-                locked = merchant_orders_lock(order)  # merchant orders before the intent, as every path does
+                locked = customer_order_lock(order)  # merchant orders, customer order, then the intent
                 if not payment_intent_expire(intent_id=intent.pk, now=now):
                     continue  # paid meanwhile, or another sweep got there first
                 _move(locked, to=OrderStatus.CANCELLED, actor=Actor(SYSTEM),

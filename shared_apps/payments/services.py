@@ -147,7 +147,9 @@ def payment_intent_expire(*, intent_id: int, now=None) -> bool:
 
 # ---- online payments: attempts ----------------------------------------------------------------------------------
 # Lock order, everywhere: the order's merchant orders (merchant id order) → part → customer order → payment intent →
-# attempt/refund. Cancelling, expiring and handing over take merchant orders first, so a capture does too.
+# attempt/refund (marketplace.orders.services.customer_order_lock). Cancelling, expiring and handing over take
+# merchant orders first, so a capture does too; starting a payment moves no merchant order and takes the customer
+# order, then the intent.
 
 
 def _reference(prefix: str) -> str:
@@ -185,7 +187,10 @@ def payment_attempt_start(*, intent: PaymentIntent, gateway: str, idempotency_ke
     if gateway not in ONLINE:
         raise PaymentError(PaymentErrorCode.GATEWAY_INVALID, field="gateway")
     now = timezone.now()
+    from marketplace.orders.services import customer_order_lock  # the order imports us: the lock order is theirs
+
     with transaction.atomic():
+        customer_order_lock(intent.customer_order, merchant_orders=False)
         intent = PaymentIntent.objects.select_for_update().select_related("customer_order").get(pk=intent.pk)
         if idempotency_key:
             existing = intent.attempts.filter(idempotency_key=idempotency_key).first()
@@ -199,7 +204,7 @@ def payment_attempt_start(*, intent: PaymentIntent, gateway: str, idempotency_ke
         PaymentIntent.objects.filter(pk=intent.pk).update(
             status=IntentStatus.PROCESSING, method=gateway, last_error="", updated_at=now
         )
-        intent.customer_order.__class__.objects.filter(pk=intent.customer_order_id).update(payment_method=gateway)
+        type(intent.customer_order).objects.filter(pk=intent.customer_order_id).update(payment_method=gateway)
     order = intent.customer_order
     request = PaymentRequest(
         reference=attempt.reference, amount=attempt.amount, currency=attempt.currency, order_number=order.number,
@@ -269,11 +274,11 @@ def payment_attempt_apply(*, attempt: PaymentAttempt, result: ProviderStatus) ->
 
 
 def _attempt_succeed(attempt: PaymentAttempt, result: ProviderStatus) -> PaymentAttempt:
-    from marketplace.orders.services import customer_order_paid, merchant_orders_lock  # the order imports us
+    from marketplace.orders.services import customer_order_lock, customer_order_paid  # the order imports us
 
     with transaction.atomic():
         order = attempt.intent.customer_order
-        merchant_orders_lock(order)
+        customer_order_lock(order)
         intent = PaymentIntent.objects.select_for_update().get(pk=attempt.intent_id)
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if attempt.status == AttemptStatus.SUCCEEDED:

@@ -19,6 +19,8 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from config.http import provider_http
+
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
@@ -118,12 +120,13 @@ def sms_send(*, to: str, body: str) -> SmsReceipt:
     else:
         data["From"] = settings.SMS_FROM
     try:
-        with httpx.Client(
+        response = provider_http().post(
+            _messages_url(),
+            data=data,
             auth=(settings.SMS_ACCOUNT_SID, settings.SMS_AUTH_TOKEN),
             timeout=httpx.Timeout(float(settings.SMS_TIMEOUT_SECONDS)),
             headers={"Accept": "application/json"},
-        ) as client:
-            response = client.post(_messages_url(), data=data)
+        )
     except httpx.TransportError as exc:  # connect/read/write/pool timeouts, refused connections, broken replies
         logger.warning("sms to %s: provider unreachable: %r", phone_masked(to), exc)
         raise SmsUnavailable(f"provider unreachable: {exc!r}") from exc

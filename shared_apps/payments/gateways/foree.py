@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from config.http import provider_http
 from shared_apps.payments.gateways.base import (
     GatewayError,
     GatewayErrorKind,
@@ -125,12 +126,12 @@ class ForeeGateway:
 
         Raises GatewayError: UNAVAILABLE for no usable answer, REJECTED for a refusal (raw redacted)."""
         try:
-            with httpx.Client(timeout=httpx.Timeout(self.timeout_seconds)) as client:
-                response = client.post(
-                    f"{self.api_base}{path}",
-                    json=body,
-                    headers={"X-API-KEY": self.api_key, "Accept": "application/json"},
-                )
+            response = provider_http().post(
+                f"{self.api_base}{path}",
+                json=body,
+                headers={"X-API-KEY": self.api_key, "Accept": "application/json"},
+                timeout=httpx.Timeout(self.timeout_seconds),
+            )
         except httpx.TransportError as exc:  # refused, reset, DNS, and every kind of timeout
             logger.warning("foree %s: unreachable: %r", path, exc)
             raise GatewayError(GatewayErrorKind.UNAVAILABLE, code="unreachable", message=repr(exc)) from exc

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from django.conf import settings
 
+from config.http import provider_http
 from shared_apps.payments.gateways.base import (
     GatewayError,
     GatewayErrorKind,
@@ -352,10 +353,9 @@ class JazzCashGateway:
         usable answer (transport error, timeout, 5xx, unreadable body, bad hash) and REJECTED for other HTTP 4xx."""
         url = f"{self.api_base}{path}"
         try:
-            with httpx.Client(
-                timeout=httpx.Timeout(self.timeout_seconds), headers={"Accept": "application/json"}
-            ) as client:
-                response = client.post(url, json=payload)
+            response = provider_http().post(
+                url, json=payload, headers={"Accept": "application/json"}, timeout=httpx.Timeout(self.timeout_seconds)
+            )
         except httpx.TransportError as exc:
             logger.warning("jazzcash %s: unreachable: %r", path, exc)
             raise GatewayError(GatewayErrorKind.UNAVAILABLE, message=f"JazzCash unreachable: {exc!r}") from exc

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from config.errors import DomainError
 from marketplace.orders.models import CustomerOrder
 from marketplace.orders.tests.conftest import staff_move, stock
 from shared_apps.payments.errors import PaymentError, PaymentErrorCode
@@ -381,3 +382,67 @@ def test_attempts_are_idempotent_per_key(place, rice, sandbox):
     assert start(order, "foree", key="k1").pk == one.pk
     assert PaymentAttempt.objects.count() == 1
     assert start(order, "foree", key="k2").pk != one.pk
+
+
+def _race(*works) -> list[BaseException]:
+    """Run `works` in threads released together; what they raised other than an answer to the customer."""
+    barrier = threading.Barrier(len(works))
+    failures: list[BaseException] = []
+
+    def run(work) -> None:
+        try:
+            barrier.wait()
+            work()
+        except DomainError:
+            pass  # paid, expired or cancelled already: an answer to the customer, not a failure
+        except Exception as error:  # anything else (a deadlock) fails the test
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def _race_one_order(order: CustomerOrder, attempt: PaymentAttempt) -> list[BaseException]:
+    from marketplace.orders.services import customer_order_cancel, customer_orders_unpaid_release
+
+    later = timezone.now() + timedelta(minutes=30)
+    return _race(
+        lambda: payment_attempt_confirm(attempt=PaymentAttempt.objects.get(pk=attempt.pk)),
+        lambda: customer_order_cancel(order=CustomerOrder.objects.get(pk=order.pk), user_id=None),
+        lambda: customer_orders_unpaid_release(now=later),
+        lambda: start(CustomerOrder.objects.get(pk=order.pk), "foree"),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_capture_cancel_expiry_and_a_new_attempt_racing_on_one_order_never_deadlock(place, rice, sandbox):
+    """The four paths that lock an order's rows, at once, several times over: each run ends in one consistent state
+    (paid and placed, or cancelled with any money on its way back) and the books balance."""
+    try:
+        for _ in range(4):
+            order = place("jazzcash", rice)
+            attempt = start(order, "jazzcash")
+            sandbox.pay(attempt)
+            PaymentIntent.objects.filter(pk=order.payment.pk).update(expires_at=timezone.now())  # due now
+            assert _race_one_order(order, attempt) == []
+            order.refresh_from_db()
+            intent = order.payment
+            intent.refresh_from_db()
+            assert captures(order) == 1  # the provider took the money once, and we recorded it once
+            if intent.status == IntentStatus.SUCCEEDED:
+                assert order.status in ("placed", "cancelled")
+            else:
+                assert intent.status in (IntentStatus.CANCELLED, IntentStatus.EXPIRED) and order.status == "cancelled"
+                assert Refund.objects.filter(intent=intent, attempt=attempt).exists()  # given back
+            for refund in Refund.objects.filter(intent=intent, status=RefundStatus.PENDING):
+                refund_process(refund_id=refund.pk)
+            books_balance(order)
+    finally:
+        payments_delete_all()
+        CustomerOrder.objects.all().delete()
