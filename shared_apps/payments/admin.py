@@ -125,8 +125,21 @@ class RefundForm(forms.Form):
         self.fields["part"].label_from_instance = lambda p: f"{p.number} · {p.store_name} ({p.branch_name}) · {p.total}"
 
 
+class ReadOnlyAdmin(ModelAdmin):
+    """Money records are written by services only: operators read them (and refund through the refund view)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(PaymentIntent)
-class PaymentIntentAdmin(ModelAdmin):
+class PaymentIntentAdmin(ReadOnlyAdmin):
     list_display = ["order_number", "customer_phone", "method", "status_badge", "amount", "captured_amount",
                     "refunded_amount", "created_at"]  # fmt: skip
     list_filter = ["status", "method", "created_at"]
@@ -176,15 +189,6 @@ class PaymentIntentAdmin(ModelAdmin):
                 return results, may_have_duplicates
             results |= queryset.filter(customer_order__contact_phone=phone)
         return results, may_have_duplicates
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_refund_permission(self, request: HttpRequest, object_id=None) -> bool:
         return request.user.has_perm(REFUND_PERMISSION)
@@ -288,7 +292,7 @@ class PaymentIntentAdmin(ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["gateway", "dedupe_key", "status", "deliveries", "received_at", "processed_at", "detail"]
     list_filter = ["gateway", "status"]
     search_fields = ["dedupe_key"]
@@ -297,12 +301,3 @@ class WebhookEventAdmin(ModelAdmin):
     readonly_fields = ["gateway", "dedupe_key", "status", "deliveries", "received_at", "processed_at", "detail",
                        "attempt", "content_type", "body"]  # fmt: skip
     fields = readonly_fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
+from marketplace.discovery.formatting import money
+from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.actions import merchant_order_act, staff_actions
 from tenant_apps.orders.models import Fulfilment, MerchantOrder
 from tenant_apps.orders.selectors import order_detail, order_queue
@@ -67,6 +69,8 @@ def _buttons(order: MerchantOrder) -> list[tuple[str, str]]:
     """(action, button text) for the moves other than reject, which has its own form with a reason."""
     ready = "Ready for pickup" if order.fulfilment == Fulfilment.PICKUP else "Out for delivery"
     labels = {**ACTION_LABELS, "ready": ready}
+    if order.payment_method == PaymentMethod.COD:  # handing over is when the cash is taken: say so on the button
+        labels["handover"] = f"Handed over · cash {money(order.total, order.currency)} received"
     return [(action, labels[action]) for action in staff_actions(order) if action != "reject"]
 
 

@@ -1,5 +1,6 @@
 """Paying online in the browser against the provider sandboxes: one customer pays with Foree Pay; another fails with
-JazzCash and then succeeds on retry with Foree Pay. The sandboxes also notify our webhooks (duplicated), which the
+JazzCash and then succeeds on retry with Foree Pay; a third pays with JazzCash and a platform admin refunds part of it
+from the admin panel, through JazzCash's refund API. The sandboxes also notify our webhooks (duplicated), which the
 real Celery worker confirms with the provider; whichever comes first, the money is taken once."""
 
 import re
@@ -15,6 +16,7 @@ from shared_apps.payments.ledger import ledger_problems
 from shared_apps.payments.models import LedgerEntry, PaymentIntent, WebhookEvent
 from shared_apps.payments.testing import payments_delete_all
 from tests.browser.test_checkout_journey import offer_row, top
+from tests.browser.test_console_payments import _admin
 from tests.browser.test_shells import url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,12 +26,13 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def paying(live_server, payment_settings, sandbox_server, celery_worker_process, settings):
-    """Providers send the customer back to the live server and notify its webhooks (each notification twice)."""
+    """Providers send the customer back to the live server and notify its webhooks (each notification twice).
+    Yields the sandboxes' base URL."""
     settings.PAYMENTS_PUBLIC_BASE_URL = live_server.url
     for provider, key in (("foree", "notification_url"), ("jazzcash", "ipn_url")):
         config = {key: f"{live_server.url}/api/v1/payments/webhooks/{provider}", "enabled": True, "duplicates": 1}
         httpx.post(f"{sandbox_server.base_url}/{provider}/sandbox/config", json=config, timeout=5).raise_for_status()
-    yield
+    yield sandbox_server.base_url
     for provider in ("foree", "jazzcash"):
         httpx.delete(f"{sandbox_server.base_url}/{provider}/sandbox/config", timeout=5)
     payments_delete_all()
@@ -114,3 +117,37 @@ def test_jazzcash_fails_then_foree_pay_succeeds_on_retry(live_server, page, scre
     assert [a.status for a in order.payment.attempts.order_by("id")] == ["failed", "succeeded"]
     assert order.status == "placed"
     settled(order, deliveries=4)
+
+
+def test_a_jazzcash_payment_refunded_by_an_admin(live_server, page, screenshot, make_merchant, paying, platform_admin):
+    market = build_market(make_merchant)
+    page.set_viewport_size(PHONE)
+    shop_and_check_out(page, live_server, market, "JazzCash")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("#payment-result")).to_contain_text("paid with JazzCash")
+    order = CustomerOrder.objects.get()
+    customer = page.context.cookies()
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _admin(page, platform_admin)
+    page.goto(url(live_server, "localhost", "/admin/payments/paymentintent/"))
+    page.get_by_role("textbox").first.fill(order.contact_phone[-7:])  # found by the customer's phone
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name=order.number).first.click()
+    page.locator('a[href$="/refund/"]').click()
+    page.get_by_label("Amount").fill("90.00")
+    page.get_by_label("Reason").fill("One bag was torn")
+    page.get_by_role("button", name="Refund").click()
+    expect(page.get_by_text("Refunded 90.00 PKR").first).to_be_visible()
+    screenshot("payment-admin-refund-jazzcash")
+    transactions = httpx.get(f"{paying}/jazzcash/sandbox/transactions", timeout=5).json()
+    assert transactions["transactions"][0]["refunded"] == 9000  # paisa, at the provider
+
+    page.context.clear_cookies()
+    page.context.add_cookies(customer)
+    page.set_viewport_size(PHONE)
+    page.goto(url(live_server, "localhost", f"/orders/{order.number}/payment"))
+    expect(page.locator("#payment-result")).to_contain_text("Rs 90 has been refunded.")
+    top(page)
+    screenshot("payment-partly-refunded-mobile")
+    settled(order, deliveries=2)

@@ -84,7 +84,11 @@ def test_order_page_shows_the_order_and_the_next_moves(grocer, place):
         assert text in html, text
     assert "Start preparing" not in html and "Handed over" not in html
 
-    steps = [("accept", "Start preparing"), ("prepare", "Out for delivery"), ("ready", "Handed over")]
+    steps = [
+        ("accept", "Start preparing"),
+        ("prepare", "Out for delivery"),
+        ("ready", "Handed over · cash Rs 1,920 received"),
+    ]
     for action, next_button in steps:
         response = client.post(f"/orders/{order.pk}/", {"action": action})
         assert (response.status_code, response["Location"]) == (302, f"/orders/{order.pk}/")
