@@ -12,7 +12,7 @@ Invariants (`ledger_problems`, asserted by the tests after every scenario):
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Q, Sum
@@ -25,6 +25,20 @@ ALLOCATION = (LedgerKind.MERCHANT_SHARE, LedgerKind.COMMISSION)
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def split_by_weight(amount: Decimal, room: dict[int, Decimal]) -> dict[int, Decimal]:
+    """Split `amount` over the keys in proportion to their `room`, to the cent, never giving a key more than its room:
+    shares rounded down first, then the cents left over go where the most room is left (ties: lowest key). The shares
+    sum to `amount` whenever it fits in the total room."""
+    total = sum(room.values(), Decimal(0))
+    shares = {key: min(value, (amount * value / total).quantize(CENT, ROUND_DOWN)) for key, value in room.items()}
+    remaining = amount - sum(shares.values(), Decimal(0))
+    for key in sorted(room, key=lambda k: (room[k] - shares[k], -k), reverse=True):
+        take = min(remaining, room[key] - shares[key])
+        shares[key] += take
+        remaining -= take
+    return shares
 
 
 def _write(key: str, *, intent: PaymentIntent, kind: str, amount: Decimal, **links) -> None:

@@ -38,8 +38,8 @@ from shared_apps.payments.ledger import (
     ledger_capture,
     ledger_cash_capture,
     ledger_refund,
-    money,
     part_allocated,
+    split_by_weight,
 )
 from shared_apps.payments.models import (
     AttemptStatus,
@@ -514,20 +514,12 @@ def refund_request(*, intent: PaymentIntent, amount: Decimal, part=None, reason:
 
 
 def _spread(intent: PaymentIntent, amount: Decimal, part) -> dict[str, str]:
-    """{part id: amount}: all from `part`, or over the parts in proportion to what each still holds (the last one
-    takes the rounding)."""
+    """{part id: amount}: all from `part`, or over the parts still paid for in proportion to what each holds."""
     pending = _pending_from(intent)
     parts = [part] if part is not None else list(intent.customer_order.parts.order_by("id"))
     left = {p.pk: part_allocated(p.pk) - pending.get(p.pk, Decimal(0)) for p in parts}
-    left = {pk: value for pk, value in left.items() if value > 0}
-    total = sum(left.values(), Decimal(0))
-    allocation, remaining = {}, amount
-    for index, (pk, value) in enumerate(left.items()):
-        share = remaining if index == len(left) - 1 else min(value, money(amount * value / total))
-        if share > 0:
-            allocation[str(pk)] = str(share)
-            remaining -= share
-    return allocation
+    shares = split_by_weight(amount, {pk: value for pk, value in left.items() if value > 0})
+    return {str(pk): str(share) for pk, share in shares.items() if share > 0}
 
 
 def refund_process(*, refund_id: int) -> Refund:
