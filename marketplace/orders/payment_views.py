@@ -160,14 +160,17 @@ def payment_return(request: HttpRequest, reference: str) -> HttpResponse:
     attempt = PaymentAttempt.objects.select_related("intent__customer_order").filter(reference=reference).first()
     if attempt is None:
         raise Http404("No such payment.")
+    asked = False
     if request.method == "POST" and request.body:  # stored like a notification: same fact, same dedupe key
         event, _ = payment_notification_receive(
             gateway=attempt.gateway, body=request.body, content_type=request.content_type
         )
         if event is not None and event.status in (WebhookStatus.RECEIVED, WebhookStatus.RETRY):
-            payment_webhook_process(event_id=event.pk)  # confirms with the provider, like the worker would
-    try:
-        payment_attempt_confirm(attempt=attempt)
-    except GatewayError:
-        logger.info("attempt %s: provider did not answer on return; the page polls", reference)
+            event = payment_webhook_process(event_id=event.pk)  # confirms with the provider, like the worker would
+            asked = event.attempt_id == attempt.pk
+    if not asked:  # nothing (or nothing about this payment) was confirmed above: ask the provider now
+        try:
+            payment_attempt_confirm(attempt=attempt)
+        except GatewayError:
+            logger.info("attempt %s: provider did not answer on return; the page polls", reference)
     return redirect(payment_url(attempt.intent.customer_order), permanent=False)
