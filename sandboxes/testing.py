@@ -128,7 +128,8 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
     }
     with log.open("w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "sandboxes.app:app", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "uvicorn", "sandboxes.app:app", "--host", "127.0.0.1", "--port", str(port),
+             "--timeout-graceful-shutdown", "1"],  # keep-alive clients (config/http.py) must not hold the stop
             cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
     saved = {name: os.environ.get(name) for name in exported}
