@@ -128,12 +128,14 @@ def customer_order_cancel(*, order: CustomerOrder, user_id: int | None, reason: 
     return order
 
 
-def customer_order_paid(*, order: CustomerOrder) -> int:
+def customer_order_paid(*, order: CustomerOrder, locked: list | None = None) -> int:
     """Online payment succeeded: every part waiting for payment becomes placed and its reservation a sale, all in one
-    transaction. Idempotent: parts already placed (or cancelled meanwhile) are left alone."""
+    transaction. Idempotent: parts already placed (or cancelled meanwhile) are left alone. `locked`: the order's
+    merchant orders when the caller has locked them already (customer_order_lock), so they are not locked twice."""
     with transaction.atomic():
-        return _move(merchant_orders_lock(order), to=OrderStatus.PLACED, actor=Actor(SYSTEM),
-                     reason="Payment received", only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
+        return _move(locked if locked is not None else merchant_orders_lock(order), to=OrderStatus.PLACED,
+                     actor=Actor(SYSTEM), reason="Payment received",
+                     only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
 
 
 def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:

@@ -278,7 +278,7 @@ def _attempt_succeed(attempt: PaymentAttempt, result: ProviderStatus) -> Payment
 
     with transaction.atomic():
         order = attempt.intent.customer_order
-        customer_order_lock(order)
+        locked = customer_order_lock(order)
         intent = PaymentIntent.objects.select_for_update().get(pk=attempt.intent_id)
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if attempt.status == AttemptStatus.SUCCEEDED:
@@ -299,7 +299,7 @@ def _attempt_succeed(attempt: PaymentAttempt, result: ProviderStatus) -> Payment
         if keep:
             intent.status, intent.last_error = IntentStatus.SUCCEEDED, ""
             intent.save(update_fields=["captured_amount", "status", "last_error", "updated_at"])
-            customer_order_paid(order=order)
+            customer_order_paid(order=order, locked=locked)
             return attempt
         intent.save(update_fields=["captured_amount", "updated_at"])
         if intent.status in PAID:
@@ -477,11 +477,17 @@ def _pending_from(intent: PaymentIntent) -> dict[int, Decimal]:
     return taken
 
 
+def _room(intent: PaymentIntent, part=None) -> dict[int, Decimal]:
+    """Per part (one, or every part of the order), what it still holds for refunds: its share + commission in the
+    ledger, less what refunds in flight will take."""
+    pending = _pending_from(intent)
+    parts = [part] if part is not None else list(intent.customer_order.parts.order_by("id"))
+    return {p.pk: part_allocated(p.pk) - pending.get(p.pk, Decimal(0)) for p in parts}
+
+
 def refundable(intent: PaymentIntent, part=None) -> Decimal:
     """What can still be refunded: of the whole order, or of one part (its merchant's share + commission)."""
-    pending = _pending_from(intent)
-    parts = [part] if part is not None else list(intent.customer_order.parts.all())
-    return sum((part_allocated(p.pk) - pending.get(p.pk, Decimal(0)) for p in parts), Decimal(0))
+    return sum(_room(intent, part).values(), Decimal(0))
 
 
 def refund_request(*, intent: PaymentIntent, amount: Decimal, part=None, reason: str, requested_as: str,
@@ -498,28 +504,21 @@ def refund_request(*, intent: PaymentIntent, amount: Decimal, part=None, reason:
         raise PaymentError(PaymentErrorCode.NOT_FOUND, "That part is not in this order.", field="part")
     with transaction.atomic():
         intent = PaymentIntent.objects.select_for_update().select_related("customer_order").get(pk=intent.pk)
-        available = refundable(intent, part)
+        room = {pk: left for pk, left in _room(intent, part).items() if left > 0}
+        available = sum(room.values(), Decimal(0))
         if available <= 0:
             raise PaymentError(PaymentErrorCode.NOTHING_TO_REFUND)
         if amount > available:
             raise PaymentError(PaymentErrorCode.REFUND_TOO_LARGE, f"At most {available} {intent.currency} can be "
                                "refunded.", field="amount", extra={"refundable": str(available)})  # fmt: skip
-        allocation = _spread(intent, amount, part)
+        # All from `part`, or over the parts still paid for in proportion to what each holds.
+        allocation = {str(pk): str(share) for pk, share in split_by_weight(amount, room).items() if share > 0}
         refund = _refund_create(intent=intent, attempt=_kept_attempt(intent), amount=amount, allocation=allocation,
                                 reason=reason, requested_as=requested_as, user_id=user_id)  # fmt: skip
     refund = refund_process(refund_id=refund.pk)
     if refund.status == RefundStatus.FAILED:
         raise PaymentError(PaymentErrorCode.REFUND_REJECTED, refund.error_message or None)
     return refund
-
-
-def _spread(intent: PaymentIntent, amount: Decimal, part) -> dict[str, str]:
-    """{part id: amount}: all from `part`, or over the parts still paid for in proportion to what each holds."""
-    pending = _pending_from(intent)
-    parts = [part] if part is not None else list(intent.customer_order.parts.order_by("id"))
-    left = {p.pk: part_allocated(p.pk) - pending.get(p.pk, Decimal(0)) for p in parts}
-    shares = split_by_weight(amount, {pk: value for pk, value in left.items() if value > 0})
-    return {str(pk): str(share) for pk, share in shares.items() if share > 0}
 
 
 def refund_process(*, refund_id: int) -> Refund:
