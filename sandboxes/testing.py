@@ -10,12 +10,13 @@ developer's own sandbox on port 8100 or to a real provider.
 from __future__ import annotations
 
 import os
+import queue
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -185,6 +186,68 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
     os.environ when it starts, so this is what points its SMS_API_BASE at the sandbox."""
     if fixturedef.argname == "celery_worker_process":
         request.getfixturevalue("sandbox_server")
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class PostRecorder:
+    """What `post_recorder` received: `next()` is the next POST (passed through `parse`), `failures_left` makes it
+    answer `fail_status` that many times first (to exercise a provider's retries), `hits` counts every POST."""
+
+    base_url: str = ""
+    url: str = ""  # where the test points the provider (base_url + a path of its choosing)
+    parse: Callable[[Received], Any] = lambda received: received
+    fail_status: int = 503
+    failures_left: int = 0
+    hits: int = 0
+    requests: queue.Queue[Received] = field(default_factory=queue.Queue)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next(self, timeout: float = 10) -> Any:
+        return self.parse(self.requests.get(timeout=timeout))
+
+    def assert_quiet(self, seconds: float = 0.5) -> None:
+        with pytest.raises(queue.Empty):
+            self.requests.get(timeout=seconds)
+
+
+@contextmanager
+def post_recorder(*, parse: Callable[[Received], Any] | None = None, fail_status: int = 503,
+                  reply: bytes = b"") -> Iterator[PostRecorder]:  # fmt: skip
+    """A stand-in for our webhook endpoints (tests only): records every POST and answers 200 with `reply`, or
+    `fail_status` while `failures_left` lasts (failed POSTs are counted, not recorded)."""
+    recorder = PostRecorder(fail_status=fail_status)
+    if parse is not None:
+        recorder.parse = parse
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with recorder.lock:
+                recorder.hits += 1
+                fail = recorder.failures_left > 0
+                recorder.failures_left -= fail
+            if not fail:
+                recorder.requests.put(Received(self.path, dict(self.headers.items()), body))
+            self.send_response(recorder.fail_status if fail else 200)
+            if reply:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with local_http_server(Handler) as base_url:
+        recorder.base_url = base_url
+        yield recorder
 
 
 @contextmanager

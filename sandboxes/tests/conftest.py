@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import queue
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 
-from sandboxes.testing import local_http_server
+from sandboxes.testing import PostRecorder, post_recorder
 
 
 @dataclass(frozen=True)
@@ -35,38 +33,9 @@ def account(sandbox_server) -> CloudinaryAccount:
     )
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class WebhookReceiver:
-    url: str
-    requests: queue.Queue[Received] = field(default_factory=queue.Queue)
-
-    def next(self, timeout: float = 10) -> Received:
-        return self.requests.get(timeout=timeout)
-
-
 @pytest.fixture
-def webhook_receiver() -> Iterator[WebhookReceiver]:
-    """An HTTP server that records every POST it receives and answers 200."""
-    receiver = WebhookReceiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            receiver.requests.put(Received(self.path, dict(self.headers.items()), body))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with local_http_server(Handler) as base_url:
-        receiver.url = f"{base_url}/hooks/cloudinary"
+def webhook_receiver() -> Iterator[PostRecorder]:
+    """An HTTP server that records every POST it receives (`next()` → Received) and answers 200."""
+    with post_recorder() as receiver:
+        receiver.url = f"{receiver.base_url}/hooks/cloudinary"
         yield receiver

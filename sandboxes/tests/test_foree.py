@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import queue
 import re
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +16,7 @@ import httpx
 import pytest
 from django.conf import settings
 
-from sandboxes.testing import SandboxServer, local_http_server
+from sandboxes.testing import PostRecorder, SandboxServer, post_recorder
 
 
 @dataclass
@@ -83,49 +80,13 @@ def foree(sandbox_server: SandboxServer) -> Iterator[Foree]:
     httpx.delete(f"{client.base}/sandbox/config", timeout=5).raise_for_status()
 
 
-@dataclass
-class Receiver:
-    url: str = ""
-    bodies: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
-    failures_left: int = 0  # answer 503 this many times first
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    hits: int = 0
-
-    def next(self, timeout: float = 10) -> dict[str, Any]:
-        return self.bodies.get(timeout=timeout)
-
-    def assert_quiet(self, seconds: float = 0.5) -> None:
-        with pytest.raises(queue.Empty):
-            self.bodies.get(timeout=seconds)
-
-
 @pytest.fixture
-def receiver(foree: Foree) -> Iterator[Receiver]:
-    """Our notification endpoint stand-in: records each JSON body, answers like our webhook view; the sandbox is
-    configured to notify it."""
-    received = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with received.lock:
-                received.hits += 1
-                fail = received.failures_left > 0
-                received.failures_left -= fail
-            if not fail:
-                received.bodies.put(json.loads(body))
-            reply = b'{"code": "00", "status": true, "message": "Received"}'
-            self.send_response(503 if fail else 200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with local_http_server(Handler) as base_url:
-        received.url = f"{base_url}/api/v1/payments/webhooks/foree"
+def receiver(foree: Foree) -> Iterator[PostRecorder]:
+    """Our notification endpoint stand-in: `next()` is each JSON body, answered like our webhook view (503 while
+    `failures_left`); the sandbox is configured to notify it."""
+    reply = b'{"code": "00", "status": true, "message": "Received"}'
+    with post_recorder(parse=lambda received: json.loads(received.body), reply=reply) as received:
+        received.url = f"{received.base_url}/api/v1/payments/webhooks/foree"
         foree.configure(enabled=True, notification_url=received.url)
         yield received
 
@@ -217,7 +178,7 @@ def test_the_hosted_page_shows_the_bill_and_three_buttons(foree: Foree) -> None:
     assert "http" not in text.split("<body>", 1)[1].replace(data["reference_number"], "")  # no external assets
 
 
-def test_pay_redirects_to_the_return_url_and_notifies(foree: Foree, receiver: Receiver) -> None:
+def test_pay_redirects_to_the_return_url_and_notifies(foree: Foree, receiver: PostRecorder) -> None:
     crn = new_crn()
     data = foree.create(crn=crn)
     reference = data["reference_number"]
@@ -243,7 +204,7 @@ def test_pay_redirects_to_the_return_url_and_notifies(foree: Foree, receiver: Re
 
 
 @pytest.mark.parametrize("outcome", ["failed", "cancelled"])
-def test_fail_and_cancel(foree: Foree, receiver: Receiver, outcome: str) -> None:
+def test_fail_and_cancel(foree: Foree, receiver: PostRecorder, outcome: str) -> None:
     data = foree.create()
     response = httpx.post(data["payment_link"], data={"action": outcome}, timeout=5)
     assert response.status_code == 303
@@ -264,7 +225,7 @@ def test_a_failed_bill_can_still_be_paid_but_a_cancelled_one_cannot(foree: Foree
     assert foree.status(cancelled["reference_number"])["bill_status"] == "cancelled"
 
 
-def test_a_paid_bill_stays_paid_and_is_notified_once(foree: Foree, receiver: Receiver) -> None:
+def test_a_paid_bill_stays_paid_and_is_notified_once(foree: Foree, receiver: PostRecorder) -> None:
     data = foree.create()
     reference = data["reference_number"]
     httpx.post(data["payment_link"], data={"action": "paid"}, timeout=5)
@@ -280,7 +241,7 @@ def test_a_paid_bill_stays_paid_and_is_notified_once(foree: Foree, receiver: Rec
     assert "Return to the merchant" in httpx.get(data["payment_link"], timeout=5).text
 
 
-def test_concurrent_clicks_pay_exactly_once(foree: Foree, receiver: Receiver) -> None:
+def test_concurrent_clicks_pay_exactly_once(foree: Foree, receiver: PostRecorder) -> None:
     reference = foree.create()["reference_number"]
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(lambda _: foree.act(reference, outcome="paid").json(), range(10)))
@@ -315,7 +276,7 @@ def test_an_unknown_bill_page_is_404(foree: Foree) -> None:
 # ---- notifications and control endpoints ---------------------------------------------------------------------------
 
 
-def test_duplicates_sends_extra_copies(foree: Foree, receiver: Receiver) -> None:
+def test_duplicates_sends_extra_copies(foree: Foree, receiver: PostRecorder) -> None:
     foree.configure(duplicates=2)
     reference = foree.create()["reference_number"]
     assert foree.act(reference, outcome="paid").json()["changed"] is True
@@ -324,7 +285,7 @@ def test_duplicates_sends_extra_copies(foree: Foree, receiver: Receiver) -> None
     receiver.assert_quiet()
 
 
-def test_delays_deliver_notifications_out_of_order(foree: Foree, receiver: Receiver) -> None:
+def test_delays_deliver_notifications_out_of_order(foree: Foree, receiver: PostRecorder) -> None:
     reference = foree.create()["reference_number"]
     foree.act(reference, outcome="failed", delay_ms=800)
     foree.act(reference, outcome="paid", delay_ms=0)
@@ -332,7 +293,7 @@ def test_delays_deliver_notifications_out_of_order(foree: Foree, receiver: Recei
     assert statuses == ["Paid", "Failed"]
 
 
-def test_a_configured_delay_holds_back_the_notification_not_the_redirect(foree: Foree, receiver: Receiver) -> None:
+def test_a_configured_delay_holds_back_the_notification_not_the_redirect(foree: Foree, receiver: PostRecorder) -> None:
     foree.configure(delay_ms=1000)
     data = foree.create()
     started = time.monotonic()
@@ -342,7 +303,7 @@ def test_a_configured_delay_holds_back_the_notification_not_the_redirect(foree: 
     assert time.monotonic() - started >= 1.0
 
 
-def test_delivery_is_retried_after_a_5xx(foree: Foree, receiver: Receiver) -> None:
+def test_delivery_is_retried_after_a_5xx(foree: Foree, receiver: PostRecorder) -> None:
     receiver.failures_left = 2
     reference = foree.create()["reference_number"]
     foree.act(reference, outcome="paid")
@@ -350,7 +311,7 @@ def test_delivery_is_retried_after_a_5xx(foree: Foree, receiver: Receiver) -> No
     assert receiver.hits == 3
 
 
-def test_notifications_can_be_disabled(foree: Foree, receiver: Receiver) -> None:
+def test_notifications_can_be_disabled(foree: Foree, receiver: PostRecorder) -> None:
     foree.configure(enabled=False)
     foree.act(foree.create()["reference_number"], outcome="paid")
     receiver.assert_quiet()

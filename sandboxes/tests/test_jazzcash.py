@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,7 +18,7 @@ import pytest
 from django.conf import settings
 
 from sandboxes.jazzcash import PAKISTAN, sign
-from sandboxes.testing import SandboxServer, local_http_server
+from sandboxes.testing import PostRecorder, Received, SandboxServer, post_recorder
 from shared_apps.payments.gateways.jazzcash import secure_hash
 
 DOC_SALT = "0F5DD14AE2"
@@ -148,37 +147,16 @@ def jazz(sandbox_server: SandboxServer) -> Iterator[Jazz]:
     httpx.delete(f"{client.base}/sandbox/config", timeout=5).raise_for_status()
 
 
-@dataclass
-class IpnReceiver:
-    url: str = ""
-    bodies: queue.Queue[dict[str, str]] = field(default_factory=queue.Queue)
-    failures_left: int = 0  # answer 500 this many times first
-
-    def next(self, timeout: float = 10) -> dict[str, str]:
-        return self.bodies.get(timeout=timeout)
+def _ipn_fields(received: Received) -> dict[str, str]:
+    assert received.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
+    return dict(parse_qsl(received.body.decode(), keep_blank_values=True))
 
 
 @pytest.fixture
-def ipn(jazz: Jazz) -> Iterator[IpnReceiver]:
-    receiver = IpnReceiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            failing = receiver.failures_left > 0
-            receiver.failures_left -= 1
-            if not failing:
-                assert self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
-                receiver.bodies.put(dict(parse_qsl(body, keep_blank_values=True)))
-            self.send_response(500 if failing else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with local_http_server(Handler) as base_url:
-        receiver.url = f"{base_url}/api/v1/payments/webhooks/jazzcash"
+def ipn(jazz: Jazz) -> Iterator[PostRecorder]:
+    """Our IPN endpoint stand-in: `next()` is each IPN's fields (500 while `failures_left`)."""
+    with post_recorder(parse=_ipn_fields, fail_status=500) as receiver:
+        receiver.url = f"{receiver.base_url}/api/v1/payments/webhooks/jazzcash"
         jazz.configure(enabled=True, ipn_url=receiver.url)
         yield receiver
 
@@ -305,7 +283,7 @@ def test_paying_after_the_expiry_expires_it(jazz: Jazz) -> None:
 # ---- IPN -----------------------------------------------------------------------------------------------------------
 
 
-def test_ipn_is_delivered_signed_with_duplicates(jazz: Jazz, ipn: IpnReceiver) -> None:
+def test_ipn_is_delivered_signed_with_duplicates(jazz: Jazz, ipn: PostRecorder) -> None:
     jazz.configure(duplicates=2)
     fields, _ = jazz.open()
     result = jazz.pay(fields["pp_TxnRefNo"])
@@ -318,7 +296,7 @@ def test_ipn_is_delivered_signed_with_duplicates(jazz: Jazz, ipn: IpnReceiver) -
         ipn.next(timeout=0.5)
 
 
-def test_ipn_is_delayed_without_delaying_the_browser_and_retried_on_5xx(jazz: Jazz, ipn: IpnReceiver) -> None:
+def test_ipn_is_delayed_without_delaying_the_browser_and_retried_on_5xx(jazz: Jazz, ipn: PostRecorder) -> None:
     jazz.configure(delay_ms=1000)
     ipn.failures_left = 1
     _, page = jazz.open()

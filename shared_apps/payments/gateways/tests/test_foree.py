@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandboxes.testing import local_http_server
+from sandboxes.testing import PostRecorder, local_http_server, post_recorder
 from shared_apps.payments.gateways import gateway_for
 from shared_apps.payments.gateways.base import GatewayError, GatewayErrorKind, GatewayStatus, PaymentRequest
 from shared_apps.payments.gateways.foree import ForeeGateway, status_from_foree
@@ -72,22 +72,10 @@ def gateway(sandbox: Sandbox) -> ForeeGateway:
 
 
 @pytest.fixture
-def notifications(sandbox: Sandbox) -> Iterator[queue.Queue[bytes]]:
-    """Raw notification bodies the sandbox posts to a local receiver standing in for our webhook."""
-    received: queue.Queue[bytes] = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.put(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with local_http_server(Handler) as base_url:
-        sandbox.configure(enabled=True, notification_url=f"{base_url}/api/v1/payments/webhooks/foree")
+def notifications(sandbox: Sandbox) -> Iterator[PostRecorder]:
+    """Raw notification bodies (`next()`) the sandbox posts to a local receiver standing in for our webhook."""
+    with post_recorder(parse=lambda received: received.body) as received:
+        sandbox.configure(enabled=True, notification_url=f"{received.base_url}/api/v1/payments/webhooks/foree")
         yield received
 
 
@@ -186,7 +174,7 @@ def test_parse_notification_reads_the_sandboxs_notification(
     initiated = gateway.initiate(request)
     paid = sandbox.act(initiated.provider_reference, "paid")["bill"]
 
-    notice = gateway.parse_notification(body=notifications.get(timeout=10), content_type="application/json")
+    notice = gateway.parse_notification(body=notifications.next(), content_type="application/json")
     assert notice.reference == request.reference
     assert notice.provider_reference == initiated.provider_reference
     assert notice.provider_txn_id == paid["transaction_ref_id"]
