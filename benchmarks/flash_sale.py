@@ -12,20 +12,20 @@ Redis: database `--redis-db` (default 7) of the REDIS_URL server, tasks on a que
 the end (no worker runs: the after-commit kicks and texts are only queued).
 
 Setup (not timed): the buyers are guests made through the services (`guest_create`, a guest token each, one unit of
-the product in each cart with `cart_item_add`); the server is `uvicorn config.asgi:application` on a free port from
+the product in each cart with `cart_item_add`); the server is the Procfile's web command on a free port from
 8300 with the Procfile web line's variables (DB_POOL_MAX_SIZE) and worker count; warm-up checkouts of another
 product reach every worker before the sale.
 
 Measured:
 1. HTTP: `--processes` client processes (spawned, no Django) each open one connection per buyer of theirs and send
-   `POST /api/v1/checkout` (guest Bearer token, a fresh Idempotency-Key, cash on delivery) for all of them at once
-   (asyncio, a minimal HTTP/1.1 client: see http_client), released together; wall time from the first request sent
-   to the last answer. Every answer
-   must be 201 or 409 `out_of_stock`; exactly `--units` orders; a watcher samples the level's `available` on its
-   own connection during the sale; afterwards the level must be on_hand = reserved = units, available 0, the ledger
-   must sum to it, and there must be exactly `--units` customer orders, merchant orders, parts and intents.
+   `POST /api/v1/checkout` (guest Bearer token, a fresh Idempotency-Key, cash on delivery) for all of them at once (a
+   minimal HTTP/1.1 client on non-blocking sockets: see http_client), released together; wall time from the first
+   request sent to the last answer. Every answer must be 201 or 409 `out_of_stock`; exactly `--units` orders; a
+   watcher samples the level's `available` on its own connection during the sale; afterwards the level must be
+   on_hand = reserved = units, available 0, the ledger must sum to it, and there must be exactly `--units` customer
+   orders, merchant orders, parts and intents.
 2. raw SQL: the same number of buyers against PostgreSQL directly, from the same number of client processes holding
-   as many sessions in total as the server's pools (workers x DB_POOL_MAX_SIZE): (a) the bare conditional
+   as many sessions in total as the server (workers x threads, or x DB_POOL_MAX_SIZE): (a) the bare conditional
    decrement `UPDATE inventory_stocklevel SET reserved = reserved + 1 WHERE ... AND available >= 1` in autocommit;
    (b) the same UPDATE plus its ledger row in one transaction. Each on a level of its own with `--units` units.
 Prints checkouts/s over all requests, orders/s until sold out, p50/p90/p99/max latency, CPU per request (server,
@@ -36,12 +36,10 @@ every answer was 201 or 409 and the throughput goal was met.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import os
 import re
-import shlex
 import socket
 import statistics
 import subprocess
@@ -66,8 +64,12 @@ from benchmarks.provisioning import (  # noqa: E402 - needs ROOT on sys.path
     fmt_ms,
     machine_info,
     markdown_table,
+    option_value,
     percentile,
+    procfile_line,
     verdict,
+    web_command,
+    web_label,
 )
 
 GOAL_CHECKOUTS_PER_S = 300.0
@@ -115,24 +117,10 @@ def redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
-def procfile_line(process: str) -> tuple[dict[str, str], list[str]]:
-    """The Procfile line of `process` ("web", "worker"): its NAME=value prefix and the command's tokens."""
-    procfile = ROOT / "Procfile"
-    for line in procfile.read_text().splitlines() if procfile.exists() else []:
-        if line.startswith(f"{process}:"):
-            env: dict[str, str] = {}
-            tokens = shlex.split(line[len(process) + 1 :])
-            while tokens and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", tokens[0]):
-                name, _, value = tokens.pop(0).partition("=")
-                env[name] = value
-            return env, tokens
-    return {}, []
-
-
 def procfile_web() -> tuple[dict[str, str], int]:
-    """The Procfile web line's NAME=value prefix and its uvicorn --workers (the server runs with both)."""
+    """The Procfile web line's NAME=value prefix and its --workers (the server runs with both)."""
     env, tokens = procfile_line("web")
-    return env, int(tokens[tokens.index("--workers") + 1]) if "--workers" in tokens else 1
+    return env, int(option_value(tokens, "--workers", "1"))
 
 
 def free_port() -> int:
@@ -151,18 +139,17 @@ def shares(items: list, n: int) -> list[list]:
 
 
 class Server:
-    """uvicorn config.asgi:application on a port from 8300 with the Procfile web process's variables and workers."""
+    """The Procfile's web command on a port from 8300 with its variables and `workers` workers (benchmarks.provisioning
+    web_command): what `make run` serves."""
 
     def __init__(self, *, env: dict[str, str], workers: int) -> None:
         self.port = free_port()
         self.workers = workers
-        self.log = tempfile.NamedTemporaryFile(prefix="flash-sale-uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
+        procfile_env, self.command = web_command(port=self.port, workers=workers)
+        self.log = tempfile.NamedTemporaryFile(prefix="flash-sale-web-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",
-             str(self.port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-             "--timeout-graceful-shutdown", "5"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            self.command, cwd=ROOT, env={**procfile_env, **env}, stdout=self.log, stderr=subprocess.STDOUT
+        )
         self.base = f"http://127.0.0.1:{self.port}"
 
     def wait(self, timeout: float = 60.0) -> None:
@@ -171,14 +158,14 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}: {self.output()}")
+                raise RuntimeError(f"the web server exited with {self.proc.returncode}: {self.output()}")
             try:
                 if httpx.get(f"{self.base}/healthz", headers={"Host": "localhost"}).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"uvicorn did not answer /healthz in {timeout:.0f} s: {self.output()}")
+        raise RuntimeError(f"the web server did not answer /healthz in {timeout:.0f} s: {self.output()}")
 
     def output(self) -> str:
         self.log.flush()
@@ -210,53 +197,77 @@ class Server:
 
 def http_client(host: str, port: int, tokens: list[str], ready, start, results) -> None:
     """One client process: all its buyers at once after `start`, each on a connection of its own; puts a list of
-    (sent, answered, status, code, replayed) with perf_counter times (CLOCK_MONOTONIC: comparable across processes).
+    (sent, answered, status, code, replayed, client CPU per request) with perf_counter times (CLOCK_MONOTONIC:
+    comparable across processes).
 
-    A minimal HTTP/1.1 client on asyncio streams (request written in one piece, `Connection: close`, response read
-    to EOF), not httpx: an httpx.AsyncClient juggling ~100+ connections spent ~20 ms of CPU per request on this
-    box (measured), which on 2 shared cores would starve the server it is measuring; this one spends ~1 ms."""
+    A minimal HTTP/1.1 client on non-blocking sockets and one epoll selector (request written in one piece,
+    `Connection: close`, response read to EOF), the requests composed before the start: the load generator shares
+    the 2 cores with the server it measures, so its cost per request must be small. An httpx.AsyncClient juggling
+    ~100+ connections spent ~20 ms of CPU per request on this box, asyncio streams ~0.6 ms, this ~0.2 ms."""
     import resource
+    import selectors
 
     body = json.dumps(BODY).encode()
-
-    async def buy(token: str) -> tuple:
-        request = (
+    requests = [
+        (
             f"POST /api/v1/checkout HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n"
             f"Idempotency-Key: {uuid.uuid4().hex}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode() + body
+        ).encode()
+        + body
+        for token in tokens
+    ]
+    ready.wait()
+    start.wait()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    selector = selectors.DefaultSelector()
+    rows: list[tuple] = []
+    for request in requests:
+        sock = socket.socket()
+        sock.setblocking(False)
         sent = time.perf_counter()
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-            writer.write(request)
-            await writer.drain()
-            raw = await reader.read()
-            writer.close()
-        except OSError as exc:
-            return sent, time.perf_counter(), 0, type(exc).__name__, False
-        answered = time.perf_counter()
-        head, _, payload = raw.partition(b"\r\n\r\n")
-        lines = head.decode("latin1").split("\r\n")
-        status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
-        replayed = any(line.lower().startswith("idempotent-replayed:") for line in lines[1:])
-        code = ""
-        if status != 201:
+        sock.connect_ex((host, port))  # EINPROGRESS: writable once connected
+        selector.register(sock, selectors.EVENT_WRITE, [sent, memoryview(request), []])
+    while len(rows) < len(requests):
+        for key, events in selector.select():
+            sock, state = key.fileobj, key.data
             try:
-                code = json.loads(payload).get("code", "")
-            except ValueError:
-                code = payload[:80].decode("latin1")
-        return sent, answered, status, code, replayed
+                if events & selectors.EVENT_WRITE:
+                    if error := sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                        raise OSError(error, os.strerror(error))
+                    state[1] = state[1][sock.send(state[1]) :]
+                    if not state[1]:
+                        selector.modify(sock, selectors.EVENT_READ, state)
+                    continue
+                chunk = sock.recv(65536)
+                if chunk:
+                    state[2].append(chunk)
+                    continue
+                rows.append((state[0], time.perf_counter(), b"".join(state[2])))
+            except OSError as exc:
+                rows.append((state[0], time.perf_counter(), exc))
+            selector.unregister(sock)
+            sock.close()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / len(rows)
+    results.put([(*_answer(sent, answered, raw), cpu) for sent, answered, raw in rows])
 
-    async def drive() -> list[tuple]:
-        ready.wait()
-        await asyncio.get_running_loop().run_in_executor(None, start.wait)
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        rows = await asyncio.gather(*(buy(token) for token in tokens))
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        return [(*row, cpu / len(rows)) for row in rows]
 
-    results.put(asyncio.run(drive()))
+def _answer(sent: float, answered: float, raw: bytes | OSError) -> tuple:
+    """(sent, answered, status, code, replayed) of one raw HTTP response (status 0 and the error's name if none)."""
+    if isinstance(raw, OSError):
+        return sent, answered, 0, type(raw).__name__, False
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+    replayed = any(line.lower().startswith("idempotent-replayed:") for line in lines[1:])
+    code = ""
+    if status != 201:
+        try:
+            code = json.loads(payload).get("code", "")
+        except ValueError:
+            code = payload[:80].decode("latin1")
+    return sent, answered, status, code, replayed
 
 
 def sql_client(conninfo: str, schema: str, level: tuple[int, int], n: int, sessions: int, ledger: bool, ready,
@@ -391,7 +402,7 @@ def main() -> int:
     parser.add_argument(
         "--sql-sessions", type=int, default=0, help="raw SQL sessions in all (default: workers x DB_POOL_MAX_SIZE)"
     )
-    parser.add_argument("--workers", type=int, default=0, help="uvicorn workers (default: the Procfile web line's)")
+    parser.add_argument("--workers", type=int, default=0, help="web server workers (default: the Procfile web line's)")
     parser.add_argument("--pool", type=int, default=0, help="DB_POOL_MAX_SIZE (default: the Procfile web line's)")
     parser.add_argument("--redis-db", type=int, default=7, help="Redis database number for the run (default 7)")
     parser.add_argument("--db-name", default=None, help="bench database name (default: <DATABASE_URL name>_flash)")
@@ -514,7 +525,8 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
     if args.pool:
         web_env["DB_POOL_MAX_SIZE"] = str(args.pool)
     pool = int(web_env.get("DB_POOL_MAX_SIZE", "0") or 0)
-    sql_sessions = args.sql_sessions or max(args.processes, workers * pool) or args.processes
+    threads = int(option_value(procfile_line("web")[1], "--blocking-threads", "1"))
+    sql_sessions = args.sql_sessions or max(args.processes, workers * (pool or threads))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT version(), current_setting('server_version'), current_setting('shared_buffers'), "
@@ -534,11 +546,11 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
     print(f"Redis          {redact(settings.REDIS_URL)} (Celery queue {settings.CELERY_TASK_DEFAULT_QUEUE}, no worker)")
     print(
         f"Django         {django.get_version()}, django-tenants {version('django-tenants')}, django-ninja "
-        f"{version('django-ninja')}, psycopg {version('psycopg')}, uvicorn {version('uvicorn')}, "
+        f"{version('django-ninja')}, psycopg {version('psycopg')}, "
         f"httpx {version('httpx')}"
     )
     print(f"Bench database {bench_name}")
-    print(f"Server         uvicorn config.asgi:application --workers {workers}, Procfile env {web_env or 'none'}")
+    print(f"Server         {web_label(workers=workers)}, Procfile env {web_env or 'none'}")
     print(f"Sale           {args.buyers:,} buyers x 1 unit, {args.units} units; {args.processes} client processes "
           f"(~{args.buyers // args.processes} buyers and connections each); raw SQL {sql_sessions} "
           "sessions")  # fmt: skip
@@ -613,7 +625,7 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
     server_ms, backends_ms = (used / len(rows) * 1000 for used in cpu_used)
     http["cpu"] = (server_ms, backends_ms, client_ms)
     available_ms = (os.cpu_count() or 1) * wall / len(rows) * 1000
-    print(f"CPU per request: uvicorn {server_ms:.1f} ms, PostgreSQL sessions {backends_ms:.1f} ms, client "
+    print(f"CPU per request: web server {server_ms:.1f} ms, PostgreSQL sessions {backends_ms:.1f} ms, client "
           f"{client_ms:.1f} ms (the machine had {os.cpu_count()} cores x {wall:.2f} s = {available_ms:.1f} ms per "
           "request)")  # fmt: skip
     print(f"PostgreSQL transactions during the sale: {commits:,} committed, {rollbacks:,} rolled back (a rollback: a "
@@ -710,13 +722,14 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM, load average "
         f"{os.getloadavg()[0]:.2f} after the run; PostgreSQL {pg_version} ({server_addr}, shared_buffers="
         f"{shared_buffers}, synchronous_commit={sync_commit}); Python {machine['python']}, Django "
-        f"{django.get_version()}, uvicorn {version('uvicorn')} with {workers} workers and "
+        f"{django.get_version()}, {web_label(workers=workers)}, "
         f"{', '.join(f'{k}={v}' for k, v in web_env.items()) or 'no Procfile variables'}; {args.buyers:,} buyers "
-        f"from {args.processes} client processes (asyncio HTTP/1.1, one connection per buyer), {args.units} units."
+        f"from {args.processes} client processes (non-blocking sockets, HTTP/1.1, one connection per buyer), "
+        f"{args.units} units."
     )
     print()
     markdown_table(
-        ("Measure", "HTTP checkout (uvicorn)", *(f"raw SQL: {v['label']}" for v in sql.values())),
+        ("Measure", "HTTP checkout", *(f"raw SQL: {v['label']}" for v in sql.values())),
         [
             (
                 "Throughput, all attempts",

@@ -16,6 +16,7 @@ import math
 import os
 import platform
 import re
+import shlex
 import statistics
 import sys
 import time
@@ -88,6 +89,64 @@ def bench_database(*, name: str | None, suffix: str = "bench", keep: bool = Fals
                 pass
             database_drop(bench_url, bench_name)
             print(f"\nBench database {bench_name} dropped.")
+
+
+def procfile_line(process: str) -> tuple[dict[str, str], list[str]]:
+    """The Procfile line of `process` ("web", "worker"): its NAME=value prefix and the command's tokens."""
+    procfile = ROOT / "Procfile"
+    for line in procfile.read_text().splitlines() if procfile.exists() else []:
+        if line.startswith(f"{process}:"):
+            env: dict[str, str] = {}
+            tokens = shlex.split(line[len(process) + 1 :])
+            while tokens and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", tokens[0]):
+                name, _, value = tokens.pop(0).partition("=")
+                env[name] = value
+            return env, tokens
+    return {}, []
+
+
+def web_command(*, port: int, workers: int | None = None) -> tuple[dict[str, str], list[str]]:
+    """The Procfile web line (its NAME=value prefix, its command) bound to 127.0.0.1:`port`, with `workers` workers
+    when given: a benchmark serves what `make run` serves, with the same server, interface and threads."""
+    env, tokens = procfile_line("web")
+    if not tokens:
+        sys.exit("Procfile has no web line")
+    options = {"--host": "127.0.0.1", "--port": str(port)} | ({"--workers": str(workers)} if workers else {})
+    for option, value in options.items():
+        if option in tokens:
+            tokens[tokens.index(option) + 1] = value
+        else:
+            tokens += [option, value]
+    return env, tokens
+
+
+def web_label(*, workers: int | None = None) -> str:
+    """The web server as a report names it: its package and version and the Procfile command (host and port left
+    out), e.g. `granian 2.8.7: granian --interface wsgi config.wsgi:application --workers 2 ...`."""
+    _, tokens = web_command(port=0, workers=workers)
+    name = Path(tokens[0]).name
+    shown, skip = [name], False
+    for token in tokens[1:]:
+        if skip:
+            skip = False
+        elif token in ("--host", "--port"):
+            skip = True
+        else:
+            shown.append(token)
+    try:
+        return f"{name} {version(name)}: {' '.join(shown)}"
+    except Exception:
+        return " ".join(shown)
+
+
+def option_value(tokens: list[str], option: str, default: str = "") -> str:
+    """The value of `--option value` or `--option=value` in a command's tokens."""
+    for i, token in enumerate(tokens):
+        if token == option and i + 1 < len(tokens):
+            return tokens[i + 1]
+        if token.startswith(f"{option}="):
+            return token.split("=", 1)[1]
+    return default
 
 
 def markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]] | list[list[str]]) -> None:

@@ -1,5 +1,5 @@
 """Search benchmark: 1,000,000 listings of 1,000 merchants around seven Pakistani cities, a labelled query mix over
-HTTP against the real ASGI server (uvicorn, one worker) and the very same statements as raw SQL, in one run.
+HTTP against the real web server (the Procfile's, one worker) and the very same statements as raw SQL, in one run.
 
 Run from the repo root:
 
@@ -17,7 +17,7 @@ dropped).
 Measured: a seeded mix of searches (common and rare words, two words, a typo, browse without text, root and leaf
 categories, price ranges, in stock, delivery, offers; radius 2/5/10 km and a few 25/50; every sort; pages 1-3) from
 customer locations drawn like the merchants (dense centres, sparse outskirts):
-1. HTTP: GET /api/v1/search on uvicorn (config.asgi, 1 worker, no access log), one keep-alive client, sequential;
+1. HTTP: GET /api/v1/search on the Procfile's web server (1 worker), one keep-alive client, sequential;
    wall time per request, every answer must be 200;
 2. raw SQL: for the same queries, `search_plan(SearchQuery(**params))` built in this process, executed on a plain
    psycopg connection (client-side binding, like Django's) timing execute + fetch only;
@@ -65,6 +65,7 @@ from benchmarks.provisioning import (  # noqa: E402 - needs ROOT on sys.path
     percentile,
     source_database_url,
     verdict,
+    web_command,
 )
 
 GOAL_HTTP_P50_MS = 15.0
@@ -852,49 +853,30 @@ def http_params(params: dict[str, Any]) -> str:
     return urlencode({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()})
 
 
-def procfile_web_env() -> dict[str, str]:
-    """The NAME=value assignments that prefix the Procfile's `web:` command: the server runs with them too."""
-    procfile = ROOT / "Procfile"
-    for line in procfile.read_text().splitlines() if procfile.exists() else []:
-        if line.startswith("web:"):
-            env = {}
-            for token in line[4:].split():
-                name, sep, value = token.partition("=")
-                if not sep or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
-                    break
-                env[name] = value
-            return env
-    return {}
-
-
 class Server:
-    """uvicorn config.asgi:application on a free port, one worker, this environment (DATABASE_URL = bench) plus the
-    Procfile web process's own variables."""
+    """The Procfile's web command (benchmarks.provisioning.web_command) with one worker on a free port, in this
+    environment (DATABASE_URL = bench) plus the Procfile web process's own variables: what `make run` serves."""
 
-    def __init__(self, app: str) -> None:
+    def __init__(self) -> None:
         self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix="search-bench-uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
-        self.procfile_env = procfile_web_env()
+        self.log = tempfile.NamedTemporaryFile(prefix="search-bench-web-", suffix=".log", delete=False)  # noqa: SIM115
+        self.procfile_env, self.command = web_command(port=self.port, workers=1)
         env = dict(os.environ, **self.procfile_env, PLANCKLY_DEV="1", LOG_LEVEL="WARNING")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port",
-             str(self.port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"
 
     def wait(self, client: Any, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}: {self.output()}")
+                raise RuntimeError(f"the web server exited with {self.proc.returncode}: {self.output()}")
             try:
                 if client.get(f"{self.base}/healthz").status_code == 200:
                     return
             except Exception:  # noqa: S110 - not listening yet
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"uvicorn did not answer /healthz in {timeout:.0f} s: {self.output()}")
+        raise RuntimeError(f"the web server did not answer /healthz in {timeout:.0f} s: {self.output()}")
 
     def output(self) -> str:
         self.log.flush()
@@ -911,15 +893,16 @@ class Server:
         Path(self.log.name).unlink(missing_ok=True)
 
 
-def run_http(queries: list[Query], *, warmup: list[Query], sessions: Any, app: str) -> dict[str, Any]:
+def run_http(queries: list[Query], *, warmup: list[Query], sessions: Any) -> dict[str, Any]:
     import httpx
 
-    server = Server(app)
+    server = Server()
     info: dict[str, Any] = {}
     try:
         with httpx.Client(headers={"Host": "localhost"}, timeout=120.0) as client:
             server.wait(client)
             info["procfile_env"] = server.procfile_env
+            info["command"] = server.command
             for q in warmup:
                 response = client.get(f"{server.base}/api/v1/search?{http_params(q.params)}")
                 if response.status_code != 200:
@@ -1046,9 +1029,6 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=6, help="seed of the data and of the query mix (default 6)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     parser.add_argument("--reuse", metavar="NAME", help="measure an existing kept database; no generation, kept")
-    parser.add_argument(
-        "--asgi-app", default="config.asgi:application", help="what uvicorn serves (experiments; default the real one)"
-    )
     parser.add_argument("--db-name", default=None, help="bench database name (default: <DATABASE_URL name>_search)")
     args = parser.parse_args()
     if args.listings < args.merchants * 10 or args.merchants < 10 or args.queries < 10:
@@ -1150,7 +1130,7 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
     )
     print(
         f"Django         {django.get_version()}, django-tenants {version('django-tenants')}, django-ninja "
-        f"{version('django-ninja')}, psycopg {version('psycopg')}, uvicorn {version('uvicorn')}, "
+        f"{version('django-ninja')}, psycopg {version('psycopg')}, granian {version('granian')}, "
         f"CONN_MAX_AGE={db.get('CONN_MAX_AGE')}"
     )
     print(f"Bench database {bench_name}{' (reused)' if reused else ''}")
@@ -1176,8 +1156,8 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
         f"(e.g. {', '.join(random.Random(1).sample(vocab.rare, min(5, len(vocab.rare))))}), "
         f"{len(vocab.pairs)} pairs; typos of {len(vocab.typo_sources)} words"
     )
-    section(f"HTTP: {args.queries:,} searches (after {args.warmup} warm-up) on uvicorn, 1 worker, keep-alive client")
-    http_info = run_http(queries, warmup=warmup, sessions=sessions, app=args.asgi_app)
+    section(f"HTTP: {args.queries:,} searches (after {args.warmup} warm-up) on the web server, 1 worker, keep-alive")
+    http_info = run_http(queries, warmup=warmup, sessions=sessions)
     section(f"Raw SQL: the same {args.queries:,} statements on a plain psycopg connection")
     sql_info = run_sql(queries, warmup=warmup, conninfo=conninfo)
     mismatched = [q for q in queries if q.total != q.http_total]
@@ -1286,14 +1266,14 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
     print(
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM; PostgreSQL {pg_version} "
         f"({server}, shared_buffers={shared_buffers}, jit={jit}); Python {machine['python']}, "
-        f"Django {django.get_version()}, uvicorn {version('uvicorn')}. Data: {n_listings:,} listings, "
+        f"Django {django.get_version()}, granian {version('granian')} (WSGI, 1 worker). Data: {n_listings:,} listings, "
         f"{n_merchants:,} merchants, {n_branches:,} branches, {n_terms:,} lexemes; listings table "
         f"{listing_mib:,.0f} MiB with indexes; generated in {generation_s:.0f} s. Query mix: {args.queries:,} "
         f"searches (seed {args.seed}) after {args.warmup} warm-up."
     )
     print()
     markdown_table(
-        ("Measure", "HTTP (uvicorn, 1 worker)", "raw SQL (same statement)", "Goal"),
+        ("Measure", "HTTP (granian WSGI, 1 worker)", "raw SQL (same statement)", "Goal"),
         [
             (
                 "Latency",

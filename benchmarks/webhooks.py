@@ -29,7 +29,7 @@ Setup (not timed): each payment is a real online order placed through the servic
 an attempt started through the gateway adapter (`payment_attempt_start`: a Foree bill created in the sandbox; the
 JazzCash form posted to the sandbox as the customer's browser would) and paid in the sandbox (its Pay button); the
 notification bodies are what the providers send (Foree JSON, JazzCash form-encoded and signed); the same helpers as
-shared_apps/payments/tests. The server is `uvicorn config.asgi:application` with the Procfile web line's variables and
+shared_apps/payments/tests. The server is the Procfile's web command with the Procfile web line's variables and
 worker count; `--workers` Celery workers (`celery worker --pool prefork --concurrency` as the Procfile worker line) on
 the run's queue; `--warmup` other payments are notified and applied first, so every process has its connections.
 
@@ -108,7 +108,14 @@ from benchmarks.flash_sale import (  # noqa: E402 - needs ROOT on sys.path
     stats,
 )
 from benchmarks.listing_sync import workers_start, workers_stop  # noqa: E402
-from benchmarks.provisioning import bench_database, fmt_ms, machine_info, markdown_table, verdict  # noqa: E402
+from benchmarks.provisioning import (  # noqa: E402
+    bench_database,
+    fmt_ms,
+    machine_info,
+    markdown_table,
+    verdict,
+    web_label,
+)
 
 PATHS = {"foree": "/api/v1/payments/webhooks/foree", "jazzcash": "/api/v1/payments/webhooks/jazzcash"}
 PRICE = "2499.00"
@@ -222,8 +229,8 @@ def procfile_worker() -> tuple[dict[str, str], int]:
 def notify_client(host: str, port: int, items: list[tuple], in_flight: int, ready, start, results) -> None:
     """One provider: posts `items` [(index, path, body, content type)] in their order, at most `in_flight` open at
     once, each on a connection of its own (`Connection: close`, read to EOF); puts a list of (index, sent, answered,
-    status, answer, cpu per request) with perf_counter times (CLOCK_MONOTONIC: comparable across processes). The
-    minimal asyncio client of flash_sale.http_client, for the same reason (httpx costs ~20x the CPU per request)."""
+    status, answer, cpu per request) with perf_counter times (CLOCK_MONOTONIC: comparable across processes). A
+    minimal asyncio client, like flash_sale's and for the same reason (httpx costs ~20x the CPU per request)."""
     import resource
 
     async def post(index: int, path: str, body: bytes, content_type: str, gate: asyncio.Semaphore) -> tuple:
@@ -355,7 +362,9 @@ def main() -> int:
     parser.add_argument(
         "--concurrency", type=int, default=0, help="prefork children per worker (default: the Procfile worker line's)"
     )
-    parser.add_argument("--web-workers", type=int, default=0, help="uvicorn workers (default: the Procfile web line's)")
+    parser.add_argument(
+        "--web-workers", type=int, default=0, help="web server workers (default: the Procfile web line's)"
+    )
     parser.add_argument("--warmup", type=int, default=20, help="payments notified before the measurement (default 20)")
     parser.add_argument("--timeout", type=float, default=600.0, help="wait at most this long for the workers (s)")
     parser.add_argument("--sql-sessions", type=int, default=0, help="raw SQL sessions (default: web pools in all)")
@@ -587,11 +596,11 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
                 f"{k}={pg[k]}" for k in ("shared_buffers", "synchronous_commit", "max_connections"))),
             ("Redis", f"{redact(settings.REDIS_URL)} (Celery queue {queue})"),
             ("Versions", ", ".join(f"{p} {version(p)}" for p in (
-                "django", "django-ninja", "psycopg", "uvicorn", "celery", "httpx"))),
+                "django", "django-ninja", "psycopg", "granian", "celery", "httpx"))),
             ("httpx.Client()", f"{client_ms:.0f} ms of CPU each here (its SSL context): the gateway adapters and the "
                                "SMS client build one per call"),
             ("Bench database", bench_name),
-            ("Server", f"uvicorn config.asgi:application --workers {web_workers}, Procfile env {web_env or 'none'}"),
+            ("Server", f"{web_label(workers=web_workers)}, Procfile env {web_env or 'none'}"),
             ("Workers", f"{args.workers} x celery worker --pool prefork --concurrency {args.concurrency} -Q {queue}"),
             ("Sandboxes", f"{sandboxes.base} (uvicorn sandboxes.app:app, 1 process)"),
             ("Clients", f"{args.processes} processes x at most {args.in_flight} requests in flight; raw SQL "
@@ -924,7 +933,7 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
             f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM, load average "
             f"{os.getloadavg()[0]:.2f} after the run; PostgreSQL {pg['server_version']} ({db_host}, shared_buffers "
             f"{pg['shared_buffers']}, synchronous_commit {pg['synchronous_commit']}); Python {machine['python']}, "
-            f"Django {django.get_version()}, uvicorn {version('uvicorn')} with {web_workers} workers and "
+            f"Django {django.get_version()}, {web_label(workers=web_workers)}, "
             f"{', '.join(f'{k}={v}' for k, v in web_env.items()) or 'no Procfile variables'}; celery "
             f"{version('celery')}: {args.workers} x prefork --concurrency {args.concurrency}; the sandboxes process (1 "
             f"uvicorn process). {n:,} notifications = {n_payments:,} paid + {n_stale:,} stale + {n_dup:,} duplicates "

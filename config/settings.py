@@ -114,7 +114,7 @@ ASGI_APPLICATION = "config.asgi.application"
 DATABASES = {"default": env.db_url("DATABASE_URL", engine="django_tenants.postgresql_backend")}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))  # socket dirs arrive %-encoded
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
 # Search aggregates tens of thousands of rows in memory (32 MB keeps them off temp files), and JIT compilation costs
 # ~200 ms on exactly those statements while saving nothing for OLTP: both measured in benchmarks/search.py.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
@@ -132,6 +132,9 @@ if DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
         "max_size": DB_POOL_MAX_SIZE,
         "timeout": 10,
     }
+if env.bool("DB_PREPARED", default=True):
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env.int("DB_PREPARE_THRESHOLD", default=5)
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -139,7 +142,7 @@ REDIS_URL = env.str("REDIS_URL")
 # Parallel test workers (pytest-xdist) share one Redis: each gets its own key namespace (empty outside tests).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.KeptClientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", ""),
     }
@@ -218,7 +221,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django.request logs every 4xx as a WARNING: a sold-out flash sale or a bot's 404s would be a line per request
+    # (and its formatting cost); client errors are answers, not incidents. Server errors (5xx) still log.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }
 
 UNFOLD = {

@@ -5,12 +5,14 @@ from django.db import connection
 
 from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings import sync
+from tenant_apps.outbox.services import outbox_kick_taken
 from tenants.models import Merchant, MerchantStatus
 
 
 @shared_task(name="marketplace.listings.tasks.listings_publish", acks_late=True)
 def listings_publish(schema: str) -> int:
     """Kicked after commit of any customer-visible change; safe to run any number of times."""
+    outbox_kick_taken(schema)  # before reading the outbox: a change committed from now on kicks again
     connection.set_schema_to_public()
     return sync.listings_publish(schema=schema).events
 

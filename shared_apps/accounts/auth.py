@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
+from django.db import connection
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth, django_auth
 
@@ -42,10 +44,27 @@ class UserOrGuestBearer(HttpBearer):
         claims = token_decode(token, expected_type=(ACCESS, GUEST))  # one signature check for either kind
         if claims["typ"] == ACCESS:
             return _user_of(request, claims)
-        guest = next(iter(Guest.objects.filter(pk=str(claims["sub"]).removeprefix("guest:"))[:1]), None)
+        guest = _guest(str(claims["sub"]).removeprefix("guest:"))
         if guest is None:
             raise AccountsError(AccountsErrorCode.TOKEN_INVALID)
         return GuestPrincipal(guest)
+
+
+_GUEST_FIELDS = ("id", "created_at", "claimed_by_id", "claimed_at")
+_GUEST = f"SELECT {', '.join(_GUEST_FIELDS)} FROM {Guest._meta.db_table} WHERE id = %s"
+
+
+def _guest(guest_id: str) -> Guest | None:
+    """The guest row, hand-read: every guest API request (a flash sale's every checkout) starts here, and building
+    the ORM query cost ~3x the statement's own CPU."""
+    try:
+        pk = UUID(guest_id)
+    except ValueError:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_GUEST, [pk])
+        row = cursor.fetchone()
+    return Guest.from_db(connection.alias, _GUEST_FIELDS, row) if row else None
 
 
 def optional_guest(request: HttpRequest) -> Guest | None:
