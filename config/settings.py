@@ -114,7 +114,11 @@ ASGI_APPLICATION = "config.asgi.application"
 DATABASES = {"default": env.db_url("DATABASE_URL", engine="django_tenants.postgresql_backend")}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))  # socket dirs arrive %-encoded
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+# Sessions are kept (the web server's threads, the Celery workers). No `SELECT 1` before each request's first query
+# (one round trip of five on a refused checkout): a session that died is found by the request that uses it, which
+# fails, and Django closes a session that saw an error when that request ends. DB_CONN_HEALTH_CHECKS=1 trades the
+# round trip for never failing that request. Celery tasks drop a broken or obsolete session first (config/celery.py).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
 # Search aggregates tens of thousands of rows in memory (32 MB keeps them off temp files), and JIT compilation costs
 # ~200 ms on exactly those statements while saving nothing for OLTP: both measured in benchmarks/search.py.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection
 
+from config.db import unprepared
 from marketplace.categories.selectors import CategoryTree, category_tree
 from marketplace.discovery import geo
 from marketplace.discovery.errors import MAX_RADIUS_KM, DiscoveryError, DiscoveryErrorCode
@@ -322,8 +323,9 @@ def _price_facet(buckets: list[list[int]]) -> list[dict[str, Any]]:
 
 
 def search_run(plan: SearchPlan) -> tuple:
-    """Execute the plan's one statement; returns its single row (the benchmark runs the same)."""
-    with connection.cursor() as cursor:
+    """Execute the plan's one statement, planned for its values (not prepared); returns its single row (the
+    benchmark runs the same)."""
+    with unprepared(), connection.cursor() as cursor:
         cursor.execute(plan.sql, plan.params)
         return cursor.fetchone()
 

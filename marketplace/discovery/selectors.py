@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection
 
+from config.db import unprepared
 from marketplace.categories.selectors import CategoryNode, category_tree
 from marketplace.discovery import geo
 from marketplace.discovery.errors import DiscoveryError, DiscoveryErrorCode
@@ -214,7 +215,7 @@ def categories_near(*, lat: float | None, lng: float | None, radius_km: float) -
     location_validate(lat=lat, lng=lng, radius_km=radius_km)
     if lat is not None and lng is not None:
         conditions, params = geo.within_sql("l", lat, lng, radius_km)
-    with connection.cursor() as cursor:
+    with unprepared(), connection.cursor() as cursor:  # a radius of 2 km or 50: planned for its values
         cursor.execute(_CATEGORY_COUNTS.format(conditions=conditions), params)
         counts = tree.rolled_up(dict(cursor.fetchall()))
 
