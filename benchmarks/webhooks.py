@@ -99,7 +99,6 @@ from benchmarks.flash_sale import (  # noqa: E402 - needs ROOT on sys.path
     free_port,
     latency,
     process_cpu_s,
-    procfile_line,
     procfile_web,
     redact,
     redis_url_with_db,
@@ -113,6 +112,7 @@ from benchmarks.provisioning import (  # noqa: E402
     fmt_ms,
     machine_info,
     markdown_table,
+    procfile_line,
     verdict,
     web_label,
 )

@@ -1,4 +1,5 @@
-"""The ASGI application uvicorn serves (Procfile `web`).
+"""The ASGI application, for serving the product under an ASGI server (the Procfile serves config.wsgi on granian:
+docs/decisions/0007-web-serving.md; tests/test_pool_isolation.py runs this one under uvicorn).
 
 Django's own ASGIHandler runs the middleware in async mode: every sync hook of every middleware (process_request,
 process_view, process_response, ...) and the URL resolution hop to the request's thread and back — about a dozen
