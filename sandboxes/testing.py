@@ -250,6 +250,26 @@ def post_recorder(*, parse: Callable[[Received], Any] | None = None, fail_status
         yield recorder
 
 
+def replying(status: int, body: bytes, content_type: str = "") -> type[BaseHTTPRequestHandler]:
+    """A handler answering every POST with `status` and `body` (and `content_type`, when given): a provider's fixed
+    answer for `local_http_server` (tests of how adapters map failures)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
 @contextmanager
 def local_http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve `handler` on a free loopback port in a thread; yields the base URL and shuts down on exit. For the

@@ -6,17 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import cloudinary
 import httpx
 import pytest
 
+from sandboxes.testing import local_http_server
 from tenants.models import Merchant
 
 
@@ -104,16 +104,10 @@ def fake_provider(monkeypatch) -> Iterator[FakeProvider]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    provider.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(cloudinary.config(), "upload_prefix", provider.base_url)
-    try:
+    with local_http_server(Handler) as base_url:
+        provider.base_url = base_url
+        monkeypatch.setattr(cloudinary.config(), "upload_prefix", provider.base_url)
         yield provider
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandboxes.testing import PostRecorder, local_http_server, post_recorder
+from sandboxes.testing import PostRecorder, local_http_server, post_recorder, replying
 from shared_apps.payments.gateways import gateway_for
 from shared_apps.payments.gateways.base import GatewayError, GatewayErrorKind, GatewayStatus, PaymentRequest
 from shared_apps.payments.gateways.foree import ForeeGateway, status_from_foree
@@ -303,18 +303,7 @@ def test_an_unreachable_provider_is_unavailable(payment_settings: Any) -> None:
     ],
 )
 def test_provider_failures_are_mapped(payment_settings: Any, status: int, body: bytes, kind: GatewayErrorKind) -> None:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with local_http_server(Handler) as base_url:
+    with local_http_server(replying(status, body)) as base_url:
         payment_settings.FOREE_API_BASE = base_url
         with pytest.raises(GatewayError) as caught:
             ForeeGateway.from_settings().initiate(payment_request())

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from sandboxes import jazzcash as sandbox
-from sandboxes.testing import SandboxServer, local_http_server
+from sandboxes.testing import SandboxServer, local_http_server, replying
 from shared_apps.payments.gateways import gateway_for
 from shared_apps.payments.gateways.base import GatewayError, GatewayErrorKind, GatewayStatus, PaymentRequest
 from shared_apps.payments.gateways.jazzcash import JazzCashGateway, hash_matches, secure_hash
@@ -239,23 +238,6 @@ def test_unreachable_provider_is_unavailable(gateway: JazzCashGateway, settings:
     assert error.value.kind is GatewayErrorKind.UNAVAILABLE
 
 
-def answering(status: int, body: dict[str, Any]) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.mark.parametrize(
     ("status", "body", "code"),
     [
@@ -268,7 +250,7 @@ def answering(status: int, body: dict[str, Any]) -> type[BaseHTTPRequestHandler]
 def test_unusable_answers_are_unavailable(
     gateway: JazzCashGateway, settings: Any, status: int, body: dict[str, Any], code: str
 ) -> None:
-    with local_http_server(answering(status, body)) as base_url:
+    with local_http_server(replying(status, json.dumps(body).encode(), "application/json")) as base_url:
         settings.JAZZCASH_API_BASE = base_url
         with pytest.raises(GatewayError) as error:
             JazzCashGateway.from_settings().query_status(reference="Tx", provider_reference="Tx")
