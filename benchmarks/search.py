@@ -21,7 +21,8 @@ customer locations drawn like the merchants (dense centres, sparse outskirts):
    wall time per request, every answer must be 200;
 2. raw SQL: for the same queries, `search_plan(SearchQuery(**params))` built in this process, executed on a plain
    psycopg connection (client-side binding, like Django's) timing execute + fetch only;
-3. baseline: the same statement without the H3 ring prefilter (haversine over every row) for a few classes.
+3. baseline, for a few classes: the row statement (every matching row counted: what searches without words ran
+   before the per-branch summaries) and the same without the H3 ring prefilter (haversine over every row).
 Prints p50/p90/p99/max, the HTTP/SQL ratio, per-class figures, the EXPLAIN (ANALYZE, BUFFERS) of the slowest raw
 SQL query, then markdown for docs/benchmarks.md.
 """
@@ -29,6 +30,7 @@ SQL query, then markdown for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import math
@@ -648,7 +650,7 @@ def generate(args: argparse.Namespace, timings: dict[str, float]) -> dict[str, A
     started = time.perf_counter()
     with connection.cursor() as cursor:
         for table in ("listings_listing", "listings_branchlisting", "listings_searchterm", "categories_category",
-                      "tenants_merchant"):  # fmt: skip
+                      "tenants_merchant", "listings_facetcount", "listings_branchsummary"):  # fmt: skip
             cursor.execute(f"VACUUM (ANALYZE) public.{table}")
     timings["VACUUM ANALYZE"] = time.perf_counter() - started
 
@@ -948,16 +950,14 @@ def run_sql(queries: list[Query], *, warmup: list[Query], conninfo: str) -> dict
         with conn.cursor() as cursor:
             for q in warmup:
                 plan = search_plan(SearchQuery(**q.params))
-                cursor.execute(plan.sql, plan.params)
-                cursor.fetchone()
+                plan.execute(cursor)
             started = time.perf_counter()
             for i, q in enumerate(queries):
                 plan = search_plan(SearchQuery(**q.params))
                 plans[i] = plan
                 q.cells = len(plan.params.get("cells", []))
                 t0 = time.perf_counter()
-                cursor.execute(plan.sql, plan.params)
-                row = cursor.fetchone()
+                row = plan.execute(cursor)
                 q.sql_ms = (time.perf_counter() - t0) * 1000
                 q.total = row[0]
             wall = time.perf_counter() - started
@@ -967,8 +967,10 @@ def run_sql(queries: list[Query], *, warmup: list[Query], conninfo: str) -> dict
 _PREFILTER = re.compile(r"l\.h3_r\d = ANY\(%\(cells\)s::bigint\[\]\) AND ")
 
 
-def run_baseline(queries: list[Query], *, conninfo: str, per_class: int) -> list[tuple[str, int, dict, dict, int]]:
-    """The same statements without the H3 ring prefilter: haversine (and the other conditions) over every row."""
+def run_baseline(queries: list[Query], *, conninfo: str, per_class: int) -> list[tuple[str, int, dict, dict, dict]]:
+    """Per class, the statements as served against the naive ones: the row statement (what a search without words
+    ran before the summaries: every matching row counted), and that statement without the H3 ring prefilter
+    (haversine over every row)."""
     import psycopg
 
     from marketplace.discovery.schemas import SearchQuery
@@ -980,20 +982,21 @@ def run_baseline(queries: list[Query], *, conninfo: str, per_class: int) -> list
     ) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
         with conn.cursor() as cursor:
-            for cls in ("browse, no text", "common word", "leaf category", "rare word"):
+            for cls in ("browse, no text", "in stock", "common word", "leaf category", "rare word"):
                 sample = [q for q in queries if q.cls == cls and q.params["radius_km"] in (2, 5, 10)][:per_class]
-                with_ms, without_ms = [], []
+                served_ms, rows_ms, naive_ms = [], [], []
                 for q in sample:
-                    plan = search_plan(SearchQuery(**q.params))
-                    naive = _PREFILTER.sub("", plan.sql)
-                    assert naive != plan.sql, "the prefilter condition was not found in the statement"
-                    for sql, into in ((plan.sql, with_ms), (naive, without_ms)):
+                    served = search_plan(SearchQuery(**q.params))
+                    row_plan = search_plan(SearchQuery(**q.params), summaries=False)
+                    naive = _PREFILTER.sub("", row_plan.sql)
+                    assert naive != row_plan.sql, "the prefilter condition was not found in the statement"
+                    naive_plan = dataclasses.replace(row_plan, sql=naive)
+                    for plan, into in ((served, served_ms), (row_plan, rows_ms), (naive_plan, naive_ms)):
                         t0 = time.perf_counter()
-                        cursor.execute(sql, plan.params)
-                        total = cursor.fetchone()[0]
+                        total = plan.execute(cursor)[0]
                         into.append((time.perf_counter() - t0) * 1000)
                         assert total == q.total, f"baseline total {total} != {q.total} for {q.params}"
-                rows.append((cls, len(sample), stats(with_ms), stats(without_ms), 0))
+                rows.append((cls, len(sample), stats(served_ms), stats(rows_ms), stats(naive_ms)))
     return rows
 
 
@@ -1227,7 +1230,11 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
         conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor, options=_session_options()
     ) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
-        explain = [r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + plan.sql, plan.params).fetchall()]
+        # A search without words runs the summaries' statement, then its page: the first is the one that grows.
+        sql, params = (
+            (plan.browse.summary_sql(), plan.browse.filters.params) if plan.browse else (plan.sql, plan.params)
+        )
+        explain = [r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()]
     print("\n".join(explain))
     top = sorted(queries, key=lambda q: -q.http_ms)[:10]
     print("\nTen slowest over HTTP:")
@@ -1237,17 +1244,20 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
         )
 
     # -- baseline --------------------------------------------------------------------------------------------------
-    section(f"Baseline: the same statements without the H3 prefilter (haversine over all rows), {args.baseline}/class")
+    section(f"Baseline: as served vs the row statement vs no H3 prefilter, {args.baseline} queries/class")
     baseline = run_baseline(queries, conninfo=conninfo, per_class=args.baseline)
+    baseline_header = (
+        "Class (2/5/10 km)", "n", "served p50 / p99 ms", "row statement p50 / p99 ms", "no prefilter p50 / p99 ms",
+        "row / served p50",
+    )  # fmt: skip
     baseline_rows = [
         (
-            cls, str(n), f"{fmt_ms(w['p50'])} / {fmt_ms(w['p99'])}", f"{fmt_ms(wo['p50'])} / {fmt_ms(wo['p99'])}",
-            f"{wo['p50'] / w['p50']:.1f}x",
+            cls, str(n), f"{fmt_ms(a['p50'])} / {fmt_ms(a['p99'])}", f"{fmt_ms(b['p50'])} / {fmt_ms(b['p99'])}",
+            f"{fmt_ms(c['p50'])} / {fmt_ms(c['p99'])}", f"{b['p50'] / a['p50']:.1f}x",
         )
-        for cls, n, w, wo, _ in baseline
+        for cls, n, a, b, c in baseline
     ]  # fmt: skip
-    markdown_table(("Class (2/5/10 km)", "n", "H3 prefilter p50 / p99 ms", "no prefilter p50 / p99 ms", "p50 x"),
-                   baseline_rows)  # fmt: skip
+    markdown_table(baseline_header, baseline_rows)
 
     # -- goals and markdown ----------------------------------------------------------------------------------------
     p50_ok = http_all["p50"] <= GOAL_HTTP_P50_MS
@@ -1305,8 +1315,7 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
     print()
     markdown_table(header, by_hits)
     print()
-    markdown_table(("Class (2/5/10 km)", "n", "H3 prefilter p50 / p99 ms", "no prefilter p50 / p99 ms", "p50 x"),
-                   baseline_rows)  # fmt: skip
+    markdown_table(baseline_header, baseline_rows)
     if mismatched:
         print(f"\nWARNING: {len(mismatched)} queries had a different total over HTTP than in raw SQL")
     print(f"\nTotal benchmark wall time: {time.perf_counter() - run_started:.0f} s")

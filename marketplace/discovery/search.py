@@ -25,26 +25,17 @@ from marketplace.categories.selectors import CategoryTree, category_tree
 from marketplace.discovery import geo
 from marketplace.discovery.errors import MAX_RADIUS_KM, DiscoveryError, DiscoveryErrorCode
 from marketplace.discovery.schemas import SearchQuery, Sort
+from marketplace.discovery.search_browse import BrowseRun, browse_possible
+from marketplace.discovery.search_sql import (
+    PRICE_EDGES,
+    STORE_FACET_SIZE,
+    conjunction,
+    filters_build,
+    page_cte,
+    page_json,
+)
 from marketplace.discovery.search_text import text_query
 from shared_apps.media.services import delivery_url
-
-# Price histogram buckets (PKR): [0, 100), [100, 250), ... [50000, ∞).
-PRICE_EDGES = (0, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000)
-STORE_FACET_SIZE = 20
-DECAY_KM = 2.0  # a listing 2 km away scores half of one next door
-OUT_OF_STOCK_FACTOR = 0.25
-
-_ORDER = {
-    Sort.RELEVANCE: "{score} DESC, {p}id",
-    Sort.DISTANCE: "{p}distance_km, {p}id",
-    Sort.PRICE_ASC: "{p}price, {p}id",
-    Sort.PRICE_DESC: "{p}price DESC, {p}id",
-    Sort.NEWEST: "{p}listed_at DESC NULLS LAST, {p}id DESC",
-    Sort.POPULAR: "{p}popularity DESC, {score} DESC, {p}id",
-}
-_AVAILABILITY = f"CASE WHEN {{p}}in_stock THEN 1.0 ELSE {OUT_OF_STOCK_FACTOR} END"
-_BOOST = "(1.0 + 0.1 * ln(1.0 + greatest({p}popularity, 0)))"
-_DECAY = f"(1.0 / (1.0 + {{p}}distance_km / {DECAY_KM}))"
 
 # GROUPING(category_id, bucket, merchant_id, in_stock) is a bitmask of the columns a row is NOT grouped by: one
 # pass over the hits yields every facet, told apart by these values.
@@ -59,28 +50,14 @@ WITH hits AS MATERIALIZED (
 ), facets AS MATERIALIZED (
     SELECT GROUPING(category_id, bucket, merchant_id, in_stock) AS g, category_id, bucket, merchant_id, store_id,
            in_stock, count(*) AS n
-    FROM (SELECT category_id, width_bucket(price, %(price_edges)s::numeric[]) AS bucket, merchant_id, store_id,
+    FROM (SELECT category_id, listings_price_bucket(price) AS bucket, merchant_id, store_id,
                  in_stock FROM hits) x
     GROUP BY GROUPING SETS ((category_id), (bucket), (merchant_id, store_id), (in_stock))
-), page AS (
-    SELECT p.*, {{decay}} AS decay, {{availability}} AS availability, {{boost}} AS boost, {{score}} AS score
-    FROM (SELECT * FROM hits h ORDER BY {{order_hits}} LIMIT %(limit)s OFFSET %(offset)s) p
-)
+), {{page_cte}}
 SELECT
     (SELECT coalesce(sum(n), 0)::bigint FROM facets WHERE g = {_BY_STOCK}),
     (SELECT coalesce(sum(n), 0)::bigint FROM facets WHERE g = {_BY_STOCK} AND in_stock),
-    (SELECT coalesce(json_agg(json_build_object(
-        'id', l.id, 'product_id', l.product_id, 'variant_id', l.variant_id, 'merchant', l.merchant_slug,
-        'store_id', l.store_id, 'store_slug', l.store_slug, 'store_name', l.store_name, 'branch_id', l.branch_id,
-        'branch_name', l.branch_name, 'title', l.title, 'variant_name', l.variant_name, 'category_id', l.category_id,
-        'price', l.price::text, 'regular_price', l.regular_price::text, 'currency', l.currency,
-        'has_offer', l.has_offer, 'in_stock', l.in_stock, 'available', l.available,
-        'image_public_id', l.image_public_id, 'offers_pickup', l.offers_pickup,
-        'offers_delivery', l.offers_delivery, 'delivery_radius_km', l.delivery_radius_km::float8,
-        'distance_km', p.distance_km, 'listed_at', l.listed_at, 'popularity', l.popularity,
-        'text', p.text_score, 'decay', p.decay, 'availability', p.availability, 'boost', p.boost, 'score', p.score
-     ) ORDER BY {{order_page}}), '[]'::json)
-     FROM page p JOIN public.listings_listing l ON l.id = p.id),
+    {{page_json}},
     (SELECT coalesce(json_agg(json_build_array(category_id, n)), '[]'::json) FROM facets WHERE g = {_BY_CATEGORY}),
     (SELECT coalesce(json_agg(json_build_array(bucket, n) ORDER BY bucket), '[]'::json)
      FROM facets WHERE g = {_BY_PRICE}),
@@ -88,28 +65,16 @@ SELECT
     (SELECT coalesce(json_agg(json_build_array(s.n, i.merchant_slug, i.store_slug, i.store_name)
                               ORDER BY s.n DESC, s.merchant_id, s.store_id), '[]'::json)
      FROM (SELECT merchant_id, store_id, n FROM facets WHERE g = {_BY_STORE}
-           ORDER BY n DESC, merchant_id, store_id LIMIT %(store_facet_size)s) s
+           ORDER BY n DESC, merchant_id, store_id LIMIT {STORE_FACET_SIZE}) s
      CROSS JOIN LATERAL (SELECT x.merchant_slug, x.store_slug, x.store_name FROM public.listings_listing x
                          WHERE x.merchant_id = s.merchant_id AND x.store_id = s.store_id LIMIT 1) i)
 """
 
 
-def _ranking(prefix: str, *, located: bool) -> dict[str, str]:
-    """The score's parts over `prefix` columns (the hits before the page is cut, the page after)."""
-    decay = _DECAY.format(p=prefix) if located else "1.0"
-    availability = _AVAILABILITY.format(p=prefix)
-    boost = _BOOST.format(p=prefix)
-    score = f"({prefix}text_score * {decay} * {availability} * {boost})"
-    return {"decay": decay, "availability": availability, "boost": boost, "score": score}
-
-
-def _order(sort: Sort, prefix: str, *, located: bool) -> str:
-    return _ORDER[sort].format(p=prefix, score=_ranking(prefix, located=located)["score"])
-
-
 @dataclass
 class SearchPlan:
-    """A validated search: the statement and its parameters, plus what shaping the answer needs."""
+    """A validated search and how to run it: one statement over the listing rows (`sql`, `params`) when it has
+    words or a price bound between the histogram's edges, else the summaries' statements (`browse`)."""
 
     query: SearchQuery
     sql: str
@@ -119,6 +84,15 @@ class SearchPlan:
     fingerprint: str
     tree: CategoryTree
     corrections: dict[str, str] = field(default_factory=dict)
+    browse: BrowseRun | None = None
+
+    def execute(self, cursor: Any) -> tuple:
+        """(total, in stock, page rows, category counts, price buckets, store count, top stores), run on
+        `cursor` (Django's, or the benchmark's plain psycopg one)."""
+        if self.browse is not None:
+            return self.browse.rows(cursor)
+        cursor.execute(self.sql, self.params)
+        return cursor.fetchone()
 
 
 def _fingerprint(query: SearchQuery) -> str:
@@ -153,16 +127,9 @@ def location_validate(*, lat: float | None, lng: float | None, radius_km: float)
         raise DiscoveryError(DiscoveryErrorCode.RADIUS_INVALID, field="radius_km")
 
 
-def store_filter(store: str) -> tuple[str, str | None]:
-    """'merchant' or 'merchant/store' → (merchant slug, store slug or None)."""
-    merchant, _, store_slug = store.strip().partition("/")
-    if not merchant or "/" in store_slug or (store.count("/") == 1 and not store_slug):
-        raise DiscoveryError(DiscoveryErrorCode.STORE_INVALID, field="store")
-    return merchant, store_slug or None
-
-
-def search_plan(query: SearchQuery) -> SearchPlan:
-    """Validate `query` (DiscoveryError on a bad combination) and build its one SQL statement."""
+def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
+    """Validate `query` (DiscoveryError on a bad combination) and plan it: from the summaries when it has no
+    words (and `summaries`: False forces the row statement, for the tests and the benchmark's comparison)."""
     location_validate(lat=query.lat, lng=query.lng, radius_km=query.radius_km)
     located = query.lat is not None
     if query.sort == Sort.DISTANCE and not located:
@@ -177,73 +144,37 @@ def search_plan(query: SearchQuery) -> SearchPlan:
         offset = _decode_cursor(query.cursor, fingerprint)
 
     tree = category_tree()
-    params: dict[str, Any] = {
-        "limit": query.limit,
-        "offset": offset,
-        "price_edges": [Decimal(e) for e in PRICE_EDGES],
-        "store_facet_size": STORE_FACET_SIZE,
-    }
-    conditions: list[str] = []
-    distance = "NULL::float8"
-    if located:
-        within, within_params = geo.within_sql("l", query.lat, query.lng, query.radius_km)
-        distance = geo.haversine_sql("l")
-        params.update(within_params)
-        conditions.append(within)
-    text_score, corrections = "1.0", {}
+    filters = filters_build(query, tree)
     text = text_query(query.q)
-    if text is not None:
-        params.update(text.params)
-        conditions.append(f"l.search @@ {text.sql}")
-        text_score = f"ts_rank_cd(l.search, {text.sql}, 32)"
-        corrections = text.corrections
-    if query.category:
-        node = tree.by_slug.get(query.category)
-        if node is None:
-            raise DiscoveryError(DiscoveryErrorCode.CATEGORY_UNKNOWN, field="category")
-        params["category_ids"] = tree.descendant_ids(node)
-        conditions.append("l.category_id = ANY(%(category_ids)s::bigint[])")
-    if query.price_min is not None:
-        params["price_min"] = query.price_min
-        conditions.append("l.price >= %(price_min)s")
-    if query.price_max is not None:
-        params["price_max"] = query.price_max
-        conditions.append("l.price <= %(price_max)s")
-    if query.in_stock is not None:
-        conditions.append("l.in_stock" if query.in_stock else "NOT l.in_stock")
-    if query.has_offer is not None:
-        conditions.append("l.has_offer" if query.has_offer else "NOT l.has_offer")
-    if query.delivery == "pickup":
-        conditions.append("l.offers_pickup")
-    elif query.delivery == "delivery":
-        conditions.append("l.offers_delivery")
-        if located:  # the customer must be inside the branch's delivery radius
-            conditions.append(f"{distance} <= l.delivery_radius_km::float8")
-    if query.store:
-        params["store_merchant"], store_slug = store_filter(query.store)
-        conditions.append("l.merchant_slug = %(store_merchant)s")
-        if store_slug:
-            params["store_slug"] = store_slug
-            conditions.append("l.store_slug = %(store_slug)s")
-
-    sql = _STATEMENT.format(
-        distance=distance,
-        text_score=text_score,
-        conditions=" AND ".join(conditions) or "TRUE",
-        order_hits=_order(query.sort, "h.", located=located),
-        order_page=_order(query.sort, "p.", located=located),
-        **_ranking("p.", located=located),
-    )
-    return SearchPlan(
+    plan = SearchPlan(
         query=query,
-        sql=sql,
-        params=params,
+        sql="",
+        params={},
         offset=offset,
         limit=query.limit,
         fingerprint=fingerprint,
         tree=tree,
-        corrections=corrections,
+        corrections=text.corrections if text else {},
     )
+    if summaries and browse_possible(filters, has_text=text is not None):
+        plan.browse = BrowseRun(query=query, filters=filters, offset=offset, limit=query.limit)
+        return plan
+    conditions = filters.branch + filters.row
+    text_score = "1.0"
+    params = {**filters.params, "limit": query.limit, "offset": offset}
+    if text is not None:
+        params.update(text.params)
+        conditions.append(f"l.search @@ {text.sql}")
+        text_score = f"ts_rank_cd(l.search, {text.sql}, 32)"
+    plan.sql = _STATEMENT.format(
+        distance=filters.distance,
+        text_score=text_score,
+        conditions=conjunction(conditions),
+        page_cte=page_cte(query.sort, located=filters.located),
+        page_json=page_json(query.sort, located=filters.located),
+    )
+    plan.params = params
+    return plan
 
 
 def _image_url(public_id: str) -> str | None:
@@ -323,11 +254,9 @@ def _price_facet(buckets: list[list[int]]) -> list[dict[str, Any]]:
 
 
 def search_run(plan: SearchPlan) -> tuple:
-    """Execute the plan's one statement, planned for its values (not prepared); returns its single row (the
-    benchmark runs the same)."""
+    """Run the plan's statements, planned for their values (not prepared; the benchmark runs the same)."""
     with unprepared(), connection.cursor() as cursor:
-        cursor.execute(plan.sql, plan.params)
-        return cursor.fetchone()
+        return plan.execute(cursor)
 
 
 def search_listings(query: SearchQuery) -> dict[str, Any]:

@@ -65,6 +65,10 @@ class Listing(models.Model):
             models.Index(fields=["h3_r8"], name="listing_h3_r8"),
             models.Index(fields=["category", "price"], name="listing_category_price"),
             models.Index(fields=["merchant", "product_id"], name="listing_product"),
+            # A search without text over many branches walks one of these in its sort's order (search_browse.py).
+            models.Index(fields=["price"], name="listing_price"),
+            models.Index(fields=["popularity"], name="listing_popularity"),
+            models.Index(F("listed_at").desc(nulls_last=True), F("id").desc(), name="listing_newest"),
             GinIndex(fields=["search"], name="listing_search"),
         ]
 
@@ -131,3 +135,77 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.lexeme
+
+
+class BranchSummary(models.Model):
+    """Every branch that has rows in `Listing`, as search needs it: where it is, whose store, how it delivers, how
+    many listings it holds, and an upper bound of their popularity. Written only by the triggers on `Listing`
+    (migration 0004), in the same statement as the rows, so it never disagrees with them; read by searches that
+    have no text (discovery/search_browse.py)."""
+
+    merchant_id = models.BigIntegerField()
+    branch_id = models.BigIntegerField()
+    store_id = models.BigIntegerField()
+    merchant_slug = models.CharField(max_length=40)
+    store_slug = models.CharField(max_length=60)
+    store_name = models.CharField(max_length=120)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    h3_r6 = models.BigIntegerField()
+    h3_r7 = models.BigIntegerField()
+    h3_r8 = models.BigIntegerField()
+    offers_pickup = models.BooleanField()
+    offers_delivery = models.BooleanField()
+    delivery_radius_km = models.DecimalField(max_digits=5, decimal_places=2)
+    listings = models.IntegerField()
+    popularity_max = models.FloatField(
+        help_text="At least the popularity of every listing of the branch: raised by each write, never lowered "
+        "(a bound for ranking, not a statistic)."
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant_id", "branch_id"], name="branch_summary_unique")]
+        indexes = [
+            models.Index(fields=["h3_r6"], name="branch_summary_h3_r6"),
+            models.Index(fields=["h3_r7"], name="branch_summary_h3_r7"),
+            models.Index(fields=["h3_r8"], name="branch_summary_h3_r8"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_slug}/{self.store_slug} branch {self.branch_id}: {self.listings} listings"
+
+
+class FacetCount(models.Model):
+    """How many listings of a branch fall in each (category, price bucket, stock, offer) cell: a search without
+    text sums these for its total and facets instead of counting rows. Price buckets are the histogram's
+    (`discovery.search.PRICE_EDGES`, SQL function `listings_price_bucket`); `price_on_edge` marks a price equal
+    to its bucket's lower edge, so `price <= edge` is exact too. Written only by the triggers on `Listing`."""
+
+    merchant_id = models.BigIntegerField()
+    branch_id = models.BigIntegerField()
+    category_id = models.BigIntegerField(null=True)
+    price_bucket = models.SmallIntegerField()
+    price_on_edge = models.BooleanField()
+    in_stock = models.BooleanField()
+    has_offer = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "merchant_id",
+                    "branch_id",
+                    "category_id",
+                    "price_bucket",
+                    "price_on_edge",
+                    "in_stock",
+                    "has_offer",
+                ],
+                name="facet_count_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}/{self.branch_id} category {self.category_id} bucket {self.price_bucket}: {self.n}"

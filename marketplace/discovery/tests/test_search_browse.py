@@ -1,0 +1,109 @@
+"""Searches without words are answered from the per-branch summaries: the same answer as the row statement for
+every filter, sort and page (the row statement is what the API tests check against brute force)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from decimal import Decimal
+
+import pytest
+
+from marketplace.discovery.schemas import SearchQuery
+from marketplace.discovery.search import search_plan, search_run
+from marketplace.discovery.tests.factories import category_make, listing_make
+
+CENTRE = (24.8607, 67.0011)
+PRICES = ["99.99", "100.00", "120.00", "250.00", "250.01", "499.00", "1000.00", "2400.00", "5000.00", "60000.00"]
+
+
+@pytest.fixture
+def branches(make_merchant):
+    """Three merchants, 24 branches (two pairs at the very same spot), 10-40 listings each: most of a branch's
+    rows share its location, as the publisher writes them."""
+    rng = random.Random(11)
+    food = category_make("food")
+    leaves = [category_make("fruit", food), category_make("bakery", food), category_make("tools")]
+    merchants = [make_merchant(slug=slug) for slug in ("one", "two", "three")]
+    spots = [(CENTRE[0] + rng.uniform(-0.09, 0.09), CENTRE[1] + rng.uniform(-0.09, 0.09)) for _ in range(22)]
+    spots += spots[:2]  # branches of other merchants at the same place: equal distances
+    rows = []
+    for branch_id, (lat, lng) in enumerate(spots, start=1):
+        merchant = merchants[branch_id % 3]
+        delivers = branch_id % 2 == 0
+        for _ in range(rng.randint(10, 40)):
+            price = Decimal(rng.choice(PRICES))
+            rows.append(
+                listing_make(
+                    merchant,
+                    lat=lat,
+                    lng=lng,
+                    branch_id=branch_id,
+                    store_id=1 + branch_id % 2,
+                    store_slug=f"store-{1 + branch_id % 2}",
+                    category=rng.choice([*leaves, None]),
+                    price=price,
+                    regular_price=price + (Decimal("5.00") if rng.random() < 0.2 else 0),
+                    in_stock=rng.random() > 0.2,
+                    popularity=float(rng.choice([0, 0, 1, 2, 5, 40])),
+                    offers_delivery=delivers,
+                    delivery_radius_km=Decimal("6.00"),
+                )
+            )
+    return rows
+
+
+def _answer(params: dict, *, summaries: bool) -> tuple:
+    total, in_stock, page, categories, prices, store_count, stores = search_run(
+        search_plan(SearchQuery(**params), summaries=summaries)
+    )
+    return (
+        total,
+        in_stock,
+        [(row["id"], round(row["distance_km"] or 0, 9), round(row["score"], 9)) for row in page],
+        sorted(map(tuple, categories), key=repr),
+        [tuple(bucket) for bucket in prices],
+        store_count,
+        [tuple(store) for store in stores],
+    )
+
+
+FILTERS = [
+    {},
+    {"category": "food"},
+    {"category": "tools", "in_stock": True},
+    {"price_min": "100", "price_max": "250"},
+    {"price_max": "1000", "has_offer": True},
+    {"price_min": "5000"},
+    {"in_stock": False},
+    {"delivery": "delivery"},
+    {"delivery": "pickup", "category": "fruit"},
+    {"store": "two"},
+    {"store": "one/store-2", "has_offer": False},
+]
+SORTS = ["relevance", "distance", "price_asc", "price_desc", "newest", "popular"]
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_summaries_give_the_row_statements_answer(branches, sort):
+    for filters, radius, page in itertools.product(FILTERS, (3, 8, 50), (1, 2, 4)):
+        params = {"lat": CENTRE[0], "lng": CENTRE[1], "radius_km": radius, "sort": sort, "page": page, "limit": 7}
+        params.update(filters)
+        assert search_plan(SearchQuery(**params)).browse is not None
+        assert _answer(params, summaries=True) == _answer(params, summaries=False), params
+
+
+def test_without_a_location_and_between_edges(branches):
+    for params in ({"sort": "price_asc"}, {"sort": "relevance", "page": 3}, {"category": "food", "sort": "newest"}):
+        assert _answer(params, summaries=True) == _answer(params, summaries=False), params
+    between = {"lat": CENTRE[0], "lng": CENTRE[1], "price_min": "120.5"}
+    assert search_plan(SearchQuery(**between)).browse is None  # not a histogram edge: the row statement counts
+    assert search_plan(SearchQuery(q="bread", lat=CENTRE[0], lng=CENTRE[1])).browse is None
+
+
+def test_a_price_on_an_edge_counts_on_both_sides_of_it(branches):
+    at_250 = sum(1 for row in branches if row.price == Decimal("250.00"))
+    base = {"lat": CENTRE[0], "lng": CENTRE[1], "radius_km": 50}
+    up_to = _answer({**base, "price_max": "250"}, summaries=True)[0]
+    below = _answer({**base, "price_max": "249.99"}, summaries=True)[0]
+    assert at_250 and up_to - below == at_250
