@@ -964,7 +964,7 @@ def run_sql(queries: list[Query], *, warmup: list[Query], conninfo: str) -> dict
     return {"wall_s": wall, "plans": plans}
 
 
-_PREFILTER = re.compile(r"l\.h3_r\d = ANY\(%\(cells\)s::bigint\[\]\) AND ")
+_PREFILTER = re.compile(r"l\.h3_r\d = ANY\(%\(cells\)s::bigint\[\]\)")
 
 
 def run_baseline(queries: list[Query], *, conninfo: str, per_class: int) -> list[tuple[str, int, dict, dict, dict]]:
@@ -988,7 +988,7 @@ def run_baseline(queries: list[Query], *, conninfo: str, per_class: int) -> list
                 for q in sample:
                     served = search_plan(SearchQuery(**q.params))
                     row_plan = search_plan(SearchQuery(**q.params), summaries=False)
-                    naive = _PREFILTER.sub("", row_plan.sql)
+                    naive = _PREFILTER.sub("TRUE", row_plan.sql)
                     assert naive != row_plan.sql, "the prefilter condition was not found in the statement"
                     naive_plan = dataclasses.replace(row_plan, sql=naive)
                     for plan, into in ((served, served_ms), (row_plan, rows_ms), (naive_plan, naive_ms)):

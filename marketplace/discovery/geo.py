@@ -35,12 +35,23 @@ def haversine_sql(alias: str) -> str:
     )
 
 
+def prefilter_sql(alias: str, lat: float, lng: float, radius_km: float) -> tuple[str, dict[str, object]]:
+    """The H3 prefilter alone (an index probe keeping a superset of the rows within `radius_km`) and the params of
+    the whole circle test: %(lat)s/%(lng)s for `haversine_sql`, %(radius)s for the exact distance."""
+    ring = cover(lat, lng, radius_km)
+    return f"{alias}.{ring.column} = ANY(%(cells)s::bigint[])", {
+        "lat": lat,
+        "lng": lng,
+        "radius": radius_km,
+        "cells": ring.cells,
+    }
+
+
 def within_sql(alias: str, lat: float, lng: float, radius_km: float) -> tuple[str, dict[str, object]]:
     """SQL (and its params) keeping the rows of `alias` within `radius_km`: the H3 prefilter, then the exact
     distance. The params also hold %(lat)s/%(lng)s for `haversine_sql(alias)` elsewhere in the statement."""
-    ring = cover(lat, lng, radius_km)
-    sql = f"{alias}.{ring.column} = ANY(%(cells)s::bigint[]) AND {haversine_sql(alias)} <= %(radius)s"
-    return sql, {"lat": lat, "lng": lng, "radius": radius_km, "cells": ring.cells}
+    prefilter, params = prefilter_sql(alias, lat, lng, radius_km)
+    return f"{prefilter} AND {haversine_sql(alias)} <= %(radius)s", params
 
 
 def delivers_here(*, offers_delivery: bool, radius_km: float, distance_km: float | None) -> bool | None:

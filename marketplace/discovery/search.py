@@ -31,6 +31,7 @@ from marketplace.discovery.search_sql import (
     STORE_FACET_SIZE,
     conjunction,
     filters_build,
+    near_sql,
     page_cte,
     page_json,
 )
@@ -43,10 +44,14 @@ _BY_CATEGORY, _BY_PRICE, _BY_STORE, _BY_STOCK = 0b0111, 0b1011, 0b1101, 0b1110
 
 _STATEMENT = f"""
 WITH hits AS MATERIALIZED (
-    SELECT l.id, l.category_id, l.merchant_id, l.store_id, l.price, l.in_stock, l.popularity, l.listed_at,
-           {{distance}} AS distance_km, {{text_score}} AS text_score
-    FROM public.listings_listing l
-    WHERE {{conditions}}
+    SELECT x.id, x.category_id, x.merchant_id, x.store_id, x.price, x.in_stock, x.popularity, x.listed_at,
+           x.distance_km, {{text_score}} AS text_score
+    FROM (SELECT l.id, l.category_id, l.merchant_id, l.store_id, l.price, l.in_stock, l.popularity, l.listed_at,
+                 l.search, l.delivery_radius_km, {{distance}} AS distance_km
+          FROM public.listings_listing l
+          WHERE {{conditions}}
+          OFFSET 0) x  -- the distance once per row: computed here, tested below
+    WHERE {{near}}
 ), facets AS MATERIALIZED (
     SELECT GROUPING(category_id, bucket, merchant_id, in_stock) AS g, category_id, bucket, merchant_id, store_id,
            in_stock, count(*) AS n
@@ -160,16 +165,18 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
         plan.browse = BrowseRun(query=query, filters=filters, offset=offset, limit=query.limit)
         return plan
     conditions = filters.branch + filters.row
-    text_score = "1.0"
+    text_score = "1.0::float8"
     params = {**filters.params, "limit": query.limit, "offset": offset}
     if text is not None:
         params.update(text.params)
         conditions.append(f"l.search @@ {text.sql}")
-        text_score = f"ts_rank_cd(l.search, {text.sql}, 32)"
+        if query.sort in (Sort.RELEVANCE, Sort.POPULAR) or query.explain:  # else no order or answer shows it
+            text_score = f"ts_rank_cd(x.search, {text.sql}, 32)"
     plan.sql = _STATEMENT.format(
         distance=filters.distance,
         text_score=text_score,
         conditions=conjunction(conditions),
+        near=conjunction(near_sql(filters, distance="x.distance_km", prefix="x.")),
         page_cte=page_cte(query.sort, located=filters.located),
         page_json=page_json(query.sort, located=filters.located),
     )

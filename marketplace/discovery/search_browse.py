@@ -23,55 +23,25 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from marketplace.discovery.branch_cells import cells_of, cells_sum
 from marketplace.discovery.schemas import SearchQuery, Sort
 from marketplace.discovery.search_sql import (
     DECAY_KM,
     STORE_FACET_SIZE,
     Filters,
     conjunction,
+    near_sql,
     page_cte,
     page_json,
 )
 
-# GROUPING(category_id, price_bucket, store_id, branch_id, in_stock): a bitmask of the columns a row is NOT
-# grouped by, telling the facets of the one pass apart.
-_BY_CATEGORY, _BY_PRICE, _BY_STORE, _BY_BRANCH, _BY_STOCK = 0b01111, 0b10111, 0b11011, 0b11101, 0b11110
-
-_SUMMARY = f"""
-WITH b AS MATERIALIZED (
-    SELECT l.merchant_id, l.branch_id, l.store_id, l.merchant_slug, l.store_slug, l.store_name, l.listings,
-           l.popularity_max, {{distance}} AS distance_km
+# The branches within the radius that serve as asked, with what the page and the facets need of them.
+_BRANCH_ROWS = """
+    SELECT l.merchant_id, l.branch_id, l.version, l.store_id, l.merchant_slug, l.store_slug, l.store_name,
+           l.listings, l.popularity_max, {distance} AS distance_km,
+           (SELECT greatest(reltuples, 1)::bigint FROM pg_class WHERE oid = 'public.listings_listing'::regclass)
     FROM public.listings_branchsummary l
-    WHERE {{branch}}
-), cells AS MATERIALIZED (
-    SELECT b.merchant_id, b.branch_id, b.store_id, f.category_id, f.price_bucket, f.in_stock, f.n
-    FROM b CROSS JOIN LATERAL (SELECT * FROM public.listings_facetcount f
-                               WHERE f.merchant_id = b.merchant_id AND f.branch_id = b.branch_id AND {{facet}}) f
-), facets AS MATERIALIZED (
-    SELECT GROUPING(category_id, price_bucket, store_id, branch_id, in_stock) AS g, merchant_id, store_id, branch_id,
-           category_id, price_bucket, in_stock, sum(n)::bigint AS n
-    FROM cells
-    GROUP BY GROUPING SETS ((category_id), (price_bucket), (merchant_id, store_id), (merchant_id, branch_id),
-                            (in_stock))
-)
-SELECT
-    (SELECT coalesce(sum(n), 0)::bigint FROM facets WHERE g = {_BY_STOCK}),
-    (SELECT coalesce(sum(n), 0)::bigint FROM facets WHERE g = {_BY_STOCK} AND in_stock),
-    (SELECT coalesce(json_agg(json_build_array(category_id, n)), '[]'::json) FROM facets WHERE g = {_BY_CATEGORY}),
-    (SELECT coalesce(json_agg(json_build_array(price_bucket, n) ORDER BY price_bucket), '[]'::json)
-     FROM facets WHERE g = {_BY_PRICE}),
-    (SELECT count(*) FROM facets WHERE g = {_BY_STORE}),
-    (SELECT coalesce(json_agg(json_build_array(s.n, i.merchant_slug, i.store_slug, i.store_name)
-                              ORDER BY s.n DESC, s.merchant_id, s.store_id), '[]'::json)
-     FROM (SELECT merchant_id, store_id, n FROM facets WHERE g = {_BY_STORE}
-           ORDER BY n DESC, merchant_id, store_id LIMIT {STORE_FACET_SIZE}) s
-     CROSS JOIN LATERAL (SELECT x.merchant_slug, x.store_slug, x.store_name FROM b x
-                         WHERE x.merchant_id = s.merchant_id AND x.store_id = s.store_id LIMIT 1) i),
-    (SELECT coalesce(json_agg(json_build_array(b.merchant_id, b.branch_id, b.distance_km, s.n, b.listings,
-                                               b.popularity_max)), '[]'::json)
-     FROM facets s JOIN b ON b.merchant_id = s.merchant_id AND b.branch_id = s.branch_id
-     WHERE s.g = {_BY_BRANCH} AND s.n > 0),
-    (SELECT greatest(reltuples, 1)::bigint FROM pg_class WHERE oid = 'public.listings_listing'::regclass)
+    WHERE {branch}
 """
 
 _BRANCHES = (
@@ -139,11 +109,8 @@ class BrowseRun:
         self.located = filters.located
 
     def summary_sql(self) -> str:
-        return _SUMMARY.format(
-            distance=self.filters.distance,
-            branch=conjunction(self.filters.branch),
-            facet=conjunction(self.filters.facet or []),
-        )
+        near = near_sql(self.filters, distance=self.filters.distance, prefix="l.")
+        return _BRANCH_ROWS.format(distance=self.filters.distance, branch=conjunction(self.filters.branch + near))
 
     def page_sql(self, source: str) -> str:
         sort, located = self.query.sort, self.located
@@ -186,10 +153,25 @@ class BrowseRun:
 
     def rows(self, cursor: Any) -> tuple:
         cursor.execute(self.summary_sql(), self.filters.params)
-        total, in_stock, categories, prices, store_count, stores, branch_rows, all_listings = cursor.fetchone()
-        branches = [
-            Branch(m, b, None if d is None else float(d), hits, listings, float(pop))
-            for m, b, d, hits, listings, pop in branch_rows
-        ]
-        page = self._page_rows(cursor, branches, total, all_listings)
-        return total, in_stock, page, categories, prices, store_count, stores
+        found = cursor.fetchall()
+        query = self.query
+        sums = cells_sum(
+            cells_of(cursor, [(m, b, version) for m, b, version, *_ in found]),
+            category_ids=self.filters.params.get("category_ids"),
+            price_min=query.price_min,
+            price_max=query.price_max,
+            in_stock=query.in_stock,
+            has_offer=query.has_offer,
+        )
+        branches, stores = [], {}
+        for (m, b, _, store_id, merchant_slug, store_slug, store_name, listings, pop, d, _), hits in zip(
+            found, sums.per_branch.tolist(), strict=True
+        ):
+            if hits:
+                branches.append(Branch(m, b, d, hits, listings, pop))
+                store = stores.setdefault((m, store_id), [0, merchant_slug, store_slug, store_name])
+                store[0] += hits
+        top = sorted(stores.items(), key=lambda kv: (-kv[1][0], kv[0]))[:STORE_FACET_SIZE]
+        all_listings = found[0][-1] if found else 1
+        page = self._page_rows(cursor, branches, sums.total, all_listings)
+        return sums.total, sums.in_stock, page, sums.categories, sums.prices, len(stores), [s for _, s in top]

@@ -86,11 +86,14 @@ class Filters:
     """A search's conditions, by what they constrain. `branch`: where the listing is and how its branch serves
     (alias `l` over Listing or BranchSummary); `row`: the listing itself (alias `l` over Listing); `facet`: the
     same as `row` over FacetCount (alias `f`), None when a price bound is not one of the histogram's edges (the
-    summaries cannot count that exactly). `distance` is the SQL of the distance in km (NULL without a location)."""
+    summaries cannot count that exactly). `distance` is the SQL of the distance in km (NULL without a location);
+    `near`: the conditions on it, over `{d}` (the distance) and `{p}` (the relation holding delivery_radius_km),
+    so the row statement can compute the distance once per row and test it after the index prefilter."""
 
     located: bool
     distance: str
     branch: list[str] = field(default_factory=list)
+    near: list[str] = field(default_factory=list)
     row: list[str] = field(default_factory=list)
     facet: list[str] | None = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
@@ -118,15 +121,16 @@ def filters_build(query: SearchQuery, tree: CategoryTree) -> Filters:
     filters = Filters(located=located, distance=geo.haversine_sql("l") if located else "NULL::float8")
     params = filters.params
     if located:
-        within, within_params = geo.within_sql("l", query.lat, query.lng, query.radius_km)
-        params.update(within_params)
-        filters.branch.append(within)
+        prefilter, circle_params = geo.prefilter_sql("l", query.lat, query.lng, query.radius_km)
+        params.update(circle_params)
+        filters.branch.append(prefilter)
+        filters.near.append("{d} <= %(radius)s")
     if query.delivery == "pickup":
         filters.branch.append("l.offers_pickup")
     elif query.delivery == "delivery":
         filters.branch.append("l.offers_delivery")
         if located:  # the customer must be inside the branch's delivery radius
-            filters.branch.append(f"{filters.distance} <= l.delivery_radius_km::float8")
+            filters.near.append("{d} <= {p}delivery_radius_km::float8")
     if query.store:
         params["store_merchant"], store_slug = store_filter(query.store)
         filters.branch.append("l.merchant_slug = %(store_merchant)s")
@@ -167,3 +171,8 @@ def filters_build(query: SearchQuery, tree: CategoryTree) -> Filters:
 
 def conjunction(conditions: list[str]) -> str:
     return " AND ".join(conditions) or "TRUE"
+
+
+def near_sql(filters: Filters, *, distance: str, prefix: str) -> list[str]:
+    """The distance conditions over `distance` (SQL), with delivery terms read from `prefix` columns."""
+    return [condition.format(d=distance, p=prefix) for condition in filters.near]

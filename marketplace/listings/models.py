@@ -162,6 +162,11 @@ class BranchSummary(models.Model):
         help_text="At least the popularity of every listing of the branch: raised by each write, never lowered "
         "(a bound for ranking, not a statistic)."
     )
+    version = models.BigIntegerField(
+        default=1,
+        help_text="Set from one sequence by every statement that changes the branch's rows: names the state of its "
+        "FacetCount rows (never reused).",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["merchant_id", "branch_id"], name="branch_summary_unique")]

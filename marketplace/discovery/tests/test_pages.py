@@ -100,7 +100,7 @@ def test_location_cookie_round_trip_and_bad_values():
 
 
 def test_home_shows_nearby_stores_popular_products_and_categories(market, client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(7):  # popular products: the summaries, then the page
+    with django_assert_max_num_queries(8):  # popular products: the branches, their counts (once), the page
         response = client.get("/")
     assert response.status_code == 200
     body = html(response)
@@ -242,7 +242,8 @@ def test_a_bad_filter_is_a_400_page_with_a_human_message(market, client, query, 
 
 
 def test_category_page_has_breadcrumbs_subcategories_and_listings(market, client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6):  # by relevance: the summaries, the nearest branches, the page
+    # by relevance: the branches, their counts (once per branch version), the nearest branches, the page
+    with django_assert_max_num_queries(7):
         response = client.get("/c/grocery/")
     assert response.status_code == 200
     body = html(response)
@@ -259,7 +260,7 @@ def test_category_page_has_breadcrumbs_subcategories_and_listings(market, client
 
 
 def test_store_page_has_branches_terms_products_and_store_jsonld(market, client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6):  # its products: the summaries, then the page
+    with django_assert_max_num_queries(7):  # its products: the branches, their counts (once), the page
         response = client.get("/s/gulberg-grocer/gulberg-grocer/")
     assert response.status_code == 200
     body = html(response)

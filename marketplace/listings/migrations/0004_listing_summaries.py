@@ -36,6 +36,13 @@ class Migration(migrations.Migration):
                         help_text="At least the popularity of every listing of the branch: raised by each write, never lowered (a bound for ranking, not a statistic)."
                     ),
                 ),
+                (
+                    "version",
+                    models.BigIntegerField(
+                        default=1,
+                        help_text="Set from one sequence by every statement that changes the branch's rows: names the state of its FacetCount rows (never reused).",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(

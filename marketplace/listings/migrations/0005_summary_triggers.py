@@ -49,10 +49,11 @@ BEGIN
     -- The newest row's branch attributes, the count's change, the popularity bound raised.
     INSERT INTO listings_branchsummary AS b
         (merchant_id, branch_id, store_id, merchant_slug, store_slug, store_name, latitude, longitude,
-         h3_r6, h3_r7, h3_r8, offers_pickup, offers_delivery, delivery_radius_km, listings, popularity_max)
+         h3_r6, h3_r7, h3_r8, offers_pickup, offers_delivery, delivery_radius_km, listings, popularity_max,
+         version)
     SELECT a.merchant_id, a.branch_id, a.store_id, a.merchant_slug, a.store_slug, a.store_name, a.latitude,
            a.longitude, a.h3_r6, a.h3_r7, a.h3_r8, a.offers_pickup, a.offers_delivery, a.delivery_radius_km,
-           coalesce(d.n, 0), a.popularity_max
+           coalesce(d.n, 0), a.popularity_max, nextval('listings_summary_version')
     FROM (SELECT DISTINCT ON (merchant_id, branch_id) *,
                  max(popularity) OVER (PARTITION BY merchant_id, branch_id) AS popularity_max
           FROM {new} n ORDER BY merchant_id, branch_id, id DESC) a
@@ -63,10 +64,10 @@ BEGIN
         h3_r6 = EXCLUDED.h3_r6, h3_r7 = EXCLUDED.h3_r7, h3_r8 = EXCLUDED.h3_r8,
         offers_pickup = EXCLUDED.offers_pickup, offers_delivery = EXCLUDED.offers_delivery,
         delivery_radius_km = EXCLUDED.delivery_radius_km, listings = b.listings + EXCLUDED.listings,
-        popularity_max = greatest(b.popularity_max, EXCLUDED.popularity_max);
+        popularity_max = greatest(b.popularity_max, EXCLUDED.popularity_max), version = EXCLUDED.version;
 
     -- Branches the statement only removed rows from; then the branches left empty.
-    UPDATE listings_branchsummary b SET listings = b.listings + d.n
+    UPDATE listings_branchsummary b SET listings = b.listings + d.n, version = nextval('listings_summary_version')
     FROM {per_branch} d
     WHERE b.merchant_id = d.merchant_id AND b.branch_id = d.branch_id
       AND NOT EXISTS (SELECT 1 FROM {new} n WHERE n.merchant_id = d.merchant_id AND n.branch_id = d.branch_id);
@@ -78,8 +79,11 @@ END $$;
 """
 
 
+# A branch's version comes from one sequence: never reused, even by a branch whose summary was deleted (emptied)
+# and made again, so a cache keyed by version is never served another state's counts.
 _TRIGGERS = (
-    _BUCKET
+    "CREATE SEQUENCE listings_summary_version;"
+    + _BUCKET
     + _function("listings_summaries_insert", new="new_rows", old=_EMPTY)
     + _function("listings_summaries_update", new="new_rows", old="old_rows")
     + _function("listings_summaries_delete", new=_EMPTY, old="old_rows")
@@ -100,6 +104,7 @@ DROP TRIGGER IF EXISTS listings_summaries_update ON listings_listing;
 DROP TRIGGER IF EXISTS listings_summaries_delete ON listings_listing;
 DROP FUNCTION IF EXISTS listings_summaries_insert(), listings_summaries_update(), listings_summaries_delete();
 DROP FUNCTION IF EXISTS listings_price_bucket(numeric), listings_price_on_edge(numeric);
+DROP SEQUENCE IF EXISTS listings_summary_version;
 """
 
 # Rows already in the index when the triggers arrive.
@@ -112,10 +117,10 @@ FROM listings_listing GROUP BY 1, 2, 3, 4, 5, 6, 7;
 
 INSERT INTO listings_branchsummary (merchant_id, branch_id, store_id, merchant_slug, store_slug, store_name,
     latitude, longitude, h3_r6, h3_r7, h3_r8, offers_pickup, offers_delivery, delivery_radius_km, listings,
-    popularity_max)
+    popularity_max, version)
 SELECT DISTINCT ON (merchant_id, branch_id) merchant_id, branch_id, store_id, merchant_slug, store_slug, store_name,
        latitude, longitude, h3_r6, h3_r7, h3_r8, offers_pickup, offers_delivery, delivery_radius_km,
-       count(*) OVER w, max(popularity) OVER w
+       count(*) OVER w, max(popularity) OVER w, nextval('listings_summary_version')
 FROM listings_listing WINDOW w AS (PARTITION BY merchant_id, branch_id)
 ORDER BY merchant_id, branch_id, id DESC;
 """
