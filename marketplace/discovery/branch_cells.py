@@ -11,6 +11,7 @@ others in one statement, and sums with masks. An entry is never wrong, only unus
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -93,6 +94,22 @@ def cells_of(cursor: Any, branches: list[tuple[int, int, int]]) -> list[Cells]:
             found[(merchant_id, branch_id)] = cells
     empty = Cells(*(np.array([], dtype=t) for t in (np.int64, np.int16, bool, bool, bool, np.int64)))
     return [found.get((m, b), empty) for m, b, _ in branches]  # a branch gone meanwhile has no listings
+
+
+_BUCKETS_SECONDS = 60
+_buckets: tuple[float, dict[int, int]] = (0.0, {})
+
+
+def bucket_counts(cursor: Any) -> dict[int, int]:
+    """Listings per price bucket in the whole index (a minute old at most): what a walk of the price index passes
+    through. Only a cost estimate, so a stale one is harmless."""
+    global _buckets
+    at, counts = _buckets
+    if time.monotonic() - at > _BUCKETS_SECONDS:
+        cursor.execute("SELECT price_bucket, sum(n)::bigint FROM public.listings_facetcount GROUP BY 1")
+        counts = dict(cursor.fetchall())
+        _buckets = (time.monotonic(), counts)
+    return counts
 
 
 def _edge(value: Decimal | None) -> int | None:

@@ -23,10 +23,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from marketplace.discovery.branch_cells import cells_of, cells_sum
+from marketplace.discovery.branch_cells import Sums, bucket_counts, cells_of, cells_sum
 from marketplace.discovery.schemas import SearchQuery, Sort
 from marketplace.discovery.search_sql import (
     DECAY_KM,
+    PRICE_EDGES,
     STORE_FACET_SIZE,
     Filters,
     conjunction,
@@ -62,8 +63,11 @@ _FROM_BRANCHES = f"""
 _BY_WALK = """
     SELECT l.id, l.price, l.in_stock, l.popularity, l.listed_at, {distance} AS distance_km, 1.0::float8 AS text_score
     FROM public.listings_listing l
-    WHERE (l.merchant_id * 4294967296 + l.branch_id) = ANY(%(b_keys)s::bigint[]) AND {row}
+    WHERE (l.merchant_id * 4294967296 + l.branch_id) = ANY(%(b_keys)s::bigint[]) AND {row} AND {start}
 """
+
+
+_PROBE_HITS = 100  # the relevance probe reads the nearest branches until they hold this many hits
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,25 @@ def _nearest(branches: list[Branch], need: int) -> list[Branch]:
     return chosen
 
 
+def _price_walk(prices: list[list[int]], everyone: dict[int, int], need: int, *, descending: bool) -> tuple[str, float]:
+    """Where a walk of the price index should start (the first bucket holding a hit: a category of dear things
+    need not walk past every cheap listing) and how many rows it reads until `need` hits, from the filtered set's
+    price histogram and the whole index's."""
+    ordered = sorted(prices, reverse=descending)
+    first = ordered[0][0]
+    if descending:
+        start = f"l.price < {PRICE_EDGES[first]}" if first < len(PRICE_EDGES) else "TRUE"
+    else:
+        start = f"l.price >= {PRICE_EDGES[first - 1]}"
+    read, held = 0.0, 0
+    for bucket, n in ordered:
+        rows = max(everyone.get(bucket, n), n)
+        if held + n >= need:
+            return start, read + rows * (need - held) / n
+        read, held = read + rows, held + n
+    return start, read
+
+
 class BrowseRun:
     """Runs a no-text search's statements on `cursor`; `rows()` returns what the row path's statement returns."""
 
@@ -112,9 +135,9 @@ class BrowseRun:
         near = near_sql(self.filters, distance=self.filters.distance, prefix="l.")
         return _BRANCH_ROWS.format(distance=self.filters.distance, branch=conjunction(self.filters.branch + near))
 
-    def page_sql(self, source: str) -> str:
+    def page_sql(self, source: str, *, start: str = "TRUE") -> str:
         sort, located = self.query.sort, self.located
-        hits = source.format(row=conjunction(self.filters.row), distance=self.filters.distance)
+        hits = source.format(row=conjunction(self.filters.row), distance=self.filters.distance, start=start)
         return f"WITH hits AS ({hits}), {page_cte(sort, located=located)} SELECT {page_json(sort, located=located)}"
 
     def _branch_params(self, branches: list[Branch]) -> dict[str, Any]:
@@ -126,30 +149,35 @@ class BrowseRun:
             "b_keys": [b.merchant_id * 4294967296 + b.branch_id for b in branches],
         }
 
-    def _page(self, cursor: Any, source: str, branches: list[Branch], *, limit: int, offset: int) -> list[dict]:
+    def _page(
+        self, cursor: Any, source: str, branches: list[Branch], *, limit: int, offset: int, start: str = "TRUE"
+    ) -> list[dict]:
         params = {**self._branch_params(branches), "limit": limit, "offset": offset}
-        cursor.execute(self.page_sql(source), params)
+        cursor.execute(self.page_sql(source, start=start), params)
         return cursor.fetchone()[0]
 
-    def _page_rows(self, cursor: Any, branches: list[Branch], total: int, all_listings: int) -> list[dict]:
-        need, sort = self.offset + self.limit, self.query.sort
+    def _page_rows(self, cursor: Any, branches: list[Branch], sums: Sums, all_listings: int) -> list[dict]:
+        need, sort, total = self.offset + self.limit, self.query.sort, sums.total
         if not branches or self.offset >= total:
             return []
         if sort == Sort.DISTANCE:
             return self._page(cursor, _FROM_BRANCHES, _nearest(branches, need), limit=self.limit, offset=self.offset)
         if sort == Sort.RELEVANCE and self.located:
-            near = _nearest(branches, need)
+            near = _nearest(branches, max(need, _PROBE_HITS))  # more hits, a higher floor, fewer branches below
             probe = self._page(cursor, _FROM_BRANCHES, near, limit=need, offset=0)
             floor = min(row["score"] for row in probe) if len(probe) >= need else 0.0
+            floor *= 1 - 1e-9  # float rounding: never drop a branch that could tie
             keys = {(b.merchant_id, b.branch_id) for b in near}
-            chosen = [
-                b for b in branches if (b.merchant_id, b.branch_id) in keys or _best_score(b) >= floor * (1 - 1e-9)
-            ]
+            chosen = [b for b in branches if (b.merchant_id, b.branch_id) in keys or _best_score(b) >= floor]
             return self._page(cursor, _FROM_BRANCHES, chosen, limit=self.limit, offset=self.offset)
-        read_branches = sum(b.listings for b in branches)
-        read_walk = need * all_listings / max(total, 1)
-        source = _FROM_BRANCHES if read_branches <= read_walk else _BY_WALK
-        return self._page(cursor, source, branches, limit=self.limit, offset=self.offset)
+        start, read_walk = "TRUE", need * all_listings / max(total, 1)  # rows a walk reads if hits are spread evenly
+        if sort in (Sort.PRICE_ASC, Sort.PRICE_DESC):  # the histograms tell where the page's prices are
+            start, read_walk = _price_walk(sums.prices, bucket_counts(cursor), need, descending=sort == Sort.PRICE_DESC)
+        # A branch's rows are read through (merchant, branch, category) when a category is asked: only its hits.
+        per_branch = (lambda b: b.hits) if "category_ids" in self.filters.params else (lambda b: b.listings)
+        if sum(per_branch(b) for b in branches) <= read_walk:
+            return self._page(cursor, _FROM_BRANCHES, branches, limit=self.limit, offset=self.offset)
+        return self._page(cursor, _BY_WALK, branches, limit=self.limit, offset=self.offset, start=start)
 
     def rows(self, cursor: Any) -> tuple:
         cursor.execute(self.summary_sql(), self.filters.params)
@@ -173,5 +201,5 @@ class BrowseRun:
                 store[0] += hits
         top = sorted(stores.items(), key=lambda kv: (-kv[1][0], kv[0]))[:STORE_FACET_SIZE]
         all_listings = found[0][-1] if found else 1
-        page = self._page_rows(cursor, branches, sums.total, all_listings)
+        page = self._page_rows(cursor, branches, sums, all_listings)
         return sums.total, sums.in_stock, page, sums.categories, sums.prices, len(stores), [s for _, s in top]

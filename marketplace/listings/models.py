@@ -67,6 +67,7 @@ class Listing(models.Model):
             models.Index(fields=["merchant", "product_id"], name="listing_product"),
             # A search without text over many branches walks one of these in its sort's order (search_browse.py).
             models.Index(fields=["price"], name="listing_price"),
+            models.Index(fields=["merchant", "branch_id", "category"], name="listing_branch_category"),
             models.Index(fields=["popularity"], name="listing_popularity"),
             models.Index(F("listed_at").desc(nulls_last=True), F("id").desc(), name="listing_newest"),
             GinIndex(fields=["search"], name="listing_search"),

@@ -65,6 +65,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="listing",
+            index=models.Index(fields=["merchant", "branch_id", "category"], name="listing_branch_category"),
+        ),
+        migrations.AddIndex(
+            model_name="listing",
             index=models.Index(fields=["popularity"], name="listing_popularity"),
         ),
         migrations.AddIndex(
