@@ -109,3 +109,20 @@ def cover(lat: float, lng: float, radius_km: float) -> Cover:
     """The cells (one resolution) that contain every point within `radius_km` of (lat, lng). Locations are
     rounded to ~1 m for the cache, and the radius grows by that much, so the cover stays a superset."""
     return _cover_cached(round(lat, 5), round(lng, 5), round(radius_km, 3) + 0.002)
+
+
+TERM_RESOLUTION = 6  # Listing.search_geo: each lexeme prefixed by the listing's cell at this resolution
+MAX_TERM_CELLS = 100
+
+
+@lru_cache(maxsize=4096)
+def _term_cells(lat: float, lng: float, radius_km: float) -> tuple[int, ...]:
+    return tuple(h3.str_to_int(c) for c in _cover_at(lat, lng, radius_km, TERM_RESOLUTION))
+
+
+def term_cells(lat: float, lng: float, radius_km: float) -> tuple[int, ...] | None:
+    """The resolution-6 cells holding every point within `radius_km` (the prefixes of `search_geo`'s terms), or
+    None when there are more than MAX_TERM_CELLS of them (a wide circle: the plain word index is then as good)."""
+    if _estimate(radius_km, TERM_RESOLUTION) > MAX_TERM_CELLS:
+        return None
+    return _term_cells(round(lat, 5), round(lng, 5), round(radius_km, 3) + 0.002)

@@ -169,7 +169,13 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
     params = {**filters.params, "limit": query.limit, "offset": offset}
     if text is not None:
         params.update(text.params)
-        conditions.append(f"l.search @@ {text.sql}")
+        cells = geo.term_cells(query.lat, query.lng, query.radius_km) if filters.located else None
+        geo_query = text.geo_query(cells) if cells else None
+        if geo_query:  # the words within the circle's cells, from one index (Listing.search_geo)
+            params["geo_query"] = geo_query
+            conditions.append("l.search_geo @@ %(geo_query)s::tsquery")
+        else:
+            conditions.append(f"l.search @@ {text.sql}")
         if query.sort in (Sort.RELEVANCE, Sort.POPULAR) or query.explain:  # else no order or answer shows it
             text_score = f"ts_rank_cd(x.search, {text.sql}, 32)"
     plan.sql = _STATEMENT.format(

@@ -30,6 +30,21 @@ class TextQuery:
     sql: str
     params: dict[str, str]
     corrections: dict[str, str] = field(default_factory=dict)
+    # Per word that counts (stop words do not): its stem and its correction's lexeme, if any. None when a word's
+    # tsquery is not simply 'stem':* (the parser split it, say): then no term-per-cell query is built from them.
+    stems: tuple[tuple[str, str | None], ...] | None = None
+
+    def geo_query(self, cells: tuple[int, ...]) -> str | None:
+        """The same words as a tsquery over `Listing.search_geo` (each lexeme prefixed by a listing's H3 cell):
+        a row matches iff its words match and its cell is one of `cells`."""
+        if not self.stems:
+            return None
+        prefixes = [f"{cell:x}." for cell in cells]
+        words = []
+        for stem, fix in self.stems:
+            options = [f"'{p}{stem}':*" for p in prefixes] + ([f"'{p}{fix}'" for p in prefixes] if fix else [])
+            words.append("(" + " | ".join(options) + ")")
+        return " & ".join(words)
 
 
 def query_words(q: str) -> list[str]:
@@ -136,7 +151,32 @@ def text_query(q: str) -> TextQuery | None:
             part = f"({part} || to_tsquery('simple', %(tq_{i}_fix)s))"
         parts.append(part)
     shown = {word: correction.word for word, correction in corrections.items()}
-    return TextQuery(sql="(" + " && ".join(parts) + ")", params=params, corrections=shown)
+    stems = _stems(tuple(words), connection.settings_dict["NAME"])
+    if stems is not None:
+        stems = tuple((stem, corrections[word].lexeme if word in corrections else None) for word, stem in stems)
+    return TextQuery(sql="(" + " && ".join(parts) + ")", params=params, corrections=shown, stems=stems)
+
+
+_STEMS = """
+    SELECT w, (ts_lexize('english_stem', w))[1], to_tsquery('english', w || ':*')::text
+    FROM unnest(%s::text[]) AS w
+"""
+
+
+@lru_cache(maxsize=4096)
+def _stems(words: tuple[str, ...], _database: str) -> tuple[tuple[str, str], ...] | None:
+    """(word, stem) for the words that count, if each one's tsquery is exactly 'stem':* (else None)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STEMS, [list(words)])
+        rows = cursor.fetchall()
+    out = []
+    for word, stem, tsquery in rows:
+        if not tsquery:
+            continue  # a stop word: the plain query ignores it too
+        if stem is None or tsquery != f"'{stem}':*" or not stem.isalnum():
+            return None
+        out.append((word, stem))
+    return tuple(out) or None
 
 
 _REFRESH = """

@@ -4,7 +4,7 @@ every merchant schema by the outbox publisher. Customers only ever read this tab
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 
 
 class Listing(models.Model):
@@ -45,6 +45,13 @@ class Listing(models.Model):
     offers_delivery = models.BooleanField(default=False)
     delivery_radius_km = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     search = SearchVectorField(null=True)
+    # `search`'s lexemes, each prefixed by the listing's H3 resolution-6 cell ("86...f.sugar"): one GIN probe finds
+    # a word's listings within a circle's cells, where `search` would list the word's listings everywhere first.
+    search_geo = models.GeneratedField(
+        expression=Func(F("search"), F("h3_r6"), function="listings_geo_terms"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     popularity = models.FloatField(
         default=0,
         db_default=0,
@@ -71,6 +78,7 @@ class Listing(models.Model):
             models.Index(fields=["popularity"], name="listing_popularity"),
             models.Index(F("listed_at").desc(nulls_last=True), F("id").desc(), name="listing_newest"),
             GinIndex(fields=["search"], name="listing_search"),
+            GinIndex(fields=["search_geo"], name="listing_search_geo"),
         ]
 
     def __str__(self) -> str:
