@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from marketplace.discovery.search_sql import PRICE_EDGES
+from marketplace.discovery.search_sql import PRICE_EDGES, edge_index
 
 MAX_BRANCHES = 50_000  # entries per process (~200 bytes + 20 bytes per cell each)
 NO_CATEGORY = -1
@@ -112,10 +112,6 @@ def bucket_counts(cursor: Any) -> dict[int, int]:
     return counts
 
 
-def _edge(value: Decimal | None) -> int | None:
-    return next((i for i, edge in enumerate(PRICE_EDGES) if value == edge), None)
-
-
 @dataclass
 class Sums:
     total: int
@@ -145,9 +141,9 @@ def cells_sum(
     if category_ids is not None:
         keep &= np.isin(column["category"], np.array(category_ids, dtype=np.int64))
     if price_min is not None:
-        keep &= column["bucket"] >= _edge(price_min) + 1  # bucket k holds [edge k-1, edge k)
+        keep &= column["bucket"] >= edge_index(price_min) + 1  # bucket k holds [edge k-1, edge k)
     if price_max is not None:
-        high = _edge(price_max)
+        high = edge_index(price_max)
         keep &= (column["bucket"] <= high) | ((column["bucket"] == high + 1) & column["on_edge"])
     if in_stock is not None:
         keep &= column["in_stock"] == in_stock

@@ -31,6 +31,7 @@ from marketplace.discovery.search_sql import (
     STORE_FACET_SIZE,
     Filters,
     conjunction,
+    edge_index,
     near_sql,
     page_cte,
     page_json,
@@ -105,7 +106,9 @@ def _nearest(branches: list[Branch], need: int) -> list[Branch]:
     return chosen
 
 
-def _price_walk(prices: list[list[int]], everyone: dict[int, int], need: int, *, descending: bool) -> tuple[str, float]:
+def _price_walk(
+    prices: list[list[int]], everyone: dict[int, int], need: int, *, descending: bool, above_max: int | None
+) -> tuple[str, float]:
     """Where a walk of the price index should start (the first bucket holding a hit: a category of dear things
     need not walk past every cheap listing) and how many rows it reads until `need` hits, from the filtered set's
     price histogram and the whole index's."""
@@ -117,7 +120,8 @@ def _price_walk(prices: list[list[int]], everyone: dict[int, int], need: int, *,
         start = f"l.price >= {PRICE_EDGES[first - 1]}"
     read, held = 0.0, 0
     for bucket, n in ordered:
-        rows = max(everyone.get(bucket, n), n)
+        # the bucket above a price_max edge holds only hits priced at the edge: the index bound skips the rest
+        rows = n if bucket == above_max else max(everyone.get(bucket, n), n)
         if held + n >= need:
             return start, read + rows * (need - held) / n
         read, held = read + rows, held + n
@@ -172,7 +176,14 @@ class BrowseRun:
             return self._page(cursor, _FROM_BRANCHES, chosen, limit=self.limit, offset=self.offset)
         start, read_walk = "TRUE", need * all_listings / max(total, 1)  # rows a walk reads if hits are spread evenly
         if sort in (Sort.PRICE_ASC, Sort.PRICE_DESC):  # the histograms tell where the page's prices are
-            start, read_walk = _price_walk(sums.prices, bucket_counts(cursor), need, descending=sort == Sort.PRICE_DESC)
+            high = edge_index(self.query.price_max)
+            start, read_walk = _price_walk(
+                sums.prices,
+                bucket_counts(cursor),
+                need,
+                descending=sort == Sort.PRICE_DESC,
+                above_max=None if high is None else high + 1,
+            )
         # A branch's rows are read through (merchant, branch, category) when a category is asked: only its hits.
         per_branch = (lambda b: b.hits) if "category_ids" in self.filters.params else (lambda b: b.listings)
         if sum(per_branch(b) for b in branches) <= read_walk:

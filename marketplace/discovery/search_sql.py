@@ -107,7 +107,7 @@ def store_filter(store: str) -> tuple[str, str | None]:
     return merchant, store_slug or None
 
 
-def _edge(value: Decimal | None) -> int | None:
+def edge_index(value: Decimal | None) -> int | None:
     """The histogram edge a price bound falls on (its index), None if it is between edges."""
     for i, edge in enumerate(PRICE_EDGES):
         if value == edge:
@@ -149,13 +149,13 @@ def filters_build(query: SearchQuery, tree: CategoryTree) -> Filters:
     if query.price_min is not None:
         params["price_min"] = query.price_min
         row.append("l.price >= %(price_min)s")
-        low = _edge(query.price_min)
+        low = edge_index(query.price_min)
         if low is not None:  # bucket k (1-based) holds [edge k-1, edge k)
             facet.append(f"f.price_bucket >= {low + 1}")
     if query.price_max is not None:
         params["price_max"] = query.price_max
         row.append("l.price <= %(price_max)s")
-        high = _edge(query.price_max)
+        high = edge_index(query.price_max)
         if high is not None:
             facet.append(f"(f.price_bucket <= {high} OR (f.price_bucket = {high + 1} AND f.price_on_edge))")
     for name, column in (("in_stock", "in_stock"), ("has_offer", "has_offer")):
@@ -163,7 +163,7 @@ def filters_build(query: SearchQuery, tree: CategoryTree) -> Filters:
         if value is not None:
             row.append(f"l.{column}" if value else f"NOT l.{column}")
             facet.append(f"f.{column}" if value else f"NOT f.{column}")
-    off_edges = any(bound is not None and _edge(bound) is None for bound in (query.price_min, query.price_max))
+    off_edges = any(bound is not None and edge_index(bound) is None for bound in (query.price_min, query.price_max))
     if off_edges:
         filters.facet = None
     return filters

@@ -502,3 +502,14 @@ def test_stale_deletions_are_sent_again_by_the_sweep(db):
     asset("merchants/m_x/products/old", timezone.now() - timedelta(hours=2))
     asset("merchants/m_x/products/fresh", timezone.now())
     assert assets_deleting_sweep() == 1  # only the stale one is resent (to the session's queue)
+
+
+def test_delivery_urls_from_the_template_equal_the_sdks():
+    """Plain ids are filled into one URL per variant; the SDK's own answer must be the same for each of them."""
+    from shared_apps.media.services import VARIANTS, _delivery_url, delivery_url
+
+    config = tuple(sorted((k, str(v)) for k, v in vars(cloudinary.config()).items()))
+    for public_id in ("abc", "planckly/m1/p-2_x", "a/b/c/d", "Z9"):
+        for resource_type, variant in VARIANTS:
+            fast = delivery_url(public_id=public_id, resource_type=resource_type, variant=variant)
+            assert fast == _delivery_url(public_id, resource_type, variant, None, config), (public_id, variant)
