@@ -21,8 +21,9 @@ customer locations drawn like the merchants (dense centres, sparse outskirts):
    wall time per request, every answer must be 200;
 2. raw SQL: for the same queries, `search_plan(SearchQuery(**params))` built in this process, executed on a plain
    psycopg connection (client-side binding, like Django's) timing execute + fetch only;
-3. baseline, for a few classes: the row statement (every matching row counted: what searches without words ran
-   before the per-branch summaries) and the same without the H3 ring prefilter (haversine over every row).
+3. baseline, for a few classes: the plain row statement (every matching row counted, no per-branch summaries, no
+   per-cell word index: what every search ran before) and the same without the H3 ring prefilter (haversine over
+   every row).
 Prints p50/p90/p99/max, the HTTP/SQL ratio, per-class figures, the EXPLAIN (ANALYZE, BUFFERS) of the slowest raw
 SQL query, then markdown for docs/benchmarks.md.
 """
@@ -968,9 +969,10 @@ _PREFILTER = re.compile(r"l\.h3_r\d = ANY\(%\(cells\)s::bigint\[\]\)")
 
 
 def run_baseline(queries: list[Query], *, conninfo: str, per_class: int) -> list[tuple[str, int, dict, dict, dict]]:
-    """Per class, the statements as served against the naive ones: the row statement (what a search without words
-    ran before the summaries: every matching row counted), and that statement without the H3 ring prefilter
-    (haversine over every row)."""
+    """Per class, the statements as served against the naive ones: the plain row statement (every matching row
+    counted, a word's index entries everywhere ANDed with the circle's H3 cells: what every search ran before the
+    summaries and the per-cell word index), and that statement without the H3 ring prefilter (haversine over
+    every row)."""
     import psycopg
 
     from marketplace.discovery.schemas import SearchQuery

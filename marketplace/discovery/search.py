@@ -134,7 +134,8 @@ def location_validate(*, lat: float | None, lng: float | None, radius_km: float)
 
 def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
     """Validate `query` (DiscoveryError on a bad combination) and plan it: from the summaries when it has no
-    words (and `summaries`: False forces the row statement, for the tests and the benchmark's comparison)."""
+    words. `summaries=False` plans the plain row statement instead (no summaries, no per-cell word index): the
+    reference the tests and the benchmark compare against."""
     location_validate(lat=query.lat, lng=query.lng, radius_km=query.radius_km)
     located = query.lat is not None
     if query.sort == Sort.DISTANCE and not located:
@@ -169,11 +170,12 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
     params = {**filters.params, "limit": query.limit, "offset": offset}
     if text is not None:
         params.update(text.params)
-        cells = geo.term_cells(query.lat, query.lng, query.radius_km) if filters.located else None
+        cells = geo.term_cells(query.lat, query.lng, query.radius_km) if filters.located and summaries else None
         geo_query = text.geo_query(cells) if cells else None
         if geo_query:  # the words within the circle's cells, from one index (Listing.search_geo)
             params["geo_query"] = geo_query
             conditions.append("l.search_geo @@ %(geo_query)s::tsquery")
+            conditions.remove(filters.prefilter)  # ANDing every listing of the circle cost more than it saved
         else:
             conditions.append(f"l.search @@ {text.sql}")
         if query.sort in (Sort.RELEVANCE, Sort.POPULAR) or query.explain:  # else no order or answer shows it

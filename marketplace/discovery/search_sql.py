@@ -94,6 +94,7 @@ class Filters:
     distance: str
     branch: list[str] = field(default_factory=list)
     near: list[str] = field(default_factory=list)
+    prefilter: str = ""  # the H3 condition of `branch` (located searches)
     row: list[str] = field(default_factory=list)
     facet: list[str] | None = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
@@ -124,6 +125,7 @@ def filters_build(query: SearchQuery, tree: CategoryTree) -> Filters:
         prefilter, circle_params = geo.prefilter_sql("l", query.lat, query.lng, query.radius_km)
         params.update(circle_params)
         filters.branch.append(prefilter)
+        filters.prefilter = prefilter
         filters.near.append("{d} <= %(radius)s")
     if query.delivery == "pickup":
         filters.branch.append("l.offers_pickup")
