@@ -3,7 +3,8 @@
 A search without words over a 25 km circle in a dense city spans ~500 branches and ~50,000 `FacetCount` rows:
 summing them in PostgreSQL costs ~70 ms on this machine (a join and five hash aggregates over every row), and a
 branch's counts change only when its listings do. So each process keeps every branch's counts as arrays, named
-by the branch's `version` (raised by the triggers in the statement that changes the branch's rows): a search
+by the branch's `version` (drawn from a sequence by the triggers in the statement that changes the branch's rows,
+never reused): a search
 reads the branches within its radius with their versions, takes the arrays of the versions it has, fetches the
 others in one statement, and sums with masks. An entry is never wrong, only unused once its branch moves on.
 """
@@ -61,11 +62,6 @@ def _remember(key: tuple[int, int], version: int, cells: Cells) -> None:
         _cache.move_to_end(key)
         while len(_cache) > MAX_BRANCHES:
             _cache.popitem(last=False)
-
-
-def forget() -> None:
-    with _lock:
-        _cache.clear()
 
 
 def cells_of(cursor: Any, branches: list[tuple[int, int, int]]) -> list[Cells]:

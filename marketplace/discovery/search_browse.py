@@ -2,9 +2,9 @@
 
 Every listing of a branch shares the branch's location and delivery terms, so a search without words is a set of
 branches (those within the radius that serve as asked) and, in each, a set of (category, price bucket, stock,
-offer) cells. The total and every facet are sums of `FacetCount` rows over those branches — a few hundred rows
-where the listings are a few hundred thousand — and they are exact: the triggers on `Listing` keep the counts in
-the statement that changes the rows (migration listings 0005).
+offer) cells. The total and every facet are sums of `FacetCount` rows over those branches (branch_cells.py) — a
+few tens of thousands of cells where the listings are a few hundred thousand — and they are exact: the triggers on
+`Listing` keep the counts in the statement that changes the rows (migration listings 0005).
 
 The page reads rows, but only where the page can be:
 * distance: the nearest branches until they hold the page (all of a branch's listings are equally far);
@@ -82,7 +82,7 @@ class Branch:
 
 
 def browse_possible(filters: Filters, *, has_text: bool) -> bool:
-    return not has_text and filters.facet is not None
+    return not has_text and filters.summable
 
 
 def _decay(distance_km: float | None) -> float:

@@ -84,9 +84,9 @@ def page_json(sort: Sort, *, located: bool) -> str:
 @dataclass
 class Filters:
     """A search's conditions, by what they constrain. `branch`: where the listing is and how its branch serves
-    (alias `l` over Listing or BranchSummary); `row`: the listing itself (alias `l` over Listing); `facet`: the
-    same as `row` over FacetCount (alias `f`), None when a price bound is not one of the histogram's edges (the
-    summaries cannot count that exactly). `distance` is the SQL of the distance in km (NULL without a location);
+    (alias `l` over Listing or BranchSummary); `row`: the listing itself (alias `l` over Listing); `summable`:
+    False when a price bound is not one of the histogram's edges (the per-branch counts cannot say how many
+    listings pass it). `distance` is the SQL of the distance in km (NULL without a location);
     `near`: the conditions on it, over `{d}` (the distance) and `{p}` (the relation holding delivery_radius_km),
     so the row statement can compute the distance once per row and test it after the index prefilter."""
 
@@ -96,7 +96,7 @@ class Filters:
     near: list[str] = field(default_factory=list)
     prefilter: str = ""  # the H3 condition of `branch` (located searches)
     row: list[str] = field(default_factory=list)
-    facet: list[str] | None = field(default_factory=list)
+    summable: bool = True
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -140,34 +140,25 @@ def filters_build(query: SearchQuery, tree: CategoryTree) -> Filters:
             params["store_slug"] = store_slug
             filters.branch.append("l.store_slug = %(store_slug)s")
 
-    row, facet = filters.row, filters.facet
+    row = filters.row
     if query.category:
         node = tree.by_slug.get(query.category)
         if node is None:
             raise DiscoveryError(DiscoveryErrorCode.CATEGORY_UNKNOWN, field="category")
         params["category_ids"] = tree.descendant_ids(node)
         row.append("l.category_id = ANY(%(category_ids)s::bigint[])")
-        facet.append("f.category_id = ANY(%(category_ids)s::bigint[])")
     if query.price_min is not None:
         params["price_min"] = query.price_min
         row.append("l.price >= %(price_min)s")
-        low = edge_index(query.price_min)
-        if low is not None:  # bucket k (1-based) holds [edge k-1, edge k)
-            facet.append(f"f.price_bucket >= {low + 1}")
     if query.price_max is not None:
         params["price_max"] = query.price_max
         row.append("l.price <= %(price_max)s")
-        high = edge_index(query.price_max)
-        if high is not None:
-            facet.append(f"(f.price_bucket <= {high} OR (f.price_bucket = {high + 1} AND f.price_on_edge))")
     for name, column in (("in_stock", "in_stock"), ("has_offer", "has_offer")):
         value = getattr(query, name)
         if value is not None:
             row.append(f"l.{column}" if value else f"NOT l.{column}")
-            facet.append(f"f.{column}" if value else f"NOT f.{column}")
-    off_edges = any(bound is not None and edge_index(bound) is None for bound in (query.price_min, query.price_max))
-    if off_edges:
-        filters.facet = None
+    bounds = (query.price_min, query.price_max)
+    filters.summable = all(bound is None or edge_index(bound) is not None for bound in bounds)
     return filters
 
 
