@@ -150,8 +150,13 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
         offset = _decode_cursor(query.cursor, fingerprint)
 
     tree = category_tree()
-    filters = filters_build(query, tree)
     text = text_query(query.q)
+    # Words near the customer: one index (Listing.search_geo) finds them within the circle's cells; ANDing every
+    # listing of the circle from the H3 btree as well cost more than it saved.
+    located_words = summaries and text is not None and query.lat is not None
+    cells = geo.term_cells(query.lat, query.lng, query.radius_km) if located_words else None
+    geo_query = text.geo_query(cells) if cells else None
+    filters = filters_build(query, tree, prefilter=geo_query is None)
     plan = SearchPlan(
         query=query,
         sql="",
@@ -170,12 +175,9 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
     params = {**filters.params, "limit": query.limit, "offset": offset}
     if text is not None:
         params.update(text.params)
-        cells = geo.term_cells(query.lat, query.lng, query.radius_km) if filters.located and summaries else None
-        geo_query = text.geo_query(cells) if cells else None
-        if geo_query:  # the words within the circle's cells, from one index (Listing.search_geo)
+        if geo_query:
             params["geo_query"] = geo_query
             conditions.append("l.search_geo @@ %(geo_query)s::tsquery")
-            conditions.remove(filters.prefilter)  # ANDing every listing of the circle cost more than it saved
         else:
             conditions.append(f"l.search @@ {text.sql}")
         if query.sort in (Sort.RELEVANCE, Sort.POPULAR) or query.explain:  # else no order or answer shows it

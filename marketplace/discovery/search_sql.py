@@ -94,7 +94,6 @@ class Filters:
     distance: str
     branch: list[str] = field(default_factory=list)
     near: list[str] = field(default_factory=list)
-    prefilter: str = ""  # the H3 condition of `branch` (located searches)
     row: list[str] = field(default_factory=list)
     summable: bool = True
     params: dict[str, Any] = field(default_factory=dict)
@@ -116,16 +115,19 @@ def edge_index(value: Decimal | None) -> int | None:
     return None
 
 
-def filters_build(query: SearchQuery, tree: CategoryTree) -> Filters:
-    """Every condition of `query` but its words (DiscoveryError for an unknown category or a bad store)."""
+def filters_build(query: SearchQuery, tree: CategoryTree, *, prefilter: bool = True) -> Filters:
+    """Every condition of `query` but its words (DiscoveryError for an unknown category or a bad store).
+    `prefilter=False` leaves out the H3 cells of the circle (another index finds the rows near the customer); the
+    exact distance is still tested."""
     located = query.lat is not None
     filters = Filters(located=located, distance=geo.haversine_sql("l") if located else "NULL::float8")
     params = filters.params
     if located:
-        prefilter, circle_params = geo.prefilter_sql("l", query.lat, query.lng, query.radius_km)
-        params.update(circle_params)
-        filters.branch.append(prefilter)
-        filters.prefilter = prefilter
+        params.update(lat=query.lat, lng=query.lng, radius=query.radius_km)
+        if prefilter:
+            cells, cells_params = geo.prefilter_sql("l", query.lat, query.lng, query.radius_km)
+            params.update(cells_params)
+            filters.branch.append(cells)
         filters.near.append("{d} <= %(radius)s")
     if query.delivery == "pickup":
         filters.branch.append("l.offers_pickup")
@@ -153,8 +155,8 @@ def filters_build(query: SearchQuery, tree: CategoryTree) -> Filters:
     if query.price_max is not None:
         params["price_max"] = query.price_max
         row.append("l.price <= %(price_max)s")
-    for name, column in (("in_stock", "in_stock"), ("has_offer", "has_offer")):
-        value = getattr(query, name)
+    for column in ("in_stock", "has_offer"):
+        value = getattr(query, column)
         if value is not None:
             row.append(f"l.{column}" if value else f"NOT l.{column}")
     bounds = (query.price_min, query.price_max)
