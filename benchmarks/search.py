@@ -17,7 +17,7 @@ dropped).
 Measured: a seeded mix of searches (common and rare words, two words, a typo, browse without text, root and leaf
 categories, price ranges, in stock, delivery, offers; radius 2/5/10 km and a few 25/50; every sort; pages 1-3) from
 customer locations drawn like the merchants (dense centres, sparse outskirts):
-1. HTTP: GET /api/v1/search on the Procfile's web server (1 worker), one keep-alive client, sequential;
+1. HTTP: GET /api/v1/search on the Procfile's web server (1 worker), one keep-alive client (http.client), sequential;
    wall time per request, every answer must be 200;
 2. raw SQL: for the same queries, `search_plan(SearchQuery(**params))` built in this process, executed on a plain
    psycopg connection (client-side binding, like Django's) timing execute + fetch only;
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import http.client
 import itertools
 import json
 import math
@@ -868,16 +869,16 @@ class Server:
         self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"
 
-    def wait(self, client: Any, timeout: float = 60.0) -> None:
+    def wait(self, client: KeepAliveClient, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the web server exited with {self.proc.returncode}: {self.output()}")
             try:
-                if client.get(f"{self.base}/healthz").status_code == 200:
+                if client.get("/healthz")[0] == 200:
                     return
-            except Exception:  # noqa: S110 - not listening yet
-                pass
+            except OSError:  # not listening yet
+                client.close()
             time.sleep(0.1)
         raise RuntimeError(f"the web server did not answer /healthz in {timeout:.0f} s: {self.output()}")
 
@@ -896,39 +897,59 @@ class Server:
         Path(self.log.name).unlink(missing_ok=True)
 
 
-def run_http(queries: list[Query], *, warmup: list[Query], sessions: Any) -> dict[str, Any]:
-    import httpx
+class KeepAliveClient:
+    """One keep-alive HTTP/1.1 connection (the standard library's): the time measured is the server's and the
+    loopback's, not a client library's (httpx spent ~0.6 ms of its own per request here)."""
 
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        self.conn.request("GET", path, headers={"Host": "localhost"})
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def run_http(queries: list[Query], *, warmup: list[Query], sessions: Any) -> dict[str, Any]:
     server = Server()
+    client = KeepAliveClient(server.port)
     info: dict[str, Any] = {}
     try:
-        with httpx.Client(headers={"Host": "localhost"}, timeout=120.0) as client:
-            server.wait(client)
-            info["procfile_env"] = server.procfile_env
-            info["command"] = server.command
-            for q in warmup:
-                response = client.get(f"{server.base}/api/v1/search?{http_params(q.params)}")
-                if response.status_code != 200:
-                    raise RuntimeError(f"warm-up {q.params}: {response.status_code} {response.text[:300]}")
-            before = sessions()
-            started = time.perf_counter()
-            for q in queries:
-                url = f"{server.base}/api/v1/search?{http_params(q.params)}"
-                t0 = time.perf_counter()
-                response = client.get(url)
-                q.http_ms = (time.perf_counter() - t0) * 1000
-                if response.status_code != 200:
-                    raise RuntimeError(f"{q.cls} {q.params}: {response.status_code} {response.text[:300]}")
-                q.http_total = response.json()["total"]
-            info["wall_s"] = time.perf_counter() - started
-            info["sessions"] = sessions() - before
+        server.wait(client)
+        info["procfile_env"] = server.procfile_env
+        info["command"] = server.command
+        for q in warmup:
+            status, body = client.get(f"/api/v1/search?{http_params(q.params)}")
+            if status != 200:
+                raise RuntimeError(f"warm-up {q.params}: {status} {body[:300]!r}")
+        before = sessions()
+        started = time.perf_counter()
+        for q in queries:
+            path = f"/api/v1/search?{http_params(q.params)}"
+            t0 = time.perf_counter()
+            status, body = client.get(path)
+            q.http_ms = (time.perf_counter() - t0) * 1000
+            if status != 200:
+                raise RuntimeError(f"{q.cls} {q.params}: {status} {body[:300]!r}")
+            q.http_total = json.loads(body)["total"]
+        info["wall_s"] = time.perf_counter() - started
+        info["sessions"] = sessions() - before
     finally:
+        client.close()
         server.stop()
     return info
 
 
 def _session_options() -> str:
-    """The session settings the app's connections run with (settings DB_SESSION_OPTIONS: jit off, work_mem), so
+    """The session settings the app's connections run with (settings DB_SESSION_OPTIONS: jit off, work_mem, no parallel workers), so
     the raw SQL pass measures the same statement under the same settings."""
     from django.conf import settings
 
@@ -1052,12 +1073,10 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused: bool) -> int:
-    import logging
 
     import django
 
     django.setup()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # settings log INFO: one line per request otherwise
 
     from django.conf import settings
     from django.core.management import call_command

@@ -120,9 +120,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 # round trip for never failing that request. Celery tasks drop a broken or obsolete session first (config/celery.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
 # Search aggregates tens of thousands of rows in memory (32 MB keeps them off temp files), and JIT compilation costs
-# ~200 ms on exactly those statements while saving nothing for OLTP: both measured in benchmarks/search.py.
+# ~200 ms on exactly those statements while saving nothing for OLTP. No parallel workers: starting two costs a few
+# ms, which a request's statement rarely wins back (search p50 9.6 -> 7.3 ms, p99 55 -> 46 ms without them), and on
+# a loaded server they take cores from other requests. All measured in benchmarks/search.py.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
-    "DB_SESSION_OPTIONS", default="-c jit=off -c work_mem=32MB"
+    "DB_SESSION_OPTIONS", default="-c jit=off -c work_mem=32MB -c max_parallel_workers_per_gather=0"
 )
 # Under ASGI, Django opens a new PostgreSQL session per request whatever CONN_MAX_AGE says (each request's sync code
 # runs on a fresh thread): serving config.asgi, use psycopg's pool (DB_POOL_MAX_SIZE > 0). The Procfile serves

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, JsonResponse
+import orjson
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
 from marketplace.discovery.errors import DEFAULT_RADIUS_KM
@@ -110,8 +110,16 @@ class SearchOut(Schema):
 @router.get("/search", response=SearchOut, auth=None, summary="Search listings around a location")
 def search(request: HttpRequest, filters: Query[SearchQuery]):
     # Serialized straight from the selector's dicts: validating 20 nested results through the schema costs more
-    # than the search's SQL (benchmarks/search.py). SearchOut documents the shape; the API tests pin it.
-    return JsonResponse(search_listings(filters), encoder=DjangoJSONEncoder)
+    # than the search's SQL (benchmarks/search.py). SearchOut documents the shape; the API tests pin it. Decimals
+    # as strings, as DjangoJSONEncoder writes them.
+    body = orjson.dumps(search_listings(filters), default=_decimal_str)
+    return HttpResponse(body, content_type="application/json")
+
+
+def _decimal_str(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 class NearbyBranchOut(Schema):

@@ -111,7 +111,7 @@ def cover(lat: float, lng: float, radius_km: float) -> Cover:
     return _cover_cached(round(lat, 5), round(lng, 5), round(radius_km, 3) + 0.002)
 
 
-TERM_RESOLUTION = 6  # Listing.search_geo: each lexeme prefixed by the listing's cell at this resolution
+TERM_RESOLUTION = 6  # index listing_search_geo: each lexeme prefixed by the listing's cell at this resolution
 MAX_TERM_CELLS = 100
 
 
@@ -121,7 +121,7 @@ def _term_cells(lat: float, lng: float, radius_km: float) -> tuple[int, ...]:
 
 
 def term_cells(lat: float, lng: float, radius_km: float) -> tuple[int, ...] | None:
-    """The resolution-6 cells holding every point within `radius_km` (the prefixes of `search_geo`'s terms), or
+    """The resolution-6 cells holding every point within `radius_km` (the prefixes of listing_search_geo's terms), or
     None when there are more than MAX_TERM_CELLS of them (a wide circle: the plain word index is then as good)."""
     if _estimate(radius_km, TERM_RESOLUTION) > MAX_TERM_CELLS:
         return None

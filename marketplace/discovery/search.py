@@ -34,6 +34,7 @@ from marketplace.discovery.search_sql import (
     near_sql,
     page_cte,
     page_json,
+    row_sql,
 )
 from marketplace.discovery.search_text import text_query
 from shared_apps.media.services import delivery_url
@@ -46,12 +47,12 @@ _STATEMENT = f"""
 WITH hits AS MATERIALIZED (
     SELECT x.id, x.category_id, x.merchant_id, x.store_id, x.price, x.in_stock, x.popularity, x.listed_at,
            x.distance_km, {{text_score}} AS text_score
-    FROM (SELECT l.id, l.category_id, l.merchant_id, l.store_id, l.price, l.in_stock, l.popularity, l.listed_at,
-                 l.search, l.delivery_radius_km, {{distance}} AS distance_km
+    FROM (SELECT l.id, l.category_id, l.merchant_id, l.store_id, l.price, l.in_stock, l.has_offer, l.popularity,
+                 l.listed_at, l.search, l.delivery_radius_km, {{distance}} AS distance_km
           FROM public.listings_listing l
           WHERE {{conditions}}
           OFFSET 0) x  -- the distance once per row: computed here, tested below
-    WHERE {{near}}
+    WHERE {{after}}
 ), facets AS MATERIALIZED (
     SELECT GROUPING(category_id, bucket, merchant_id, in_stock) AS g, category_id, bucket, merchant_id, store_id,
            in_stock, count(*) AS n
@@ -74,6 +75,10 @@ SELECT
      CROSS JOIN LATERAL (SELECT x.merchant_slug, x.store_slug, x.store_name FROM public.listings_listing x
                          WHERE x.merchant_id = s.merchant_id AND x.store_id = s.store_id LIMIT 1) i)
 """
+
+
+# The expression of the per-cell word index (Listing's listing_search_geo): spelled exactly so, the planner uses it.
+_GEO_TERMS = "listings_geo_terms(l.search, l.h3_r6)"
 
 
 @dataclass
@@ -151,12 +156,12 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
 
     tree = category_tree()
     text = text_query(query.q)
-    # Words near the customer: one index (Listing.search_geo) finds them within the circle's cells; ANDing every
+    # Words near the customer: one index (listing_search_geo) finds them within the circle's cells; ANDing every
     # listing of the circle from the H3 btree as well cost more than it saved.
     located_words = summaries and text is not None and query.lat is not None
     cells = geo.term_cells(query.lat, query.lng, query.radius_km) if located_words else None
-    geo_query = text.geo_query(cells) if cells else None
-    filters = filters_build(query, tree, prefilter=geo_query is None)
+    geo_queries = text.geo_queries(cells) if cells else None
+    filters = filters_build(query, tree, prefilter=geo_queries is None)
     plan = SearchPlan(
         query=query,
         sql="",
@@ -170,14 +175,22 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
     if summaries and browse_possible(filters, has_text=text is not None):
         plan.browse = BrowseRun(query=query, filters=filters, offset=offset, limit=query.limit)
         return plan
-    conditions = filters.branch + filters.row
+    conditions = list(filters.branch)
+    # After the fence: the distance, and, when the per-cell word index finds the rows, the listing's own conditions
+    # (the planner otherwise ANDs the word's few rows with a price range's half a million from the price index).
+    after = near_sql(filters, distance="x.distance_km", prefix="x.")
+    if geo_queries:
+        after += row_sql(filters, prefix="x.")
+    else:
+        conditions += row_sql(filters, prefix="l.")
     text_score = "1.0::float8"
     params = {**filters.params, "limit": query.limit, "offset": offset}
     if text is not None:
         params.update(text.params)
-        if geo_query:
-            params["geo_query"] = geo_query
-            conditions.append("l.search_geo @@ %(geo_query)s::tsquery")
+        if geo_queries:
+            params.update({f"geo_{i}": q for i, q in enumerate(geo_queries)})
+            ors = " OR ".join(f"{_GEO_TERMS} @@ %(geo_{i})s::tsquery" for i in range(len(geo_queries)))
+            conditions.append(f"({ors})")
         else:
             conditions.append(f"l.search @@ {text.sql}")
         if query.sort in (Sort.RELEVANCE, Sort.POPULAR) or query.explain:  # else no order or answer shows it
@@ -186,7 +199,7 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
         distance=filters.distance,
         text_score=text_score,
         conditions=conjunction(conditions),
-        near=conjunction(near_sql(filters, distance="x.distance_km", prefix="x.")),
+        after=conjunction(after),
         page_cte=page_cte(query.sort, located=filters.located),
         page_json=page_json(query.sort, located=filters.located),
     )

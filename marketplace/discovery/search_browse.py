@@ -35,6 +35,7 @@ from marketplace.discovery.search_sql import (
     near_sql,
     page_cte,
     page_json,
+    row_sql,
 )
 
 # The branches within the radius that serve as asked, with what the page and the facets need of them.
@@ -141,7 +142,8 @@ class BrowseRun:
 
     def page_sql(self, source: str, *, start: str = "TRUE") -> str:
         sort, located = self.query.sort, self.located
-        hits = source.format(row=conjunction(self.filters.row), distance=self.filters.distance, start=start)
+        row = conjunction(row_sql(self.filters, prefix="l."))
+        hits = source.format(row=row, distance=self.filters.distance, start=start)
         return f"WITH hits AS ({hits}), {page_cte(sort, located=located)} SELECT {page_json(sort, located=located)}"
 
     def _branch_params(self, branches: list[Branch]) -> dict[str, Any]:

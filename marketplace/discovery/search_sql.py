@@ -84,9 +84,9 @@ def page_json(sort: Sort, *, located: bool) -> str:
 @dataclass
 class Filters:
     """A search's conditions, by what they constrain. `branch`: where the listing is and how its branch serves
-    (alias `l` over Listing or BranchSummary); `row`: the listing itself (alias `l` over Listing); `summable`:
-    False when a price bound is not one of the histogram's edges (the per-branch counts cannot say how many
-    listings pass it). `distance` is the SQL of the distance in km (NULL without a location);
+    (alias `l` over Listing or BranchSummary); `row`: the listing itself, over `{p}` (any relation of listing
+    rows: `row_sql`); `summable`: False when a price bound is not one of the histogram's edges (the per-branch
+    counts cannot say how many listings pass it). `distance` is the SQL of the distance in km (NULL without a location);
     `near`: the conditions on it, over `{d}` (the distance) and `{p}` (the relation holding delivery_radius_km),
     so the row statement can compute the distance once per row and test it after the index prefilter."""
 
@@ -142,23 +142,23 @@ def filters_build(query: SearchQuery, tree: CategoryTree, *, prefilter: bool = T
             params["store_slug"] = store_slug
             filters.branch.append("l.store_slug = %(store_slug)s")
 
-    row = filters.row
+    row = filters.row  # over `{p}` like near: the row statement may test them after another index found the rows
     if query.category:
         node = tree.by_slug.get(query.category)
         if node is None:
             raise DiscoveryError(DiscoveryErrorCode.CATEGORY_UNKNOWN, field="category")
         params["category_ids"] = tree.descendant_ids(node)
-        row.append("l.category_id = ANY(%(category_ids)s::bigint[])")
+        row.append("{p}category_id = ANY(%(category_ids)s::bigint[])")
     if query.price_min is not None:
         params["price_min"] = query.price_min
-        row.append("l.price >= %(price_min)s")
+        row.append("{p}price >= %(price_min)s")
     if query.price_max is not None:
         params["price_max"] = query.price_max
-        row.append("l.price <= %(price_max)s")
+        row.append("{p}price <= %(price_max)s")
     for column in ("in_stock", "has_offer"):
         value = getattr(query, column)
         if value is not None:
-            row.append(f"l.{column}" if value else f"NOT l.{column}")
+            row.append(f"{{p}}{column}" if value else f"NOT {{p}}{column}")
     bounds = (query.price_min, query.price_max)
     filters.summable = all(bound is None or edge_index(bound) is not None for bound in bounds)
     return filters
@@ -171,3 +171,8 @@ def conjunction(conditions: list[str]) -> str:
 def near_sql(filters: Filters, *, distance: str, prefix: str) -> list[str]:
     """The distance conditions over `distance` (SQL), with delivery terms read from `prefix` columns."""
     return [condition.format(d=distance, p=prefix) for condition in filters.near]
+
+
+def row_sql(filters: Filters, *, prefix: str) -> list[str]:
+    """The listing's own conditions over `prefix` columns."""
+    return [condition.format(p=prefix) for condition in filters.row]

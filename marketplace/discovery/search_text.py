@@ -34,17 +34,22 @@ class TextQuery:
     # tsquery is not simply 'stem':* (the parser split it, say): then no term-per-cell query is built from them.
     stems: tuple[tuple[str, str | None], ...] | None = None
 
-    def geo_query(self, cells: tuple[int, ...]) -> str | None:
-        """The same words as a tsquery over `Listing.search_geo` (each lexeme prefixed by a listing's H3 cell):
-        a row matches iff its words match and its cell is one of `cells`."""
+    def geo_queries(self, cells: tuple[int, ...], *, per_query: int = 4) -> list[str] | None:
+        """The same words as tsqueries over the index `listing_search_geo` (each lexeme prefixed by a listing's H3
+        cell), one per `per_query` cells: a row matches iff its words match and its cell is one of `cells`. ORed as
+        separate conditions, each is its own small index scan: one tsquery ORing 75 cells' prefixes cost 66 ms for
+        a common word at 25 km (GIN tests every candidate row against the whole OR), chunks of 3-6 cells 19 ms."""
         if not self.stems:
             return None
-        prefixes = [f"{cell:x}." for cell in cells]
-        words = []
-        for stem, fix in self.stems:
-            options = [f"'{p}{stem}':*" for p in prefixes] + ([f"'{p}{fix}'" for p in prefixes] if fix else [])
-            words.append("(" + " | ".join(options) + ")")
-        return " & ".join(words)
+        queries = []
+        for start in range(0, len(cells), per_query):
+            prefixes = [f"{cell:x}." for cell in cells[start : start + per_query]]
+            words = []
+            for stem, fix in self.stems:
+                options = [f"'{p}{stem}':*" for p in prefixes] + ([f"'{p}{fix}'" for p in prefixes] if fix else [])
+                words.append("(" + " | ".join(options) + ")")
+            queries.append(" & ".join(words))
+        return queries
 
 
 def query_words(q: str) -> list[str]:
