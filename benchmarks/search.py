@@ -949,8 +949,8 @@ def run_http(queries: list[Query], *, warmup: list[Query], sessions: Any) -> dic
 
 
 def _session_options() -> str:
-    """The session settings the app's connections run with (settings DB_SESSION_OPTIONS: jit off, work_mem, no parallel workers), so
-    the raw SQL pass measures the same statement under the same settings."""
+    """The session settings the app's connections run with (settings DB_SESSION_OPTIONS: jit off, work_mem, no
+    parallel workers), so the raw SQL pass measures the same statement under the same settings."""
     from django.conf import settings
 
     return settings.DATABASES["default"].get("OPTIONS", {}).get("options", "")

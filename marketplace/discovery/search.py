@@ -23,25 +23,33 @@ from django.db import connection
 from config.db import unprepared
 from marketplace.categories.selectors import CategoryTree, category_tree
 from marketplace.discovery import geo
+from marketplace.discovery.branch_cells import Words
 from marketplace.discovery.errors import MAX_RADIUS_KM, DiscoveryError, DiscoveryErrorCode
 from marketplace.discovery.schemas import SearchQuery, Sort
-from marketplace.discovery.search_browse import BrowseRun, browse_possible
+from marketplace.discovery.search_browse import BrowseRun
 from marketplace.discovery.search_sql import (
     PRICE_EDGES,
     STORE_FACET_SIZE,
     conjunction,
     filters_build,
+    geo_condition,
     near_sql,
     page_cte,
     page_json,
+    ranking,
     row_sql,
 )
-from marketplace.discovery.search_text import text_query
+from marketplace.discovery.search_text import TextQuery, text_query
 from shared_apps.media.services import delivery_url
 
 # GROUPING(category_id, bucket, merchant_id, in_stock) is a bitmask of the columns a row is NOT grouped by: one
 # pass over the hits yields every facet, told apart by these values.
 _BY_CATEGORY, _BY_PRICE, _BY_STORE, _BY_STOCK = 0b0111, 0b1011, 0b1101, 0b1110
+
+# A located search for one word held by at least this many listings (the vocabulary's count) is answered per
+# branch like a search without words (search_browse.py), its counts kept per word and branch version: counting
+# 20,000 rows of "sugar" around a city on every search is what made the slowest searches slow.
+WORD_CELLS_MIN_LISTINGS = 5_000
 
 _STATEMENT = f"""
 WITH hits AS MATERIALIZED (
@@ -77,14 +85,11 @@ SELECT
 """
 
 
-# The expression of the per-cell word index (Listing's listing_search_geo): spelled exactly so, the planner uses it.
-_GEO_TERMS = "listings_geo_terms(l.search, l.h3_r6)"
-
-
 @dataclass
 class SearchPlan:
-    """A validated search and how to run it: one statement over the listing rows (`sql`, `params`) when it has
-    words or a price bound between the histogram's edges, else the summaries' statements (`browse`)."""
+    """A validated search and how to run it: the per-branch statements (`browse`) without words or with one
+    frequent word, else one statement over the listing rows (`sql`, `params`); a price bound between the
+    histogram's edges always takes the row statement."""
 
     query: SearchQuery
     sql: str
@@ -103,6 +108,12 @@ class SearchPlan:
             return self.browse.rows(cursor)
         cursor.execute(self.sql, self.params)
         return cursor.fetchone()
+
+
+def _frequent_word(text: TextQuery) -> bool:
+    """One word, held by enough listings that its per-branch counts are worth keeping: searched again and again
+    (pairs of words rarely repeat, and hold fewer listings)."""
+    return text.stems is not None and len(text.stems) == 1 and text.listings >= WORD_CELLS_MIN_LISTINGS
 
 
 def _fingerprint(query: SearchQuery) -> str:
@@ -156,12 +167,6 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
 
     tree = category_tree()
     text = text_query(query.q)
-    # Words near the customer: one index (listing_search_geo) finds them within the circle's cells; ANDing every
-    # listing of the circle from the H3 btree as well cost more than it saved.
-    located_words = summaries and text is not None and query.lat is not None
-    cells = geo.term_cells(query.lat, query.lng, query.radius_km) if located_words else None
-    geo_queries = text.geo_queries(cells) if cells else None
-    filters = filters_build(query, tree, prefilter=geo_queries is None)
     plan = SearchPlan(
         query=query,
         sql="",
@@ -172,9 +177,26 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
         tree=tree,
         corrections=text.corrections if text else {},
     )
-    if summaries and browse_possible(filters, has_text=text is not None):
-        plan.browse = BrowseRun(query=query, filters=filters, offset=offset, limit=query.limit)
-        return plan
+    located = query.lat is not None
+    if summaries and (text is None or (located and _frequent_word(text))):
+        filters = filters_build(query, tree)
+        if filters.summable:  # per branch: summaries without words, word cells with frequent ones
+            words = None
+            if text is not None:
+                words = Words(
+                    key=repr(sorted(text.params.items())),
+                    sql=text.sql,
+                    params=text.params,
+                    geo=text.geo_queries,
+                    best=ranking("l.", located=False)["score"],
+                )
+            plan.browse = BrowseRun(query=query, filters=filters, offset=offset, limit=query.limit, words=words)
+            return plan
+    # Words near the customer: one index (listing_search_geo) finds them within the circle's cells; ANDing every
+    # listing of the circle from the H3 btree as well cost more than it saved.
+    cells = geo.term_cells(query.lat, query.lng, query.radius_km) if summaries and text and located else None
+    geo_queries = text.geo_queries(cells) if cells else None
+    filters = filters_build(query, tree, prefilter=geo_queries is None)
     conditions = list(filters.branch)
     # After the fence: the distance, and, when the per-cell word index finds the rows, the listing's own conditions
     # (the planner otherwise ANDs the word's few rows with a price range's half a million from the price index).
@@ -188,9 +210,9 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
     if text is not None:
         params.update(text.params)
         if geo_queries:
-            params.update({f"geo_{i}": q for i, q in enumerate(geo_queries)})
-            ors = " OR ".join(f"{_GEO_TERMS} @@ %(geo_{i})s::tsquery" for i in range(len(geo_queries)))
-            conditions.append(f"({ors})")
+            geo_sql, geo_params = geo_condition(geo_queries, name="geo")
+            params.update(geo_params)
+            conditions.append(geo_sql)
         else:
             conditions.append(f"l.search @@ {text.sql}")
         if query.sort in (Sort.RELEVANCE, Sort.POPULAR) or query.explain:  # else no order or answer shows it

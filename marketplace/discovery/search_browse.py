@@ -1,18 +1,24 @@
-"""Searches without text, answered from the per-branch summaries instead of the listing rows.
+"""Searches without words, or with one frequent word, answered per branch instead of from every matching row.
 
-Every listing of a branch shares the branch's location and delivery terms, so a search without words is a set of
-branches (those within the radius that serve as asked) and, in each, a set of (category, price bucket, stock,
-offer) cells. The total and every facet are sums of `FacetCount` rows over those branches (branch_cells.py) — a
-few tens of thousands of cells where the listings are a few hundred thousand — and they are exact: the triggers on
-`Listing` keep the counts in the statement that changes the rows (migration listings 0005).
+Every listing of a branch shares the branch's location and delivery terms, so a search is a set of branches (those
+within the radius that serve as asked) and, in each, a set of (category, price bucket, stock, offer) cells. The
+total and every facet are sums of cells over those branches (branch_cells.py) — a few tens of thousands of cells
+where the listings are a few hundred thousand — and they are exact:
+* without words, the cells are `FacetCount` rows, kept by the triggers on `Listing` in the statement that changes
+  the rows (migration listings 0005);
+* with a frequent word (`words`), they count the branch's listings holding it, counted from the rows the first time
+  a process meets that word in that branch's version, with their ids and the branch's best score before the
+  distance decay (branch_cells.word_cells_of).
 
 The page reads rows, but only where the page can be:
 * distance: the nearest branches until they hold the page (all of a branch's listings are equally far);
-* relevance (distance decay x availability x popularity): the nearest branches give a lower bound of the page's
-  last score; only branches whose best possible score (their decay x the popularity bound the summary keeps)
-  reaches it can hold a row of the page;
+* relevance (text rank x distance decay x availability x popularity): a probe of a few branches gives a lower
+  bound of the page's last score; only branches whose best possible score (their decay x the bound they keep)
+  reaches it can hold a row of the page. Without words the probe is the nearest branches and the bound the
+  popularity bound of the summary; with a word, the branches with the best bounds, which are exact;
 * price, newest, popular: either the rows of the branches (when they are few) or a walk of the sort's index that
-  keeps the rows of the branches (when they hold a good share of all listings), whichever reads fewer rows.
+  keeps the rows of the branches (when they hold a good share of all listings), whichever reads fewer rows. With
+  a word, "the rows of the branches" are exactly its hits, by id (for a price sort, those in the page's buckets).
 
 Price bounds that are not histogram edges cannot be summed from the buckets: those searches take the row path.
 """
@@ -23,7 +29,17 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from marketplace.discovery.branch_cells import Sums, bucket_counts, cells_of, cells_sum
+from marketplace.discovery.branch_cells import (
+    CellFilter,
+    Cells,
+    Sums,
+    Words,
+    bucket_counts,
+    cells_of,
+    cells_sum,
+    hit_ids,
+    word_cells_of,
+)
 from marketplace.discovery.schemas import SearchQuery, Sort
 from marketplace.discovery.search_sql import (
     DECAY_KM,
@@ -41,7 +57,7 @@ from marketplace.discovery.search_sql import (
 # The branches within the radius that serve as asked, with what the page and the facets need of them.
 _BRANCH_ROWS = """
     SELECT l.merchant_id, l.branch_id, l.version, l.store_id, l.merchant_slug, l.store_slug, l.store_name,
-           l.listings, l.popularity_max, {distance} AS distance_km,
+           l.listings, l.popularity_max, l.h3_r6, {distance} AS distance_km,
            (SELECT greatest(reltuples, 1)::bigint FROM pg_class WHERE oid = 'public.listings_listing'::regclass)
     FROM public.listings_branchsummary l
     WHERE {branch}
@@ -67,9 +83,26 @@ _BY_WALK = """
     FROM public.listings_listing l
     WHERE (l.merchant_id * 4294967296 + l.branch_id) = ANY(%(b_keys)s::bigint[]) AND {row} AND {start}
 """
+# With words: exactly the hits of a few branches, one primary key probe each (given thousands of ids, the planner
+# would rather read the table); their word cells keep the ids, and the words are tested again for a row changed
+# since. `IS TRUE`: a test on each row read, not a reason to read the word's index.
+_WORD_IDS = """
+    SELECT l.id, l.price, l.in_stock, l.popularity, l.listed_at, {distance} AS distance_km, {text_score} AS text_score
+    FROM unnest(%(ids)s::bigint[]) AS i(id)
+    CROSS JOIN LATERAL (SELECT * FROM public.listings_listing l WHERE l.id = i.id OFFSET 0) l
+    WHERE (l.search @@ {words}) IS TRUE AND {row}
+"""
+# With words, walking the sort's index: the words are tested on each row read. `IS TRUE` keeps the planner off the
+# word index, whose every row in the country it would otherwise fetch and sort.
+_WORD_WALK = """
+    SELECT l.id, l.price, l.in_stock, l.popularity, l.listed_at, {distance} AS distance_km, {text_score} AS text_score
+    FROM public.listings_listing l
+    WHERE (l.merchant_id * 4294967296 + l.branch_id) = ANY(%(b_keys)s::bigint[]) AND {row} AND {start}
+      AND (l.search @@ {words}) IS TRUE
+"""
 
 
-_PROBE_HITS = 100  # the relevance probe reads the nearest branches until they hold this many hits
+_PROBE_HITS = 100  # the relevance probe reads branches (nearest, or best bounds with words) until they hold this many
 
 
 @dataclass(frozen=True)
@@ -78,21 +111,23 @@ class Branch:
     branch_id: int
     distance_km: float | None
     hits: int  # listings of the branch that pass the filters
-    listings: int  # all its listings (what reading the branch costs)
-    popularity_max: float
-
-
-def browse_possible(filters: Filters, *, has_text: bool) -> bool:
-    return not has_text and filters.summable
+    reads: int  # rows reading the branch's hits costs
+    best: float  # no hit of the branch scores more than this before the distance decay
+    cells: Cells | None = None  # with words: its word cells (the hits' ids)
 
 
 def _decay(distance_km: float | None) -> float:
     return 1.0 if distance_km is None else 1.0 / (1.0 + distance_km / DECAY_KM)
 
 
+def _popularity_bound(popularity_max: float) -> float:
+    """The score of a listing without words, in stock, as popular as the branch's bound allows, before the decay."""
+    return 1.0 + 0.1 * math.log(1.0 + max(popularity_max, 0.0))
+
+
 def _best_score(branch: Branch) -> float:
-    """No listing of the branch scores more than this (in stock, the popularity bound)."""
-    return _decay(branch.distance_km) * (1.0 + 0.1 * math.log(1.0 + max(branch.popularity_max, 0.0)))
+    """No listing of the branch scores more than this."""
+    return _decay(branch.distance_km) * branch.best
 
 
 def _nearest(branches: list[Branch], need: int) -> list[Branch]:
@@ -101,6 +136,18 @@ def _nearest(branches: list[Branch], need: int) -> list[Branch]:
     chosen, held = [], 0
     for branch in ordered:
         if held >= need and branch.distance_km != chosen[-1].distance_km:
+            break
+        chosen.append(branch)
+        held += branch.hits
+    return chosen
+
+
+def _most_promising(branches: list[Branch], need: int, hits: int) -> list[Branch]:
+    """The branches with the highest score bounds, at least `need` of them (a branch's bound is its best listing's
+    score: `need` of those set the floor when they pass the filters) holding at least `hits` hits."""
+    chosen, held = [], 0
+    for branch in sorted(branches, key=lambda b: (-_best_score(b), b.merchant_id, b.branch_id)):
+        if held >= hits and len(chosen) >= need:
             break
         chosen.append(branch)
         held += branch.hits
@@ -130,25 +177,48 @@ def _price_walk(
 
 
 class BrowseRun:
-    """Runs a no-text search's statements on `cursor`; `rows()` returns what the row path's statement returns."""
+    """Runs the statements of a search without words, or with frequent `words`, on `cursor`; `rows()` returns what
+    the row path's statement returns."""
 
-    def __init__(self, *, query: SearchQuery, filters: Filters, offset: int, limit: int) -> None:
+    def __init__(
+        self, *, query: SearchQuery, filters: Filters, offset: int, limit: int, words: Words | None = None
+    ) -> None:
         self.query, self.filters, self.offset, self.limit = query, filters, offset, limit
         self.located = filters.located
+        self.words = words
+        self.passing = CellFilter(
+            category_ids=filters.params.get("category_ids"),
+            price_min=query.price_min,
+            price_max=query.price_max,
+            in_stock=query.in_stock,
+            has_offer=query.has_offer,
+        )
+        self.from_branches, self.walk = (_FROM_BRANCHES, _BY_WALK) if words is None else (_WORD_IDS, _WORD_WALK)
 
     def summary_sql(self) -> str:
         near = near_sql(self.filters, distance=self.filters.distance, prefix="l.")
         return _BRANCH_ROWS.format(distance=self.filters.distance, branch=conjunction(self.filters.branch + near))
 
+    def _text_score(self) -> str:
+        """As the row statement: the text rank where the order or the answer shows it."""
+        ranked = self.query.sort in (Sort.RELEVANCE, Sort.POPULAR) or self.query.explain
+        return f"ts_rank_cd(l.search, {self.words.sql}, 32)" if self.words and ranked else "1.0::float8"
+
     def page_sql(self, source: str, *, start: str = "TRUE") -> str:
         sort, located = self.query.sort, self.located
-        row = conjunction(row_sql(self.filters, prefix="l."))
-        hits = source.format(row=row, distance=self.filters.distance, start=start)
+        hits = source.format(
+            row=conjunction(row_sql(self.filters, prefix="l.")),
+            distance=self.filters.distance,
+            start=start,
+            text_score=self._text_score(),
+            words=self.words.sql if self.words else "",
+        )
         return f"WITH hits AS ({hits}), {page_cte(sort, located=located)} SELECT {page_json(sort, located=located)}"
 
     def _branch_params(self, branches: list[Branch]) -> dict[str, Any]:
         return {
             **self.filters.params,
+            **(self.words.params if self.words else {}),
             "b_merchant": [b.merchant_id for b in branches],
             "b_branch": [b.branch_id for b in branches],
             "b_distance": [b.distance_km for b in branches],
@@ -156,9 +226,19 @@ class BrowseRun:
         }
 
     def _page(
-        self, cursor: Any, source: str, branches: list[Branch], *, limit: int, offset: int, start: str = "TRUE"
+        self,
+        cursor: Any,
+        source: str,
+        branches: list[Branch],
+        *,
+        limit: int,
+        offset: int,
+        start: str = "TRUE",
+        buckets: list[int] | None = None,
     ) -> list[dict]:
         params = {**self._branch_params(branches), "limit": limit, "offset": offset}
+        if source is _WORD_IDS:
+            params["ids"] = hit_ids([b.cells for b in branches], self.passing, buckets=buckets)
         cursor.execute(self.page_sql(source, start=start), params)
         return cursor.fetchone()[0]
 
@@ -166,16 +246,22 @@ class BrowseRun:
         need, sort, total = self.offset + self.limit, self.query.sort, sums.total
         if not branches or self.offset >= total:
             return []
+        from_branches = self.from_branches
         if sort == Sort.DISTANCE:
-            return self._page(cursor, _FROM_BRANCHES, _nearest(branches, need), limit=self.limit, offset=self.offset)
+            return self._page(cursor, from_branches, _nearest(branches, need), limit=self.limit, offset=self.offset)
         if sort == Sort.RELEVANCE and self.located:
-            near = _nearest(branches, max(need, _PROBE_HITS))  # more hits, a higher floor, fewer branches below
-            probe = self._page(cursor, _FROM_BRANCHES, near, limit=need, offset=0)
+            # more hits, a higher floor, fewer branches above it. Without words the nearest branches; with words the
+            # best bounds (exact per branch: its best rank x availability x popularity), which find a higher floor.
+            probe_hits = max(need, _PROBE_HITS)
+            near = _nearest(branches, probe_hits) if self.words is None else _most_promising(branches, need, probe_hits)
+            probe = self._page(cursor, from_branches, near, limit=need, offset=0)
             floor = min(row["score"] for row in probe) if len(probe) >= need else 0.0
             floor *= 1 - 1e-9  # float rounding: never drop a branch that could tie
             keys = {(b.merchant_id, b.branch_id) for b in near}
             chosen = [b for b in branches if (b.merchant_id, b.branch_id) in keys or _best_score(b) >= floor]
-            return self._page(cursor, _FROM_BRANCHES, chosen, limit=self.limit, offset=self.offset)
+            if len(chosen) == len(near):  # nothing beyond the probe can reach its floor: the probe holds the page
+                return probe[self.offset :]
+            return self._page(cursor, from_branches, chosen, limit=self.limit, offset=self.offset)
         start, read_walk = "TRUE", need * all_listings / max(total, 1)  # rows a walk reads if hits are spread evenly
         if sort in (Sort.PRICE_ASC, Sort.PRICE_DESC):  # the histograms tell where the page's prices are
             high = edge_index(self.query.price_max)
@@ -186,30 +272,42 @@ class BrowseRun:
                 descending=sort == Sort.PRICE_DESC,
                 above_max=None if high is None else high + 1,
             )
-        # A branch's rows are read through (merchant, branch, category) when a category is asked: only its hits.
-        per_branch = (lambda b: b.hits) if "category_ids" in self.filters.params else (lambda b: b.listings)
-        if sum(per_branch(b) for b in branches) <= read_walk:
-            return self._page(cursor, _FROM_BRANCHES, branches, limit=self.limit, offset=self.offset)
-        return self._page(cursor, _BY_WALK, branches, limit=self.limit, offset=self.offset, start=start)
+        buckets, reads = None, sum(b.reads for b in branches)
+        if self.words is not None and sort in (Sort.PRICE_ASC, Sort.PRICE_DESC):  # only the page's price buckets
+            buckets, reads = [], 0
+            for bucket, n in sorted(sums.prices, reverse=sort == Sort.PRICE_DESC):
+                if reads >= need:
+                    break
+                buckets.append(bucket)
+                reads += n
+        if reads <= read_walk:
+            return self._page(cursor, from_branches, branches, limit=self.limit, offset=self.offset, buckets=buckets)
+        return self._page(cursor, self.walk, branches, limit=self.limit, offset=self.offset, start=start)
+
+    def _cells(self, cursor: Any, found: list[tuple]) -> list[Cells]:
+        if self.words is None:
+            return cells_of(cursor, [(m, b, version) for m, b, version, *_ in found])
+        return word_cells_of(cursor, [(r[0], r[1], r[2], r[9]) for r in found], self.words)
+
+    def _reads(self, *, hits: int, listings: int) -> int:
+        """Rows that reading a branch's hits costs: its hits (by id with words; through (merchant, branch,
+        category) when a category is asked) or all its listings."""
+        return hits if self.words is not None or "category_ids" in self.filters.params else listings
 
     def rows(self, cursor: Any) -> tuple:
         cursor.execute(self.summary_sql(), self.filters.params)
         found = cursor.fetchall()
-        query = self.query
-        sums = cells_sum(
-            cells_of(cursor, [(m, b, version) for m, b, version, *_ in found]),
-            category_ids=self.filters.params.get("category_ids"),
-            price_min=query.price_min,
-            price_max=query.price_max,
-            in_stock=query.in_stock,
-            has_offer=query.has_offer,
-        )
+        cells = self._cells(cursor, found)
+        sums = cells_sum(cells, self.passing)
         branches, stores = [], {}
-        for (m, b, _, store_id, merchant_slug, store_slug, store_name, listings, pop, d, _), hits in zip(
-            found, sums.per_branch.tolist(), strict=True
-        ):
+        for row, hits, branch_cells in zip(found, sums.per_branch.tolist(), cells, strict=True):
+            m, b, _, store_id, merchant_slug, store_slug, store_name, listings, pop, _, d, _ = row
             if hits:
-                branches.append(Branch(m, b, d, hits, listings, pop))
+                reads = self._reads(hits=hits, listings=listings)
+                if self.words is None:
+                    branches.append(Branch(m, b, d, hits, reads, _popularity_bound(pop)))
+                else:
+                    branches.append(Branch(m, b, d, hits, reads, branch_cells.best, branch_cells))
                 store = stores.setdefault((m, store_id), [0, merchant_slug, store_slug, store_name])
                 store[0] += hits
         top = sorted(stores.items(), key=lambda kv: (-kv[1][0], kv[0]))[:STORE_FACET_SIZE]

@@ -164,6 +164,16 @@ def filters_build(query: SearchQuery, tree: CategoryTree, *, prefilter: bool = T
     return filters
 
 
+# The expression of the per-cell word index (Listing's listing_search_geo): spelled exactly so, the planner uses it.
+GEO_TERMS = "listings_geo_terms(l.search, l.h3_r6)"
+
+
+def geo_condition(queries: list[str], *, name: str) -> tuple[str, dict[str, str]]:
+    """`queries` (TextQuery.geo_queries) as ORed conditions on the per-cell word index, with their params."""
+    params = {f"{name}_{i}": q for i, q in enumerate(queries)}
+    return "(" + " OR ".join(f"{GEO_TERMS} @@ %({key})s::tsquery" for key in params) + ")", params
+
+
 def conjunction(conditions: list[str]) -> str:
     return " AND ".join(conditions) or "TRUE"
 

@@ -33,6 +33,8 @@ class TextQuery:
     # Per word that counts (stop words do not): its stem and its correction's lexeme, if any. None when a word's
     # tsquery is not simply 'stem':* (the parser split it, say): then no term-per-cell query is built from them.
     stems: tuple[tuple[str, str | None], ...] | None = None
+    # Listings holding the rarest word's stem, by the vocabulary (SearchTerm, refreshed on beat): an estimate.
+    listings: int = 0
 
     def geo_queries(self, cells: tuple[int, ...], *, per_query: int = 4) -> list[str] | None:
         """The same words as tsqueries over the index `listing_search_geo` (each lexeme prefixed by a listing's H3
@@ -156,31 +158,39 @@ def text_query(q: str) -> TextQuery | None:
             part = f"({part} || to_tsquery('simple', %(tq_{i}_fix)s))"
         parts.append(part)
     shown = {word: correction.word for word, correction in corrections.items()}
-    stems = _stems(tuple(words), connection.settings_dict["NAME"])
-    if stems is not None:
-        stems = tuple((stem, corrections[word].lexeme if word in corrections else None) for word, stem in stems)
-    return TextQuery(sql="(" + " && ".join(parts) + ")", params=params, corrections=shown, stems=stems)
+    found = _stems(tuple(words), bucket=int(time.time() // _CACHE_SECONDS), _database=connection.settings_dict["NAME"])
+    stems, listings = None, 0
+    if found is not None:
+        stems = tuple((stem, corrections[word].lexeme if word in corrections else None) for word, stem, _ in found)
+        listings = min(n for _, _, n in found)
+    return TextQuery(
+        sql="(" + " && ".join(parts) + ")", params=params, corrections=shown, stems=stems, listings=listings
+    )
 
 
 _STEMS = """
-    SELECT w, (ts_lexize('english_stem', w))[1], to_tsquery('english', w || ':*')::text
-    FROM unnest(%s::text[]) AS w
+    SELECT w.word, w.stem, w.tsquery, coalesce(t.listings, 0)
+    FROM (SELECT word, (ts_lexize('english_stem', word))[1] AS stem,
+                 to_tsquery('english', word || ':*')::text AS tsquery
+          FROM unnest(%s::text[]) AS word) w
+    LEFT JOIN public.listings_searchterm t ON t.lexeme = w.stem
 """
 
 
 @lru_cache(maxsize=4096)
-def _stems(words: tuple[str, ...], _database: str) -> tuple[tuple[str, str], ...] | None:
-    """(word, stem) for the words that count, if each one's tsquery is exactly 'stem':* (else None)."""
+def _stems(words: tuple[str, ...], *, bucket: int, _database: str) -> tuple[tuple[str, str, int], ...] | None:
+    """(word, stem, listings with the stem) for the words that count, if each one's tsquery is exactly 'stem':*
+    (else None)."""
     with connection.cursor() as cursor:
         cursor.execute(_STEMS, [list(words)])
         rows = cursor.fetchall()
     out = []
-    for word, stem, tsquery in rows:
+    for word, stem, tsquery, listings in rows:
         if not tsquery:
             continue  # a stop word: the plain query ignores it too
         if stem is None or tsquery != f"'{stem}':*" or not stem.isalnum():
             return None
-        out.append((word, stem))
+        out.append((word, stem, listings))
     return tuple(out) or None
 
 

@@ -1,5 +1,6 @@
-"""Searches without words are answered from the per-branch summaries: the same answer as the row statement for
-every filter, sort and page (the row statement is what the API tests check against brute force)."""
+"""Searches without words, and with frequent words, are answered per branch (summaries, per-word branch cells): the
+same answer as the row statement for every filter, sort and page (the row statement is what the API tests check
+against brute force)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from marketplace.discovery.search import search_plan, search_run
 from marketplace.discovery.tests.factories import category_make, listing_make
 
 CENTRE = (24.8607, 67.0011)
+TITLES = ["Fresh bread", "Brown sugar", "Sugar bread rolls", "Bread knife", "Sugar free biscuits", "Tea"]
+DESCRIPTIONS = ["", "Baked with sugar", "Goes with bread and tea", "Sugary"]
 PRICES = ["99.99", "100.00", "120.00", "250.00", "250.01", "499.00", "1000.00", "2400.00", "5000.00", "60000.00"]
 
 
@@ -43,6 +46,8 @@ def branches(make_merchant):
                     store_slug=f"store-{1 + branch_id % 2}",
                     category=rng.choice([*leaves, None]),
                     price=price,
+                    title=rng.choice(TITLES),
+                    description=rng.choice(DESCRIPTIONS),
                     regular_price=price + (Decimal("5.00") if rng.random() < 0.2 else 0),
                     in_stock=rng.random() > 0.2,
                     popularity=float(rng.choice([0, 0, 1, 2, 5, 40])),
@@ -91,6 +96,37 @@ def test_summaries_give_the_row_statements_answer(branches, sort):
         params.update(filters)
         assert search_plan(SearchQuery(**params)).browse is not None
         assert _answer(params, summaries=True) == _answer(params, summaries=False), params
+
+
+WORDS = ["sugar", "bread", "tea", "breads", "sug"]
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_frequent_words_per_branch_give_the_row_statements_answer(branches, sort, monkeypatch):
+    """With every word frequent enough, word searches run per branch: counts from each branch's cells of its word
+    listings (kept per word and branch version), pages through the per-cell word index or a walk."""
+    monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
+    for q, filters, radius, page in itertools.product(WORDS, FILTERS, (3, 8, 50), (1, 3)):
+        params = {"q": q, "lat": CENTRE[0], "lng": CENTRE[1], "radius_km": radius, "sort": sort, "page": page}
+        params.update(filters, limit=6)
+        plan = search_plan(SearchQuery(**params))
+        assert plan.browse is not None and plan.browse.words is not None, params
+        assert _answer(params, summaries=True) == _answer(params, summaries=False), params
+    explained = {"q": "bread", "lat": CENTRE[0], "lng": CENTRE[1], "sort": sort, "explain": True}
+    assert _answer(explained, summaries=True) == _answer(explained, summaries=False)
+
+
+def test_word_cells_follow_the_branch_version(branches, monkeypatch):
+    """A branch's word counts are cached by its version: a new listing with the word is counted at once."""
+    monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
+    params = {"q": "sugar", "lat": CENTRE[0], "lng": CENTRE[1], "radius_km": 50}
+    before = _answer(params, summaries=True)
+    first = branches[0]
+    same_branch = {f: getattr(first, f) for f in ("branch_id", "store_id", "store_slug", "offers_delivery")}
+    listing_make(first.merchant, lat=first.latitude, lng=first.longitude, title="Sugar", **same_branch)
+    after = _answer(params, summaries=True)
+    assert after[0] == before[0] + 1
+    assert after == _answer(params, summaries=False)
 
 
 def test_without_a_location_and_between_edges(branches):
