@@ -654,7 +654,9 @@ def generate(args: argparse.Namespace, timings: dict[str, float]) -> dict[str, A
         for table in ("listings_listing", "listings_branchlisting", "listings_searchterm", "categories_category",
                       "tenants_merchant", "listings_facetcount", "listings_branchsummary"):  # fmt: skip
             cursor.execute(f"VACUUM (ANALYZE) public.{table}")
-    timings["VACUUM ANALYZE"] = time.perf_counter() - started
+        # The load's gigabyte of dirty pages is written now, not by the checkpointer during the first pass measured.
+        cursor.execute("CHECKPOINT")
+    timings["VACUUM ANALYZE, CHECKPOINT"] = time.perf_counter() - started
 
     meta = {
         "seed": args.seed,
