@@ -154,6 +154,11 @@ def _most_promising(branches: list[Branch], need: int, hits: int) -> list[Branch
     return chosen
 
 
+def _walk_cheaper(*, reads: float, walk: float) -> bool:
+    """Walk the sort's index (reading ~`walk` rows) rather than read the branches' rows (`reads`)?"""
+    return walk < reads
+
+
 def _price_walk(
     prices: list[list[int]], everyone: dict[int, int], need: int, *, descending: bool, above_max: int | None
 ) -> tuple[str, float]:
@@ -280,7 +285,7 @@ class BrowseRun:
                     break
                 buckets.append(bucket)
                 reads += n
-        if reads <= read_walk:
+        if not _walk_cheaper(reads=reads, walk=read_walk):
             return self._page(cursor, from_branches, branches, limit=self.limit, offset=self.offset, buckets=buckets)
         return self._page(cursor, self.walk, branches, limit=self.limit, offset=self.offset, start=start)
 

@@ -116,6 +116,19 @@ def test_frequent_words_per_branch_give_the_row_statements_answer(branches, sort
     assert _answer(explained, summaries=True) == _answer(explained, summaries=False)
 
 
+@pytest.mark.parametrize("walk", [True, False])
+@pytest.mark.parametrize("sort", ["price_asc", "price_desc", "newest", "popular"])
+def test_both_ways_to_a_sorted_page_give_the_same_answer(branches, sort, walk, monkeypatch):
+    """Price, newest and popular pages either walk the sort's index or read the branches' rows (with a word: its
+    hits by id, for prices only those in the page's buckets): whichever the costs pick, the same page."""
+    monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
+    monkeypatch.setattr("marketplace.discovery.search_browse._walk_cheaper", lambda **_: walk)
+    for q, filters, page in itertools.product([None, "sugar", "bread"], FILTERS, (1, 3)):
+        params = {"lat": CENTRE[0], "lng": CENTRE[1], "radius_km": 50, "sort": sort, "page": page, "limit": 6}
+        params.update(filters, **({"q": q} if q else {}))
+        assert _answer(params, summaries=True) == _answer(params, summaries=False), params
+
+
 def test_word_cells_follow_the_branch_version(branches, monkeypatch):
     """A branch's word counts are cached by its version: a new listing with the word is counted at once."""
     monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
