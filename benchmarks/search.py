@@ -870,7 +870,6 @@ class Server:
         self.procfile_env, self.command = web_command(port=self.port, workers=1)
         env = dict(os.environ, **self.procfile_env, PLANCKLY_DEV="1", LOG_LEVEL="WARNING")
         self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.base = f"http://127.0.0.1:{self.port}"
 
     def wait(self, client: KeepAliveClient, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
-"""Listing search: H3 ring prefilter + exact distance + full text + filters + facets, in one SQL round trip.
+"""Listing search: H3 ring prefilter + exact distance + full text + filters + facets, in one SQL round trip (or,
+without words or with one frequent word, per branch: search_browse.py).
 
 `search_plan(query)` validates the parameters and builds the statement; `search_listings(query)` runs it and shapes
 the answer. The statement materializes the narrow filtered set once (`hits`), then reads the page (top-N, joined
@@ -37,6 +38,7 @@ from marketplace.discovery.search_sql import (
     page_cte,
     page_json,
     ranking,
+    ranks_text,
     row_sql,
 )
 from marketplace.discovery.search_text import TextQuery, text_query
@@ -149,9 +151,9 @@ def location_validate(*, lat: float | None, lng: float | None, radius_km: float)
 
 
 def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
-    """Validate `query` (DiscoveryError on a bad combination) and plan it: from the summaries when it has no
-    words. `summaries=False` plans the plain row statement instead (no summaries, no per-cell word index): the
-    reference the tests and the benchmark compare against."""
+    """Validate `query` (DiscoveryError on a bad combination) and plan it: per branch when it has no words or one
+    frequent word (search_browse.py), else the row statement. `summaries=False` plans the plain row statement
+    instead (no summaries, no per-cell word index): the reference the tests and the benchmark compare against."""
     location_validate(lat=query.lat, lng=query.lng, radius_km=query.radius_km)
     located = query.lat is not None
     if query.sort == Sort.DISTANCE and not located:
@@ -177,7 +179,6 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
         tree=tree,
         corrections=text.corrections if text else {},
     )
-    located = query.lat is not None
     if summaries and (text is None or (located and _frequent_word(text))):
         filters = filters_build(query, tree)
         if filters.summable:  # per branch: summaries without words, word cells with frequent ones
@@ -215,7 +216,7 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
             conditions.append(geo_sql)
         else:
             conditions.append(f"l.search @@ {text.sql}")
-        if query.sort in (Sort.RELEVANCE, Sort.POPULAR) or query.explain:  # else no order or answer shows it
+        if ranks_text(query):
             text_score = f"ts_rank_cd(x.search, {text.sql}, 32)"
     plan.sql = _STATEMENT.format(
         distance=filters.distance,

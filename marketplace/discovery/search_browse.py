@@ -51,6 +51,7 @@ from marketplace.discovery.search_sql import (
     near_sql,
     page_cte,
     page_json,
+    ranks_text,
     row_sql,
 )
 
@@ -206,8 +207,8 @@ class BrowseRun:
 
     def _text_score(self) -> str:
         """As the row statement: the text rank where the order or the answer shows it."""
-        ranked = self.query.sort in (Sort.RELEVANCE, Sort.POPULAR) or self.query.explain
-        return f"ts_rank_cd(l.search, {self.words.sql}, 32)" if self.words and ranked else "1.0::float8"
+        ranked = self.words is not None and ranks_text(self.query)
+        return f"ts_rank_cd(l.search, {self.words.sql}, 32)" if ranked else "1.0::float8"
 
     def page_sql(self, source: str, *, start: str = "TRUE") -> str:
         sort, located = self.query.sort, self.located

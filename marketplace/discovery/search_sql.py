@@ -1,7 +1,7 @@
 """The SQL both search paths share: the filters, the score's parts, the sort orders and the page's JSON.
 
-A search runs either over the listing rows (`search.py`: any text) or over the per-branch summaries
-(`search_browse.py`: no text). Both build their conditions here, so a filter means the same on either path.
+A search runs either over the listing rows (`search.py`) or per branch (`search_browse.py`: no text, or one frequent
+word). Both build their conditions here, so a filter means the same on either path.
 Branch-level conditions are written over columns that `Listing` and `BranchSummary` share (coordinates, H3 cells,
 delivery terms, slugs), so the same SQL filters listing rows or branch rows under the alias `l`.
 """
@@ -44,6 +44,11 @@ def ranking(prefix: str, *, located: bool) -> dict[str, str]:
     boost = _BOOST.format(p=prefix)
     score = f"({prefix}text_score * {decay} * {availability} * {boost})"
     return {"decay": decay, "availability": availability, "boost": boost, "score": score}
+
+
+def ranks_text(query: SearchQuery) -> bool:
+    """Is the text rank computed? Only where the order (relevance, popular) or the answer (explain) shows it."""
+    return query.sort in (Sort.RELEVANCE, Sort.POPULAR) or query.explain
 
 
 def order(sort: Sort, prefix: str, *, located: bool) -> str:
