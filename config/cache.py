@@ -31,3 +31,10 @@ class KeptClientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = KeptClientRedisCacheClient
+
+
+def redis_client() -> Any:
+    """The default cache's Redis client (`redis.Redis`), for structures the cache API has no words for (hashes)."""
+    from django.core.cache import caches
+
+    return caches["default"]._cache.get_client(None, write=True)

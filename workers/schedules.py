@@ -6,6 +6,12 @@ SCHEDULE = {
     "media-deleting-sweep": {"task": "shared_apps.media.tasks.assets_deleting_sweep", "schedule": 900.0},
     "listings-sweep": {"task": "marketplace.listings.tasks.listings_sweep", "schedule": 5.0},
     "search-terms-refresh": {"task": "marketplace.listings.tasks.search_terms_refresh", "schedule": 600.0},
+    # Frequent words' per-branch counts, ahead of the searches (branch_cells.py); only changed branches after the first.
+    "word-cells-refresh": {
+        "task": "marketplace.discovery.tasks.word_cells_refresh",
+        "schedule": 300.0,
+        "options": {"expires": 300.0},
+    },
     "merchant-stats-refresh-all": {"task": "tenants.tasks.merchant_stats_refresh_all", "schedule": 600.0},
     # Unpaid online orders hold stock for PAYMENT_TIMEOUT_MINUTES; released within a minute after that.
     "unpaid-orders-release": {

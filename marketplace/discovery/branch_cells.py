@@ -9,26 +9,42 @@ reads the branches within its radius with their versions, takes the arrays of th
 others in one statement, and sums with masks. An entry is never wrong, only unused once its branch moves on.
 
 Searches with a frequent word do the same with the branch's cells of the listings holding the word (`word_cells_of`),
-counted from the listing rows the first time a process meets that word in that branch version, with the best text
-rank among them (a bound for the relevance page).
+with the best text rank among them (a bound for the relevance page). Those are counted from the listing rows once
+per word and branch version for the whole deployment, not per process: kept in Redis (a hash per word, a field per
+branch), counted ahead by beat for every frequent word of the vocabulary (`word_cells_refresh`), and by a search for
+a branch that changed since. A web process meeting a word near branches it has not seen reads them from Redis
+(~1 ms) instead of counting them (40-100 ms at a million listings: those counts were the benchmark's p99).
 """
 
 from __future__ import annotations
 
+import logging
+import struct
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from django.db import connection
+from redis import RedisError
 
-from marketplace.discovery.search_sql import GEO_TERMS, PRICE_EDGES, edge_index
+from config.cache import redis_client
+from marketplace.discovery.search_sql import GEO_TERMS, PRICE_EDGES, edge_index, ranking
+from marketplace.discovery.search_text import TextQuery
+
+logger = logging.getLogger(__name__)
 
 MAX_BRANCHES = 100_000  # entries per process (~800 bytes + 20 bytes per cell each; a word's empty ones share one)
 NO_CATEGORY = -1
+# A located search for one word held by at least this many listings (the vocabulary's count) is answered per
+# branch like a search without words (search_browse.py), its counts kept per word and branch version: counting
+# 20,000 rows of "sugar" around a city on every search is what made the slowest searches slow.
+WORD_CELLS_MIN_LISTINGS = 5_000
 
 
 @dataclass(frozen=True)
@@ -151,7 +167,7 @@ def _unpack(packed: np.ndarray) -> dict[str, np.ndarray]:
 def _keep_rows(words: str, rows: list[tuple], found: dict[tuple[int, int], Cells]) -> None:
     for merchant_id, branch_id, version, ids, packed, best in rows:
         cells = _EMPTY  # most branches hold none of a word's listings: one shared empty entry
-        if ids:
+        if len(ids):
             packed = np.array(packed, dtype=np.int64)
             distinct, n = np.unique(packed, return_counts=True)
             cells = Cells(
@@ -177,48 +193,177 @@ def cells_of(cursor: Any, branches: list[tuple[int, int, int]]) -> list[Cells]:
 
 @dataclass(frozen=True)
 class Words:
-    """A search's words for `word_cells_of`: `key` names them in the cache (the tsquery they make, with its
-    corrections), `sql`/`params` are that tsquery, `geo(cells)` the same words as tsqueries over the per-cell word
-    index, `best` a listing's score before the distance decay over `l` (l.text_score is its text rank)."""
+    """A search's words for `word_cells_of`: `key` names them in the caches, `sql`/`params` are their tsquery,
+    `geo(cells)` the same words as tsqueries over the per-cell word index, `best` a listing's score before the
+    distance decay over `l` (l.text_score is its text rank)."""
 
     key: str
     sql: str
     params: dict[str, Any]
-    geo: Callable[[tuple[int, ...]], list[str]]
+    geo: Callable[[tuple[int, ...]], list[str] | None]
     best: str
+
+    @classmethod
+    def of_stem(cls, stem: str) -> Words:
+        """One word by its stem: the tsquery 'stem':*, which is what every word whose English tsquery is exactly
+        that makes ("potatoes", "potato"), so they share their counts, and beat can count them ahead by the
+        vocabulary's lexemes. `stem` must be alphanumeric (no tsquery syntax)."""
+        if not stem.isalnum():
+            raise ValueError(f"not a plain lexeme: {stem!r}")
+        text = TextQuery(sql="%(word)s::tsquery", params={"word": f"'{stem}':*"}, stems=((stem, None),))
+        return cls(key=stem, sql=text.sql, params=text.params, geo=text.geo_queries, best=_WORD_BEST)
+
+
+_WORD_BEST = ranking("l.", located=False)["score"]
+
+
+def _word_count(cursor: Any, branches: list[tuple[int, int, int, int]], words: Words) -> list[tuple]:
+    """The rows of _WORD_FETCH for (merchant_id, branch_id, version, H3 r6 cell) `branches`."""
+    params = {
+        **words.params,
+        "geo": words.geo(tuple(sorted({cell for _, _, _, cell in branches}))),
+        "m": [m for m, _, _, _ in branches],
+        "b": [b for _, b, _, _ in branches],
+        "keys": [m * 4294967296 + b for m, b, _, _ in branches],
+    }
+    cursor.execute(_WORD_FETCH.format(text=words.sql, geo_terms=GEO_TERMS, best=words.best), params)
+    return cursor.fetchall()
+
+
+# -- shared by every process: a Redis hash per (database, word), a field per branch ---------------------------------
+# A field is (version, best, n) then the n ids and the n packed cells, little-endian int64. Named by the database's
+# oid as well as its name: a database dropped and created again restarts the version sequence.
+_HEADER = struct.Struct("<qdq")
+_SHARED_TTL_SECONDS = 2 * 86_400  # a word nobody searched and beat stopped counting (it became rare) goes away
+
+
+@lru_cache(maxsize=8)
+def _database_key(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+        return f"{name}:{cursor.fetchone()[0]}"
+
+
+def _shared_key(words: Words) -> str:
+    return f"search:word-cells:{_database_key(connection.settings_dict['NAME'])}:{words.key}"
+
+
+def shared_keys_pattern() -> str:
+    """The Redis keys of this database's word cells, as a SCAN pattern."""
+    return f"search:word-cells:{_database_key(connection.settings_dict['NAME'])}:*"
+
+
+def _field(merchant_id: int, branch_id: int) -> str:
+    return f"{merchant_id}:{branch_id}"
+
+
+def _encode(version: int, ids: list[int], packed: list[int], best: float) -> bytes:
+    header = _HEADER.pack(version, best, len(ids))
+    return header + np.array(ids, dtype="<i8").tobytes() + np.array(packed, dtype="<i8").tobytes()
+
+
+def _decode(value: bytes) -> tuple[int, list[int] | np.ndarray, list[int] | np.ndarray, float]:
+    version, best, n = _HEADER.unpack_from(value)
+    ids = np.frombuffer(value, dtype="<i8", count=n, offset=_HEADER.size)
+    packed = np.frombuffer(value, dtype="<i8", count=n, offset=_HEADER.size + 8 * n)
+    return version, ids, packed, best
+
+
+def _shared_get(words: Words, branches: list[tuple[int, int]]) -> dict[tuple[int, int], tuple]:
+    """(merchant_id, branch_id) -> (version, ids, packed, best) for the branches Redis holds (none if Redis fails:
+    then they are counted, as by a process alone)."""
+    try:
+        values = redis_client().hmget(_shared_key(words), [_field(m, b) for m, b in branches])
+    except RedisError:
+        logger.warning("word cells: Redis unavailable, counting from the rows", exc_info=True)
+        return {}
+    return {key: _decode(value) for key, value in zip(branches, values, strict=True) if value is not None}
+
+
+def _shared_put(words: Words, rows: list[tuple]) -> None:
+    """Keep _WORD_FETCH rows for every process. A lost write only costs a later count."""
+    if not rows:
+        return
+    mapping = {_field(m, b): _encode(version, ids, packed, best) for m, b, version, ids, packed, best in rows}
+    try:
+        with redis_client().pipeline(transaction=False) as pipe:
+            pipe.hset(_shared_key(words), mapping=mapping)
+            pipe.expire(_shared_key(words), _SHARED_TTL_SECONDS)
+            pipe.execute()
+    except RedisError:
+        logger.warning("word cells: Redis unavailable, counts kept in this process only", exc_info=True)
 
 
 def word_cells_of(cursor: Any, branches: list[tuple[int, int, int, int]], words: Words) -> list[Cells]:
-    """`cells_of` for the listings holding `words`, of each (merchant_id, branch_id, version, H3 r6 cell)."""
+    """`cells_of` for the listings holding `words`, of each (merchant_id, branch_id, version, H3 r6 cell): from this
+    process's memory, else from Redis, else counted from the rows (and kept in both)."""
     found, missing = _cached(words.key, [(m, b, v) for m, b, v, _ in branches])
     if missing:
-        wanted = set(missing)
-        params = {
-            **words.params,
-            "geo": words.geo(tuple(sorted({cell for m, b, _, cell in branches if (m, b) in wanted}))),
-            "m": [m for m, _ in missing],
-            "b": [b for _, b in missing],
-            "keys": [m * 4294967296 + b for m, b in missing],
-        }
-        cursor.execute(_WORD_FETCH.format(text=words.sql, geo_terms=GEO_TERMS, best=words.best), params)
-        _keep_rows(words.key, cursor.fetchall(), found)
+        version_of = {(m, b): v for m, b, v, _ in branches}
+        shared = _shared_get(words, missing)
+        rows = [(m, b, *shared[(m, b)]) for m, b in missing if shared.get((m, b), (None,))[0] == version_of[(m, b)]]
+        uncounted = set(missing) - {(m, b) for m, b, *_ in rows}
+        wanted = [branch for branch in branches if (branch[0], branch[1]) in uncounted]
+        if wanted:
+            counted = _word_count(cursor, wanted, words)
+            _shared_put(words, counted)
+            rows += counted
+        _keep_rows(words.key, rows, found)
     return [found.get((m, b), _EMPTY) for m, b, _, _ in branches]
 
 
+_REFRESH_BRANCHES = 200  # branches per count statement
+
+
+def word_cells_refresh(*, min_listings: int | None = None) -> tuple[int, int]:
+    """Count, for every frequent word of the vocabulary (`SearchTerm.listings` >= WORD_CELLS_MIN_LISTINGS), the
+    branches whose current version Redis does not hold yet, and drop the fields of branches gone. Idempotent;
+    run by beat, so that a search rarely counts. Returns (words, branches counted)."""
+    threshold = WORD_CELLS_MIN_LISTINGS if min_listings is None else min_listings
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lexeme FROM public.listings_searchterm WHERE listings >= %s ORDER BY listings DESC, lexeme",
+            [threshold],
+        )
+        stems = [stem for (stem,) in cursor.fetchall() if stem.isalnum()]
+        cursor.execute("SELECT merchant_id, branch_id, version, h3_r6 FROM public.listings_branchsummary ORDER BY 1, 2")
+        branches = cursor.fetchall()
+        counted = 0
+        for stem in stems:
+            words = Words.of_stem(stem)
+            shared = _shared_get(words, [(m, b) for m, b, _, _ in branches])
+            stale = [branch for branch in branches if shared.get(branch[:2], (None,))[0] != branch[2]]
+            for start in range(0, len(stale), _REFRESH_BRANCHES):
+                _shared_put(words, _word_count(cursor, stale[start : start + _REFRESH_BRANCHES], words))
+            counted += len(stale)
+            _shared_forget_others(words, {_field(m, b) for m, b, _, _ in branches})
+    return len(stems), counted
+
+
+def _shared_forget_others(words: Words, fields: set[str]) -> None:
+    try:
+        client = redis_client()
+        gone = [field for field in client.hkeys(_shared_key(words)) if field.decode() not in fields]
+        if gone:
+            client.hdel(_shared_key(words), *gone)
+    except RedisError:
+        logger.warning("word cells: Redis unavailable", exc_info=True)
+
+
 _BUCKETS_SECONDS = 600
-_buckets: tuple[float, dict[int, int]] = (0.0, {})
+_buckets: tuple[float, dict[int, int]] | None = None  # (time.monotonic() when read, counts)
 
 
 def bucket_counts(cursor: Any) -> dict[int, int]:
     """Listings per price bucket in the whole index (ten minutes old at most): what a walk of the price index passes
     through. Only a cost estimate, so a stale one is harmless."""
     global _buckets
-    at, counts = _buckets
-    if time.monotonic() - at > _BUCKETS_SECONDS:
+    # Never read yet is its own state: the monotonic clock starts near 0 at boot, so "read at 0.0" would look fresh
+    # for the machine's first ten minutes (every price walk then looked cheap: 600 ms walks in the benchmark).
+    if _buckets is None or time.monotonic() - _buckets[0] > _BUCKETS_SECONDS:
         cursor.execute("SELECT price_bucket, sum(n)::bigint FROM public.listings_facetcount GROUP BY 1")
-        counts = dict(cursor.fetchall())
-        _buckets = (time.monotonic(), counts)
-    return counts
+        _buckets = (time.monotonic(), dict(cursor.fetchall()))
+    return _buckets[1]
 
 
 @dataclass

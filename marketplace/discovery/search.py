@@ -24,7 +24,7 @@ from django.db import connection
 from config.db import unprepared
 from marketplace.categories.selectors import CategoryTree, category_tree
 from marketplace.discovery import geo
-from marketplace.discovery.branch_cells import Words
+from marketplace.discovery.branch_cells import WORD_CELLS_MIN_LISTINGS, Words
 from marketplace.discovery.errors import MAX_RADIUS_KM, DiscoveryError, DiscoveryErrorCode
 from marketplace.discovery.schemas import SearchQuery, Sort
 from marketplace.discovery.search_browse import BrowseRun
@@ -37,7 +37,6 @@ from marketplace.discovery.search_sql import (
     near_sql,
     page_cte,
     page_json,
-    ranking,
     ranks_text,
     row_sql,
 )
@@ -47,11 +46,6 @@ from shared_apps.media.services import delivery_url
 # GROUPING(category_id, bucket, merchant_id, in_stock) is a bitmask of the columns a row is NOT grouped by: one
 # pass over the hits yields every facet, told apart by these values.
 _BY_CATEGORY, _BY_PRICE, _BY_STORE, _BY_STOCK = 0b0111, 0b1011, 0b1101, 0b1110
-
-# A located search for one word held by at least this many listings (the vocabulary's count) is answered per
-# branch like a search without words (search_browse.py), its counts kept per word and branch version: counting
-# 20,000 rows of "sugar" around a city on every search is what made the slowest searches slow.
-WORD_CELLS_MIN_LISTINGS = 5_000
 
 _STATEMENT = f"""
 WITH hits AS MATERIALIZED (
@@ -115,7 +109,8 @@ class SearchPlan:
 def _frequent_word(text: TextQuery) -> bool:
     """One word, held by enough listings that its per-branch counts are worth keeping: searched again and again
     (pairs of words rarely repeat, and hold fewer listings)."""
-    return text.stems is not None and len(text.stems) == 1 and text.listings >= WORD_CELLS_MIN_LISTINGS
+    one = text.stems is not None and len(text.stems) == 1 and text.stems[0][1] is None  # no typo correction
+    return one and text.listings >= WORD_CELLS_MIN_LISTINGS
 
 
 def _fingerprint(query: SearchQuery) -> str:
@@ -182,15 +177,7 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
     if summaries and (text is None or (located and _frequent_word(text))):
         filters = filters_build(query, tree)
         if filters.summable:  # per branch: summaries without words, word cells with frequent ones
-            words = None
-            if text is not None:
-                words = Words(
-                    key=repr(sorted(text.params.items())),
-                    sql=text.sql,
-                    params=text.params,
-                    geo=text.geo_queries,
-                    best=ranking("l.", located=False)["score"],
-                )
+            words = Words.of_stem(text.stems[0][0]) if text is not None else None
             plan.browse = BrowseRun(query=query, filters=filters, offset=offset, limit=query.limit, words=words)
             return plan
     # Words near the customer: one index (listing_search_geo) finds them within the circle's cells; ANDing every

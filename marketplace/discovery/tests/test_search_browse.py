@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import OrderedDict
 from decimal import Decimal
 
 import pytest
+import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from marketplace.discovery import branch_cells
 from marketplace.discovery.schemas import SearchQuery
 from marketplace.discovery.search import search_plan, search_run
+from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.discovery.tests.factories import category_make, listing_make
 
 CENTRE = (24.8607, 67.0011)
@@ -156,3 +162,81 @@ def test_a_price_on_an_edge_counts_on_both_sides_of_it(branches):
     up_to = _answer({**base, "price_max": "250"}, summaries=True)[0]
     below = _answer({**base, "price_max": "249.99"}, summaries=True)[0]
     assert at_250 and up_to - below == at_250
+
+
+def test_price_walk_costs_are_read_on_a_freshly_booted_machine(branches, monkeypatch):
+    """The whole index's bucket counts are read the first time, even when the monotonic clock is younger than their
+    time to live (a machine up for minutes: with them missing, every price walk looked cheap)."""
+    monkeypatch.setattr(branch_cells, "_buckets", None)
+    monkeypatch.setattr(branch_cells.time, "monotonic", lambda: 5.0)
+    with connection.cursor() as cursor:
+        counts = branch_cells.bucket_counts(cursor)
+    assert sum(counts.values()) == len(branches)
+
+
+def _word_counts(captured: CaptureQueriesContext) -> int:
+    """How many times a frequent word's branch cells were counted from the rows."""
+    return sum("array_agg(r.id)" in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_words_counts_are_shared_by_every_process(branches, monkeypatch):
+    """Counted once for the deployment: a process that has not met the word reads its branches from Redis."""
+    monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
+    params = {"q": "breads", "lat": CENTRE[0], "lng": CENTRE[1], "radius_km": 50, "sort": "relevance"}
+    with CaptureQueriesContext(connection) as first:
+        answer = _answer(params, summaries=True)
+    assert _word_counts(first) == 1
+    monkeypatch.setattr(branch_cells, "_cache", OrderedDict())  # another web process: nothing in its memory
+    with CaptureQueriesContext(connection) as other:
+        assert _answer({**params, "q": "bread"}, summaries=True) == answer  # the same stem: the same counts
+    assert _word_counts(other) == 0
+    assert answer == _answer(params, summaries=False)
+
+
+def test_beat_counts_every_frequent_word_ahead(branches, monkeypatch):
+    monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
+    search_terms_refresh()
+    words, counted = branch_cells.word_cells_refresh(min_listings=1)
+    n_branches = len({(row.merchant.id, row.branch_id) for row in branches})
+    assert words > 5 and counted == words * n_branches
+    assert branch_cells.word_cells_refresh(min_listings=1) == (words, 0)  # idempotent
+
+    monkeypatch.setattr(branch_cells, "_cache", OrderedDict())
+    for q, sort in itertools.product(["sugar", "bread", "tea"], ["relevance", "price_asc", "distance"]):
+        params = {"q": q, "lat": CENTRE[0], "lng": CENTRE[1], "radius_km": 8, "sort": sort}
+        with CaptureQueriesContext(connection) as searched:
+            answer = _answer(params, summaries=True)
+        assert _word_counts(searched) == 0, params
+        assert answer == _answer(params, summaries=False), params
+
+    first = branches[0]
+    same_branch = {f: getattr(first, f) for f in ("branch_id", "store_id", "store_slug", "offers_delivery")}
+    listing_make(first.merchant, lat=first.latitude, lng=first.longitude, title="Sugar", **same_branch)
+    assert branch_cells.word_cells_refresh(min_listings=1) == (words, words)  # that branch, for every word
+
+
+def test_without_redis_words_are_counted_in_the_process(branches, monkeypatch):
+    monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
+    monkeypatch.setattr(branch_cells, "redis_client", lambda: redis.Redis(port=1, socket_connect_timeout=0.2))
+    params = {"q": "tea", "lat": CENTRE[0], "lng": CENTRE[1], "radius_km": 50, "sort": "popular"}
+    assert _answer(params, summaries=True) == _answer(params, summaries=False)
+
+
+def test_words_of_a_stem_take_only_plain_lexemes():
+    assert branch_cells.Words.of_stem("sugar").params == {"word": "'sugar':*"}
+    with pytest.raises(ValueError):
+        branch_cells.Words.of_stem("a' | 'b")
+
+
+def test_the_beat_task_runs_one_refresh_at_a_time(branches):
+    from django.core.cache import cache
+
+    from marketplace.discovery.tasks import _REFRESH_LOCK, word_cells_refresh_task
+
+    search_terms_refresh()
+    assert cache.add(_REFRESH_LOCK, 1, timeout=60)
+    try:
+        assert word_cells_refresh_task.apply().get() is None  # another run holds it
+    finally:
+        cache.delete(_REFRESH_LOCK)
+    assert word_cells_refresh_task.apply().get() == branch_cells.word_cells_refresh()
