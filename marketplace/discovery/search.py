@@ -41,7 +41,7 @@ from marketplace.discovery.search_sql import (
     row_sql,
 )
 from marketplace.discovery.search_text import TextQuery, text_query
-from shared_apps.media.services import delivery_url
+from shared_apps.media.services import delivery_urls
 
 # GROUPING(category_id, bucket, merchant_id, in_stock) is a bitmask of the columns a row is NOT grouped by: one
 # pass over the hits yields every facet, told apart by these values.
@@ -217,14 +217,17 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
     return plan
 
 
-def _image_url(public_id: str) -> str | None:
-    return delivery_url(public_id=public_id, variant="thumb") if public_id else None
+def _results(page: list[dict[str, Any]], *, tree: CategoryTree, explain: bool) -> list[dict[str, Any]]:
+    images = list(dict.fromkeys(row["image_public_id"] for row in page if row["image_public_id"]))
+    urls = dict(zip(images, delivery_urls(public_ids=images, variant="thumb"), strict=True))
+    return [_result(row, tree=tree, image_url=urls.get(row["image_public_id"]), explain=explain) for row in page]
 
 
-def _result(row: dict[str, Any], *, tree: CategoryTree, explain: bool) -> dict[str, Any]:
+def _result(row: dict[str, Any], *, tree: CategoryTree, image_url: str | None, explain: bool) -> dict[str, Any]:
     category = tree.by_id.get(row["category_id"]) if row["category_id"] else None
     distance = row["distance_km"]
-    result = {
+    merchant, store_slug = row["merchant"], row["store_slug"]
+    return {
         "id": row["id"],
         "product_id": row["product_id"],
         "variant_id": row["variant_id"],
@@ -236,12 +239,12 @@ def _result(row: dict[str, Any], *, tree: CategoryTree, explain: bool) -> dict[s
         "has_offer": row["has_offer"],
         "in_stock": row["in_stock"],
         "available": row["available"],
-        "image_url": _image_url(row["image_public_id"]),
+        "image_url": image_url,
         "category": {"slug": category.slug, "name": category.name} if category else None,
         "store": {
-            "merchant": row["merchant"],
-            "slug": row["store_slug"],
-            "key": f"{row['merchant']}/{row['store_slug']}",
+            "merchant": merchant,
+            "slug": store_slug,
+            "key": f"{merchant}/{store_slug}",
             "name": row["store_name"],
         },
         "branch": {"id": row["branch_id"], "name": row["branch_name"]},
@@ -253,17 +256,16 @@ def _result(row: dict[str, Any], *, tree: CategoryTree, explain: bool) -> dict[s
                 offers_delivery=row["offers_delivery"], radius_km=row["delivery_radius_km"], distance_km=distance
             ),
         },
-    }
-    result["score"] = None
-    if explain:
-        result["score"] = {
+        "score": {
             "text": row["text"],
             "distance_decay": row["decay"],
             "availability": row["availability"],
             "popularity": row["boost"],
             "total": row["score"],
         }
-    return result
+        if explain
+        else None,
+    }
 
 
 def _category_facet(counts: list[list[int]], tree: CategoryTree) -> list[dict[str, Any]]:
@@ -307,7 +309,7 @@ def search_listings(query: SearchQuery) -> dict[str, Any]:
     next_offset = plan.offset + plan.limit
     return {
         "total": total,
-        "results": [_result(row, tree=plan.tree, explain=query.explain) for row in page],
+        "results": _results(page, tree=plan.tree, explain=query.explain),
         "next_cursor": encode_cursor(offset=next_offset, fingerprint=plan.fingerprint) if next_offset < total else None,
         "page": plan.offset // plan.limit + 1,
         "limit": plan.limit,

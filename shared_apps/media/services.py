@@ -370,16 +370,27 @@ def delivery_url(
     MediaError(VARIANT_INVALID). Pass the asset's `version` to bust caches after it was replaced. Host and scheme
     follow CLOUDINARY_URL (see the module docstring).
     """
+    return delivery_urls(public_ids=[public_id], resource_type=resource_type, variant=variant, version=version)[0]
+
+
+def delivery_urls(
+    *, public_ids: list[str], resource_type: str = "image", variant: str = "full", version: int | None = None
+) -> list[str]:
+    """`delivery_url` of each of `public_ids`, in order: a page of results reads the configuration once."""
     if (resource_type, variant) not in VARIANTS:
         raise MediaError(MediaErrorCode.VARIANT_INVALID, field="variant")
     config = tuple(sorted((k, str(v)) for k, v in vars(cloudinary.config()).items()))
-    if version is None and _PLAIN_ID.fullmatch(public_id):
-        # The SDK leaves such ids as they are: one URL per (variant, slash or not) serves them all (a search page
-        # shows thousands of different images; the SDK takes ~0.4 ms per URL).
-        placeholder = _PLACEHOLDER_SLASH if "/" in public_id else _PLACEHOLDER
-        template = _delivery_url(placeholder, resource_type, variant, None, config)
-        return template.replace(placeholder, public_id)
-    return _delivery_url(public_id, resource_type, variant, version, config)
+    urls = []
+    for public_id in public_ids:
+        if version is None and _PLAIN_ID.fullmatch(public_id):
+            # The SDK leaves such ids as they are: one URL per (variant, slash or not) serves them all (a search
+            # page shows thousands of different images; the SDK takes ~0.4 ms per URL).
+            placeholder = _PLACEHOLDER_SLASH if "/" in public_id else _PLACEHOLDER
+            template = _delivery_url(placeholder, resource_type, variant, None, config)
+            urls.append(template.replace(placeholder, public_id))
+        else:
+            urls.append(_delivery_url(public_id, resource_type, variant, version, config))
+    return urls
 
 
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
