@@ -16,6 +16,10 @@ def test_openapi_is_valid_and_versioned(public, db):
     spec = response.json()
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/platform/merchants" in spec["paths"]
+    # the search parses its own query string (marketplace.discovery.api.query_parse): documented all the same
+    search = {p["name"]: p for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]}
+    assert {"q", "lat", "lng", "radius_km", "category", "sort", "cursor", "page", "limit", "explain"} <= set(search)
+    assert search["sort"]["schema"]["allOf"][0]["enum"][0] == "relevance"
 
 
 def test_docs_page_works_offline(public, db):
