@@ -39,7 +39,7 @@ from marketplace.discovery.search_text import TextQuery
 
 logger = logging.getLogger(__name__)
 
-MAX_BRANCHES = 100_000  # entries per process (~800 bytes + 20 bytes per cell each; a word's empty ones share one)
+MAX_BRANCHES = 100_000  # entries per process (~300 bytes + 16 bytes per cell each; a word's empty ones share one)
 NO_CATEGORY = -1
 # A located search for one word held by at least this many listings (the vocabulary's count) is answered per
 # branch like a search without words (search_browse.py), its counts kept per word and branch version: counting
@@ -47,38 +47,40 @@ NO_CATEGORY = -1
 WORD_CELLS_MIN_LISTINGS = 5_000
 
 
-@dataclass(frozen=True)
-class Cells:
-    """One branch's FacetCount rows as columns (of its listings holding a search's words, for `word_cells_of`)."""
-
-    category: np.ndarray  # int64, NO_CATEGORY for none
-    bucket: np.ndarray  # int16: listings_price_bucket
-    on_edge: np.ndarray  # bool: the price is its bucket's lower edge
-    in_stock: np.ndarray
-    has_offer: np.ndarray
-    n: np.ndarray  # int64
-    best: float = 1.0  # words: no listing counted here scores more before the distance decay
-    # words: the listings counted, and each one's cell packed (see _WORD_FETCH), so a page reads exactly its hits
-    ids: np.ndarray | None = None
-    packed: np.ndarray | None = None
-
-
-_EMPTY = Cells(
-    *(np.array([], dtype=t) for t in (np.int64, np.int16, bool, bool, bool, np.int64)),
-    best=0.0,
-    ids=np.array([], dtype=np.int64),
-    packed=np.array([], dtype=np.int64),
+# A cell is packed in one bigint: category * 256 + price bucket * 8 + on_edge * 4 + in_stock * 2 + has_offer
+# (category -1 for none; buckets fit in 5 bits). Two arrays per branch, not six: a wide circle's search concatenates
+# those of hundreds of branches, and unpacks the result once (_unpack).
+_PACKED_FACET = (
+    "coalesce(f.category_id, -1) * 256 + f.price_bucket * 8 + f.price_on_edge::int * 4 + f.in_stock::int * 2"
+    " + f.has_offer::int"
+)
+_PACKED_LISTING = (
+    "coalesce(l.category_id, -1) * 256 + listings_price_bucket(l.price) * 8 + listings_price_on_edge(l.price)::int * 4"
+    " + l.in_stock::int * 2 + l.has_offer::int"
 )
 
 
-_FETCH = """
+@dataclass(frozen=True)
+class Cells:
+    """One branch's FacetCount rows (of its listings holding a search's words, for `word_cells_of`): each cell packed
+    (see _PACKED_FACET) and its listings."""
+
+    key: np.ndarray  # int64, packed cells
+    n: np.ndarray  # int64
+    best: float = 1.0  # words: no listing counted here scores more before the distance decay
+    # words: the listings counted and each one's packed cell, so a page reads exactly its hits
+    ids: np.ndarray | None = None
+    hit_keys: np.ndarray | None = None
+
+
+_NONE = np.array([], dtype=np.int64)
+_EMPTY = Cells(key=_NONE, n=_NONE, best=0.0, ids=_NONE, hit_keys=_NONE)
+
+
+_FETCH = f"""
     SELECT s.merchant_id, s.branch_id, s.version,
-           coalesce(array_agg(coalesce(f.category_id, -1) ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), '{}'),
-           coalesce(array_agg(f.price_bucket ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), '{}'),
-           coalesce(array_agg(f.price_on_edge ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), '{}'),
-           coalesce(array_agg(f.in_stock ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), '{}'),
-           coalesce(array_agg(f.has_offer ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), '{}'),
-           coalesce(array_agg(f.n ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), '{}')
+           coalesce(array_agg({_PACKED_FACET} ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), '{{}}'),
+           coalesce(array_agg(f.n ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), '{{}}')
     FROM public.listings_branchsummary s
     LEFT JOIN public.listings_facetcount f ON f.merchant_id = s.merchant_id AND f.branch_id = s.branch_id
     WHERE (s.merchant_id, s.branch_id) IN (SELECT * FROM unnest(%(m)s::bigint[], %(b)s::bigint[]))
@@ -88,9 +90,8 @@ _FETCH = """
 # A branch's listings holding a search's words, found through the per-cell word index over the branches' cells
 # (one index probe per tsquery of a few cells: ORed in one scan, a wide circle's hundred probes made the planner
 # prefer reading the whole table; OFFSET 0: joined per branch instead, it read every row of a few branches and
-# built each one's cell terms): their ids, each one's cell packed in a bigint (category * 256 + bucket * 8 +
-# on_edge * 4 + in_stock * 2 + has_offer), and the best score among them before the distance decay (`{best}`,
-# over `l` with `text_score`), read with the version in one snapshot.
+# built each one's cell terms): their ids, each one's packed cell, and the best score among them before the distance
+# decay (`{best}`, over `l` with `text_score`), read with the version in one snapshot.
 _WORD_FETCH = """
     SELECT s.merchant_id, s.branch_id, s.version,
            coalesce(array_agg(r.id) FILTER (WHERE r.id IS NOT NULL), '{{}}'),
@@ -98,10 +99,7 @@ _WORD_FETCH = """
            coalesce(max(r.best), 0)
     FROM public.listings_branchsummary s
     LEFT JOIN (
-        SELECT l.id, l.merchant_id, l.branch_id,
-               coalesce(l.category_id, -1) * 256 + listings_price_bucket(l.price) * 8
-               + listings_price_on_edge(l.price)::int * 4 + l.in_stock::int * 2 + l.has_offer::int AS packed,
-               {best} AS best
+        SELECT l.id, l.merchant_id, l.branch_id, {packed} AS packed, {best} AS best
         FROM unnest(%(geo)s::tsquery[]) AS q(query)
         CROSS JOIN LATERAL (
             SELECT l.id, l.merchant_id, l.branch_id, l.category_id, l.price, l.in_stock, l.has_offer,
@@ -141,15 +139,8 @@ def _cached(words: str, branches: list[tuple[int, int, int]]) -> tuple[dict[tupl
 
 
 def _keep(words: str, rows: list[tuple], found: dict[tuple[int, int], Cells]) -> None:
-    for merchant_id, branch_id, version, category, bucket, on_edge, in_stock, has_offer, n in rows:
-        cells = Cells(
-            category=np.array(category, dtype=np.int64),
-            bucket=np.array(bucket, dtype=np.int16),
-            on_edge=np.array(on_edge, dtype=bool),
-            in_stock=np.array(in_stock, dtype=bool),
-            has_offer=np.array(has_offer, dtype=bool),
-            n=np.array(n, dtype=np.int64),
-        )
+    for merchant_id, branch_id, version, keys, n in rows:
+        cells = Cells(key=np.array(keys, dtype=np.int64), n=np.array(n, dtype=np.int64))
         _remember((words, merchant_id, branch_id), version, cells)
         found[(merchant_id, branch_id)] = cells
 
@@ -171,11 +162,7 @@ def _keep_rows(words: str, rows: list[tuple], found: dict[tuple[int, int], Cells
             packed = np.array(packed, dtype=np.int64)
             distinct, n = np.unique(packed, return_counts=True)
             cells = Cells(
-                **_unpack(distinct),
-                n=n.astype(np.int64),
-                best=float(best),
-                ids=np.array(ids, dtype=np.int64),
-                packed=packed,
+                key=distinct, n=n.astype(np.int64), best=float(best), ids=np.array(ids, dtype=np.int64), hit_keys=packed
             )
         _remember((words, merchant_id, branch_id), version, cells)
         found[(merchant_id, branch_id)] = cells
@@ -226,7 +213,8 @@ def _word_count(cursor: Any, branches: list[tuple[int, int, int, int]], words: W
         "b": [b for _, b, _, _ in branches],
         "keys": [m * 4294967296 + b for m, b, _, _ in branches],
     }
-    cursor.execute(_WORD_FETCH.format(text=words.sql, geo_terms=GEO_TERMS, best=words.best), params)
+    sql = _WORD_FETCH.format(text=words.sql, geo_terms=GEO_TERMS, best=words.best, packed=_PACKED_LISTING)
+    cursor.execute(sql, params)
     return cursor.fetchall()
 
 
@@ -407,7 +395,7 @@ def hit_ids(cells: list[Cells], passing: CellFilter, *, buckets: list[int] | Non
     held = [c for c in cells if c.ids is not None and len(c.ids)]
     if not held:
         return []
-    column = _unpack(np.concatenate([c.packed for c in held]))
+    column = _unpack(np.concatenate([c.hit_keys for c in held]))
     keep = passing.mask(column)
     if buckets is not None:
         keep &= np.isin(column["bucket"], np.array(buckets, dtype=np.int16))
@@ -419,9 +407,8 @@ def cells_sum(cells: list[Cells], passing: CellFilter) -> Sums:
     lengths = np.fromiter((len(c.n) for c in cells), dtype=np.int64, count=len(cells))
     if not lengths.sum():
         return Sums(total=0, in_stock=0, categories=[], prices=[], per_branch=np.zeros(len(cells), dtype=np.int64))
-    column = {name: np.concatenate([getattr(c, name) for c in cells]) for name in
-              ("category", "bucket", "on_edge", "in_stock", "has_offer", "n")}  # fmt: skip
-    n = np.where(passing.mask(column), column["n"], 0)
+    column = _unpack(np.concatenate([c.key for c in cells]))
+    n = np.where(passing.mask(column), np.concatenate([c.n for c in cells]), 0)
     owner = np.repeat(np.arange(len(cells)), lengths)
     per_branch = np.bincount(owner, weights=n, minlength=len(cells)).astype(np.int64)
     categories = []
