@@ -232,13 +232,17 @@ def _database_key(name: str) -> str:
         return f"{name}:{cursor.fetchone()[0]}"
 
 
+def _shared_prefix() -> str:
+    return f"search:word-cells:{_database_key(connection.settings_dict['NAME'])}:"
+
+
 def _shared_key(words: Words) -> str:
-    return f"search:word-cells:{_database_key(connection.settings_dict['NAME'])}:{words.key}"
+    return _shared_prefix() + words.key
 
 
 def shared_keys_pattern() -> str:
     """The Redis keys of this database's word cells, as a SCAN pattern."""
-    return f"search:word-cells:{_database_key(connection.settings_dict['NAME'])}:*"
+    return _shared_prefix() + "*"
 
 
 def _field(merchant_id: int, branch_id: int) -> str:
@@ -250,7 +254,7 @@ def _encode(version: int, ids: list[int], packed: list[int], best: float) -> byt
     return header + np.array(ids, dtype="<i8").tobytes() + np.array(packed, dtype="<i8").tobytes()
 
 
-def _decode(value: bytes) -> tuple[int, list[int] | np.ndarray, list[int] | np.ndarray, float]:
+def _decode(value: bytes) -> tuple[int, np.ndarray, np.ndarray, float]:
     version, best, n = _HEADER.unpack_from(value)
     ids = np.frombuffer(value, dtype="<i8", count=n, offset=_HEADER.size)
     packed = np.frombuffer(value, dtype="<i8", count=n, offset=_HEADER.size + 8 * n)
