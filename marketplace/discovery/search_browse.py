@@ -78,28 +78,22 @@ _FROM_BRANCHES = f"""
 """
 # Rows in the sort's order (a walk of its index), kept when their branch is one of ours. The branch test is a
 # hashed array lookup on a computed key, which no index serves: left with that, the planner walks the sort's index
-# and stops at the page (a join to the branches would read every row of every branch, then sort).
+# and stops at the page (a join to the branches would read every row of every branch, then sort). With words, they
+# are tested on each row read (`{word_test}`).
 _BY_WALK = """
-    SELECT l.id, l.price, l.in_stock, l.popularity, l.listed_at, {distance} AS distance_km, 1.0::float8 AS text_score
+    SELECT l.id, l.price, l.in_stock, l.popularity, l.listed_at, {distance} AS distance_km, {text_score} AS text_score
     FROM public.listings_listing l
     WHERE (l.merchant_id * 4294967296 + l.branch_id) = ANY(%(b_keys)s::bigint[]) AND {row} AND {start}
+      AND {word_test}
 """
 # With words: exactly the hits of a few branches, one primary key probe each (given thousands of ids, the planner
 # would rather read the table); their word cells keep the ids, and the words are tested again for a row changed
-# since. `IS TRUE`: a test on each row read, not a reason to read the word's index.
+# since.
 _WORD_IDS = """
     SELECT l.id, l.price, l.in_stock, l.popularity, l.listed_at, {distance} AS distance_km, {text_score} AS text_score
     FROM unnest(%(ids)s::bigint[]) AS i(id)
     CROSS JOIN LATERAL (SELECT * FROM public.listings_listing l WHERE l.id = i.id OFFSET 0) l
-    WHERE (l.search @@ {words}) IS TRUE AND {row}
-"""
-# With words, walking the sort's index: the words are tested on each row read. `IS TRUE` keeps the planner off the
-# word index, whose every row in the country it would otherwise fetch and sort.
-_WORD_WALK = """
-    SELECT l.id, l.price, l.in_stock, l.popularity, l.listed_at, {distance} AS distance_km, {text_score} AS text_score
-    FROM public.listings_listing l
-    WHERE (l.merchant_id * 4294967296 + l.branch_id) = ANY(%(b_keys)s::bigint[]) AND {row} AND {start}
-      AND (l.search @@ {words}) IS TRUE
+    WHERE {word_test} AND {row}
 """
 
 
@@ -199,7 +193,7 @@ class BrowseRun:
             in_stock=query.in_stock,
             has_offer=query.has_offer,
         )
-        self.from_branches, self.walk = (_FROM_BRANCHES, _BY_WALK) if words is None else (_WORD_IDS, _WORD_WALK)
+        self.from_branches = _FROM_BRANCHES if words is None else _WORD_IDS
 
     def summary_sql(self) -> str:
         near = near_sql(self.filters, distance=self.filters.distance, prefix="l.")
@@ -210,6 +204,11 @@ class BrowseRun:
         ranked = self.words is not None and ranks_text(self.query)
         return f"ts_rank_cd(l.search, {self.words.sql}, 32)" if ranked else "1.0::float8"
 
+    def _word_test(self) -> str:
+        """The words tested on each row read. `IS TRUE`: a test, not a reason to read the word's index (the planner
+        would fetch and sort its every row in the country)."""
+        return f"(l.search @@ {self.words.sql}) IS TRUE" if self.words is not None else "TRUE"
+
     def page_sql(self, source: str, *, start: str = "TRUE") -> str:
         sort, located = self.query.sort, self.located
         hits = source.format(
@@ -217,7 +216,7 @@ class BrowseRun:
             distance=self.filters.distance,
             start=start,
             text_score=self._text_score(),
-            words=self.words.sql if self.words else "",
+            word_test=self._word_test(),
         )
         return f"WITH hits AS ({hits}), {page_cte(sort, located=located)} SELECT {page_json(sort, located=located)}"
 
@@ -288,7 +287,7 @@ class BrowseRun:
                 reads += n
         if not _walk_cheaper(reads=reads, walk=read_walk):
             return self._page(cursor, from_branches, branches, limit=self.limit, offset=self.offset, buckets=buckets)
-        return self._page(cursor, self.walk, branches, limit=self.limit, offset=self.offset, start=start)
+        return self._page(cursor, _BY_WALK, branches, limit=self.limit, offset=self.offset, start=start)
 
     def _cells(self, cursor: Any, found: list[tuple]) -> list[Cells]:
         if self.words is None:
