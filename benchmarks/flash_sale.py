@@ -270,8 +270,9 @@ def _answer(sent: float, answered: float, raw: bytes | OSError) -> tuple:
     return sent, answered, status, code, replayed
 
 
-def sql_client(conninfo: str, schema: str, level: tuple[int, int], n: int, sessions: int, ledger: bool, ready,
-               start, results) -> None:  # fmt: skip
+def sql_client(
+    conninfo: str, schema: str, level: tuple[int, int], n: int, sessions: int, ledger: bool, ready, start, results
+) -> None:
     """One raw SQL client process: `sessions` threads with a connection each take turns at `n` conditional
     decrements of the level; puts (sent, answered, reserved?) per attempt."""
     import psycopg
@@ -481,8 +482,14 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
     schema = merchant.schema_name
     with schema_context(schema):
         store = store_create(name="Flash Mart")
-        branch = branch_create(store=store, name="Liberty", address="Liberty Market, Gulberg III, Lahore",
-                               area="Gulberg III", latitude="31.510200", longitude="74.344300")  # fmt: skip
+        branch = branch_create(
+            store=store,
+            name="Liberty",
+            address="Liberty Market, Gulberg III, Lahore",
+            area="Gulberg III",
+            latitude="31.510200",
+            longitude="74.344300",
+        )
         products = {}
         for key, name, units in (
             ("sale", "Flash phone X1", args.units),
@@ -541,8 +548,10 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
     print(f"Load average   {' '.join(f'{x:.2f}' for x in os.getloadavg())} (before the measurements)")
     print(f"OS / Python    {machine['os']} / Python {machine['python']}")
     print(f"PostgreSQL     {pg_full}")
-    print(f"               {server_addr}, shared_buffers={shared_buffers}, synchronous_commit={sync_commit}, "
-          f"max_connections={max_conn}")  # fmt: skip
+    print(
+        f"               {server_addr}, shared_buffers={shared_buffers}, synchronous_commit={sync_commit}, "
+        f"max_connections={max_conn}"
+    )
     print(f"Redis          {redact(settings.REDIS_URL)} (Celery queue {settings.CELERY_TASK_DEFAULT_QUEUE}, no worker)")
     print(
         f"Django         {django.get_version()}, django-tenants {version('django-tenants')}, django-ninja "
@@ -551,9 +560,11 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
     )
     print(f"Bench database {bench_name}")
     print(f"Server         {web_label(workers=workers)}, Procfile env {web_env or 'none'}")
-    print(f"Sale           {args.buyers:,} buyers x 1 unit, {args.units} units; {args.processes} client processes "
-          f"(~{args.buyers // args.processes} buyers and connections each); raw SQL {sql_sessions} "
-          "sessions")  # fmt: skip
+    print(
+        f"Sale           {args.buyers:,} buyers x 1 unit, {args.units} units; {args.processes} client processes "
+        f"(~{args.buyers // args.processes} buyers and connections each); raw SQL {sql_sessions} "
+        "sessions"
+    )
 
     # -- HTTP --------------------------------------------------------------------------------------------------
     env = dict(os.environ, **web_env, DATABASE_URL=bench_url, PLANCKLY_DEV="1", LOG_LEVEL="WARNING")
@@ -615,21 +626,31 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
         "won": stats(won_ms),
         "lost": stats(lost_ms),
     }
-    print(f"answers: {len(won)} x 201, {len(lost)} x 409 out_of_stock, {len(odd)} other "
-          f"{Counter((r[2], r[3]) for r in odd) if odd else ''}")  # fmt: skip
-    print(f"wall {wall:.2f} s (first request sent {first - released:+.3f} s after the release); sold out after "
-          f"{sold_out_s:.2f} s")  # fmt: skip
-    print(f"throughput {http['rate']:,.1f} checkouts/s over all {len(rows):,} requests; "
-          f"{http['orders_rate']:,.1f} orders/s until sold out")  # fmt: skip
+    print(
+        f"answers: {len(won)} x 201, {len(lost)} x 409 out_of_stock, {len(odd)} other "
+        f"{Counter((r[2], r[3]) for r in odd) if odd else ''}"
+    )
+    print(
+        f"wall {wall:.2f} s (first request sent {first - released:+.3f} s after the release); sold out after "
+        f"{sold_out_s:.2f} s"
+    )
+    print(
+        f"throughput {http['rate']:,.1f} checkouts/s over all {len(rows):,} requests; "
+        f"{http['orders_rate']:,.1f} orders/s until sold out"
+    )
     client_ms = sum(r[5] for r in rows) / len(rows) * 1000
     server_ms, backends_ms = (used / len(rows) * 1000 for used in cpu_used)
     http["cpu"] = (server_ms, backends_ms, client_ms)
     available_ms = (os.cpu_count() or 1) * wall / len(rows) * 1000
-    print(f"CPU per request: web server {server_ms:.1f} ms, PostgreSQL sessions {backends_ms:.1f} ms, client "
-          f"{client_ms:.1f} ms (the machine had {os.cpu_count()} cores x {wall:.2f} s = {available_ms:.1f} ms per "
-          "request)")  # fmt: skip
-    print(f"PostgreSQL transactions during the sale: {commits:,} committed, {rollbacks:,} rolled back (a rollback: a "
-          "checkout that priced a unit, wrote its order and lost the unit at the reservation)")  # fmt: skip
+    print(
+        f"CPU per request: web server {server_ms:.1f} ms, PostgreSQL sessions {backends_ms:.1f} ms, client "
+        f"{client_ms:.1f} ms (the machine had {os.cpu_count()} cores x {wall:.2f} s = {available_ms:.1f} ms per "
+        "request)"
+    )
+    print(
+        f"PostgreSQL transactions during the sale: {commits:,} committed, {rollbacks:,} rolled back (a rollback: a "
+        "checkout that priced a unit, wrote its order and lost the unit at the reservation)"
+    )
     print(f"latency all    {latency(http['all'])}")
     print(f"latency 201    {latency(http['won'])}")
     print(f"latency 409    {latency(http['lost'])}")
@@ -666,11 +687,15 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
         == len(won),
     }
     section("Checks")
-    print(f"level: on_hand {level.on_hand}, reserved {level.reserved}, available {level.available}; ledger sums "
-          f"{sums['on_hand']}/{sums['reserved']}; watcher: lowest available {watcher.lowest} in "
-          f"{watcher.samples} samples")  # fmt: skip
-    print(f"reservations {reservations}, merchant orders {merchant_orders}, customer orders {customer_orders}, "
-          f"parts {parts}, intents {intents}")  # fmt: skip
+    print(
+        f"level: on_hand {level.on_hand}, reserved {level.reserved}, available {level.available}; ledger sums "
+        f"{sums['on_hand']}/{sums['reserved']}; watcher: lowest available {watcher.lowest} in "
+        f"{watcher.samples} samples"
+    )
+    print(
+        f"reservations {reservations}, merchant orders {merchant_orders}, customer orders {customer_orders}, "
+        f"parts {parts}, intents {intents}"
+    )
     for name, ok in checks.items():
         print(f"{verdict(ok)}  {name}")
     oversold = max(0, level.reserved - level.on_hand) + max(0, len(won) - args.units)
@@ -703,8 +728,10 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, run_started: 
             "all": stats([(r[1] - r[0]) * 1000 for r in sql_rows]),
             "level": (s_level.on_hand, s_level.reserved, s_level.available),
         }
-        print(f"{len(s_won)} reserved, level {sql[key]['level']}; {sql[key]['rate']:,.0f} attempts/s; "
-              f"latency {latency(sql[key]['all'])}")  # fmt: skip
+        print(
+            f"{len(s_won)} reserved, level {sql[key]['level']}; {sql[key]['rate']:,.0f} attempts/s; "
+            f"latency {latency(sql[key]['all'])}"
+        )
         oversold += max(0, s_level.reserved - s_level.on_hand)
 
     # -- goals and markdown ------------------------------------------------------------------------------------

@@ -184,11 +184,31 @@ def workers_start(args: argparse.Namespace, bench_url: str, queue: str, workers:
         log = Path(tempfile.gettempdir()) / f"celery-{queue}-{i}.log"
         with log.open("w") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
-                 "--concurrency", str(args.concurrency), "-Q", queue, "-n", hostname,
-                 "--without-gossip", "--without-mingle", "-l", "INFO"],
-                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool",
+                    "prefork",
+                    "--concurrency",
+                    str(args.concurrency),
+                    "-Q",
+                    queue,
+                    "-n",
+                    hostname,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-l",
+                    "INFO",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
         workers.append((process, log))
         names.append(hostname.replace("%h", os.uname().nodename))
     return names

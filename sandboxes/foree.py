@@ -76,15 +76,34 @@ PROVIDER = {
 
 _CRN = re.compile(r"^[A-Za-z0-9]{1,20}$")
 _CONFIG_TYPES: dict[str, type] = {
-    "notification_url": str, "enabled": bool, "duplicates": int, "delay_ms": int, "status_delay_ms": int,
+    "notification_url": str,
+    "enabled": bool,
+    "duplicates": int,
+    "delay_ms": int,
+    "status_delay_ms": int,
     "create_delay_ms": int,
-}  # fmt: skip
+}
 _BILL_COLUMNS = (
-    "reference_number", "crn", "sub_biller_name", "consumer_name", "customer_email_address", "customer_phone_number",
-    "amount", "late_amount", "due_date", "expiry_date", "return_url", "bill_status", "paid_amount",
-    "transaction_ref_id", "transaction_date_time", "instrument_type", "instrument_institution", "payment_channel",
+    "reference_number",
+    "crn",
+    "sub_biller_name",
+    "consumer_name",
+    "customer_email_address",
+    "customer_phone_number",
+    "amount",
+    "late_amount",
+    "due_date",
+    "expiry_date",
+    "return_url",
+    "bill_status",
+    "paid_amount",
+    "transaction_ref_id",
+    "transaction_date_time",
+    "instrument_type",
+    "instrument_institution",
+    "payment_channel",
     "created_at",
-)  # fmt: skip
+)
 _background: set[asyncio.Task[None]] = set()  # strong references: the loop keeps only weak ones
 
 
@@ -380,8 +399,16 @@ def _new_bill(payload: dict[str, Any], api_key: str) -> dict[str, Any]:
         raise BillError(400, "expiry_date is required")
     if expiry <= _now_ms():
         raise BillError(400, "expiry_date must be in the future")
-    text = {name: payload.get(name) for name in ("sub_biller_name", "consumer_name", "customer_email_address",
-                                                 "customer_phone_number", "return_url")}  # fmt: skip
+    text = {
+        name: payload.get(name)
+        for name in (
+            "sub_biller_name",
+            "consumer_name",
+            "customer_email_address",
+            "customer_phone_number",
+            "return_url",
+        )
+    }
     return_url = text["return_url"]
     if return_url is not None and not (
         isinstance(return_url, str) and urlsplit(return_url).scheme in ("http", "https")

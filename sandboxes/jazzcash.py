@@ -87,8 +87,13 @@ OUTCOMES: dict[str, tuple[str, str, str]] = {
     "cancelled": ("cancelled", "112", "Transaction cancelled by user"),
 }
 EXPIRED = ("expired", "116", "Transaction has expired")
-PP_STATUS = {"paid": "Completed", "pending": "Pending", "failed": "Failed", "cancelled": "Cancelled",
-             "expired": "Expired"}  # fmt: skip
+PP_STATUS = {
+    "paid": "Completed",
+    "pending": "Pending",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+}
 
 
 # ---- credentials and signing ---------------------------------------------------------------------------------------
@@ -251,12 +256,16 @@ def _finish(txn_ref: str, outcome: str, mobile: str = "") -> tuple[dict[str, Any
             "UPDATE transactions SET status = ?, response_code = ?, response_message = ?, rrn = ?, auth_code = ?, "
             "completed_at = ?, mobile = ? WHERE txn_ref = ?",
             (
-                status, code, message,
+                status,
+                code,
+                message,
                 f"{secrets.randbelow(10**12):012d}" if paid else "",  # unique enough per sandbox; 12 digits as JazzCash
                 f"{secrets.randbelow(10**6):06d}" if paid else "",
-                _stamp(_now()), mobile, txn_ref,
+                _stamp(_now()),
+                mobile,
+                txn_ref,
             ),
-        )  # fmt: skip
+        )
         row = conn.execute("SELECT * FROM transactions WHERE txn_ref = ?", (txn_ref,)).fetchone()
     return _public(row), True
 
@@ -332,9 +341,14 @@ def _config_reset() -> dict[str, Any]:
 
 
 def response_fields(
-    request_fields: Mapping[str, str], *, code: str, message: str, rrn: str = "", auth_code: str = "",
+    request_fields: Mapping[str, str],
+    *,
+    code: str,
+    message: str,
+    rrn: str = "",
+    auth_code: str = "",
     settlement_expiry: str = "",
-) -> dict[str, str]:  # fmt: skip
+) -> dict[str, str]:
     """The signed fields JazzCash posts back to pp_ReturnURL (and in the IPN) for one request."""
     get = request_fields.get
     fields = {
@@ -361,9 +375,12 @@ def response_fields(
 
 def _transaction_response(txn: dict[str, Any]) -> dict[str, str]:
     return response_fields(
-        txn["fields"], code=txn["response_code"], message=txn["response_message"], rrn=txn["rrn"],
+        txn["fields"],
+        code=txn["response_code"],
+        message=txn["response_message"],
+        rrn=txn["rrn"],
         auth_code=txn["auth_code"],
-    )  # fmt: skip
+    )
 
 
 _background: set[asyncio.Task[None]] = set()  # strong references, so running IPN tasks are not collected
@@ -697,12 +714,22 @@ async def sandbox_transactions(request: Request) -> Response:
     if "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"transactions": transactions})
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
-            t["txn_ref"], t["created_at"], f"PKR {_rupees(t['amount'])}", t["status"], t["response_code"],
-            f"PKR {_rupees(t['refunded'])}", t["rrn"],
-        )) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                t["txn_ref"],
+                t["created_at"],
+                f"PKR {_rupees(t['amount'])}",
+                t["status"],
+                t["response_code"],
+                f"PKR {_rupees(t['refunded'])}",
+                t["rrn"],
+            )
+        )
+        + "</tr>"
         for t in transactions
-    )  # fmt: skip
+    )
     head = "".join(f"<th>{h}</th>" for h in ("Reference", "Created", "Amount", "Status", "Code", "Refunded", "RRN"))
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>" if rows else "<p>None yet.</p>"
     return _page("JazzCash sandbox", f"<h1>JazzCash sandbox transactions</h1>{table}")

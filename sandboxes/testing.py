@@ -129,10 +129,23 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
     }
     with log.open("w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "sandboxes.app:app", "--host", "127.0.0.1", "--port", str(port),
-             "--timeout-graceful-shutdown", "1"],  # keep-alive clients (config/http.py) must not hold the stop
-            cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "sandboxes.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--timeout-graceful-shutdown",
+                "1",
+            ],  # keep-alive clients (config/http.py) must not hold the stop
+            cwd=REPO,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     saved = {name: os.environ.get(name) for name in exported}
     try:
         deadline = time.monotonic() + 20
@@ -218,8 +231,9 @@ class PostRecorder:
 
 
 @contextmanager
-def post_recorder(*, parse: Callable[[Received], Any] | None = None, fail_status: int = 503,
-                  reply: bytes = b"") -> Iterator[PostRecorder]:  # fmt: skip
+def post_recorder(
+    *, parse: Callable[[Received], Any] | None = None, fail_status: int = 503, reply: bytes = b""
+) -> Iterator[PostRecorder]:
     """A stand-in for our webhook endpoints (tests only): records every POST and answers 200 with `reply`, or
     `fail_status` while `failures_left` lasts (failed POSTs are counted, not recorded)."""
     recorder = PostRecorder(fail_status=fail_status)

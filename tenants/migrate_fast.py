@@ -52,8 +52,12 @@ def tenants_migrate(
                     cursor.execute(schema_replay.replay_sql(schema, pending))
                 report.replayed += 1
             else:
-                run_migrations(args=[], options={"verbosity": 0, "database": "default"}, executor_codename="slow",
-                               schema_name=schema)  # fmt: skip
+                run_migrations(
+                    args=[],
+                    options={"verbosity": 0, "database": "default"},
+                    executor_codename="slow",
+                    schema_name=schema,
+                )
                 report.migrated_slow += 1
         except Exception as exc:  # reported per schema; the run goes on
             report.failures[schema] = f"{type(exc).__name__}: {exc}"

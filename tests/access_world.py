@@ -163,20 +163,45 @@ def paid_cash_order_add(
     number = f"{prefix}{branch}-paid"
     with schema_context(merchant.schema_name):
         order = MerchantOrder.objects.create(
-            number=f"{number}-1", customer_order_id=0, customer_order_number=number, branch_id=ids[branch],
-            status=OrderStatus.PICKED_UP, fulfilment="pickup", payment_method="cod", customer_name="Matrix buyer",
-            customer_phone="+923001234567", subtotal=amount, total=amount, paid_at=timezone.now(),
-        )  # fmt: skip
+            number=f"{number}-1",
+            customer_order_id=0,
+            customer_order_number=number,
+            branch_id=ids[branch],
+            status=OrderStatus.PICKED_UP,
+            fulfilment="pickup",
+            payment_method="cod",
+            customer_name="Matrix buyer",
+            customer_phone="+923001234567",
+            subtotal=amount,
+            total=amount,
+            paid_at=timezone.now(),
+        )
         ids[f"O_{branch}_{OrderStatus.PICKED_UP}"] = order.pk
     customer_order = CustomerOrder.objects.create(
-        number=number, status="completed", contact_phone="+923001234567", subtotal=amount, total=amount,
-        payment_method="cod", owner_key=f"matrix:{number}", idempotency_key=number, request_hash="-",
-    )  # fmt: skip
+        number=number,
+        status="completed",
+        contact_phone="+923001234567",
+        subtotal=amount,
+        total=amount,
+        payment_method="cod",
+        owner_key=f"matrix:{number}",
+        idempotency_key=number,
+        request_hash="-",
+    )
     part = CustomerOrderPart.objects.create(
-        order=customer_order, merchant=merchant, merchant_order_id=order.pk, number=order.number,
-        branch_id=ids[branch], merchant_slug=merchant.slug, store_name="Matrix store", branch_name=branch,
-        status=OrderStatus.PICKED_UP, fulfilment="pickup", subtotal=amount, total=amount,
-    )  # fmt: skip
+        order=customer_order,
+        merchant=merchant,
+        merchant_order_id=order.pk,
+        number=order.number,
+        branch_id=ids[branch],
+        merchant_slug=merchant.slug,
+        store_name="Matrix store",
+        branch_name=branch,
+        status=OrderStatus.PICKED_UP,
+        fulfilment="pickup",
+        subtotal=amount,
+        total=amount,
+    )
     payment_intent_create(customer_order=customer_order, method="cod", amount=amount, currency="PKR")
     payment_cod_collected(part=part)
     return order.pk

@@ -32,8 +32,9 @@ def _publisher(schema: str) -> subprocess.Popen:
 
 def _dsn() -> str:
     s = connection.settings_dict
-    return psycopg.conninfo.make_conninfo(dbname=s["NAME"], user=s["USER"], host=s["HOST"] or None,
-                                          port=s["PORT"] or None, password=s["PASSWORD"] or None)  # fmt: skip
+    return psycopg.conninfo.make_conninfo(
+        dbname=s["NAME"], user=s["USER"], host=s["HOST"] or None, port=s["PORT"] or None, password=s["PASSWORD"] or None
+    )
 
 
 def _rows(merchant) -> list[tuple]:

@@ -32,14 +32,23 @@ def _free_port() -> int:
 SERVERS = {
     "granian-wsgi-one-thread": (
         {"DB_POOL_MAX_SIZE": "0"},
-        [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "config.wsgi:application", "--workers",
-         "1", "--blocking-threads", "1", "--no-ws"],
+        [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "wsgi",
+            "config.wsgi:application",
+            "--workers",
+            "1",
+            "--blocking-threads",
+            "1",
+            "--no-ws",
+        ],
     ),
     "uvicorn-asgi-pool-of-one": (
         {"DB_POOL_MAX_SIZE": "1"},
         [sys.executable, "-m", "uvicorn", "config.asgi:application"],
     ),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(params=sorted(SERVERS))

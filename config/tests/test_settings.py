@@ -13,18 +13,37 @@ CHECK = (
 
 
 PAYMENTS = {
-    "FOREE_API_BASE": "https://api.foreebill.com", "FOREE_API_KEY": "k",
+    "FOREE_API_BASE": "https://api.foreebill.com",
+    "FOREE_API_KEY": "k",
     "JAZZCASH_FORM_URL": "https://payments.jazzcash.com.pk/CustomerPortal/transactionmanagement/merchantform/",
-    "JAZZCASH_API_BASE": "https://payments.jazzcash.com.pk", "JAZZCASH_MERCHANT_ID": "MC1",
-    "JAZZCASH_PASSWORD": "p", "JAZZCASH_INTEGRITY_SALT": "s", "JAZZCASH_MPIN": "1",
-}  # fmt: skip
-SMS_AND_MEDIA = {"SECRET_KEY": "x" * 50, "SMS_API_BASE": "https://api.twilio.com", "SMS_ACCOUNT_SID": "AC1",
-                 "SMS_AUTH_TOKEN": "t", "SMS_FROM": "+1", "CLOUDINARY_URL": "cloudinary://k:s@cloud"}  # fmt: skip
+    "JAZZCASH_API_BASE": "https://payments.jazzcash.com.pk",
+    "JAZZCASH_MERCHANT_ID": "MC1",
+    "JAZZCASH_PASSWORD": "p",
+    "JAZZCASH_INTEGRITY_SALT": "s",
+    "JAZZCASH_MPIN": "1",
+}
+SMS_AND_MEDIA = {
+    "SECRET_KEY": "x" * 50,
+    "SMS_API_BASE": "https://api.twilio.com",
+    "SMS_ACCOUNT_SID": "AC1",
+    "SMS_AUTH_TOKEN": "t",
+    "SMS_FROM": "+1",
+    "CLOUDINARY_URL": "cloudinary://k:s@cloud",
+}
 
 
 def _start(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
-    unset = {"PLANCKLY_DEV", "SECRET_KEY", "SMS_API_BASE", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM",
-             "CLOUDINARY_URL", "DEBUG", *PAYMENTS}  # fmt: skip
+    unset = {
+        "PLANCKLY_DEV",
+        "SECRET_KEY",
+        "SMS_API_BASE",
+        "SMS_ACCOUNT_SID",
+        "SMS_AUTH_TOKEN",
+        "SMS_FROM",
+        "CLOUDINARY_URL",
+        "DEBUG",
+        *PAYMENTS,
+    }
     env = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run([sys.executable, "-c", CHECK], env={**env, **env_overrides}, capture_output=True, text=True)
 
@@ -34,13 +53,23 @@ def _start(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
     [
         ({}, "SECRET_KEY"),
         ({"SECRET_KEY": "x" * 50}, "SMS_API_BASE"),
-        ({"SECRET_KEY": "x" * 50, "SMS_API_BASE": "https://api.twilio.com", "SMS_ACCOUNT_SID": "AC1",
-          "SMS_AUTH_TOKEN": "t", "SMS_FROM": "+1"}, "CLOUDINARY_URL"),
+        (
+            {
+                "SECRET_KEY": "x" * 50,
+                "SMS_API_BASE": "https://api.twilio.com",
+                "SMS_ACCOUNT_SID": "AC1",
+                "SMS_AUTH_TOKEN": "t",
+                "SMS_FROM": "+1",
+            },
+            "CLOUDINARY_URL",
+        ),
         (SMS_AND_MEDIA, "FOREE_API_BASE"),
-        ({**SMS_AND_MEDIA, **{k: v for k, v in PAYMENTS.items() if k != "JAZZCASH_INTEGRITY_SALT"}},
-         "JAZZCASH_INTEGRITY_SALT"),
+        (
+            {**SMS_AND_MEDIA, **{k: v for k, v in PAYMENTS.items() if k != "JAZZCASH_INTEGRITY_SALT"}},
+            "JAZZCASH_INTEGRITY_SALT",
+        ),
     ],
-)  # fmt: skip
+)
 def test_production_refuses_to_start_without_its_settings(overrides, missing):
     result = _start(overrides)
     assert result.returncode != 0

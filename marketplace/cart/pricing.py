@@ -137,7 +137,7 @@ def _options(terms: BranchTerms | None, subtotal: Decimal, distance_km: float | 
         options.append(DeliveryOption(Fulfilment.PARTNER, False, partner_fee(distance_km), "outside_area"))
     else:
         options.append(DeliveryOption(Fulfilment.PARTNER, True, partner_fee(distance_km)))
-    return options  # fmt: skip
+    return options
 
 
 def cart_price(items: Iterable[CartItem], *, lat: float | None = None, lng: float | None = None) -> PricedCart:

@@ -22,13 +22,25 @@ from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.models import Fulfilment
 
 PAYMENT_METHODS = (
-    {"value": PaymentMethod.COD, "label": "Cash on delivery", "note": "Pay each shop when you get your order.",
-     "enabled": True},
-    {"value": PaymentMethod.FOREE, "label": "Foree Pay", "note": "Pay now from your bank app, card or wallet.",
-     "enabled": True},
-    {"value": PaymentMethod.JAZZCASH, "label": "JazzCash", "note": "Pay now from your JazzCash mobile account.",
-     "enabled": True},
-)  # fmt: skip
+    {
+        "value": PaymentMethod.COD,
+        "label": "Cash on delivery",
+        "note": "Pay each shop when you get your order.",
+        "enabled": True,
+    },
+    {
+        "value": PaymentMethod.FOREE,
+        "label": "Foree Pay",
+        "note": "Pay now from your bank app, card or wallet.",
+        "enabled": True,
+    },
+    {
+        "value": PaymentMethod.JAZZCASH,
+        "label": "JazzCash",
+        "note": "Pay now from your JazzCash mobile account.",
+        "enabled": True,
+    },
+)
 ENABLED_METHODS = {m["value"] for m in PAYMENT_METHODS if m["enabled"]}
 FULFILMENT_FIELD = "fulfilment-"  # + the group's key
 

@@ -187,8 +187,12 @@ def _line_problem(line) -> dict:
 
 def _lost_line(line, offer) -> dict:
     available = offer.available if offer is not None and offer.sellable else 0
-    return {"id": line.item.pk, "problem": "out_of_stock" if available == 0 else "insufficient_stock",
-            "available": available, "quantity": line.item.quantity}  # fmt: skip
+    return {
+        "id": line.item.pk,
+        "problem": "out_of_stock" if available == 0 else "insufficient_stock",
+        "available": available,
+        "quantity": line.item.quantity,
+    }
 
 
 def _line_change(line) -> dict:
@@ -223,8 +227,9 @@ def _place(
         idempotency_key=key,
         request_hash=fingerprint,
     )  # a twin with the same key blocks here until this transaction ends
-    payment_intent_create(customer_order=order, method=request.payment_method, amount=order.total,
-                          currency=order.currency)  # fmt: skip
+    payment_intent_create(
+        customer_order=order, method=request.payment_method, amount=order.total, currency=order.currency
+    )
     _cart_lines_delete(items)
     actor = Actor(CUSTOMER, user_id=shopper.user_id)
     planned = [
@@ -244,8 +249,9 @@ def _place(
     for schema, merchant_groups in _by_merchant(locking_order):  # locks last: merchant, branch, variant id
         with schema_context(schema):
             for group, spec in merchant_groups:
-                failed_variants = merchant_order_reserve(order=merchant_orders[group.key], lines=spec.lines,
-                                                         actor=actor)  # fmt: skip
+                failed_variants = merchant_order_reserve(
+                    order=merchant_orders[group.key], lines=spec.lines, actor=actor
+                )
                 lost = [line for line in group.lines if line.item.variant_id in failed_variants]
                 if lost:  # someone bought them since pricing: say how many are left now, not what we read then
                     now = branch_offers((line.item.branch_id, line.item.variant_id) for line in lost)
@@ -270,8 +276,18 @@ def _cart_lines_delete(items: list[CartItem]) -> None:
         )
 
 
-_CART_LINE_FIELDS = ("id", "cart_id", "merchant_id", "branch_id", "variant_id", "listing_id", "quantity", "unit_price",
-                     "currency", "added_at")  # fmt: skip
+_CART_LINE_FIELDS = (
+    "id",
+    "cart_id",
+    "merchant_id",
+    "branch_id",
+    "variant_id",
+    "listing_id",
+    "quantity",
+    "unit_price",
+    "currency",
+    "added_at",
+)
 _CART_LINES = f"""
     SELECT {", ".join(f"i.{name}" for name in _CART_LINE_FIELDS)}, m.schema_name, m.name, m.slug
     FROM {CartItem._meta.db_table} i
@@ -304,8 +320,9 @@ def _cart_lines(shopper: Shopper) -> list[CartItem]:
     return items
 
 
-def _spec(order, group: PricedGroup, n: int, choice: GroupChoice, request: CheckoutRequest, fee: Decimal,
-          paid_online: bool) -> OrderSpec:  # fmt: skip
+def _spec(
+    order, group: PricedGroup, n: int, choice: GroupChoice, request: CheckoutRequest, fee: Decimal, paid_online: bool
+) -> OrderSpec:
     delivered = choice.fulfilment != Fulfilment.PICKUP
     return OrderSpec(
         number=f"{order.number}-{n}",

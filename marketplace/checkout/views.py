@@ -73,8 +73,9 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
     if order.payment_method not in ONLINE:
         return redirect(reverse("customer_orders:detail", args=[order.number]) + "?placed=1")
     try:  # straight on to the provider; the checkout's key makes a resubmitted form reuse the same attempt
-        attempt = payment_attempt_start(intent=order.payment, gateway=order.payment_method,
-                                        idempotency_key=f"checkout-{form.idempotency_key}")  # fmt: skip
+        attempt = payment_attempt_start(
+            intent=order.payment, gateway=order.payment_method, idempotency_key=f"checkout-{form.idempotency_key}"
+        )
     except PaymentError:
         return redirect("customer_orders:payment", number=order.number)  # says why, offers the other method
     return redirect("payments:go", reference=attempt.reference)

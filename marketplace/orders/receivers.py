@@ -85,8 +85,9 @@ def _parts_refunded(sender, *, refund, part_ids: list[int], **kwargs) -> None:
                     order=merchant_order, to=OrderStatus.REJECTED, actor=Actor(SYSTEM), reason=f"Refunded: {reason}"
                 )
             if OrderStatus.REFUNDED in allowed_next(merchant_order, SYSTEM):
-                merchant_order_transition(order=merchant_order, to=OrderStatus.REFUNDED, actor=Actor(SYSTEM),
-                                          reason=reason)  # fmt: skip
+                merchant_order_transition(
+                    order=merchant_order, to=OrderStatus.REFUNDED, actor=Actor(SYSTEM), reason=reason
+                )
 
 
 @receiver(guest_claimed, dispatch_uid="customer-guest-claimed")

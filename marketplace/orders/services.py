@@ -97,8 +97,9 @@ def customer_order_lock(order: CustomerOrder, *, merchant_orders: bool = True):
     return locked
 
 
-def _move(locked: list[tuple[CustomerOrderPart, MerchantOrder]], *, to: str, actor: Actor, reason: str,
-          only_from: set[str]) -> int:  # fmt: skip
+def _move(
+    locked: list[tuple[CustomerOrderPart, MerchantOrder]], *, to: str, actor: Actor, reason: str, only_from: set[str]
+) -> int:
     """Move every locked merchant order now in `only_from` to `to` (each in its own schema)."""
     moved = 0
     for part, merchant_order in locked:
@@ -122,8 +123,7 @@ def customer_order_cancel(*, order: CustomerOrder, user_id: int | None, reason: 
         if not statuses - ended or statuses - ended - cancellable:
             raise CustomerOrderError(CustomerOrderErrorCode.CANNOT_CANCEL)
         actor = Actor(CUSTOMER, user_id=user_id)
-        _move(locked, to=OrderStatus.CANCELLED, actor=actor, reason=reason or "Cancelled by you",
-              only_from=cancellable)  # fmt: skip
+        _move(locked, to=OrderStatus.CANCELLED, actor=actor, reason=reason or "Cancelled by you", only_from=cancellable)
     order.refresh_from_db()
     return order
 
@@ -133,9 +133,13 @@ def customer_order_paid(*, order: CustomerOrder, locked: list | None = None) -> 
     transaction. Idempotent: parts already placed (or cancelled meanwhile) are left alone. `locked`: the order's
     merchant orders when the caller has locked them already (customer_order_lock), so they are not locked twice."""
     with transaction.atomic():
-        return _move(locked if locked is not None else merchant_orders_lock(order), to=OrderStatus.PLACED,
-                     actor=Actor(SYSTEM), reason="Payment received",
-                     only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
+        return _move(
+            locked if locked is not None else merchant_orders_lock(order),
+            to=OrderStatus.PLACED,
+            actor=Actor(SYSTEM),
+            reason="Payment received",
+            only_from={OrderStatus.PENDING_PAYMENT},
+        )
 
 
 def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:
@@ -151,8 +155,13 @@ def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:
                 locked = customer_order_lock(order)  # merchant orders, customer order, then the intent
                 if not payment_intent_expire(intent_id=intent.pk, now=now):
                     continue  # paid meanwhile, or another sweep got there first
-                _move(locked, to=OrderStatus.CANCELLED, actor=Actor(SYSTEM),
-                      reason="Payment was not completed in time", only_from={OrderStatus.PENDING_PAYMENT})  # fmt: skip
+                _move(
+                    locked,
+                    to=OrderStatus.CANCELLED,
+                    actor=Actor(SYSTEM),
+                    reason="Payment was not completed in time",
+                    only_from={OrderStatus.PENDING_PAYMENT},
+                )
         except Exception:
             logger.exception("payment intent %s: releasing its order failed, retried next sweep", intent.pk)
             continue

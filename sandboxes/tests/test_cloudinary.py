@@ -114,8 +114,9 @@ def test_upload_answers_like_cloudinary_and_the_file_is_delivered(account):
 
 def test_auto_detects_images_and_videos_and_reads_video_duration(account):
     image = _upload(account, content=jpeg_bytes(30, 20), filename="x.jpg", resource_type="auto").json()
-    video = _upload(account, content=mp4_bytes(duration_ms=3200, width=720, height=1280), filename="reel.mp4",
-                    resource_type="auto").json()  # fmt: skip
+    video = _upload(
+        account, content=mp4_bytes(duration_ms=3200, width=720, height=1280), filename="reel.mp4", resource_type="auto"
+    ).json()
 
     assert (image["resource_type"], image["format"], image["width"]) == ("image", "jpg", 30)
     assert (video["resource_type"], video["format"]) == ("video", "mp4")

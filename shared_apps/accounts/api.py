@@ -92,9 +92,12 @@ def otp_verify(request: HttpRequest, payload: VerifyIn):
     claimed = services.guest_claim(guest_id=str(guest.pk), user=user) if guest else False
     pair = tokens.token_pair_issue(user=user)
     return SessionOut(
-        access=pair.access, refresh=pair.refresh, expires_in=pair.access_expires_in, user=UserOut.of(user),
+        access=pair.access,
+        refresh=pair.refresh,
+        expires_in=pair.access_expires_in,
+        user=UserOut.of(user),
         claimed_guest=claimed,
-    )  # fmt: skip
+    )
 
 
 @router.post("/auth/token/refresh", response=PairOut)

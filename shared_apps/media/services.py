@@ -187,9 +187,13 @@ def _as_float(value: Any) -> float | None:
 
 def _original_url(*, public_id: str, resource_type: str, version: int, format: str) -> str:
     url, _ = cloudinary.utils.cloudinary_url(
-        public_id, resource_type=resource_type, type="upload", version=version, format=format or None,
+        public_id,
+        resource_type=resource_type,
+        type="upload",
+        version=version,
+        format=format or None,
         secure=_secure_delivery(),
-    )  # fmt: skip
+    )
     return url
 
 
@@ -293,9 +297,12 @@ def asset_upload(
     data = _read_limited(file, limit=MAX_BYTES[kind])
     try:
         response = cloudinary.uploader.upload(
-            (name, data), folder=folder, resource_type=kind.value, allowed_formats=list(FORMATS[kind]),
+            (name, data),
+            folder=folder,
+            resource_type=kind.value,
+            allowed_formats=list(FORMATS[kind]),
             timeout=settings.CLOUDINARY_TIMEOUT_SECONDS,
-        )  # fmt: skip
+        )
     except cld.Error as exc:
         raise _provider_error(exc, action="upload") from exc
     return asset_record_upload(response=response, tenant_schema=tenant_schema)

@@ -71,8 +71,19 @@ def _payload(data: dict) -> str:
 class AttemptInline(ReadOnlyInline):
     model = PaymentAttempt
     verbose_name_plural = "Attempts (through the gateways)"
-    fields = ["gateway", "reference", "provider_reference", "provider_txn_id", "status", "amount", "paid_amount",
-              "error", "created_at", "request_payload", "response_payload"]  # fmt: skip
+    fields = [
+        "gateway",
+        "reference",
+        "provider_reference",
+        "provider_txn_id",
+        "status",
+        "amount",
+        "paid_amount",
+        "error",
+        "created_at",
+        "request_payload",
+        "response_payload",
+    ]
     readonly_fields = fields
     ordering = ["id"]
 
@@ -92,8 +103,18 @@ class AttemptInline(ReadOnlyInline):
 class RefundInline(ReadOnlyInline):
     model = Refund
     verbose_name_plural = "Refunds"
-    fields = ["reference", "amount", "status", "part", "requested_as", "requested_by", "reason", "provider_reference",
-              "error_message", "created_at"]  # fmt: skip
+    fields = [
+        "reference",
+        "amount",
+        "status",
+        "part",
+        "requested_as",
+        "requested_by",
+        "reason",
+        "provider_reference",
+        "error_message",
+        "created_at",
+    ]
     readonly_fields = fields
     ordering = ["id"]
 
@@ -108,14 +129,19 @@ class LedgerInline(ReadOnlyInline):
 
 class RefundForm(forms.Form):
     amount = forms.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), widget=UnfoldAdminDecimalFieldWidget,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        widget=UnfoldAdminDecimalFieldWidget,
         help_text="Defaults to everything still refundable.",
-    )  # fmt: skip
+    )
     part = forms.ModelChoiceField(
-        queryset=CustomerOrderPart.objects.none(), required=False, widget=UnfoldAdminSelectWidget,
+        queryset=CustomerOrderPart.objects.none(),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
         empty_label="Whole order (spread over the paid parts)",
         help_text="Take it out of one merchant's part only.",
-    )  # fmt: skip
+    )
     reason = forms.CharField(max_length=255, widget=UnfoldAdminTextInputWidget, help_text="Kept with the refund.")
 
     def __init__(self, *args, intent: PaymentIntent, **kwargs) -> None:
@@ -140,8 +166,16 @@ class ReadOnlyAdmin(ModelAdmin):
 
 @admin.register(PaymentIntent)
 class PaymentIntentAdmin(ReadOnlyAdmin):
-    list_display = ["order_number", "customer_phone", "method", "status_badge", "amount", "captured_amount",
-                    "refunded_amount", "created_at"]  # fmt: skip
+    list_display = [
+        "order_number",
+        "customer_phone",
+        "method",
+        "status_badge",
+        "amount",
+        "captured_amount",
+        "refunded_amount",
+        "created_at",
+    ]
     list_filter = ["status", "method", "created_at"]
     search_fields = [
         "customer_order__number",
@@ -164,9 +198,22 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
         ("Order parts", {"fields": ["parts_table"]}),
         ("Times", {"fields": ["created_at", "updated_at"]}),
     ]
-    readonly_fields = ["order_link", "customer", "method", "status", "amount", "currency", "captured_amount",
-                       "refunded_amount", "refundable_now", "last_error", "expires_at", "parts_table", "created_at",
-                       "updated_at"]  # fmt: skip
+    readonly_fields = [
+        "order_link",
+        "customer",
+        "method",
+        "status",
+        "amount",
+        "currency",
+        "captured_amount",
+        "refunded_amount",
+        "refundable_now",
+        "last_error",
+        "expires_at",
+        "parts_table",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [AttemptInline, RefundInline, LedgerInline]
     actions_detail = ["refund_action"]
 
@@ -263,9 +310,13 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
             if form.is_valid():
                 try:
                     refund = refund_request(
-                        intent=intent, amount=form.cleaned_data["amount"], part=form.cleaned_data["part"],
-                        reason=form.cleaned_data["reason"], requested_as="admin", user_id=request.user.pk,
-                    )  # fmt: skip
+                        intent=intent,
+                        amount=form.cleaned_data["amount"],
+                        part=form.cleaned_data["part"],
+                        reason=form.cleaned_data["reason"],
+                        requested_as="admin",
+                        user_id=request.user.pk,
+                    )
                 except DomainError as exc:
                     if exc.code == PaymentErrorCode.REFUND_PENDING:  # recorded, pending: must not be redone
                         self.message_user(request, exc.message, messages.WARNING)
@@ -273,9 +324,10 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
                     self.message_user(request, f"Refund not made: {exc.message}", messages.ERROR)
                 else:
                     self.message_user(
-                        request, f"Refunded {refund.amount} {refund.currency} (reference {refund.reference}).",
+                        request,
+                        f"Refunded {refund.amount} {refund.currency} (reference {refund.reference}).",
                         messages.SUCCESS,
-                    )  # fmt: skip
+                    )
                     return redirect(change_url)
         else:
             form = RefundForm(initial={"amount": available}, intent=intent)
@@ -298,6 +350,16 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     search_fields = ["dedupe_key"]
     date_hierarchy = "received_at"
     ordering = ["-id"]
-    readonly_fields = ["gateway", "dedupe_key", "status", "deliveries", "received_at", "processed_at", "detail",
-                       "attempt", "content_type", "body"]  # fmt: skip
+    readonly_fields = [
+        "gateway",
+        "dedupe_key",
+        "status",
+        "deliveries",
+        "received_at",
+        "processed_at",
+        "detail",
+        "attempt",
+        "content_type",
+        "body",
+    ]
     fields = readonly_fields

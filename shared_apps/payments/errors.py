@@ -14,9 +14,11 @@ class PaymentErrorCode(ErrorCode):
     NOTHING_TO_REFUND = ("refund_nothing_captured", 409, "No money has been taken for this order yet.")
     REFUND_REJECTED = ("refund_rejected", 502, "The payment provider refused the refund.")
     REFUND_PENDING = (
-        "refund_pending", 503, "The payment provider did not answer. The refund is recorded as pending and an "
+        "refund_pending",
+        503,
+        "The payment provider did not answer. The refund is recorded as pending and an "
         "operator confirms it with the provider: do not refund again.",
-    )  # fmt: skip
+    )
     WEBHOOK_INVALID = ("webhook_invalid", 400, "The notification could not be verified.")
     NOT_FOUND = ("not_found", 404, "Not found.")
 

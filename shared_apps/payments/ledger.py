@@ -71,8 +71,13 @@ def ledger_capture(*, intent: PaymentIntent, attempt: PaymentAttempt, amount: De
     """Money in through a gateway; split over the order's parts when it pays for the order (`allocate`)."""
     prefix = f"A{attempt.pk}"
     _write(f"capture:{prefix}", intent=intent, attempt=attempt, kind=LedgerKind.CAPTURE, amount=amount)
-    _write(f"fee:{prefix}", intent=intent, attempt=attempt, kind=LedgerKind.FEE,
-           amount=-money(amount * _fee_rate(attempt.gateway)))  # fmt: skip
+    _write(
+        f"fee:{prefix}",
+        intent=intent,
+        attempt=attempt,
+        kind=LedgerKind.FEE,
+        amount=-money(amount * _fee_rate(attempt.gateway)),
+    )
     if allocate:
         for part in intent.customer_order.parts.order_by("id"):
             _allocate_part(intent, part, part.total, prefix=prefix, sign=1, attempt=attempt)
@@ -81,8 +86,14 @@ def ledger_capture(*, intent: PaymentIntent, attempt: PaymentAttempt, amount: De
 def ledger_cash_capture(*, intent: PaymentIntent, part) -> None:
     """Cash for one part, handed over at the door or the counter: captured and allocated to that part alone."""
     prefix = f"cod:P{part.pk}"
-    _write(f"capture:{prefix}", intent=intent, part=part, merchant_id=part.merchant_id, kind=LedgerKind.CAPTURE,
-           amount=part.total)  # fmt: skip
+    _write(
+        f"capture:{prefix}",
+        intent=intent,
+        part=part,
+        merchant_id=part.merchant_id,
+        kind=LedgerKind.CAPTURE,
+        amount=part.total,
+    )
     _allocate_part(intent, part, part.total, prefix=prefix, sign=1)
 
 

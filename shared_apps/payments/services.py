@@ -198,29 +198,48 @@ def payment_attempt_start(*, intent: PaymentIntent, gateway: str, idempotency_ke
                 return existing
         _payable(intent, now)
         attempt = PaymentAttempt.objects.create(
-            intent=intent, gateway=gateway, reference=_reference("PA"), idempotency_key=idempotency_key,
-            amount=intent.amount, currency=intent.currency, expires_at=intent.expires_at,
-        )  # fmt: skip
+            intent=intent,
+            gateway=gateway,
+            reference=_reference("PA"),
+            idempotency_key=idempotency_key,
+            amount=intent.amount,
+            currency=intent.currency,
+            expires_at=intent.expires_at,
+        )
         PaymentIntent.objects.filter(pk=intent.pk).update(
             status=IntentStatus.PROCESSING, method=gateway, last_error="", updated_at=now
         )
         type(intent.customer_order).objects.filter(pk=intent.customer_order_id).update(payment_method=gateway)
     order = intent.customer_order
     request = PaymentRequest(
-        reference=attempt.reference, amount=attempt.amount, currency=attempt.currency, order_number=order.number,
-        description=f"Planckly order {order.number}", customer_name=order.contact_name,
-        customer_phone=order.contact_phone, customer_email=getattr(order.user, "email", "") or "",
+        reference=attempt.reference,
+        amount=attempt.amount,
+        currency=attempt.currency,
+        order_number=order.number,
+        description=f"Planckly order {order.number}",
+        customer_name=order.contact_name,
+        customer_phone=order.contact_phone,
+        customer_email=getattr(order.user, "email", "") or "",
         return_url=f"{settings.PAYMENTS_PUBLIC_BASE_URL.rstrip('/')}/payments/return/{attempt.reference}/",
         expires_at=attempt.expires_at,
-    )  # fmt: skip
+    )
     try:
         initiated = gateway_for(gateway).initiate(request)
     except GatewayError as error:
-        payment_attempt_apply(attempt=attempt, result=ProviderStatus(
-            GatewayStatus.FAILED, code=error.code or str(error.kind), message=error.message or "Could not start.",
-            raw=error.raw))  # fmt: skip
-        code = (PaymentErrorCode.GATEWAY_UNAVAILABLE if error.kind == GatewayErrorKind.UNAVAILABLE
-                else PaymentErrorCode.GATEWAY_REJECTED)  # fmt: skip
+        payment_attempt_apply(
+            attempt=attempt,
+            result=ProviderStatus(
+                GatewayStatus.FAILED,
+                code=error.code or str(error.kind),
+                message=error.message or "Could not start.",
+                raw=error.raw,
+            ),
+        )
+        code = (
+            PaymentErrorCode.GATEWAY_UNAVAILABLE
+            if error.kind == GatewayErrorKind.UNAVAILABLE
+            else PaymentErrorCode.GATEWAY_REJECTED
+        )
         raise PaymentError(code) from error
     PaymentAttempt.objects.filter(pk=attempt.pk).update(
         provider_reference=initiated.provider_reference, request=initiated.request, response=initiated.response
@@ -308,8 +327,15 @@ def _attempt_succeed(attempt: PaymentAttempt, result: ProviderStatus) -> Payment
             reason = f"{paid} was paid instead of {intent.amount}: the payment is given back."
         else:
             reason = "The payment arrived after the order had ended: it is given back."
-        refund = _refund_create(intent=intent, attempt=attempt, amount=paid, allocation={}, reason=reason,
-                                requested_as="system", user_id=None)  # fmt: skip
+        refund = _refund_create(
+            intent=intent,
+            attempt=attempt,
+            amount=paid,
+            allocation={},
+            reason=reason,
+            requested_as="system",
+            user_id=None,
+        )
         refund_process_on_commit(refund.pk)
     return attempt
 
@@ -327,15 +353,28 @@ def payment_notification_receive(*, gateway: str, body: bytes, content_type: str
         notice = adapter.parse_notification(body=body, content_type=content_type)
     except GatewayError as error:
         key = "invalid:" + hashlib.sha256(body).hexdigest()
-        _event_upsert(gateway=gateway, key=key, body=text, content_type=content_type, status=WebhookStatus.REJECTED,
-                      detail=(error.message or "Verification failed")[:255])  # fmt: skip
+        _event_upsert(
+            gateway=gateway,
+            key=key,
+            body=text,
+            content_type=content_type,
+            status=WebhookStatus.REJECTED,
+            detail=(error.message or "Verification failed")[:255],
+        )
         return None, False
-    return _event_upsert(gateway=gateway, key=notice.dedupe_key[:160], body=text, content_type=content_type,
-                         status=WebhookStatus.RECEIVED, detail="")  # fmt: skip
+    return _event_upsert(
+        gateway=gateway,
+        key=notice.dedupe_key[:160],
+        body=text,
+        content_type=content_type,
+        status=WebhookStatus.RECEIVED,
+        detail="",
+    )
 
 
-def _event_upsert(*, gateway: str, key: str, body: str, content_type: str, status: str,
-                  detail: str) -> tuple[WebhookEvent, bool]:  # fmt: skip
+def _event_upsert(
+    *, gateway: str, key: str, body: str, content_type: str, status: str, detail: str
+) -> tuple[WebhookEvent, bool]:
     """INSERT … ON CONFLICT DO UPDATE deliveries + 1, in one statement: parallel deliveries of one fact end up as one
     row, and exactly one of them learns it was first (xmax = 0 on a fresh insert)."""
     table = WebhookEvent._meta.db_table
@@ -347,7 +386,7 @@ def _event_upsert(*, gateway: str, key: str, body: str, content_type: str, statu
                 ON CONFLICT (gateway, dedupe_key) DO UPDATE SET deliveries = {table}.deliveries + 1
                 RETURNING id, (xmax = 0), status""",
             [gateway, key, body, content_type[:100], status, detail],
-        )  # fmt: skip
+        )
         event_id, created, current = cursor.fetchone()
     return WebhookEvent(pk=event_id, gateway=gateway, dedupe_key=key, status=current), created
 
@@ -372,8 +411,9 @@ def payment_webhook_process(*, event_id: int) -> WebhookEvent:
         return _event_done(event, status, f"Could not confirm: {error}"[:255], attempt=attempt)
     payment_attempt_apply(attempt=attempt, result=truth)
     if notice.status == GatewayStatus.SUCCEEDED and truth.status != GatewayStatus.SUCCEEDED:
-        return _event_done(event, WebhookStatus.REJECTED, f"The provider's status query says {truth.status}.",
-                           attempt=attempt)  # fmt: skip
+        return _event_done(
+            event, WebhookStatus.REJECTED, f"The provider's status query says {truth.status}.", attempt=attempt
+        )
     return _event_done(event, WebhookStatus.APPLIED, f"Provider says {truth.status}.", attempt=attempt)
 
 
@@ -419,8 +459,10 @@ def payments_reconcile(*, now=None, older_than_seconds: int = 60, limit: int = 1
             attempt = payment_attempt_confirm(attempt=attempt)
             grace = timedelta(minutes=settings.PAYMENT_PROVIDER_GRACE_MINUTES)
             if attempt.status == AttemptStatus.PROCESSING and attempt.expires_at + grace < now:
-                payment_attempt_apply(attempt=attempt, result=ProviderStatus(
-                    GatewayStatus.EXPIRED, code="expired", message="Not paid in time."))  # fmt: skip
+                payment_attempt_apply(
+                    attempt=attempt,
+                    result=ProviderStatus(GatewayStatus.EXPIRED, code="expired", message="Not paid in time."),
+                )
                 counts["expired"] += 1
             else:
                 PaymentAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PROCESSING).update(updated_at=now)
@@ -428,8 +470,9 @@ def payments_reconcile(*, now=None, older_than_seconds: int = 60, limit: int = 1
         except Exception:
             logger.exception("payment attempt %s: reconciliation failed, retried next run", attempt.pk)
             counts["errors"] += 1
-    events = WebhookEvent.objects.filter(status__in=(WebhookStatus.RECEIVED, WebhookStatus.RETRY),
-                                         received_at__lt=cutoff).order_by("id")  # fmt: skip
+    events = WebhookEvent.objects.filter(
+        status__in=(WebhookStatus.RECEIVED, WebhookStatus.RETRY), received_at__lt=cutoff
+    ).order_by("id")
     for event in events[:limit]:
         try:
             payment_webhook_process(event_id=event.pk)
@@ -452,20 +495,36 @@ def payments_reconcile(*, now=None, older_than_seconds: int = 60, limit: int = 1
 
 def _kept_attempt(intent: PaymentIntent) -> PaymentAttempt | None:
     """The attempt whose money pays for the order (the one whose capture was allocated), None for cash."""
-    entry = (LedgerEntry.objects.filter(intent=intent, kind=LedgerKind.MERCHANT_SHARE, attempt__isnull=False)
-             .order_by("id").first())  # fmt: skip
+    entry = (
+        LedgerEntry.objects.filter(intent=intent, kind=LedgerKind.MERCHANT_SHARE, attempt__isnull=False)
+        .order_by("id")
+        .first()
+    )
     return entry.attempt if entry else None
 
 
 def _refund_create(
-    *, intent: PaymentIntent, attempt: PaymentAttempt | None, amount: Decimal, allocation: dict[str, str],
-    reason: str, requested_as: str, user_id: int | None,
-) -> Refund:  # fmt: skip
+    *,
+    intent: PaymentIntent,
+    attempt: PaymentAttempt | None,
+    amount: Decimal,
+    allocation: dict[str, str],
+    reason: str,
+    requested_as: str,
+    user_id: int | None,
+) -> Refund:
     return Refund.objects.create(
-        intent=intent, attempt=attempt, reference=_reference("RF"), amount=amount, currency=intent.currency,
-        reason=reason[:255], requested_as=requested_as, requested_by_id=user_id, allocation=allocation,
+        intent=intent,
+        attempt=attempt,
+        reference=_reference("RF"),
+        amount=amount,
+        currency=intent.currency,
+        reason=reason[:255],
+        requested_as=requested_as,
+        requested_by_id=user_id,
+        allocation=allocation,
         part_id=int(next(iter(allocation))) if len(allocation) == 1 else None,
-    )  # fmt: skip
+    )
 
 
 def _pending_from(intent: PaymentIntent) -> dict[int, Decimal]:
@@ -490,8 +549,9 @@ def refundable(intent: PaymentIntent, part=None) -> Decimal:
     return sum(_room(intent, part).values(), Decimal(0))
 
 
-def refund_request(*, intent: PaymentIntent, amount: Decimal, part=None, reason: str, requested_as: str,
-                   user_id: int | None = None) -> Refund:  # fmt: skip
+def refund_request(
+    *, intent: PaymentIntent, amount: Decimal, part=None, reason: str, requested_as: str, user_id: int | None = None
+) -> Refund:
     """Give `amount` back, out of one part (a merchant refunding its share) or spread over the parts still paid for
     (admin), through the gateway that took the money (cash: recorded as handed back). Never more than is left,
     also when two people refund at once (checked under the intent's lock, counting refunds in flight). Raises
@@ -509,12 +569,23 @@ def refund_request(*, intent: PaymentIntent, amount: Decimal, part=None, reason:
         if available <= 0:
             raise PaymentError(PaymentErrorCode.NOTHING_TO_REFUND)
         if amount > available:
-            raise PaymentError(PaymentErrorCode.REFUND_TOO_LARGE, f"At most {available} {intent.currency} can be "
-                               "refunded.", field="amount", extra={"refundable": str(available)})  # fmt: skip
+            raise PaymentError(
+                PaymentErrorCode.REFUND_TOO_LARGE,
+                f"At most {available} {intent.currency} can be refunded.",
+                field="amount",
+                extra={"refundable": str(available)},
+            )
         # All from `part`, or over the parts still paid for in proportion to what each holds.
         allocation = {str(pk): str(share) for pk, share in split_by_weight(amount, room).items() if share > 0}
-        refund = _refund_create(intent=intent, attempt=_kept_attempt(intent), amount=amount, allocation=allocation,
-                                reason=reason, requested_as=requested_as, user_id=user_id)  # fmt: skip
+        refund = _refund_create(
+            intent=intent,
+            attempt=_kept_attempt(intent),
+            amount=amount,
+            allocation=allocation,
+            reason=reason,
+            requested_as=requested_as,
+            user_id=user_id,
+        )
     refund = refund_process(refund_id=refund.pk)
     if refund.status == RefundStatus.FAILED:
         raise PaymentError(PaymentErrorCode.REFUND_REJECTED, refund.error_message or None)
@@ -529,16 +600,22 @@ def refund_process(*, refund_id: int) -> Refund:
     if refund.status != RefundStatus.PENDING or refund.error_code == UNCONFIRMED:
         return refund
     if refund.attempt is None:
-        outcome = RefundOutcome(GatewayStatus.SUCCEEDED, provider_reference=f"cash-{refund.reference}",
-                                message="Cash handed back to the customer.")  # fmt: skip
+        outcome = RefundOutcome(
+            GatewayStatus.SUCCEEDED,
+            provider_reference=f"cash-{refund.reference}",
+            message="Cash handed back to the customer.",
+        )
     else:
         attempt = refund.attempt
         try:
             outcome = gateway_for(attempt.gateway).refund(
-                reference=attempt.reference, provider_reference=attempt.provider_reference,
-                provider_txn_id=attempt.provider_txn_id, amount=refund.amount, currency=refund.currency,
+                reference=attempt.reference,
+                provider_reference=attempt.provider_reference,
+                provider_txn_id=attempt.provider_txn_id,
+                amount=refund.amount,
+                currency=refund.currency,
                 refund_reference=refund.reference,
-            )  # fmt: skip
+            )
         except GatewayError as error:
             if error.kind == GatewayErrorKind.UNAVAILABLE:
                 # The provider may have refunded without us hearing it, and refunds carry no idempotency key at
@@ -605,7 +682,10 @@ def payment_part_refund(*, part, reason: str) -> Refund | None:
 def payment_intent_cancel(*, customer_order_id: int) -> bool:
     """The order ended before it was paid (every part cancelled): no payment is taken for it any more; a payment that
     still lands is refunded. Call with the order's merchant orders locked. True when it was cancelled here."""
-    return bool(PaymentIntent.objects.filter(
-        customer_order_id=customer_order_id, method__in=ONLINE,
-        status__in=(IntentStatus.REQUIRES_PAYMENT, IntentStatus.PROCESSING, IntentStatus.FAILED),
-    ).update(status=IntentStatus.CANCELLED, updated_at=timezone.now()))  # fmt: skip
+    return bool(
+        PaymentIntent.objects.filter(
+            customer_order_id=customer_order_id,
+            method__in=ONLINE,
+            status__in=(IntentStatus.REQUIRES_PAYMENT, IntentStatus.PROCESSING, IntentStatus.FAILED),
+        ).update(status=IntentStatus.CANCELLED, updated_at=timezone.now())
+    )

@@ -89,16 +89,27 @@ class ProductOut(Schema):
         from shared_apps.media.services import delivery_url
 
         return ProductOut(
-            id=product.pk, store_id=product.store_id, name=product.name, slug=product.slug,
-            description=product.description, category_id=product.category_id, attributes=product.attributes,
-            status=product.status, updated_at=product.updated_at,
+            id=product.pk,
+            store_id=product.store_id,
+            name=product.name,
+            slug=product.slug,
+            description=product.description,
+            category_id=product.category_id,
+            attributes=product.attributes,
+            status=product.status,
+            updated_at=product.updated_at,
             variants=[VariantOut.from_orm(v) for v in product.variants.all()],
             media=[
-                MediaOut(id=m.pk, public_id=m.public_id, kind=m.kind, position=m.position,
-                         thumbnail_url=delivery_url(public_id=m.public_id, resource_type=m.kind, variant="thumb"))
+                MediaOut(
+                    id=m.pk,
+                    public_id=m.public_id,
+                    kind=m.kind,
+                    position=m.position,
+                    thumbnail_url=delivery_url(public_id=m.public_id, resource_type=m.kind, variant="thumb"),
+                )
                 for m in product.media.all()
             ],
-        )  # fmt: skip
+        )
 
 
 class VariantPatch(Schema):
@@ -118,8 +129,9 @@ def _product_out(actor, product_id: int) -> ProductOut:
 
 
 @router.get("/products", response=list[ProductOut])
-def product_list(request: HttpRequest, store_id: int | None = None, status: str | None = None, offset: int = 0,
-                 limit: int = 50):  # fmt: skip
+def product_list(
+    request: HttpRequest, store_id: int | None = None, status: str | None = None, offset: int = 0, limit: int = 50
+):
     actor = access_console(user=request.user, perm=Perm.CATALOG_VIEW)
     products = scoped_products(actor)
     if store_id:
@@ -222,8 +234,10 @@ def media_record(request: HttpRequest, product_id: int, payload: UploadedIn):
     asset = asset_record_upload(response=payload.response, tenant_schema=request.tenant.schema_name)
     media = services.product_media_add(product=product, public_id=asset.public_id, kind=asset.resource_type)
     thumb = delivery_url(public_id=media.public_id, resource_type=media.kind, variant="thumb")
-    return Status(201, MediaOut(id=media.pk, public_id=media.public_id, kind=media.kind, position=media.position,
-                                thumbnail_url=thumb))  # fmt: skip
+    return Status(
+        201,
+        MediaOut(id=media.pk, public_id=media.public_id, kind=media.kind, position=media.position, thumbnail_url=thumb),
+    )
 
 
 # Declared before /media/{media_id} so that "upload" is never taken for an id.
@@ -239,12 +253,18 @@ def media_upload(request: HttpRequest, product_id: int, file: UploadedFile | Non
 
         raise MediaError(MediaErrorCode.FILE_EMPTY, field="file")
     schema = request.tenant.schema_name
-    asset = asset_upload(file=file, filename=file.name or "upload", tenant_schema=schema,
-                         folder=tenant_folder(tenant_schema=schema, name="products"))  # fmt: skip
+    asset = asset_upload(
+        file=file,
+        filename=file.name or "upload",
+        tenant_schema=schema,
+        folder=tenant_folder(tenant_schema=schema, name="products"),
+    )
     media = services.product_media_add(product=product, public_id=asset.public_id, kind=asset.resource_type)
     thumb = delivery_url(public_id=media.public_id, resource_type=media.kind, variant="thumb")
-    return Status(201, MediaOut(id=media.pk, public_id=media.public_id, kind=media.kind, position=media.position,
-                                thumbnail_url=thumb))  # fmt: skip
+    return Status(
+        201,
+        MediaOut(id=media.pk, public_id=media.public_id, kind=media.kind, position=media.position, thumbnail_url=thumb),
+    )
 
 
 @router.delete("/products/{product_id}/media/{media_id}", response={204: None})

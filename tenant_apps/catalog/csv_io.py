@@ -525,8 +525,10 @@ def _group_product(
         elif product is None:
             product = variant.product
         elif variant.product_id != product.pk:
-            message = (f"SKU '{row.sku}' belongs to product '{variant.product.name}', while the other SKUs on rows "
-                       f"named '{name}' belong to '{product.name}'.")  # fmt: skip
+            message = (
+                f"SKU '{row.sku}' belongs to product '{variant.product.name}', while the other SKUs on rows "
+                f"named '{name}' belong to '{product.name}'."
+            )
             errors.append(_error(row.row, "sku", CatalogErrorCode.SKU_TAKEN, message))
     named = catalog.by_name.get((store_id, name), [])
     if product is not None and named and all(p.pk != product.pk for p in named):
@@ -580,8 +582,9 @@ def _group_checks(group: list[_ProductRow], product: Product | None, catalog: _C
     return errors
 
 
-def _plan_group(plan: _ProductPlan, store_id: int, group: list[_ProductRow], product: Product | None,
-                catalog: _Catalog, *, has, now) -> None:  # fmt: skip
+def _plan_group(
+    plan: _ProductPlan, store_id: int, group: list[_ProductRow], product: Product | None, catalog: _Catalog, *, has, now
+) -> None:
     """Add the writes of one product and its rows to the plan: only what changes."""
     first = group[0]
     fields: dict[str, Any] = {"name": first.name}

@@ -99,8 +99,9 @@ def branch_terms(branch_ids: Iterable[int]) -> dict[int, BranchTerms]:
 
 
 def _terms(branch_id, store_name, branch_name, branch_phone, store_phone, lat, lng, is_open, *rest) -> BranchTerms:
-    return BranchTerms(branch_id, store_name, branch_name, branch_phone or store_phone, float(lat), float(lng),
-                       is_open, *rest)  # fmt: skip
+    return BranchTerms(
+        branch_id, store_name, branch_name, branch_phone or store_phone, float(lat), float(lng), is_open, *rest
+    )
 
 
 # The offers and the terms of their branches in one round trip, with the tables qualified by the merchant's schema:

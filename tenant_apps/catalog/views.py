@@ -36,8 +36,9 @@ def product_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         products = products.filter(name__icontains=query)
-    return render(request, "catalog/product_list.html", {"products": products[:200], "q": query,
-                                                          **_form_context(request)})  # fmt: skip
+    return render(
+        request, "catalog/product_list.html", {"products": products[:200], "q": query, **_form_context(request)}
+    )
 
 
 @require_http_methods(["POST"])
@@ -45,8 +46,9 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def product_new(request: HttpRequest) -> HttpResponse:
     data = request.POST
     try:
-        store = access_store_by_id(actor=request.actor, store_id=int(data.get("store_id") or 0),
-                                   perm=Perm.CATALOG_MANAGE)  # fmt: skip
+        store = access_store_by_id(
+            actor=request.actor, store_id=int(data.get("store_id") or 0), perm=Perm.CATALOG_MANAGE
+        )
         skus, names, prices = data.getlist("sku"), data.getlist("variant_name"), data.getlist("price")
         variants = [
             services.VariantSpec(sku=sku.strip(), name=name, price=price)
@@ -54,15 +56,22 @@ def product_new(request: HttpRequest) -> HttpResponse:
             if sku.strip() or price.strip()
         ]
         product = services.product_create(
-            store_id=store.pk, name=data.get("name", ""), description=data.get("description", ""),
+            store_id=store.pk,
+            name=data.get("name", ""),
+            description=data.get("description", ""),
             category_id=int(data["category_id"]) if data.get("category_id") else None,
-            status=data.get("status", ProductStatus.DRAFT), variants=variants,
-        )  # fmt: skip
+            status=data.get("status", ProductStatus.DRAFT),
+            variants=variants,
+        )
     except DomainError as exc:
         if exc.status in (401, 404):
             return console_error_page(request, exc)
-        context = {"products": scoped_products(request.actor)[:200], "error": exc, "form": data,
-                   **_form_context(request)}  # fmt: skip
+        context = {
+            "products": scoped_products(request.actor)[:200],
+            "error": exc,
+            "form": data,
+            **_form_context(request),
+        }
         return render(request, "catalog/product_list.html", context, status=exc.status)
     return redirect(f"/products/{product.pk}/")
 
@@ -79,13 +88,16 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
             if action == "update":
                 access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
                 services.product_update(
-                    product=product, name=request.POST.get("name", ""), description=request.POST.get("description", ""),
+                    product=product,
+                    name=request.POST.get("name", ""),
+                    description=request.POST.get("description", ""),
                     status=request.POST.get("status", product.status),
                     category_id=int(request.POST["category_id"]) if request.POST.get("category_id") else None,
-                )  # fmt: skip
+                )
             elif action == "price":
-                variant = access_variant_by_id(actor=actor, variant_id=int(request.POST.get("variant_id", 0)),
-                                               perm=Perm.PRICE_BASE_EDIT)  # fmt: skip
+                variant = access_variant_by_id(
+                    actor=actor, variant_id=int(request.POST.get("variant_id", 0)), perm=Perm.PRICE_BASE_EDIT
+                )
                 services.variant_update(variant=variant, price=request.POST.get("price", ""))
             elif action == "upload":
                 _upload(request, product)
@@ -128,8 +140,12 @@ def _upload(request: HttpRequest, product) -> None:
 
         raise MediaError(MediaErrorCode.FILE_EMPTY, field="file")
     schema = connection.schema_name
-    asset = asset_upload(file=upload, filename=upload.name, tenant_schema=schema,
-                         folder=tenant_folder(tenant_schema=schema, name="products"))  # fmt: skip
+    asset = asset_upload(
+        file=upload,
+        filename=upload.name,
+        tenant_schema=schema,
+        folder=tenant_folder(tenant_schema=schema, name="products"),
+    )
     services.product_media_add(product=product, public_id=asset.public_id, kind=asset.resource_type)
 
 
@@ -142,9 +158,13 @@ def imports(request: HttpRequest) -> HttpResponse:
 
     get_token(request)  # the import form posts with the CSRF cookie's token
     forms = [
-        ("products", "Products", "store_slug,product_name,description,category_slug,status,sku,variant_name,price,"
-         "barcode,options", "catalog_manage"),
+        (
+            "products",
+            "Products",
+            "store_slug,product_name,description,category_slug,status,sku,variant_name,price,barcode,options",
+            "catalog_manage",
+        ),
         ("stock", "Stock counts", "branch_id,sku,on_hand", "stock_adjust"),
-    ]  # fmt: skip
+    ]
     branches = scoped_branches(request.actor).order_by("store__name", "name")
     return render(request, "catalog/imports.html", {"forms": forms, "branches": branches})

@@ -59,10 +59,16 @@ class CountIn(Schema):
 
 def _level_out(level: StockLevel) -> LevelOut:
     return LevelOut(
-        variant_id=level.variant_id, sku=level.variant.sku, product=level.variant.product.name,
-        variant=level.variant.name, on_hand=level.on_hand, reserved=level.reserved, available=level.available,
-        low_stock_threshold=level.low_stock_threshold, low=level.available <= level.low_stock_threshold,
-    )  # fmt: skip
+        variant_id=level.variant_id,
+        sku=level.variant.sku,
+        product=level.variant.product.name,
+        variant=level.variant.name,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        available=level.available,
+        low_stock_threshold=level.low_stock_threshold,
+        low=level.available <= level.low_stock_threshold,
+    )
 
 
 def _target(request: HttpRequest, branch_id: int, variant_id: int, perm: Perm):
@@ -90,29 +96,63 @@ def stock_list(request: HttpRequest, branch_id: int, low_only: bool = False):
 
 
 @router.post("/branches/{branch_id}/stock/{variant_id}/receive", response=LevelOut)
-def stock_receive(request: HttpRequest, branch_id: int, variant_id: int, payload: ReceiveIn,
-                  idempotency_key: str | None = Header(None, alias="Idempotency-Key")):  # fmt: skip
+def stock_receive(
+    request: HttpRequest,
+    branch_id: int,
+    variant_id: int,
+    payload: ReceiveIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
     actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
-    services.stock_receive(branch_id=branch.pk, variant_id=variant.pk, quantity=payload.quantity,
-                           actor_id=actor.user_id, note=payload.note, idempotency_key=idempotency_key)  # fmt: skip
+    services.stock_receive(
+        branch_id=branch.pk,
+        variant_id=variant.pk,
+        quantity=payload.quantity,
+        actor_id=actor.user_id,
+        note=payload.note,
+        idempotency_key=idempotency_key,
+    )
     return _level_after(branch.pk, variant.pk)
 
 
 @router.post("/branches/{branch_id}/stock/{variant_id}/adjust", response=LevelOut)
-def stock_adjust(request: HttpRequest, branch_id: int, variant_id: int, payload: AdjustIn,
-                 idempotency_key: str | None = Header(None, alias="Idempotency-Key")):  # fmt: skip
+def stock_adjust(
+    request: HttpRequest,
+    branch_id: int,
+    variant_id: int,
+    payload: AdjustIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
     actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
-    services.stock_adjust(branch_id=branch.pk, variant_id=variant.pk, delta=payload.delta, reason=payload.reason,
-                          actor_id=actor.user_id, note=payload.note, idempotency_key=idempotency_key)  # fmt: skip
+    services.stock_adjust(
+        branch_id=branch.pk,
+        variant_id=variant.pk,
+        delta=payload.delta,
+        reason=payload.reason,
+        actor_id=actor.user_id,
+        note=payload.note,
+        idempotency_key=idempotency_key,
+    )
     return _level_after(branch.pk, variant.pk)
 
 
 @router.post("/branches/{branch_id}/stock/{variant_id}/count", response=LevelOut)
-def stock_count(request: HttpRequest, branch_id: int, variant_id: int, payload: CountIn,
-                idempotency_key: str | None = Header(None, alias="Idempotency-Key")):  # fmt: skip
+def stock_count(
+    request: HttpRequest,
+    branch_id: int,
+    variant_id: int,
+    payload: CountIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
     actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
-    services.stock_count(branch_id=branch.pk, variant_id=variant.pk, counted=payload.counted,
-                         actor_id=actor.user_id, note=payload.note, idempotency_key=idempotency_key)  # fmt: skip
+    services.stock_count(
+        branch_id=branch.pk,
+        variant_id=variant.pk,
+        counted=payload.counted,
+        actor_id=actor.user_id,
+        note=payload.note,
+        idempotency_key=idempotency_key,
+    )
     return _level_after(branch.pk, variant.pk)
 
 

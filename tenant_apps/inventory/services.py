@@ -211,26 +211,46 @@ _MOVE = """
 """
 _MOVE_GUARDS = {
     guard: _MOVE.format(
-        level=StockLevel._meta.db_table, movement=StockMovement._meta.db_table, event=OutboxEvent._meta.db_table,
+        level=StockLevel._meta.db_table,
+        movement=StockMovement._meta.db_table,
+        event=OutboxEvent._meta.db_table,
         guard=guard,
     )
     for guard in ("available", "reserved")
-}  # fmt: skip
+}
 
 
 def _conditional_move(
-    *, branch_id: int, variant_id: int, quantity: int, reason: str, guard: str, on_hand_delta: int,
-    reserved_delta: int, failure: InventoryErrorCode, reference: str, actor_id: int | None, key: str | None,
-) -> StockMovement:  # fmt: skip
+    *,
+    branch_id: int,
+    variant_id: int,
+    quantity: int,
+    reason: str,
+    guard: str,
+    on_hand_delta: int,
+    reserved_delta: int,
+    failure: InventoryErrorCode,
+    reference: str,
+    actor_id: int | None,
+    key: str | None,
+) -> StockMovement:
     """One atomic statement: `UPDATE ... WHERE <guard> >= quantity` applies the deltas only if the guard still holds,
     and the ledger row and outbox event are inserted only for the row it updated; else raises `failure`."""
     _positive(quantity)
     now = timezone.now()
     params = {
-        "branch_id": branch_id, "variant_id": variant_id, "quantity": quantity, "reason": reason,
-        "on_hand_delta": on_hand_delta, "reserved_delta": reserved_delta, "reference": reference,
-        "actor_id": actor_id, "key": key or None, "now": now, "entity": Entity.STOCK.value,
-    }  # fmt: skip
+        "branch_id": branch_id,
+        "variant_id": variant_id,
+        "quantity": quantity,
+        "reason": reason,
+        "on_hand_delta": on_hand_delta,
+        "reserved_delta": reserved_delta,
+        "reference": reference,
+        "actor_id": actor_id,
+        "key": key or None,
+        "now": now,
+        "entity": Entity.STOCK.value,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_MOVE_GUARDS[guard], params)
         row = cursor.fetchone()
@@ -240,21 +260,60 @@ def _conditional_move(
     movement_id, on_hand_after = row
     return StockMovement.from_db(
         connection.alias,
-        ["id", "branch_id", "variant_id", "reason", "on_hand_delta", "reserved_delta", "on_hand_after", "reference",
-         "note", "actor_id", "idempotency_key", "created_at"],
-        [movement_id, branch_id, variant_id, reason, on_hand_delta, reserved_delta, on_hand_after, reference, "",
-         actor_id, key or None, now],
-    )  # fmt: skip
+        [
+            "id",
+            "branch_id",
+            "variant_id",
+            "reason",
+            "on_hand_delta",
+            "reserved_delta",
+            "on_hand_after",
+            "reference",
+            "note",
+            "actor_id",
+            "idempotency_key",
+            "created_at",
+        ],
+        [
+            movement_id,
+            branch_id,
+            variant_id,
+            reason,
+            on_hand_delta,
+            reserved_delta,
+            on_hand_after,
+            reference,
+            "",
+            actor_id,
+            key or None,
+            now,
+        ],
+    )
 
 
-def _stock_reserve(*, branch_id: int, variant_id: int, quantity: int, reference: str, actor_id: int | None = None,
-                   key: str | None = None) -> StockMovement:  # fmt: skip
+def _stock_reserve(
+    *,
+    branch_id: int,
+    variant_id: int,
+    quantity: int,
+    reference: str,
+    actor_id: int | None = None,
+    key: str | None = None,
+) -> StockMovement:
     """Hold `quantity` for an order, or raise OUT_OF_STOCK. Never oversells (conditional atomic update)."""
     return _conditional_move(
-        branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.RESERVATION,
-        guard="available", on_hand_delta=0, reserved_delta=quantity,
-        failure=InventoryErrorCode.OUT_OF_STOCK, reference=reference, actor_id=actor_id, key=key,
-    )  # fmt: skip
+        branch_id=branch_id,
+        variant_id=variant_id,
+        quantity=quantity,
+        reason=MovementReason.RESERVATION,
+        guard="available",
+        on_hand_delta=0,
+        reserved_delta=quantity,
+        failure=InventoryErrorCode.OUT_OF_STOCK,
+        reference=reference,
+        actor_id=actor_id,
+        key=key,
+    )
 
 
 _stock_reserve.one_statement = True
@@ -262,14 +321,29 @@ _stock_reserve.reason = MovementReason.RESERVATION
 stock_reserve = _idempotent(_stock_reserve)
 
 
-def _stock_release(*, branch_id: int, variant_id: int, quantity: int, reference: str, actor_id: int | None = None,
-                   key: str | None = None) -> StockMovement:  # fmt: skip
+def _stock_release(
+    *,
+    branch_id: int,
+    variant_id: int,
+    quantity: int,
+    reference: str,
+    actor_id: int | None = None,
+    key: str | None = None,
+) -> StockMovement:
     """Give back a reservation (order cancelled, payment expired)."""
     return _conditional_move(
-        branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.RELEASE,
-        guard="reserved", on_hand_delta=0, reserved_delta=-quantity,
-        failure=InventoryErrorCode.QUANTITY_INVALID, reference=reference, actor_id=actor_id, key=key,
-    )  # fmt: skip
+        branch_id=branch_id,
+        variant_id=variant_id,
+        quantity=quantity,
+        reason=MovementReason.RELEASE,
+        guard="reserved",
+        on_hand_delta=0,
+        reserved_delta=-quantity,
+        failure=InventoryErrorCode.QUANTITY_INVALID,
+        reference=reference,
+        actor_id=actor_id,
+        key=key,
+    )
 
 
 _stock_release.one_statement = True
@@ -277,14 +351,29 @@ _stock_release.reason = MovementReason.RELEASE
 stock_release = _idempotent(_stock_release)
 
 
-def _stock_sell(*, branch_id: int, variant_id: int, quantity: int, reference: str, actor_id: int | None = None,
-                key: str | None = None) -> StockMovement:  # fmt: skip
+def _stock_sell(
+    *,
+    branch_id: int,
+    variant_id: int,
+    quantity: int,
+    reference: str,
+    actor_id: int | None = None,
+    key: str | None = None,
+) -> StockMovement:
     """Turn a reservation into a sale (paid): reserved and on_hand both go down by `quantity`."""
     return _conditional_move(
-        branch_id=branch_id, variant_id=variant_id, quantity=quantity, reason=MovementReason.SALE,
-        guard="reserved", on_hand_delta=-quantity, reserved_delta=-quantity,
-        failure=InventoryErrorCode.QUANTITY_INVALID, reference=reference, actor_id=actor_id, key=key,
-    )  # fmt: skip
+        branch_id=branch_id,
+        variant_id=variant_id,
+        quantity=quantity,
+        reason=MovementReason.SALE,
+        guard="reserved",
+        on_hand_delta=-quantity,
+        reserved_delta=-quantity,
+        failure=InventoryErrorCode.QUANTITY_INVALID,
+        reference=reference,
+        actor_id=actor_id,
+        key=key,
+    )
 
 
 _stock_sell.one_statement = True

@@ -30,8 +30,12 @@ def branch_stock(request: HttpRequest, branch_id: int) -> HttpResponse:
             variant = access_variant_by_id(actor=actor, variant_id=int(request.POST.get("variant_id") or 0))
             action, amount = request.POST.get("action"), request.POST.get("amount", "").strip()
             number = int(amount) if amount.lstrip("-").isdigit() else None
-            common = {"branch_id": branch.pk, "variant_id": variant.pk, "actor_id": actor.user_id,
-                      "idempotency_key": request.POST.get("key") or None}  # fmt: skip
+            common = {
+                "branch_id": branch.pk,
+                "variant_id": variant.pk,
+                "actor_id": actor.user_id,
+                "idempotency_key": request.POST.get("key") or None,
+            }
             if action == "receive":
                 services.stock_receive(quantity=number if number is not None else 0, **common)
             elif action == "count":
@@ -53,8 +57,13 @@ def branch_stock(request: HttpRequest, branch_id: int) -> HttpResponse:
         .order_by("product__name", "pk")
     )
     rows = [(v, levels.get(v.pk)) for v in variants]
-    context = {"branch": branch, "rows": rows, "error": error, "key": uuid.uuid4().hex,
-               "can_adjust": Perm.STOCK_ADJUST in actor.permissions}  # fmt: skip
+    context = {
+        "branch": branch,
+        "rows": rows,
+        "error": error,
+        "key": uuid.uuid4().hex,
+        "can_adjust": Perm.STOCK_ADJUST in actor.permissions,
+    }
     return render(request, "inventory/branch_stock.html", context, status=error.status if error else 200)
 
 

@@ -88,8 +88,13 @@ def order_refund_page(request: HttpRequest, order_id: int) -> HttpResponse:
     except InvalidOperation:
         amount = None
     try:
-        refund = merchant_order_refund(merchant_id=request.tenant.pk, order=order, actor=actor, amount=amount,
-                                       reason=request.POST.get("reason", ""))  # fmt: skip
+        refund = merchant_order_refund(
+            merchant_id=request.tenant.pk,
+            order=order,
+            actor=actor,
+            amount=amount,
+            reason=request.POST.get("reason", ""),
+        )
     except DomainError as exc:
         if exc.code == PaymentErrorCode.REFUND_PENDING:
             messages.warning(request, exc.message)

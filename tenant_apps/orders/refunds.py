@@ -55,6 +55,10 @@ def merchant_order_refund(
     if money is None:
         raise PaymentError(PaymentErrorCode.NOTHING_TO_REFUND)
     return refund_request(
-        intent=money.intent, amount=amount, part=money.part, reason=reason, requested_as="merchant",
+        intent=money.intent,
+        amount=amount,
+        part=money.part,
+        reason=reason,
+        requested_as="merchant",
         user_id=actor.user_id,
-    )  # fmt: skip
+    )

@@ -53,8 +53,9 @@ def order_queue(*, actor: Membership, branch_id: int | None = None) -> list[Queu
     """Open orders grouped New / In progress / Ready, oldest first inside a group (first come, first served).
     One query."""
     groups = [QueueGroup(key, label) for key, label, _ in QUEUE_GROUPS]
-    by_status = {status: group for group, (_, _, statuses) in zip(groups, QUEUE_GROUPS, strict=True)
-                 for status in statuses}  # fmt: skip
+    by_status = {
+        status: group for group, (_, _, statuses) in zip(groups, QUEUE_GROUPS, strict=True) for status in statuses
+    }
     orders = orders_list(actor=actor, branch_id=branch_id, open_only=True).order_by("id")[:QUEUE_LIMIT]
     for order in orders:
         by_status[order.status].orders.append(order)
@@ -108,8 +109,10 @@ def order_figures(*, actor: Membership, days: int = 7, now: datetime | None = No
     )
     per_day = {row["day"]: (row["n"], Decimal(row["revenue"])) for row in rows}
     open_orders = scoped_orders(actor).filter(status__in=OPEN_FOR_STAFF).count()
-    series = [(day, *per_day.get(day, (0, Decimal(0)))) for day in
-              (today - timedelta(days=offset) for offset in range(days - 1, -1, -1))]  # fmt: skip
+    series = [
+        (day, *per_day.get(day, (0, Decimal(0))))
+        for day in (today - timedelta(days=offset) for offset in range(days - 1, -1, -1))
+    ]
     peak = max(revenue for _, _, revenue in series)
     figures = [
         DayFigure(day=day, orders=n, revenue=revenue, height=int(revenue * 100 / peak) if peak else 0)

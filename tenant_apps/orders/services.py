@@ -86,8 +86,9 @@ def merchant_order_create(*, spec: OrderSpec, actor: Actor) -> MerchantOrder:
         )
         for line in spec.lines
     )
-    OrderTransition.objects.create(order=order, from_status="", to_status=status, actor_id=actor.user_id,
-                                   actor_role=actor.label)  # fmt: skip
+    OrderTransition.objects.create(
+        order=order, from_status="", to_status=status, actor_id=actor.user_id, actor_role=actor.label
+    )
     merchant_order_changed.send(sender=MerchantOrder, order=order, from_status="", to_status=status, reason="")
     return order
 
@@ -98,8 +99,13 @@ def merchant_order_reserve(*, order: MerchantOrder, lines: tuple[LineSpec, ...],
     failed: list[int] = []
     for line in sorted(lines, key=lambda line: line.variant_id):
         try:
-            stock_reserve(branch_id=order.branch_id, variant_id=line.variant_id, quantity=line.quantity,
-                          reference=order.number, actor_id=actor.user_id)  # fmt: skip
+            stock_reserve(
+                branch_id=order.branch_id,
+                variant_id=line.variant_id,
+                quantity=line.quantity,
+                reference=order.number,
+                actor_id=actor.user_id,
+            )
         except InventoryError:
             failed.append(line.variant_id)
     return failed

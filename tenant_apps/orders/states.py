@@ -93,8 +93,13 @@ def allowed_next(order: MerchantOrder, actor_kind: str) -> list[str]:
 
 def _each_line(order: MerchantOrder, write, **extra) -> None:
     for line in order.lines.order_by("variant_id"):  # variant order, like checkout's reservations
-        write(branch_id=order.branch_id, variant_id=line.variant_id, quantity=line.quantity,
-              reference=order.number, **extra)  # fmt: skip
+        write(
+            branch_id=order.branch_id,
+            variant_id=line.variant_id,
+            quantity=line.quantity,
+            reference=order.number,
+            **extra,
+        )
 
 
 def _stock_follows(order: MerchantOrder, to: str, actor: Actor) -> str:
@@ -161,9 +166,13 @@ def merchant_order_transition(*, order: MerchantOrder, to: str, actor: Actor, re
             fields.append("paid_at")
         current.save(update_fields=fields)
         OrderTransition.objects.create(
-            order=current, from_status=from_status, to_status=to, actor_id=actor.user_id, actor_role=actor.label,
+            order=current,
+            from_status=from_status,
+            to_status=to,
+            actor_id=actor.user_id,
+            actor_role=actor.label,
             reason=reason,
-        )  # fmt: skip
+        )
         merchant_order_changed.send(
             sender=MerchantOrder, order=current, from_status=from_status, to_status=to, reason=reason
         )

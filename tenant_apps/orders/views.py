@@ -85,8 +85,12 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     if request.method == "POST":
         order = access_order_by_id(actor=actor, order_id=order_id, perm=Perm.ORDERS_PROCESS)
         try:
-            merchant_order_act(order=order, action=request.POST.get("action", ""), membership=actor,
-                               reason=request.POST.get("reason", ""))  # fmt: skip
+            merchant_order_act(
+                order=order,
+                action=request.POST.get("action", ""),
+                membership=actor,
+                reason=request.POST.get("reason", ""),
+            )
             return redirect(f"/orders/{order.pk}/")
         except DomainError as exc:
             if exc.status in (401, 403, 404):

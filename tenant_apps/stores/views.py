@@ -57,12 +57,17 @@ def branch_detail(request: HttpRequest, branch_id: int) -> HttpResponse:
             access_branch_by_id(actor=request.actor, branch_id=branch_id, perm=Perm.BRANCH_MANAGE)
             data = request.POST
             services.branch_update(
-                branch=branch, phone=data.get("phone", ""), opening_hours=_hours_from_form(data),
-                hours_exceptions=branch.hours_exceptions, offers_pickup="offers_pickup" in data,
-                offers_delivery="offers_delivery" in data, offers_partner_delivery="offers_partner_delivery" in data,
-                delivery_radius_km=data.get("delivery_radius_km") or "0", delivery_fee=data.get("delivery_fee") or "0",
+                branch=branch,
+                phone=data.get("phone", ""),
+                opening_hours=_hours_from_form(data),
+                hours_exceptions=branch.hours_exceptions,
+                offers_pickup="offers_pickup" in data,
+                offers_delivery="offers_delivery" in data,
+                offers_partner_delivery="offers_partner_delivery" in data,
+                delivery_radius_km=data.get("delivery_radius_km") or "0",
+                delivery_fee=data.get("delivery_fee") or "0",
                 delivery_min_order=data.get("delivery_min_order") or "0",
-            )  # fmt: skip
+            )
             return redirect(f"/branches/{branch_id}/")
     except DomainError as exc:
         if exc.status in (401, 403, 404):
@@ -70,10 +75,16 @@ def branch_detail(request: HttpRequest, branch_id: int) -> HttpResponse:
         error = exc
         branch = access_branch_by_id(actor=request.actor, branch_id=branch_id)
     staff = scoped_memberships(request.actor).filter(branch=branch, is_active=True)
-    hours = [(day, "-".join(branch.opening_hours.get(day, [[]])[0]) if branch.opening_hours.get(day) else "")
-             for day in DAYS]  # fmt: skip
-    context = {"branch": branch, "staff": staff, "hours": hours, "error": error,
-               "can_manage": Perm.BRANCH_MANAGE in request.actor.permissions}  # fmt: skip
+    hours = [
+        (day, "-".join(branch.opening_hours.get(day, [[]])[0]) if branch.opening_hours.get(day) else "") for day in DAYS
+    ]
+    context = {
+        "branch": branch,
+        "staff": staff,
+        "hours": hours,
+        "error": error,
+        "can_manage": Perm.BRANCH_MANAGE in request.actor.permissions,
+    }
     return render(request, "stores/branch_detail.html", context, status=error.status if error else 200)
 
 
@@ -83,13 +94,19 @@ def branch_new(request: HttpRequest) -> HttpResponse:
     """A new branch of a store in the actor's scope (Merchant: any store; Shop Owner: its own)."""
     data = request.POST
     try:
-        store = access_store_by_id(actor=request.actor, store_id=int(data.get("store_id") or 0),
-                                   perm=Perm.BRANCH_CREATE)  # fmt: skip
+        store = access_store_by_id(
+            actor=request.actor, store_id=int(data.get("store_id") or 0), perm=Perm.BRANCH_CREATE
+        )
         branch = services.branch_create(
-            store=store, name=data.get("name", ""), address=data.get("address", ""), area=data.get("area", ""),
-            latitude=data.get("latitude", ""), longitude=data.get("longitude", ""),
-            offers_pickup=True, opening_hours={day: [["09:00", "21:00"]] for day in DAYS},
-        )  # fmt: skip
+            store=store,
+            name=data.get("name", ""),
+            address=data.get("address", ""),
+            area=data.get("area", ""),
+            latitude=data.get("latitude", ""),
+            longitude=data.get("longitude", ""),
+            offers_pickup=True,
+            opening_hours={day: [["09:00", "21:00"]] for day in DAYS},
+        )
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             return console_error_page(request, exc)

@@ -23,8 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def _cookie(page, client: Client, host: str) -> None:
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     page.context.clear_cookies()
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "domain": host,
-                               "path": "/"}])  # fmt: skip
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "domain": host, "path": "/"}]
+    )
 
 
 def _console(page, grocer, who: str) -> None:  # noqa: F811

@@ -71,8 +71,14 @@ def test_the_cart_needs_a_shopper(client, db):
 def test_bad_quantities_are_400(new_buyer, rice):
     buyer = new_buyer()
     line = buyer.add(rice.pk, 1).json()
-    for quantity, code in ((0, "quantity_invalid"), (100, "quantity_invalid"), (-1, "quantity_invalid"),
-                           ("x", "invalid"), (1.5, "invalid"), (None, "invalid")):  # fmt: skip
+    for quantity, code in (
+        (0, "quantity_invalid"),
+        (100, "quantity_invalid"),
+        (-1, "quantity_invalid"),
+        ("x", "invalid"),
+        (1.5, "invalid"),
+        (None, "invalid"),
+    ):
         _error(buyer.add(rice.pk, quantity), 400, code, "quantity")
         _error(buyer.call("patch", f"/api/v1/cart/items/{line['id']}", {"quantity": quantity}), 400, code, "quantity")
     _error(buyer.call("post", "/api/v1/cart/items", {"quantity": 1}), 400, "invalid", "listing_id")
@@ -124,8 +130,11 @@ def test_lines_are_grouped_by_shop_branch(new_buyer, rice, butter, cake):
     cart = _cart(buyer, LIBERTY)
     grocer, bakery = cart["groups"]  # merchants in id order
     assert (grocer["key"], grocer["merchant"], grocer["store_name"], grocer["branch_name"]) == (
-        f"gulberg-grocer:{rice.branch_id}", "gulberg-grocer", "Gulberg Grocer", "Liberty Market",
-    )  # fmt: skip
+        f"gulberg-grocer:{rice.branch_id}",
+        "gulberg-grocer",
+        "Gulberg Grocer",
+        "Liberty Market",
+    )
     assert [line["listing_id"] for line in grocer["lines"]] == [rice.pk, butter.pk]  # in the order added
     assert Decimal(grocer["subtotal"]) == Decimal("1230") and Decimal(bakery["subtotal"]) == Decimal("1800")
     assert [line["listing_id"] for line in bakery["lines"]] == [cake.pk]
@@ -138,23 +147,36 @@ def test_delivery_options_follow_the_location_and_the_minimum(new_buyer, rice, r
     buyer.add(rusk.pk)
 
     grocer, bakery = _cart(buyer)["groups"]
-    assert _option(grocer, "pickup") == {"kind": "pickup", "available": True, "fee": "0.00", "reason": None,
-                                         "min_order": "0.00"}  # fmt: skip
+    assert _option(grocer, "pickup") == {
+        "kind": "pickup",
+        "available": True,
+        "fee": "0.00",
+        "reason": None,
+        "min_order": "0.00",
+    }
     assert (_option(grocer, "delivery")["available"], _option(grocer, "delivery")["reason"]) == (
-        False, "location_needed",
-    )  # fmt: skip
+        False,
+        "location_needed",
+    )
     assert grocer["distance_km"] is None
 
     grocer, bakery = _cart(buyer, LIBERTY)["groups"]
     delivery = _option(grocer, "delivery")
     assert (delivery["available"], Decimal(delivery["fee"]), Decimal(delivery["min_order"])) == (
-        True, Decimal("100"), Decimal("500"),
-    )  # fmt: skip
+        True,
+        Decimal("100"),
+        Decimal("500"),
+    )
     assert Decimal(grocer["min_order"]) == Decimal("500")
     short = _option(bakery, "delivery")  # Rs 450 of rusk, the bakery delivers from Rs 1,000
     assert (short["available"], short["reason"], Decimal(short["min_order"])) == (False, "below_minimum", 1000)
-    assert _option(bakery, "partner") == {"kind": "partner", "available": False, "fee": "0.00",
-                                          "reason": "not_offered", "min_order": "0.00"}  # fmt: skip
+    assert _option(bakery, "partner") == {
+        "kind": "partner",
+        "available": False,
+        "fee": "0.00",
+        "reason": "not_offered",
+        "min_order": "0.00",
+    }
 
     far = _cart(buyer, ISLAMABAD)["groups"][0]
     assert (_option(far, "delivery")["available"], _option(far, "delivery")["reason"]) == (False, "outside_area")

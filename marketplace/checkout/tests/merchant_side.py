@@ -16,5 +16,4 @@ def price_set(item: Listing, price: str) -> None:
 
 def stock_take(item: Listing, units: int) -> None:
     with schema_context(item.merchant.schema_name):
-        stock_adjust(branch_id=item.branch_id, variant_id=item.variant_id, delta=-units, actor_id=None,
-                     note="breakage")  # fmt: skip
+        stock_adjust(branch_id=item.branch_id, variant_id=item.variant_id, delta=-units, actor_id=None, note="breakage")

@@ -152,8 +152,9 @@ def test_out_of_stock_and_changed_prices_send_the_customer_back_to_review(shoppe
 
 
 def test_an_unknown_payment_method_is_refused(shopper):
-    response = shopper.post("/checkout", form(shopper.get("/checkout"), contact_phone="03001234567",
-                                              payment_method="bitcoin"))  # fmt: skip
+    response = shopper.post(
+        "/checkout", form(shopper.get("/checkout"), contact_phone="03001234567", payment_method="bitcoin")
+    )
     assert response.status_code == 400 and "Choose how to pay." in text(response)
     assert not CustomerOrder.objects.exists()
 

@@ -42,8 +42,9 @@ def staff_move(part_number: str, *statuses: str, reason: str = "") -> MerchantOr
     with schema_context(part.merchant.schema_name):
         for status in statuses:
             order = MerchantOrder.objects.get(pk=part.merchant_order_id)
-            order = merchant_order_transition(order=order, to=status, actor=Actor(STAFF, role="merchant"),
-                                              reason=reason)  # fmt: skip
+            order = merchant_order_transition(
+                order=order, to=status, actor=Actor(STAFF, role="merchant"), reason=reason
+            )
     return order
 
 

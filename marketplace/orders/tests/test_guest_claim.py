@@ -28,8 +28,9 @@ def _code(phone: str = USER_PHONE) -> str:
 
 def _verify(client: Client, token: str | None = None) -> dict:
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    response = client.post("/api/v1/auth/otp/verify", {"phone": USER_PHONE, "code": _code()},
-                           content_type="application/json", **headers)  # fmt: skip
+    response = client.post(
+        "/api/v1/auth/otp/verify", {"phone": USER_PHONE, "code": _code()}, content_type="application/json", **headers
+    )
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -45,8 +46,7 @@ def test_api_sign_in_with_the_guest_token_brings_the_cart_and_orders(market, new
     client = Client(HTTP_HOST="localhost")
     user = _verify(client)["access"]  # the account exists and already has rice in its cart
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {user}"}
-    client.post("/api/v1/cart/items", {"listing_id": rice.pk, "quantity": 1}, content_type="application/json",
-                **bearer)  # fmt: skip
+    client.post("/api/v1/cart/items", {"listing_id": rice.pk, "quantity": 1}, content_type="application/json", **bearer)
 
     guest = new_buyer()  # later, signed out on another device: a guest orders a cake, then fills a cart
     assert guest.add(cake.pk).status_code == 201
@@ -111,16 +111,23 @@ def test_a_guest_checkout_retried_after_sign_in_replays_the_same_order(market, n
     rice = listing("gulberg-grocer", "Guard Basmati Rice", "1 kg", branch="Liberty Market")
     client = Client(HTTP_HOST="localhost")
     user = _verify(client)["access"]
-    client.post("/api/v1/cart/items", {"listing_id": rice.pk, "quantity": 1}, content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {user}")  # fmt: skip  # the account's own cart is not empty
+    client.post(
+        "/api/v1/cart/items",
+        {"listing_id": rice.pk, "quantity": 1},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {user}",
+    )  # the account's own cart is not empty
     guest = new_buyer()
     assert guest.add(rice.pk).status_code == 201
     key = uuid.uuid4().hex
     placed = guest.checkout(key=key).json()
     session = _verify(guest.client, guest.token)
     again = Client(HTTP_HOST="localhost").post(
-        "/api/v1/checkout", {"payment_method": "cod", "contact_phone": "03001234567"},
-        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {session['access']}", HTTP_IDEMPOTENCY_KEY=key,
-    )  # fmt: skip
+        "/api/v1/checkout",
+        {"payment_method": "cod", "contact_phone": "03001234567"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {session['access']}",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == placed["id"] and CustomerOrder.objects.count() == 1

@@ -168,9 +168,14 @@ def test_an_order_that_fails_to_release_is_left_whole_for_the_next_sweep(new_buy
 
 
 def test_cash_is_captured_as_each_part_is_handed_over(new_buyer, rice, cake):
-    body = {"payment_method": "cod", "contact_phone": "03001234567", "lat": 31.5102, "lng": 74.3443,
-            "address": "House 1, Street 2, Gulberg III",
-            "groups": [{"group": f"gulberg-grocer:{rice.branch_id}", "fulfilment": "delivery"}]}  # fmt: skip
+    body = {
+        "payment_method": "cod",
+        "contact_phone": "03001234567",
+        "lat": 31.5102,
+        "lng": 74.3443,
+        "address": "House 1, Street 2, Gulberg III",
+        "groups": [{"group": f"gulberg-grocer:{rice.branch_id}", "fulfilment": "delivery"}],
+    }
     order = _place(new_buyer(), (rice, 2), (cake, 1), body=body)
     grocer, bakery = order.parts.order_by("merchant_id")
     intent = PaymentIntent.objects.get(customer_order=order)
@@ -249,9 +254,14 @@ def test_one_text_per_step_the_customer_cares_about(new_buyer, rice, cake, texts
 
 
 def test_delivery_texts(new_buyer, rice, texts, committed):
-    body = {"payment_method": "cod", "contact_phone": "03001234567", "lat": 31.5102, "lng": 74.3443,
-            "address": "House 1, Street 2, Gulberg III",
-            "groups": [{"group": f"gulberg-grocer:{rice.branch_id}", "fulfilment": "delivery"}]}  # fmt: skip
+    body = {
+        "payment_method": "cod",
+        "contact_phone": "03001234567",
+        "lat": 31.5102,
+        "lng": 74.3443,
+        "address": "House 1, Street 2, Gulberg III",
+        "groups": [{"group": f"gulberg-grocer:{rice.branch_id}", "fulfilment": "delivery"}],
+    }
     order = _place(new_buyer(), (rice, 1), body=body)
     number = order.parts.get().number
     staff_move(number, "accepted", "preparing")

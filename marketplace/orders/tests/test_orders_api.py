@@ -71,10 +71,19 @@ def test_order_detail_with_parts_and_timeline(new_buyer, rice, cake):
     assert (order["status"], order["contact_phone"], order["can_cancel"]) == ("placed", PHONE, True)
     grocer, bakery = order["parts"]
     assert (grocer["store_name"], grocer["branch_name"], grocer["fulfilment"]) == (
-        "Gulberg Grocer", "Liberty Market", "pickup",
-    )  # fmt: skip
-    assert grocer["lines"] == [{"title": "Guard Basmati Rice", "variant_name": "1 kg", "quantity": 2,
-                                "unit_price": "590.00", "line_total": "1180.00"}]  # fmt: skip
+        "Gulberg Grocer",
+        "Liberty Market",
+        "pickup",
+    )
+    assert grocer["lines"] == [
+        {
+            "title": "Guard Basmati Rice",
+            "variant_name": "1 kg",
+            "quantity": 2,
+            "unit_price": "590.00",
+            "line_total": "1180.00",
+        }
+    ]
     assert [(t["status"], t["label"]) for t in grocer["timeline"]] == [("placed", "New")]
     assert Decimal(order["total"]) == Decimal(grocer["total"]) + Decimal(bakery["total"]) == Decimal("2980")
     assert order["payment"]["method"] == "cod" and order["payment"]["status"] == "requires_payment"

@@ -23,14 +23,16 @@ def test_payment_api_shows_the_payment_and_starts_attempts_idempotently(place, r
     assert (body["status"], body["amount"], body["can_pay"]) == ("requires_payment", "590.00", True)
     assert body["gateways"] == ["foree", "jazzcash"] and body["attempts"] == []
 
-    started = buyer.call("post", f"/api/v1/orders/{order.pk}/payment/attempts", {"gateway": "jazzcash"},
-                         **{"Idempotency-Key": "pay-1"})  # fmt: skip
+    started = buyer.call(
+        "post", f"/api/v1/orders/{order.pk}/payment/attempts", {"gateway": "jazzcash"}, **{"Idempotency-Key": "pay-1"}
+    )
     assert started.status_code == 201
     first = started.json()
     assert first["attempt"]["status"] == "processing" and first["redirect"]["method"] == "POST"
     assert first["redirect"]["fields"]["pp_TxnRefNo"] == first["attempt"]["reference"]
-    again = buyer.call("post", f"/api/v1/orders/{order.pk}/payment/attempts", {"gateway": "jazzcash"},
-                       **{"Idempotency-Key": "pay-1"})  # fmt: skip
+    again = buyer.call(
+        "post", f"/api/v1/orders/{order.pk}/payment/attempts", {"gateway": "jazzcash"}, **{"Idempotency-Key": "pay-1"}
+    )
     assert again.json()["attempt"]["reference"] == first["attempt"]["reference"]
     assert PaymentAttempt.objects.count() == 1
 
@@ -58,8 +60,9 @@ def _checkout(client: Client, method: str):
     page = client.get("/checkout").content.decode()
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
     fields = dict(re.findall(r'name="(fulfilment-[^"]+)" value="(pickup)"', page))
-    return client.post("/checkout", {"idempotency_key": key, "contact_phone": PHONE, "payment_method": method,
-                                     **fields})  # fmt: skip
+    return client.post(
+        "/checkout", {"idempotency_key": key, "contact_phone": PHONE, "payment_method": method, **fields}
+    )
 
 
 def test_checkout_with_foree_goes_to_the_provider_and_back_to_a_paid_order(rice, sandbox, settings):
@@ -98,8 +101,10 @@ def test_jazzcash_failure_then_retry_with_foree_on_the_payment_page(rice, sandbo
 
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
     retry = client.post(f"/orders/{number}/payment", {"gateway": "foree", "idempotency_key": key})
-    assert client.post(f"/orders/{number}/payment", {"gateway": "foree", "idempotency_key": key})["Location"] == \
-        retry["Location"]  # a double submit starts one attempt  # fmt: skip
+    assert (
+        client.post(f"/orders/{number}/payment", {"gateway": "foree", "idempotency_key": key})["Location"]
+        == retry["Location"]
+    )  # a double submit starts one attempt
     second = PaymentAttempt.objects.exclude(pk=attempt.pk).get()
     sandbox.pay(second)
     client.get(f"/payments/return/{second.reference}/")

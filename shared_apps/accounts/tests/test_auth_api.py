@@ -88,8 +88,15 @@ def test_logout_revokes_refresh_and_access(api, db):
 
 
 def _forge(claims, key=None, algorithm="HS256"):
-    base = {"iss": settings.JWT_ISSUER, "aud": AUDIENCE, "iat": int(time.time()), "exp": int(time.time()) + 600,
-            "jti": "x", "typ": "access", "fam": "f"}  # fmt: skip
+    base = {
+        "iss": settings.JWT_ISSUER,
+        "aud": AUDIENCE,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+        "jti": "x",
+        "typ": "access",
+        "fam": "f",
+    }
     return jwt.encode({**base, **claims}, key or settings.JWT_SIGNING_KEY, algorithm=algorithm)
 
 

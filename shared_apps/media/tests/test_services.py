@@ -227,8 +227,13 @@ def test_server_side_upload_of_an_image_and_a_video(cloudinary_sandbox, merchant
 )
 def test_unsupported_types_are_refused_before_any_upload(fake_provider, merchant, filename, resource_type, code):
     with _raises(code) as info:
-        asset_upload(file=b"x", filename=filename, folder=folder_of(merchant), tenant_schema=merchant.schema_name,
-                     resource_type=resource_type)  # fmt: skip
+        asset_upload(
+            file=b"x",
+            filename=filename,
+            folder=folder_of(merchant),
+            tenant_schema=merchant.schema_name,
+            resource_type=resource_type,
+        )
     assert info.value.status == 400
     assert fake_provider.calls == 0
 
@@ -322,8 +327,14 @@ def test_destroy_uses_the_rows_resource_type(cloudinary_sandbox, merchant):
 )
 def test_destroy_failures_are_transient_or_permanent(fake_provider, reply, code):
     fake_provider.reply = reply
-    MediaAsset.objects.create(public_id="merchants/m_x/p/a", resource_type="image", version=1, secure_url="https://x/a",
-                              tenant_schema="m_x", status=MediaAssetStatus.DELETING)  # fmt: skip
+    MediaAsset.objects.create(
+        public_id="merchants/m_x/p/a",
+        resource_type="image",
+        version=1,
+        secure_url="https://x/a",
+        tenant_schema="m_x",
+        status=MediaAssetStatus.DELETING,
+    )
 
     with _raises(code):
         asset_destroy(public_id="merchants/m_x/p/a")
@@ -355,8 +366,13 @@ def test_destroy_on_commit_marks_deleting_and_queues_once_after_commit(django_ca
     queued = []
     monkeypatch.setattr(asset_destroy_at_provider, "delay", lambda *args: queued.append(args))
     for name in ("a", "b"):
-        MediaAsset.objects.create(public_id=f"merchants/m_x/p/{name}", resource_type="image", version=1,
-                                  secure_url="https://x/a", tenant_schema="m_x")  # fmt: skip
+        MediaAsset.objects.create(
+            public_id=f"merchants/m_x/p/{name}",
+            resource_type="image",
+            version=1,
+            secure_url="https://x/a",
+            tenant_schema="m_x",
+        )
 
     with django_capture_on_commit_callbacks(execute=True):
         try:

@@ -77,8 +77,17 @@ def test_delete_notification_marks_the_asset_deleted(cloudinary_sandbox, merchan
 
 
 def _upload_body(public_id: str = "merchants/m_nobody/products/abc", **fields) -> str:
-    payload = {"notification_type": "upload", "public_id": public_id, "version": 1700000000, "resource_type": "image",
-               "format": "png", "bytes": 10, "width": 1, "height": 1, **fields}  # fmt: skip
+    payload = {
+        "notification_type": "upload",
+        "public_id": public_id,
+        "version": 1700000000,
+        "resource_type": "image",
+        "format": "png",
+        "bytes": 10,
+        "width": 1,
+        "height": 1,
+        **fields,
+    }
     return json.dumps(payload)
 
 

@@ -132,7 +132,15 @@ class Gateway(Protocol):
         """Ask the provider what happened to one payment. Raises GatewayError (UNAVAILABLE: try again later)."""
         ...
 
-    def refund(self, *, reference: str, provider_reference: str, provider_txn_id: str, amount: Decimal,
-               currency: str, refund_reference: str) -> RefundOutcome:  # fmt: skip
+    def refund(
+        self,
+        *,
+        reference: str,
+        provider_reference: str,
+        provider_txn_id: str,
+        amount: Decimal,
+        currency: str,
+        refund_reference: str,
+    ) -> RefundOutcome:
         """Give `amount` of one succeeded payment back. Raises GatewayError (REJECTED: the provider refused)."""
         ...

@@ -141,9 +141,11 @@ class ForeeGateway:
         if status == 429 or status >= 500:
             logger.warning("foree %s: HTTP %s", path, status)
             raise GatewayError(
-                GatewayErrorKind.UNAVAILABLE, code=f"http_{status}", message=response.reason_phrase,
+                GatewayErrorKind.UNAVAILABLE,
+                code=f"http_{status}",
+                message=response.reason_phrase,
                 raw=redact(payload or {}),
-            )  # fmt: skip
+            )
         if payload is None:
             logger.warning("foree %s: HTTP %s with an unreadable body", path, status)
             kind = GatewayErrorKind.REJECTED if status >= 400 else GatewayErrorKind.UNAVAILABLE
@@ -153,9 +155,11 @@ class ForeeGateway:
             message = _text(payload.get("response_message") or payload.get("message") or response.reason_phrase)
             logger.warning("foree %s: rejected: HTTP %s, code %s: %s", path, status, code, message)
             raise GatewayError(
-                GatewayErrorKind.REJECTED, code=_text(code if code is not None else f"http_{status}"),
-                message=message, raw=redact(payload),
-            )  # fmt: skip
+                GatewayErrorKind.REJECTED,
+                code=_text(code if code is not None else f"http_{status}"),
+                message=message,
+                raw=redact(payload),
+            )
         return payload
 
     @staticmethod
@@ -204,9 +208,11 @@ class ForeeGateway:
         payment_link = _text(data.get("payment_link")) if isinstance(data, dict) else ""
         if not reference_number or not payment_link:
             raise GatewayError(
-                GatewayErrorKind.UNAVAILABLE, code="incomplete", message="No reference_number or payment_link.",
+                GatewayErrorKind.UNAVAILABLE,
+                code="incomplete",
+                message="No reference_number or payment_link.",
                 raw=redact(payload),
-            )  # fmt: skip
+            )
         return Initiated(
             provider_reference=reference_number,
             redirect=Redirect(url=payment_link, method="GET"),
@@ -232,9 +238,11 @@ class ForeeGateway:
         crn = _text(bill.get("crn") or bill.get("buisness_crn") or bill.get("business_crn"))
         if reference and crn and crn != reference:
             raise GatewayError(
-                GatewayErrorKind.REJECTED, code="crn_mismatch",
-                message=f"Bill {provider_reference} belongs to another reference.", raw=redact(payload),
-            )  # fmt: skip
+                GatewayErrorKind.REJECTED,
+                code="crn_mismatch",
+                message=f"Bill {provider_reference} belongs to another reference.",
+                raw=redact(payload),
+            )
         status = status_from_foree(bill.get("bill_status"))
         return ProviderStatus(
             status=status,
@@ -258,9 +266,11 @@ class ForeeGateway:
         reference_number = _text(bill.get("reference_number")).strip() if isinstance(bill, dict) else ""
         if not isinstance(bill, dict) or not reference_number:
             raise GatewayError(
-                GatewayErrorKind.INVALID, code="not_a_bill", message="No response_data.bill.reference_number.",
+                GatewayErrorKind.INVALID,
+                code="not_a_bill",
+                message="No response_data.bill.reference_number.",
                 raw=redact(payload) if isinstance(payload, dict) else {},
-            )  # fmt: skip
+            )
         return Notice(
             reference=_text(bill.get("buisness_crn") or bill.get("business_crn") or bill.get("crn")),
             provider_reference=reference_number,
@@ -276,8 +286,16 @@ class ForeeGateway:
             return 200, {"code": "00", "status": True, "message": "Received"}
         return 400, {"code": "01", "status": False, "message": "Rejected"}
 
-    def refund(self, *, reference: str, provider_reference: str, provider_txn_id: str, amount: Decimal,
-               currency: str, refund_reference: str) -> RefundOutcome:  # fmt: skip
+    def refund(
+        self,
+        *,
+        reference: str,
+        provider_reference: str,
+        provider_txn_id: str,
+        amount: Decimal,
+        currency: str,
+        refund_reference: str,
+    ) -> RefundOutcome:
         """Record a refund the merchant pays out in the Foree Pay merchant portal: Foree has no public refund API.
 
         No HTTP call is made and it always returns SUCCEEDED with provider_reference "manual-{refund_reference}":

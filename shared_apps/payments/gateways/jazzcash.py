@@ -306,9 +306,15 @@ class JazzCashGateway:
     # ---- refund ---------------------------------------------------------------------------------------------------
 
     def refund(
-        self, *, reference: str, provider_reference: str, provider_txn_id: str, amount: Decimal, currency: str,
+        self,
+        *,
+        reference: str,
+        provider_reference: str,
+        provider_txn_id: str,
+        amount: Decimal,
+        currency: str,
         refund_reference: str,
-    ) -> RefundOutcome:  # fmt: skip
+    ) -> RefundOutcome:
         """Refund `amount` of a paid mobile-account transaction. Returns SUCCEEDED on 000; raises GatewayError
         REJECTED with JazzCash's code and message for any other answer (451, 452, 454, 455, 132, 110, ...),
         UNAVAILABLE when the outcome is unknown (unreachable, timeout, 5xx, 199, unverifiable answer).

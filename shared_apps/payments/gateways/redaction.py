@@ -7,10 +7,29 @@ from __future__ import annotations
 from typing import Any
 
 SECRET = "[redacted]"  # noqa: S105 - the placeholder, not a secret
-_SECRET_KEYS = {"pp_password", "pp_merchantmpin", "x-api-key", "api_key", "password", "mpin",
-                "integrity_salt", "authorization"}  # fmt: skip
-_PERSONAL_KEYS = {"customer_phone_number", "pp_mobilenumber", "phone", "msisdn", "customer_email_address", "email",
-                  "pp_cnic", "cnic", "consumer_name", "customer_name", "ppmpf_1"}  # fmt: skip
+_SECRET_KEYS = {
+    "pp_password",
+    "pp_merchantmpin",
+    "x-api-key",
+    "api_key",
+    "password",
+    "mpin",
+    "integrity_salt",
+    "authorization",
+}
+_PERSONAL_KEYS = {
+    "customer_phone_number",
+    "pp_mobilenumber",
+    "phone",
+    "msisdn",
+    "customer_email_address",
+    "email",
+    "pp_cnic",
+    "cnic",
+    "consumer_name",
+    "customer_name",
+    "ppmpf_1",
+}
 
 
 def mask(value: Any) -> str:

@@ -56,9 +56,11 @@ class Sandbox:
 
     def foree_notification(self, attempt: PaymentAttempt, **override) -> dict:
         response = httpx.post(
-            f"{self.base}/foree/checkout/bill_status", json={"reference_number": attempt.provider_reference},
-            headers={"X-API-KEY": self.settings.FOREE_API_KEY}, timeout=10,
-        )  # fmt: skip
+            f"{self.base}/foree/checkout/bill_status",
+            json={"reference_number": attempt.provider_reference},
+            headers={"X-API-KEY": self.settings.FOREE_API_KEY},
+            timeout=10,
+        )
         bill = response.json()["response_data"]["bill"]
         bill = {**bill, "buisness_crn": bill.get("crn", attempt.reference), **override}
         return {"response_code": 0, "response_data": {"bill": bill}}

@@ -31,10 +31,18 @@ def paid(place, rice, cake) -> CustomerOrder:
     for part in order.parts.all():
         staff_move(part.number, "accepted", "preparing", "ready_for_pickup", "picked_up")
     PaymentAttempt.objects.create(
-        intent=order.payment, gateway="foree", reference="PATESTREF0000001", provider_reference="FOREE-BILL-777",
-        provider_txn_id="TXN-31337", status="failed", amount=order.total, error_code="declined",
-        error_message="Card declined", request={"amount": "2390.00", "phone": "[redacted]"}, expires_at=timezone.now(),
-    )  # fmt: skip
+        intent=order.payment,
+        gateway="foree",
+        reference="PATESTREF0000001",
+        provider_reference="FOREE-BILL-777",
+        provider_txn_id="TXN-31337",
+        status="failed",
+        amount=order.total,
+        error_code="declined",
+        error_message="Card declined",
+        request={"amount": "2390.00", "phone": "[redacted]"},
+        expires_at=timezone.now(),
+    )
     order.payment.refresh_from_db()
     assert (order.payment.status, order.payment.captured_amount) == (IntentStatus.SUCCEEDED, Decimal("2390.00"))
     return order
@@ -68,8 +76,16 @@ def test_transactions_are_searchable_by_order_phone_and_references(admin_client,
 def test_transaction_page_shows_parts_attempts_refunds_ledger_and_is_read_only(admin_client, paid):
     url = f"{LIST}{paid.payment.pk}/change/"
     html = admin_client.get(url).content.decode()
-    for text in (paid.number, *[p.number for p in paid.parts.all()], "PATESTREF0000001", "FOREE-BILL-777",
-                 "Card declined", "capture:cod:P", "[redacted]", f"{LIST}{paid.payment.pk}/refund/"):  # fmt: skip
+    for text in (
+        paid.number,
+        *[p.number for p in paid.parts.all()],
+        "PATESTREF0000001",
+        "FOREE-BILL-777",
+        "Card declined",
+        "capture:cod:P",
+        "[redacted]",
+        f"{LIST}{paid.payment.pk}/refund/",
+    ):
         assert text in html, text
     assert admin_client.get(f"{LIST}add/").status_code == 403
     assert admin_client.post(f"{LIST}{paid.payment.pk}/delete/").status_code == 403
@@ -87,7 +103,11 @@ def test_admin_refunds_part_then_all(admin_client, platform_admin, paid):
     assert "Refunded 300.00 PKR" in done.content.decode()
     refund = Refund.objects.get()
     assert (refund.amount, refund.part_id, refund.requested_as, refund.requested_by_id) == (
-        Decimal("300.00"), bakery.pk, "admin", platform_admin.pk)  # fmt: skip
+        Decimal("300.00"),
+        bakery.pk,
+        "admin",
+        platform_admin.pk,
+    )
     assert ledger_problems(paid.payment) == []
     assert paid.payment.status == IntentStatus.PARTIALLY_REFUNDED
 
@@ -132,8 +152,14 @@ def test_only_staff_with_the_refund_permission_may_refund(paid):
 
 
 def test_webhooks_list_is_read_only_and_searchable(admin_client, db):
-    WebhookEvent.objects.create(gateway="foree", dedupe_key="foree:BILL-1:paid", body="{}", status="applied",
-                                detail="Provider says succeeded.", deliveries=3)  # fmt: skip
+    WebhookEvent.objects.create(
+        gateway="foree",
+        dedupe_key="foree:BILL-1:paid",
+        body="{}",
+        status="applied",
+        detail="Provider says succeeded.",
+        deliveries=3,
+    )
     WebhookEvent.objects.create(gateway="jazzcash", dedupe_key="jazzcash:T2:000", body="x", status="rejected")
     html = admin_client.get("/admin/payments/webhookevent/", {"q": "BILL-1"}).content.decode()
     assert "foree:BILL-1:paid" in html and "jazzcash:T2:000" not in html

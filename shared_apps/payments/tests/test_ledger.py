@@ -22,11 +22,16 @@ def test_split_sums_to_the_amount_and_respects_every_part():
 
 def test_split_in_proportion_with_leftover_cents_to_the_roomiest():
     assert split_by_weight(Decimal("10.00"), {1: Decimal("10.00"), 2: Decimal("20.00")}) == {
-        1: Decimal("3.33"), 2: Decimal("6.67")
-    }  # fmt: skip
+        1: Decimal("3.33"),
+        2: Decimal("6.67"),
+    }
     assert split_by_weight(Decimal("0.02"), {1: Decimal("0.01"), 2: Decimal("0.01"), 3: Decimal("100.00")}) == {
-        1: Decimal("0.00"), 2: Decimal("0.00"), 3: Decimal("0.02")
-    }  # fmt: skip
+        1: Decimal("0.00"),
+        2: Decimal("0.00"),
+        3: Decimal("0.02"),
+    }
     assert split_by_weight(Decimal("100.02"), {1: Decimal("0.01"), 2: Decimal("0.01"), 3: Decimal("100.00")}) == {
-        1: Decimal("0.01"), 2: Decimal("0.01"), 3: Decimal("100.00")
-    }  # fmt: skip
+        1: Decimal("0.01"),
+        2: Decimal("0.01"),
+        3: Decimal("100.00"),
+    }

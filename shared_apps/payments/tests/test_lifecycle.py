@@ -127,8 +127,9 @@ def test_out_of_order_a_late_failure_after_success_changes_nothing(place, rice, 
     order = place("jazzcash", rice)
     attempt = start(order, "jazzcash")
     paid = sandbox.pay(attempt)
-    late_failure = jazzcash_signed(paid, settings.JAZZCASH_INTEGRITY_SALT, pp_ResponseCode="999",
-                                   pp_ResponseMessage="Transaction failed")  # fmt: skip
+    late_failure = jazzcash_signed(
+        paid, settings.JAZZCASH_INTEGRITY_SALT, pp_ResponseCode="999", pp_ResponseMessage="Transaction failed"
+    )
     webhook("jazzcash", *notification_body(attempt, paid))
     webhook("jazzcash", *notification_body(attempt, late_failure))
     queued.reverse()  # the worker happens to take the failure first
@@ -275,8 +276,9 @@ def test_a_merchant_refunds_its_own_share_only(place, rice, cake, sandbox):
     with pytest.raises(PaymentError) as too_much:
         refund_request(intent=intent, amount=Decimal("600.00"), part=grocer, reason="", requested_as="merchant")
     assert too_much.value.code == PaymentErrorCode.REFUND_TOO_LARGE
-    refund = refund_request(intent=intent, amount=Decimal("590.00"), part=grocer, reason="Out of rice",
-                            requested_as="merchant")  # fmt: skip
+    refund = refund_request(
+        intent=intent, amount=Decimal("590.00"), part=grocer, reason="Out of rice", requested_as="merchant"
+    )
     assert refund.status == RefundStatus.SUCCEEDED and refund.provider_reference.startswith("manual-")  # Foree: portal
     grocer_ledger = LedgerEntry.objects.filter(part=grocer).values_list("amount", flat=True)
     assert sum(grocer_ledger) == 0
@@ -367,8 +369,9 @@ def test_cash_is_captured_per_part_at_hand_over_and_can_be_refunded(place, rice,
     staff_move(bakery.number, "accepted", "preparing", "ready_for_pickup", "picked_up")
     order.payment.refresh_from_db()
     assert (order.payment.status, order.payment.captured_amount) == (IntentStatus.SUCCEEDED, Decimal("2390.00"))
-    refund = refund_request(intent=order.payment, amount=Decimal("90.00"), part=grocer, reason="Torn bag",
-                            requested_as="merchant")  # fmt: skip
+    refund = refund_request(
+        intent=order.payment, amount=Decimal("90.00"), part=grocer, reason="Torn bag", requested_as="merchant"
+    )
     assert refund.provider_reference.startswith("cash-") and refund.attempt is None
     books_balance(order)
     with pytest.raises(PaymentError) as online:

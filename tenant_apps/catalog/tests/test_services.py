@@ -33,9 +33,11 @@ def store(make_merchant):
 
 def test_product_with_variants_is_all_or_nothing(store):
     product = product_create(
-        store_id=store.pk, name="Basmati Rice", status="active",
+        store_id=store.pk,
+        name="Basmati Rice",
+        status="active",
         variants=[VariantSpec(sku="RICE-1", name="1 kg", price="420"), VariantSpec(sku="RICE-5", price="1990.50")],
-    )  # fmt: skip
+    )
     prices = list(product.variants.order_by("sku").values_list("price", flat=True))
     assert prices == [Decimal("420"), Decimal("1990.50")]
     assert OutboxEvent.objects.filter(entity=Entity.PRODUCT, entity_id=product.pk).exists()

@@ -41,8 +41,9 @@ def test_branch_manager_cannot_touch_another_branch_or_base_prices(make_merchant
     api = _api(world, world.users["branch_manager"])
     other = api.post(
         f"/api/v1/console/branches/{world.ids['B1b']}/stock/{world.ids['V1']}/receive",
-        {"quantity": 1}, content_type="application/json",
-    )  # fmt: skip
+        {"quantity": 1},
+        content_type="application/json",
+    )
     assert other.status_code == 404
     price = api.patch(f"/api/v1/console/variants/{world.ids['V1']}", {"price": "1.00"}, content_type="application/json")
     assert price.status_code == 403

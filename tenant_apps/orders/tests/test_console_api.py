@@ -17,8 +17,12 @@ BASE = "/api/v1/console/orders"
 
 def test_a_pickup_order_walks_through_the_api(grocer, place):
     order = place(items=[(RICE, 2), (BUTTER, 1)])
-    steps = [("accept", S.ACCEPTED, "employee"), ("prepare", S.PREPARING, "employee"),
-             ("ready", S.READY_FOR_PICKUP, "manager"), ("handover", S.PICKED_UP, "employee")]  # fmt: skip
+    steps = [
+        ("accept", S.ACCEPTED, "employee"),
+        ("prepare", S.PREPARING, "employee"),
+        ("ready", S.READY_FOR_PICKUP, "manager"),
+        ("handover", S.PICKED_UP, "employee"),
+    ]
     for action, status, who in steps:
         response = grocer.api(who, "post", f"{BASE}/{order.pk}/{action}")
         assert response.status_code == 200, response.json()

@@ -54,8 +54,12 @@ def test_shares_and_settlements_follow_the_scope(grocer, paid):
     liberty = paid()  # 2 x rice: Rs 1,180 → commission 59.00, share 1,121.00
     dha = _dha_paid(grocer)  # Rs 100 → commission 5.00, share 95.00
     numbers = {grocer.order(liberty).number: "Liberty Market", grocer.order(dha).number: "DHA"}
-    expected = {"merchant": set(numbers), "shop_owner": set(numbers), "manager": {grocer.order(liberty).number},
-                "manager_dha": {grocer.order(dha).number}}  # fmt: skip
+    expected = {
+        "merchant": set(numbers),
+        "shop_owner": set(numbers),
+        "manager": {grocer.order(liberty).number},
+        "manager_dha": {grocer.order(dha).number},
+    }
     for who, seen in expected.items():
         body = grocer.api(who, "get", SHARES).json()
         assert {row["number"] for row in body["items"]} == seen, who
@@ -63,12 +67,21 @@ def test_shares_and_settlements_follow_the_scope(grocer, paid):
     row = next(r for r in grocer.api("manager", "get", SHARES).json()["items"])
     assert row["merchant_order_id"] == liberty and row["branch_id"] == grocer.liberty.pk
     assert (row["total"], row["share"], row["commission"], row["refunded"], row["net"]) == (
-        "1180.00", "1121.00", "59.00", "0.00", "1121.00")  # fmt: skip
+        "1180.00",
+        "1121.00",
+        "59.00",
+        "0.00",
+        "1121.00",
+    )
 
     day = grocer.api("merchant", "get", SETTLEMENTS).json()["items"]
     assert len(day) == 1 and day[0]["day"] == timezone.localdate().isoformat()
     assert (day[0]["gross"], day[0]["commission"], day[0]["refunded"], day[0]["net"]) == (
-        "1280.00", "64.00", "0.00", "1216.00")  # fmt: skip
+        "1280.00",
+        "64.00",
+        "0.00",
+        "1216.00",
+    )
     assert day[0]["paid_out"] is False
     manager_day = grocer.api("manager", "get", SETTLEMENTS).json()["items"]
     assert (manager_day[0]["gross"], manager_day[0]["net"]) == ("1180.00", "1121.00")
@@ -99,8 +112,14 @@ def test_another_merchants_rows_never_show(grocer, paid, make_merchant):
     paid()
     with schema_context(other.schema_name):
         store = Store.objects.create(name="Other store", slug="other")
-        branch = Branch.objects.create(store=store, name="Other branch", address="1 road", latitude=Decimal("31.5"),
-                                       longitude=Decimal("74.3"), area="Gulberg")  # fmt: skip
+        branch = Branch.objects.create(
+            store=store,
+            name="Other branch",
+            address="1 road",
+            latitude=Decimal("31.5"),
+            longitude=Decimal("74.3"),
+            area="Gulberg",
+        )
     # the same branch id as the grocer's Liberty would not matter either: rows are cut by merchant first
     paid_cash_order_add(other, {"B": branch.pk}, "B", "X", Decimal("777.00"))
     mine = grocer.api("merchant", "get", SHARES).json()
@@ -151,14 +170,20 @@ def test_refund_errors_change_nothing(grocer, paid, place):
     too_large = grocer.api("manager", "post", url, {"amount": "5000.00", "reason": "Oops"})
     assert too_large.status_code == 409
     assert (too_large.json()["code"], too_large.json()["field"], too_large.json()["refundable"]) == (
-        "refund_too_large", "amount", "1180.00")  # fmt: skip
+        "refund_too_large",
+        "amount",
+        "1180.00",
+    )
     cents = grocer.api("manager", "post", url, {"amount": "1.234", "reason": "Oops"})
     assert (cents.status_code, cents.json()["code"]) == (400, "refund_amount_invalid")
     negative = grocer.api("manager", "post", url, {"amount": "-5", "reason": "Oops"})
     assert (negative.status_code, negative.json()["code"]) == (400, "refund_amount_invalid")
     no_reason = grocer.api("manager", "post", url, {"amount": "5.00", "reason": "  "})
     assert (no_reason.status_code, no_reason.json()["code"], no_reason.json()["field"]) == (
-        400, "reason_required", "reason")  # fmt: skip
+        400,
+        "reason_required",
+        "reason",
+    )
     unpaid = place(items=[(BUTTER, 1)])
     early = grocer.api("manager", "post", f"/api/v1/console/orders/{unpaid.pk}/refund", {"amount": "5", "reason": "x"})
     assert (early.status_code, early.json()["code"]) == (409, "refund_nothing_captured")
@@ -202,10 +227,16 @@ def test_payments_page_and_the_order_pages_refund_form(grocer, paid):
     assert done.redirect_chain[-1][0] == f"/orders/{order_id}/"
     assert "Refunded 80.00 PKR" in done.content.decode()
     assert Refund.objects.get().amount == Decimal("80.00")
-    assert grocer.page_client("manager_dha").post(f"/orders/{order_id}/refund/", {"amount": "1", "reason": "x"}
-                                                  ).status_code == 404  # fmt: skip
-    assert grocer.page_client("employee").post(f"/orders/{order_id}/refund/", {"amount": "1", "reason": "x"}
-                                               ).status_code == 403  # fmt: skip
+    assert (
+        grocer.page_client("manager_dha")
+        .post(f"/orders/{order_id}/refund/", {"amount": "1", "reason": "x"})
+        .status_code
+        == 404
+    )
+    assert (
+        grocer.page_client("employee").post(f"/orders/{order_id}/refund/", {"amount": "1", "reason": "x"}).status_code
+        == 403
+    )
     assert Refund.objects.count() == 1
 
 

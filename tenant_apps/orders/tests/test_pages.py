@@ -78,9 +78,21 @@ def test_order_page_shows_the_order_and_the_next_moves(grocer, place):
     order = place(items=[(RICE, 2), (BUTTER, 1)], fulfilment="delivery")
     client = grocer.page_client("employee")
     html = client.get(f"/orders/{order.pk}/").content.decode()
-    for text in ("Guard Basmati Rice", "Nurpur Butter", "Ayesha Khan", "+923001234567", "House 12, Street 4",
-                 "Delivery by the store", "Rs 1,820", "Rs 100", "Rs 1,920", ">Accept</button>", ">Reject</button>",
-                 'name="reason"', "csrfmiddlewaretoken"):  # fmt: skip
+    for text in (
+        "Guard Basmati Rice",
+        "Nurpur Butter",
+        "Ayesha Khan",
+        "+923001234567",
+        "House 12, Street 4",
+        "Delivery by the store",
+        "Rs 1,820",
+        "Rs 100",
+        "Rs 1,920",
+        ">Accept</button>",
+        ">Reject</button>",
+        'name="reason"',
+        "csrfmiddlewaretoken",
+    ):
         assert text in html, text
     assert "Start preparing" not in html and "Handed over" not in html
 

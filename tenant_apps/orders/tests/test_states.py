@@ -23,21 +23,51 @@ STAFF_ACTOR = Actor(STAFF, role="branch_manager")
 
 # Every way an order may travel, as (status, who moves it there) after its creation.
 PATHS = {
-    "pickup, cash": ("pickup", "cod", [(S.ACCEPTED, STAFF), (S.PREPARING, STAFF), (S.READY_FOR_PICKUP, STAFF),
-                                        (S.PICKED_UP, STAFF), (S.REFUNDED, SYSTEM)]),
-    "delivery, cash": ("delivery", "cod", [(S.ACCEPTED, STAFF), (S.PREPARING, STAFF), (S.OUT_FOR_DELIVERY, STAFF),
-                                           (S.DELIVERED, STAFF), (S.REFUNDED, SYSTEM)]),
-    "delivery moved on by the courier integration": ("delivery", "cod", [(S.ACCEPTED, STAFF), (S.PREPARING, STAFF),
-                                                        (S.OUT_FOR_DELIVERY, SYSTEM), (S.DELIVERED, SYSTEM)]),
+    "pickup, cash": (
+        "pickup",
+        "cod",
+        [
+            (S.ACCEPTED, STAFF),
+            (S.PREPARING, STAFF),
+            (S.READY_FOR_PICKUP, STAFF),
+            (S.PICKED_UP, STAFF),
+            (S.REFUNDED, SYSTEM),
+        ],
+    ),
+    "delivery, cash": (
+        "delivery",
+        "cod",
+        [
+            (S.ACCEPTED, STAFF),
+            (S.PREPARING, STAFF),
+            (S.OUT_FOR_DELIVERY, STAFF),
+            (S.DELIVERED, STAFF),
+            (S.REFUNDED, SYSTEM),
+        ],
+    ),
+    "delivery moved on by the courier integration": (
+        "delivery",
+        "cod",
+        [(S.ACCEPTED, STAFF), (S.PREPARING, STAFF), (S.OUT_FOR_DELIVERY, SYSTEM), (S.DELIVERED, SYSTEM)],
+    ),
     "rejected when new": ("pickup", "cod", [(S.REJECTED, STAFF), (S.REFUNDED, SYSTEM)]),
     "rejected when accepted": ("pickup", "cod", [(S.ACCEPTED, STAFF), (S.REJECTED, STAFF)]),
     "rejected while preparing": ("delivery", "cod", [(S.ACCEPTED, STAFF), (S.PREPARING, STAFF), (S.REJECTED, SYSTEM)]),
     "cancelled by the customer": ("pickup", "cod", [(S.CANCELLED, CUSTOMER), (S.REFUNDED, SYSTEM)]),
-    "paid online": ("pickup", "foree", [(S.PLACED, SYSTEM), (S.ACCEPTED, STAFF), (S.PREPARING, STAFF),
-                                        (S.READY_FOR_PICKUP, STAFF), (S.PICKED_UP, STAFF)]),
+    "paid online": (
+        "pickup",
+        "foree",
+        [
+            (S.PLACED, SYSTEM),
+            (S.ACCEPTED, STAFF),
+            (S.PREPARING, STAFF),
+            (S.READY_FOR_PICKUP, STAFF),
+            (S.PICKED_UP, STAFF),
+        ],
+    ),
     "payment timed out": ("pickup", "foree", [(S.CANCELLED, SYSTEM)]),
     "cancelled while awaiting payment": ("delivery", "jazzcash", [(S.CANCELLED, CUSTOMER)]),
-}  # fmt: skip
+}
 
 
 def _level(grocer, order: MerchantOrder, title_variant=RICE) -> StockLevel:

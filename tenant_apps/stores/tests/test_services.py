@@ -24,10 +24,15 @@ def _branch(store, **extra):
 def test_branch_with_hours_exceptions_and_delivery_terms(schema):
     store = store_create(name="Fresh Mart")
     branch = _branch(
-        store, opening_hours={"mon": [["09:00", "13:00"], ["14:00", "22:00"]], "fri": [["14:30", "23:00"]]},
-        hours_exceptions={"2026-12-25": [], "2026-12-31": [["10:00", "16:00"]]}, offers_delivery=True,
-        delivery_radius_km="4.5", delivery_fee="150", delivery_min_order="1000", offers_partner_delivery=True,
-    )  # fmt: skip
+        store,
+        opening_hours={"mon": [["09:00", "13:00"], ["14:00", "22:00"]], "fri": [["14:30", "23:00"]]},
+        hours_exceptions={"2026-12-25": [], "2026-12-31": [["10:00", "16:00"]]},
+        offers_delivery=True,
+        delivery_radius_km="4.5",
+        delivery_fee="150",
+        delivery_min_order="1000",
+        offers_partner_delivery=True,
+    )
     assert branch.hours_exceptions["2026-12-25"] == []
     assert (branch.delivery_fee, branch.delivery_min_order) == (Decimal("150"), Decimal("1000"))
     events = list(OutboxEvent.objects.values_list("entity", "entity_id"))

@@ -153,9 +153,16 @@ def _stock_create(branches: list[Branch], *, slug: str) -> None:
             quantity = 0 if digest % 11 == 0 else (3 if digest % 7 == 0 else 8 + digest % 60)
             levels.append(StockLevel(branch=branch, variant=variant, on_hand=quantity))
             if quantity:
-                movements.append(StockMovement(branch=branch, variant=variant, reason=MovementReason.RECEIVE,
-                                               on_hand_delta=quantity, on_hand_after=quantity,
-                                               reference="opening stock"))  # fmt: skip
+                movements.append(
+                    StockMovement(
+                        branch=branch,
+                        variant=variant,
+                        reason=MovementReason.RECEIVE,
+                        on_hand_delta=quantity,
+                        on_hand_after=quantity,
+                        reference="opening stock",
+                    )
+                )
     StockLevel.objects.bulk_create(levels)
     StockMovement.objects.bulk_create(movements)
 

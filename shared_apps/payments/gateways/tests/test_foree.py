@@ -334,9 +334,13 @@ def test_requests_foree_cannot_take_are_rejected_before_any_call(
 def test_refund_is_recorded_without_calling_foree(payment_settings: Any) -> None:
     payment_settings.FOREE_API_BASE = "http://127.0.0.1:9"  # nothing may be called
     outcome = ForeeGateway.from_settings().refund(
-        reference="PA1", provider_reference="FP1", provider_txn_id="FT1", amount=Decimal("250.00"),
-        currency="PKR", refund_reference="RF42",
-    )  # fmt: skip
+        reference="PA1",
+        provider_reference="FP1",
+        provider_txn_id="FT1",
+        amount=Decimal("250.00"),
+        currency="PKR",
+        refund_reference="RF42",
+    )
     assert outcome.status == GatewayStatus.SUCCEEDED
     assert outcome.provider_reference == "manual-RF42"
     assert outcome.message == "Recorded: refund paid out through the Foree Pay merchant portal"

@@ -107,9 +107,7 @@ def test_initiate_builds_the_signed_v11_form(gateway: JazzCashGateway, settings:
     assert settings.JAZZCASH_PASSWORD not in json.dumps(kept) and initiated.response == {}
 
 
-@pytest.mark.parametrize(
-    "overrides", [{"currency": "USD"}, {"amount": Decimal("10.005")}, {"amount": Decimal("0")}]
-)  # fmt: skip
+@pytest.mark.parametrize("overrides", [{"currency": "USD"}, {"amount": Decimal("10.005")}, {"amount": Decimal("0")}])
 def test_initiate_refuses_what_jazzcash_cannot_take(gateway: JazzCashGateway, overrides: dict[str, Any]) -> None:
     with pytest.raises(GatewayError) as error:
         gateway.initiate(payment_request(**overrides))
@@ -187,14 +185,26 @@ def test_refund_partial_then_rest_then_over(gateway: JazzCashGateway, sandbox_ur
     request, _ = started(gateway)
     ref = request.reference
     with pytest.raises(GatewayError) as error:
-        gateway.refund(reference=ref, provider_reference=ref, provider_txn_id="", amount=Decimal("1.00"),
-                       currency="PKR", refund_reference="R0")  # fmt: skip
+        gateway.refund(
+            reference=ref,
+            provider_reference=ref,
+            provider_txn_id="",
+            amount=Decimal("1.00"),
+            currency="PKR",
+            refund_reference="R0",
+        )
     assert (error.value.kind, error.value.code) == (GatewayErrorKind.REJECTED, "452")
     press(sandbox_url, ref)
 
     def refund(amount: str) -> Any:
-        return gateway.refund(reference=ref, provider_reference=ref, provider_txn_id="x", amount=Decimal(amount),
-                              currency="PKR", refund_reference="R" + amount)  # fmt: skip
+        return gateway.refund(
+            reference=ref,
+            provider_reference=ref,
+            provider_txn_id="x",
+            amount=Decimal(amount),
+            currency="PKR",
+            refund_reference="R" + amount,
+        )
 
     partial = refund("234.50")
     assert partial.status is GatewayStatus.SUCCEEDED and partial.code == "000" and partial.provider_reference == ref
@@ -233,8 +243,14 @@ def test_slow_answers_time_out_as_unavailable(gateway: JazzCashGateway, sandbox_
 def test_unreachable_provider_is_unavailable(gateway: JazzCashGateway, settings: Any) -> None:
     settings.JAZZCASH_API_BASE = "http://127.0.0.1:9/jazzcash"
     with pytest.raises(GatewayError) as error:
-        JazzCashGateway.from_settings().refund(reference="Tx", provider_reference="Tx", provider_txn_id="",
-                                               amount=Decimal("1"), currency="PKR", refund_reference="R")  # fmt: skip
+        JazzCashGateway.from_settings().refund(
+            reference="Tx",
+            provider_reference="Tx",
+            provider_txn_id="",
+            amount=Decimal("1"),
+            currency="PKR",
+            refund_reference="R",
+        )
     assert error.value.kind is GatewayErrorKind.UNAVAILABLE
 
 
