@@ -45,9 +45,10 @@ migrate: services
 seed: migrate
 	$(PY) manage.py seed_demo
 
-lint:
+lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format:
 	$(VENV)/bin/ruff format .

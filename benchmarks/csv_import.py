@@ -93,8 +93,8 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from marketplace.categories.models import Category
     from marketplace.listings import tasks
+    from shared_apps.categories.models import Category
     from tenant_apps.catalog import csv_io
     from tenant_apps.catalog.models import Product, Variant
     from tenant_apps.catalog.services import VariantSpec, product_create, variant_create, variant_update

@@ -244,8 +244,8 @@ def run(
     from django_tenants.utils import schema_context
 
     from config.celery import app
-    from marketplace.categories.models import Category
     from marketplace.listings import sync
+    from shared_apps.categories.models import Category
     from tenant_apps.catalog.models import Product, ProductMedia, ProductStatus, Variant
     from tenant_apps.catalog.services import product_update, variant_update
     from tenant_apps.inventory.models import StockLevel

@@ -1058,10 +1058,10 @@ def generate(args: argparse.Namespace, timings: dict[str, float]) -> dict[str, A
     import psycopg
     from django.db import connection
 
-    from marketplace.categories.models import Category
+    from demo import data as demo_data
     from marketplace.discovery.geo import cells_of
     from marketplace.discovery.search_text import search_terms_refresh
-    from tenants import demo_data
+    from shared_apps.categories.models import Category
     from tenants.models import Merchant
 
     rng = random.Random(f"planckly-search-bench:{args.seed}")
@@ -1627,7 +1627,7 @@ def word_cells_refreshed() -> dict[str, Any]:
     """Run beat's refresh of the frequent words' branch cells (a deployment runs it every five minutes, so the
     searches measured meet what a running deployment has), timed, then again (what each later beat costs when
     nothing changed), and the Redis memory the counts take."""
-    from config.cache import redis_client
+    from kernel.cache import redis_client
     from marketplace.discovery.branch_cells import WORD_CELLS_MIN_LISTINGS, shared_keys_pattern, word_cells_refresh
 
     started = time.perf_counter()

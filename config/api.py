@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _public_api() -> NinjaAPI:
     from shared_apps.accounts.api import router as accounts_router
     from shared_apps.media.api import router as media_router
     from shared_apps.payments.api import router as payments_router
-    from tenants.api import router as platform_router
+    from shared_apps.platform.api import router as platform_router
 
     api = NinjaAPI(
         title="Planckly API",

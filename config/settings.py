@@ -49,13 +49,15 @@ SHARED_APPS = [
     "shared_apps.sms",
     "shared_apps.media",
     "django.contrib.postgres",
-    "marketplace.categories",
+    "shared_apps.categories",
     "marketplace.listings",
     "marketplace.discovery",
     "marketplace.cart",
     "marketplace.checkout",
     "marketplace.orders",
     "shared_apps.payments",
+    "shared_apps.platform",
+    "demo",  # seed_demo, demo_totp: the top of the house, above every app it seeds
 ]
 # contenttypes stays public-only: tenant schemas see public's table through the search path, so content types
 # are platform-wide and a tenant schema holds nothing but its own apps' tables.
@@ -74,7 +76,7 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
-DEFAULT_NOT_FOUND_TENANT_VIEW = "config.views.unknown_host"
+DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
 # The template schema that fast provisioning records its DDL from (see docs/decisions/0001-fast-provisioning.md).
 TENANT_TEMPLATE_SCHEMA = "_tenant_template"
 TENANT_LIMIT_SET_CALLS = True  # set the search path once per tenant switch, not before every query
@@ -140,7 +142,7 @@ if DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
     }
 # A statement run DB_PREPARE_THRESHOLD times on a session is prepared there: PostgreSQL stops planning it (the
 # checkout's offers join: 1.0 ms of planning per run). DB_PREPARED=0 behind a transaction-mode PgBouncer < 1.21.
-# Searches opt out per statement (config.db.unprepared). docs/decisions/0007-web-serving.md.
+# Searches opt out per statement (kernel.db.unprepared). docs/decisions/0007-web-serving.md.
 if env.bool("DB_PREPARED", default=True):
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env.int("DB_PREPARE_THRESHOLD", default=5)
@@ -151,7 +153,7 @@ REDIS_URL = env.str("REDIS_URL")
 # Parallel test workers (pytest-xdist) share one Redis: each gets its own key namespace (empty outside tests).
 CACHES = {
     "default": {
-        "BACKEND": "config.cache.KeptClientRedisCache",
+        "BACKEND": "kernel.cache.KeptClientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", ""),
     }

@@ -9,7 +9,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from config.errors import CommonErrorCode
+from kernel.errors import CommonErrorCode
 
 
 def surface(request: HttpRequest) -> dict[str, Any]:
@@ -24,15 +24,6 @@ def surface(request: HttpRequest) -> dict[str, Any]:
         "actor": actor,
         "actor_perms": {p.replace(".", "_") for p in actor.permissions} if actor else set(),
     }
-
-
-def unknown_host(request: HttpRequest) -> HttpResponse:
-    host = request.META.get("HTTP_HOST", "")[:100]
-    return render(request, "errors/unknown_host.html", {"host": host}, status=404)
-
-
-def merchant_unavailable(request: HttpRequest) -> HttpResponse:
-    return render(request, "errors/merchant_unavailable.html", {"merchant": request.tenant}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -140,7 +140,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
                 str(port),
                 "--timeout-graceful-shutdown",
                 "1",
-            ],  # keep-alive clients (config/http.py) must not hold the stop
+            ],  # keep-alive clients (kernel/http.py) must not hold the stop
             cwd=REPO,
             env=env,
             stdout=log_file,

@@ -18,6 +18,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model
 
 from tenants.models import Domain, Merchant, MerchantStatus
+from tenants.views import merchant_unavailable, unknown_host
 
 HOST_CACHE_SECONDS = 5.0  # other processes see a suspension within this long
 _hosts: dict[str, tuple[float, Merchant | None]] = {}
@@ -56,8 +57,6 @@ class MerchantHostMiddleware(TenantMainMiddleware):
         return copy.copy(tenant) if tenant is not None else None
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        from config.views import merchant_unavailable, unknown_host
-
         try:
             hostname = self.hostname_from_request(request)
         except DisallowedHost:  # never a bare error page

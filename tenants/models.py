@@ -19,7 +19,7 @@ class Merchant(TenantMixin):
     owner = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="owned_merchants", null=True, blank=True
     )  # null only for the public row
-    # Denormalized figures for marketplace cards, refreshed by a tenant-aware task (tenants.tasks).
+    # Denormalized figures for marketplace cards, refreshed by a tenant-aware task (tenant_apps.stores.tasks).
     area = models.CharField(max_length=80, blank=True)
     stats = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,12 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from shared_apps.accounts.errors import AccountsError
-from shared_apps.accounts.services import user_get_or_create_by_phone
-from tenant_apps.staff.models import Membership, Role
 from tenants import schema_replay
 from tenants.errors import TenantsError, TenantsErrorCode
 from tenants.models import Domain, Merchant, MerchantStatus
+from tenants.signals import merchant_provisioned
 
 SLUG_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-)){1,38}[a-z0-9]$")
 PROVISIONING_LOCK_KEY = 7_301_001  # pg advisory lock id; any constant unique within this database
@@ -88,6 +86,9 @@ def merchant_domain(slug: str) -> str:
 def merchant_provision(*, name: str, slug: str, owner_phone: str, area: str = "") -> Merchant:
     """Create merchant row, domain, schema (replayed DDL) and owner membership atomically.
 
+    The owner's account and membership are made by the receivers of `merchant_provisioned` (accounts and staff live
+    on floors above this one), inside this transaction and in the new schema: when one raises, nothing is left.
+
     Raises TenantsError (SLUG_INVALID, SLUG_RESERVED, SLUG_TAKEN, NAME_INVALID, PHONE_INVALID); on any error nothing
     is left behind, not even the schema. Two concurrent calls for one slug: one succeeds, the other gets SLUG_TAKEN.
     """
@@ -104,16 +105,12 @@ def merchant_provision(*, name: str, slug: str, owner_phone: str, area: str = ""
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROVISIONING_LOCK_KEY])
             if Merchant.objects.filter(slug=slug).exists():
                 raise TenantsError(TenantsErrorCode.SLUG_TAKEN, field="slug")
-            try:
-                owner = user_get_or_create_by_phone(phone=owner_phone)
-            except AccountsError as exc:
-                raise TenantsError(TenantsErrorCode.PHONE_INVALID, field="owner_phone") from exc
-            merchant = Merchant(name=name, slug=slug, schema_name=schema_name_for(slug), owner=owner, area=area)
+            merchant = Merchant(name=name, slug=slug, schema_name=schema_name_for(slug), area=area)
             merchant.save()
             Domain.objects.create(domain=merchant_domain(slug), tenant=merchant, is_primary=True)
             schema_replay.schema_create(merchant.schema_name, script)
             with schema_context(merchant.schema_name):
-                Membership.objects.create(user=owner, role=Role.MERCHANT)
+                merchant_provisioned.send(sender=Merchant, merchant=merchant, owner_phone=owner_phone)
     except (IntegrityError, ValidationError) as exc:  # ValidationError: django-tenants' own uniqueness check
         raise TenantsError(TenantsErrorCode.SLUG_TAKEN, field="slug") from exc
     return merchant

@@ -8,8 +8,8 @@ from django_tenants.utils import schema_context
 
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
 from tenant_apps.stores.models import Branch, Store
+from tenant_apps.stores.tasks import merchant_stats_refresh
 from tenants.models import Merchant
-from tenants.tasks import merchant_stats_refresh
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

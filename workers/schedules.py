@@ -12,7 +12,7 @@ SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 300.0},
     },
-    "merchant-stats-refresh-all": {"task": "tenants.tasks.merchant_stats_refresh_all", "schedule": 600.0},
+    "merchant-stats-refresh-all": {"task": "tenant_apps.stores.tasks.merchant_stats_refresh_all", "schedule": 600.0},
     # Unpaid online orders hold stock for PAYMENT_TIMEOUT_MINUTES; released within a minute after that.
     "unpaid-orders-release": {
         "task": "marketplace.orders.tasks.unpaid_orders_release",

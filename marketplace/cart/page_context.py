@@ -8,9 +8,10 @@ from typing import Any
 
 from django.conf import settings
 
+from kernel.money import money
 from marketplace.cart.api import GroupOut, LineOut, OptionOut, cart_out
 from marketplace.cart.pricing import PricedCart, Problem
-from marketplace.discovery.formatting import distance_label, money
+from marketplace.discovery.formatting import distance_label
 from marketplace.discovery.location import Location
 from marketplace.discovery.page_urls import product_url
 from tenant_apps.orders.models import Fulfilment

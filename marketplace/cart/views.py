@@ -15,7 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from marketplace.cart import services
 from marketplace.cart.errors import CartError, CartErrorCode
 from marketplace.cart.page_context import cart_context, pricing_point

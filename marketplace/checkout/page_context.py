@@ -11,12 +11,12 @@ from typing import Any
 
 from django.http import QueryDict
 
-from config.errors import DomainError
+from kernel.errors import DomainError
+from kernel.money import money
 from marketplace.cart.page_context import cart_context, pricing_point
 from marketplace.cart.pricing import PricedCart
 from marketplace.checkout.errors import CheckoutError, CheckoutErrorCode
 from marketplace.checkout.services import CheckoutRequest, GroupChoice
-from marketplace.discovery.formatting import money
 from marketplace.discovery.location import Location
 from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.models import Fulfilment

@@ -31,7 +31,7 @@ from itertools import groupby
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from marketplace.cart.models import Cart, CartItem
 from marketplace.cart.pricing import PricedCart, PricedGroup, cart_price
 from marketplace.cart.services import cart_prices_seen

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from marketplace.cart.page_context import pricing_point
 from marketplace.cart.selectors import cart_priced_for
 from marketplace.cart.shoppers import Shopper, shopper_of_page

@@ -33,7 +33,7 @@ import numpy as np
 from django.db import connection
 from redis import RedisError
 
-from config.cache import redis_client
+from kernel.cache import redis_client
 from marketplace.discovery.search_sql import GEO_TERMS, PRICE_EDGES, edge_index, ranking
 from marketplace.discovery.search_text import TextQuery
 

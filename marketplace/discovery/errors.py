@@ -1,4 +1,4 @@
-from config.errors import DomainError, ErrorCode
+from kernel.errors import DomainError, ErrorCode
 
 MAX_RADIUS_KM = 50
 DEFAULT_RADIUS_KM = 5

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
+from kernel.money import money
 from marketplace.discovery.page_urls import product_url, store_url
 from marketplace.discovery.selectors import NearbyBranch, ProductPage
 from tenant_apps.stores.hours import DAYS
@@ -15,16 +16,6 @@ from tenant_apps.stores.hours import DAYS
 RANGE = "\u2013"  # en dash, between the ends of a price range or of a run of days
 _DAY_SHORT = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 _DAY_SCHEMA = {"mon": "Mo", "tue": "Tu", "wed": "We", "thu": "Th", "fri": "Fr", "sat": "Sa", "sun": "Su"}
-
-
-def money(amount: Decimal | None, currency: str = "PKR") -> str:
-    """Decimal → "Rs 1,250" (paisa shown only when there are any: "Rs 99.50"). Never goes through float."""
-    if amount is None:
-        return ""
-    amount = Decimal(amount)
-    symbol = "Rs" if currency == "PKR" else currency
-    digits = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{symbol} {digits}"
 
 
 def price_range_label(low: Decimal, high: Decimal, currency: str) -> str:

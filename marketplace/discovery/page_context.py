@@ -10,7 +10,6 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from marketplace.categories.selectors import CategoryTree
 from marketplace.discovery.errors import DEFAULT_RADIUS_KM, MAX_LIMIT, MAX_RADIUS_KM
 from marketplace.discovery.formatting import branch_view, offers_by_branch, price_range_label, result_card
 from marketplace.discovery.location import AREAS, Location
@@ -19,6 +18,7 @@ from marketplace.discovery.schemas import NearbyQuery, SearchQuery, Sort
 from marketplace.discovery.search import search_listings
 from marketplace.discovery.selectors import NearbyBranch, ProductPage, StorePage, stores_nearby
 from marketplace.discovery.seo import category_crumbs, home_seo, product_seo, store_seo
+from shared_apps.categories.selectors import CategoryTree
 
 HOME_STORES = 12
 HOME_PRODUCTS = 8

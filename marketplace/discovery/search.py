@@ -21,8 +21,7 @@ from typing import Any
 
 from django.db import connection
 
-from config.db import unprepared
-from marketplace.categories.selectors import CategoryTree, category_tree
+from kernel.db import unprepared
 from marketplace.discovery import geo
 from marketplace.discovery.branch_cells import WORD_CELLS_MIN_LISTINGS, Words
 from marketplace.discovery.errors import MAX_RADIUS_KM, DiscoveryError, DiscoveryErrorCode
@@ -41,6 +40,7 @@ from marketplace.discovery.search_sql import (
     row_sql,
 )
 from marketplace.discovery.search_text import TextQuery, text_query
+from shared_apps.categories.selectors import CategoryTree, category_tree
 from shared_apps.media.services import delivery_urls
 
 # GROUPING(category_id, bucket, merchant_id, in_stock) is a bitmask of the columns a row is NOT grouped by: one

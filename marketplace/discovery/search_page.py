@@ -14,15 +14,16 @@ from typing import Any
 from django.http import HttpRequest
 from pydantic import ValidationError
 
-from marketplace.categories.selectors import CategoryNode, CategoryTree, category_tree
+from kernel.money import money
 from marketplace.discovery.errors import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, DiscoveryError
 from marketplace.discovery.errors import DiscoveryErrorCode as Code
-from marketplace.discovery.formatting import RANGE, money, result_card
+from marketplace.discovery.formatting import RANGE, result_card
 from marketplace.discovery.location import Location
 from marketplace.discovery.page_urls import category_url, href
 from marketplace.discovery.schemas import SearchQuery, Sort
 from marketplace.discovery.search import search_listings
 from marketplace.discovery.seo import Seo, category_crumbs, category_seo, page_seo
+from shared_apps.categories.selectors import CategoryNode, CategoryTree, category_tree
 
 PAGE_SIZE = 24
 # The filters a search URL may carry (besides lat/lng and page); the order is the order they appear in URLs.

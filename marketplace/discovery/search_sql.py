@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from marketplace.categories.selectors import CategoryTree
 from marketplace.discovery import geo
 from marketplace.discovery.errors import DiscoveryError, DiscoveryErrorCode
 from marketplace.discovery.schemas import SearchQuery, Sort
+from shared_apps.categories.selectors import CategoryTree
 
 # Price histogram buckets (PKR): [0, 100), [100, 250), ... [50000, ∞). The summaries count listings per bucket
 # (SQL function listings_price_bucket, migration listings 0005): change both together.

@@ -10,13 +10,13 @@ from typing import Any
 
 from django.db import connection
 
-from config.db import unprepared
-from marketplace.categories.selectors import CategoryNode, category_tree
+from kernel.db import unprepared
 from marketplace.discovery import geo
 from marketplace.discovery.errors import DiscoveryError, DiscoveryErrorCode
 from marketplace.discovery.schemas import NearbyQuery
 from marketplace.discovery.search import location_validate
 from marketplace.listings.models import BranchListing, Listing
+from shared_apps.categories.selectors import CategoryNode, category_tree
 from shared_apps.media.services import delivery_url
 from tenant_apps.stores.hours import opening_state
 

@@ -11,10 +11,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
 
-from marketplace.categories.selectors import CategoryNode, CategoryTree
 from marketplace.discovery.formatting import hours_runs
 from marketplace.discovery.page_urls import category_url, href, store_url
 from marketplace.discovery.selectors import ProductPage, StorePage
+from shared_apps.categories.selectors import CategoryNode, CategoryTree
 
 SITE_NAME = "Planckly"
 

@@ -13,8 +13,8 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, QuerySet
 from django.urls import reverse
 
-from marketplace.categories.selectors import CategoryNode, category_tree
 from marketplace.listings.models import BranchListing, Listing
+from shared_apps.categories.selectors import CategoryNode, category_tree
 
 PAGE_LIMIT = 5000
 

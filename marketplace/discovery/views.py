@@ -18,7 +18,6 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from marketplace.categories.selectors import category_tree
 from marketplace.discovery.errors import DEFAULT_RADIUS_KM, MAX_LIMIT, DiscoveryError
 from marketplace.discovery.location import AREAS, location_from_choice, location_from_request, location_remember
 from marketplace.discovery.page_context import (
@@ -33,6 +32,7 @@ from marketplace.discovery.search import search_listings
 from marketplace.discovery.search_page import category_context, is_fragment_request, search_params, serp_context
 from marketplace.discovery.selectors import categories_near, product_detail, store_detail
 from marketplace.discovery.seo import location_seo
+from shared_apps.categories.selectors import category_tree
 from tenants.selectors import merchants_listed
 
 

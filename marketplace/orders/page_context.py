@@ -8,8 +8,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from kernel.money import money
 from marketplace.cart.page_context import FULFILMENT_LABELS
-from marketplace.discovery.formatting import money
 from marketplace.orders.api import order_out
 from marketplace.orders.models import CustomerOrder, CustomerOrderStatus
 from shared_apps.payments.selectors import payment_can_pay

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from marketplace.discovery.formatting import money
+from kernel.money import money
 from marketplace.orders.models import CustomerOrder
 from marketplace.orders.views import _mine
 from shared_apps.payments.errors import PaymentError

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from config.errors import DomainError, ErrorCode
+from kernel.errors import DomainError, ErrorCode
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.orders.notifications import order_sms_on_commit
 from marketplace.orders.status import customer_status

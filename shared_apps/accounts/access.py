@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 
 
 def is_platform_admin(user: Any) -> bool:

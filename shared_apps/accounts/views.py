@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from shared_apps.accounts import services
 from shared_apps.accounts.ratelimit import client_ip
 

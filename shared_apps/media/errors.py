@@ -1,6 +1,6 @@
-"""Media error codes (config/errors.py: one enum, one DomainError subclass)."""
+"""Media error codes (kernel/errors.py: one enum, one DomainError subclass)."""
 
-from config.errors import DomainError, ErrorCode
+from kernel.errors import DomainError, ErrorCode
 
 
 class MediaErrorCode(ErrorCode):

@@ -24,7 +24,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from marketplace.orders.models import CustomerOrderPart
 from shared_apps.payments.errors import PaymentErrorCode
 from shared_apps.payments.ledger import part_allocated

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from config.http import provider_http
+from kernel.http import provider_http
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import File, Router, Schema, Status, UploadedFile
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.catalog import services
 from tenant_apps.catalog.models import Product

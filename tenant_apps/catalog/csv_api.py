@@ -17,7 +17,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from ninja import File, Form, Router, Schema, UploadedFile
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.catalog import csv_io
 from tenant_apps.staff.access import access_console, access_console_membership

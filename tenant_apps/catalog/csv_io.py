@@ -53,8 +53,8 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.text import slugify
 
-from config.errors import CommonErrorCode, DomainError, ErrorCode
-from marketplace.categories.models import Category
+from kernel.errors import CommonErrorCode, DomainError, ErrorCode
+from shared_apps.categories.models import Category
 from tenant_apps.catalog.errors import CSV_MAX_ROWS, CatalogError, CatalogErrorCode, CsvErrorCode
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
 from tenant_apps.catalog.selectors import scoped_variants

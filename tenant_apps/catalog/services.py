@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from marketplace.categories.models import Category
+from shared_apps.categories.models import Category
 from tenant_apps.catalog.errors import CatalogError, CatalogErrorCode
 from tenant_apps.catalog.models import BranchPrice, Product, ProductMedia, ProductStatus, Variant
 from tenant_apps.outbox.models import Entity

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from config.errors import DomainError
-from marketplace.categories.models import Category
+from kernel.errors import DomainError
+from shared_apps.categories.models import Category
 from tenant_apps.catalog import services
 from tenant_apps.catalog.models import ProductStatus
 from tenant_apps.catalog.selectors import scoped_products

@@ -76,7 +76,7 @@ def _target(request: HttpRequest, branch_id: int, variant_id: int, perm: Perm):
     branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=perm)
     variant = access_variant_by_id(actor=actor, variant_id=variant_id)
     if variant.product.store_id != branch.store_id:
-        from config.errors import CommonErrorCode, DomainError
+        from kernel.errors import CommonErrorCode, DomainError
 
         raise DomainError(CommonErrorCode.NOT_FOUND)
     return actor, branch, variant

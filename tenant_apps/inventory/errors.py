@@ -1,4 +1,4 @@
-from config.errors import DomainError, ErrorCode
+from kernel.errors import DomainError, ErrorCode
 
 
 class InventoryErrorCode(ErrorCode):

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from tenant_apps.catalog.models import Variant
 from tenant_apps.inventory import services
 from tenant_apps.inventory.models import StockLevel, StockMovement

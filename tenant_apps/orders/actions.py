@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.orders.states import (
     STAFF,

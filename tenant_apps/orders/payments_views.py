@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from shared_apps.payments.errors import PaymentErrorCode
 from tenant_apps.orders.refunds import merchant_order_refund
 from tenant_apps.orders.settlements import (

@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from config.errors import DomainError
-from marketplace.discovery.formatting import money
+from kernel.errors import DomainError
+from kernel.money import money
 from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.actions import merchant_order_act, staff_actions
 from tenant_apps.orders.models import Fulfilment, MerchantOrder

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from kernel.tasks import task_send
 from tenant_apps.outbox.models import Entity, OutboxEvent
 
 KICK_WINDOW_S = 10
+LISTINGS_PUBLISH_TASK = "marketplace.listings.tasks.listings_publish"  # the marketplace's reader of every outbox
 
 
 def _kick_key(schema: str) -> str:
@@ -27,10 +29,8 @@ def _kick_after_commit() -> None:
     if not any(getattr(callback, "outbox_schema", None) == schema for _, callback, _ in connection.run_on_commit):
 
         def kick(schema: str = schema) -> None:
-            from marketplace.listings.tasks import listings_publish
-
             if cache.add(_kick_key(schema), 1, timeout=KICK_WINDOW_S):
-                listings_publish.delay(schema=schema)
+                task_send(LISTINGS_PUBLISH_TASK, schema=schema)
 
         kick.outbox_schema = schema  # type: ignore[attr-defined]
         transaction.on_commit(kick, robust=True)

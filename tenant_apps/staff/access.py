@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 from tenant_apps.staff.models import AuditEntry, Invitation, Membership, Role
 from tenant_apps.staff.permissions import Perm
 from tenant_apps.stores.models import Branch, Store

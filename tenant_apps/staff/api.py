@@ -7,7 +7,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.staff import services
 from tenant_apps.staff.access import (

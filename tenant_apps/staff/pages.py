@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 from tenant_apps.staff.access import access_console
 from tenant_apps.staff.permissions import Perm
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.phones import phone_normalize
 from tenant_apps.staff.access import scoped_branches, scoped_stores
 from tenant_apps.staff.errors import StaffError, StaffErrorCode

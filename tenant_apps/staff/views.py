@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from config.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError
 from tenant_apps.staff import services
 from tenant_apps.staff.access import (
     access_membership_by_id,

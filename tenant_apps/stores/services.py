@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from config.errors import DomainError, ErrorCode
+from kernel.errors import DomainError, ErrorCode
 from tenant_apps.outbox.models import Entity
 from tenant_apps.outbox.services import outbox_emit
 from tenant_apps.stores.hours import DAYS

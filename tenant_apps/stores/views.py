@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from tenant_apps.orders.selectors import order_figures
 from tenant_apps.orders.views import order_queue_context
 from tenant_apps.staff.access import access_branch_by_id, access_store_by_id, scoped_branches, scoped_memberships

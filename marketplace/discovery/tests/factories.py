@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db import connection
 
-from marketplace.categories.models import Category
 from marketplace.discovery.geo import cells_of
 from marketplace.listings.models import Listing
+from shared_apps.categories.models import Category
 from tenants.models import Merchant
 
 _ids = itertools.count(1)

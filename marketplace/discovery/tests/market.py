@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from django_tenants.utils import schema_context
 
-from marketplace.categories.models import Category
 from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings.sync import listings_publish
+from shared_apps.categories.models import Category
 from tenant_apps.catalog.models import Product, ProductStatus
 from tenant_apps.catalog.services import VariantSpec, branch_price_set, product_create
 from tenant_apps.inventory.services import stock_receive

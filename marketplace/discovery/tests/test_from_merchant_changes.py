@@ -123,7 +123,7 @@ def test_nearby_and_categories_reject_bad_locations(db, host_client):
 
 
 def test_categories_count_listings_near_the_customer(shop, api):
-    from marketplace.categories.models import Category
+    from shared_apps.categories.models import Category
 
     rice = Category.objects.create(slug="rice", name="Rice")
     with schema_context(shop.schema):

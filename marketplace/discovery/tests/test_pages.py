@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django_tenants.utils import schema_context
 
+from kernel.money import money
 from marketplace.discovery import location as loc
-from marketplace.discovery.formatting import RANGE, distance_label, money
+from marketplace.discovery.formatting import RANGE, distance_label
 from marketplace.discovery.seo import opening_hours_schema
 from marketplace.discovery.tests.market import Market, build_market
 from marketplace.listings.sync import listings_publish

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from django.conf import settings
 
-from config.http import provider_http
+from kernel.http import provider_http
 from shared_apps.payments.gateways.base import (
     GatewayError,
     GatewayErrorKind,

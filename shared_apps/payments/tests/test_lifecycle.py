@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from marketplace.orders.models import CustomerOrder
 from marketplace.orders.tests.conftest import staff_move, stock
 from shared_apps.payments.errors import PaymentError, PaymentErrorCode

@@ -15,8 +15,8 @@ from django.db.models import Sum
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from marketplace.categories.models import Category
 from shared_apps.accounts.tokens import token_pair_issue
+from shared_apps.categories.models import Category
 from tenant_apps.catalog import csv_io
 from tenant_apps.catalog.csv_io import PRODUCT_COLUMNS, CsvImportError, ImportProgress
 from tenant_apps.catalog.models import Product, Variant

@@ -10,7 +10,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from marketplace.discovery.formatting import money as money_label
+from kernel.money import money as money_label
 from tenant_apps.orders.models import OrderStatus as S
 
 register = template.Library()

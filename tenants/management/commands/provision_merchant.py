@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from tenants.services import merchant_provision
 
 

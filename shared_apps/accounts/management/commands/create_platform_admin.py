@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from shared_apps.accounts.services import user_get_or_create_by_phone
 
 

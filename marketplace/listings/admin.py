@@ -1,10 +1,13 @@
+"""The platform taxonomy's admin page lives with the listings it counts: categories sit on a lower floor than the
+marketplace index, so the page that joins them is the marketplace's."""
+
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from unfold.admin import ModelAdmin
 
-from marketplace.categories.models import Category
 from marketplace.listings.models import Listing
+from shared_apps.categories.models import Category
 
 
 @admin.register(Category)

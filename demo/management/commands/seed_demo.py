@@ -24,23 +24,24 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name, schema_context
 from tqdm import tqdm
 
-from config.errors import DomainError
-from marketplace.categories.models import Category
+from demo import data as demo_data
+from demo.data import MerchantSpec
+from kernel.errors import DomainError
 from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings.sync import listings_rebuild
 from shared_apps.accounts.models import User
 from shared_apps.accounts.phones import phone_normalize
 from shared_apps.accounts.services import user_get_or_create_by_phone
+from shared_apps.categories.models import Category
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
 from tenant_apps.inventory.models import MovementReason, StockLevel, StockMovement
 from tenant_apps.staff.models import Membership, Role
 from tenant_apps.stores.models import Branch, Store
-from tenants import demo_data, schema_replay
-from tenants.demo_data import MerchantSpec
+from tenant_apps.stores.tasks import merchant_stats_refresh
+from tenants import schema_replay
 from tenants.errors import TenantsErrorCode
 from tenants.models import Merchant
 from tenants.services import merchant_domain, merchant_provision
-from tenants.tasks import merchant_stats_refresh
 
 
 @dataclass

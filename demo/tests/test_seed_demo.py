@@ -11,12 +11,12 @@ from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from marketplace.categories.models import Category
+from demo import data as demo_data
 from shared_apps.accounts.models import User
+from shared_apps.categories.models import Category
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
 from tenant_apps.staff.models import Membership, Role
 from tenant_apps.stores.models import Branch, Store
-from tenants import demo_data
 from tenants.models import Merchant
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from unfold.admin import ModelAdmin, TabularInline
 
-from config.errors import DomainError
+from kernel.errors import DomainError
 from shared_apps.accounts.phones import phone_normalize
 from tenants import services
 from tenants.errors import TenantsErrorCode

@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from marketplace.categories.models import Category
-from marketplace.categories.selectors import category_tree
+from shared_apps.categories.models import Category
+from shared_apps.categories.selectors import category_tree
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from marketplace.categories.models import Category
+from shared_apps.categories.models import Category
 
 _TTL_SECONDS = 60
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from marketplace.listings import tasks as listing_tasks
+from tenant_apps.outbox import services as outbox_services
 from tenant_apps.outbox.models import Entity
 from tenant_apps.outbox.services import _kick_key, outbox_emit
 from tests.shop_factory import build_shop
@@ -25,7 +26,7 @@ def shop(make_merchant):
 @pytest.fixture
 def kicks(monkeypatch) -> list[str]:
     sent: list[str] = []
-    monkeypatch.setattr(listing_tasks.listings_publish, "delay", lambda *, schema: sent.append(schema))
+    monkeypatch.setattr(outbox_services, "task_send", lambda name, *, schema: sent.append(schema))
     return sent
 
 

@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class CategoriesConfig(AppConfig):
-    name = "marketplace.categories"
+    name = "shared_apps.categories"
     label = "categories"
     verbose_name = "Categories"

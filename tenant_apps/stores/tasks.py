@@ -1,4 +1,5 @@
-"""Tenant-aware tasks: sent from a tenant context, they run in that schema (config/celery.py)."""
+"""The public card of a merchant (Merchant.stats): counted in its schema, written to its public row. Tenant-aware:
+sent from a tenant context, a task runs in that schema (config/celery.py)."""
 
 from celery import shared_task
 from django.db import connection
@@ -10,7 +11,7 @@ from tenants.models import Merchant
 from tenants.selectors import merchants_listed
 
 
-@shared_task(name="tenants.tasks.merchant_stats_refresh")
+@shared_task(name="tenant_apps.stores.tasks.merchant_stats_refresh")
 def merchant_stats_refresh() -> dict[str, int]:
     """Recount the current tenant's stores, branches and active products onto its public Merchant row (cards)."""
     schema = connection.schema_name
@@ -23,7 +24,7 @@ def merchant_stats_refresh() -> dict[str, int]:
     return stats
 
 
-@shared_task(name="tenants.tasks.merchant_stats_refresh_all")
+@shared_task(name="tenant_apps.stores.tasks.merchant_stats_refresh_all")
 def merchant_stats_refresh_all() -> int:
     """Beat: fan out one tenant-context refresh per listed merchant."""
     schemas = list(merchants_listed().values_list("schema_name", flat=True))

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tenants import demo_data
+from demo import data as demo_data
 
 
 class Command(BaseCommand):
