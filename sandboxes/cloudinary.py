@@ -48,6 +48,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import httpx
+from PIL import Image
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -250,8 +251,6 @@ def _notifications_all() -> list[dict[str, Any]]:
 
 def image_info(data: bytes) -> tuple[str, int, int] | None:
     """(format, width, height) when Pillow reads `data` as an image, else None."""
-    from PIL import Image
-
     try:
         with Image.open(io.BytesIO(data)) as image:
             return _PILLOW_FORMATS.get(image.format or "", (image.format or "").lower()), image.width, image.height
@@ -600,8 +599,6 @@ def _resolve(resource_type: str, path: str) -> tuple[dict[str, Any], str] | None
 
 
 def _poster(record: dict[str, Any], extension: str) -> tuple[bytes, str]:
-    from PIL import Image
-
     width = min(int(record.get("width") or 320), 1600)
     height = min(int(record.get("height") or 180), 1600)
     buffer = io.BytesIO()

@@ -65,7 +65,7 @@ def _cloudinary_for(base_url: str) -> tuple[str, dict[str, str]]:
 
 
 def _cloudinary_reconfigure() -> None:
-    import cloudinary
+    import cloudinary  # the SDK only where a test points it at the sandbox
 
     cloudinary.reset_config()  # the SDK reads CLOUDINARY_URL from os.environ: read it again in this process
 
@@ -81,7 +81,7 @@ def _payment_urls(base_url: str) -> dict[str, str]:
 
 def _payment_credentials() -> dict[str, str]:
     """The sandbox accepts whatever payment credentials the app is configured with."""
-    from django.conf import settings
+    from django.conf import settings  # this plugin loads before pytest-django configures settings
 
     return {
         "SANDBOX_FOREE_API_KEY": settings.FOREE_API_KEY,
@@ -101,7 +101,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
     """The real sandboxes process for the whole session; SMS_API_BASE points at it in os.environ until the end."""
-    from django.conf import settings
+    from django.conf import settings  # this plugin loads before pytest-django configures settings
 
     data_dir = tmp_path_factory.mktemp("sandboxes")
     log = data_dir / "uvicorn.log"

@@ -71,7 +71,7 @@ def test_no_module_imports_itself_through_others() -> None:
 
 
 def _hidden_imports(path: Path) -> list[str]:
-    """Imports inside a function body with no comment on their line or the line above saying why."""
+    """Imports inside a function body with no comment saying why: on their line, or above their block of imports."""
     source = path.read_text()
     lines = source.splitlines()
     hidden = []
@@ -79,10 +79,11 @@ def _hidden_imports(path: Path) -> list[str]:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         for inner in ast.walk(node):
-            if isinstance(inner, ast.Import | ast.ImportFrom):
-                line = lines[inner.lineno - 1]
-                above = lines[inner.lineno - 2].strip() if inner.lineno > 1 else ""
-                if "#" not in line and not above.startswith("#"):
+            if isinstance(inner, ast.Import | ast.ImportFrom) and "#" not in lines[inner.lineno - 1]:
+                first = inner.lineno - 1  # a block of imports shares the comment above its first line
+                while first > 0 and lines[first - 1].strip().startswith(("import ", "from ")):
+                    first -= 1
+                if not (first > 0 and lines[first - 1].strip().startswith("#")):
                     hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
     return sorted(set(hidden))
 
