@@ -202,7 +202,7 @@ def paid_cash_order_add(
         subtotal=amount,
         total=amount,
     )
-    payment_intent_create(customer_order=customer_order, method="cod", amount=amount, currency="PKR")
+    payment_intent_create(customer_order=customer_order, method="cod", amount=amount, currency="PKR", parts=[part])
     payment_cod_collected(part=part)
     return order.pk
 

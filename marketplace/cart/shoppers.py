@@ -10,6 +10,7 @@ from uuid import UUID
 from django.db.models import Q
 from django.http import HttpRequest
 
+from shared_apps.accounts.services import guest_create
 from shared_apps.accounts.views import SESSION_GUEST_KEY
 
 
@@ -52,8 +53,6 @@ def shopper_of_page(request: HttpRequest, *, create: bool = False) -> Shopper | 
         return Shopper(guest_id=UUID(guest_id))
     if not create:
         return None
-    from shared_apps.accounts.services import guest_create
-
     guest = guest_create()
     request.session[SESSION_GUEST_KEY] = str(guest.pk)
     return Shopper(guest_id=guest.pk)

@@ -227,9 +227,6 @@ def _place(
         idempotency_key=key,
         request_hash=fingerprint,
     )  # a twin with the same key blocks here until this transaction ends
-    payment_intent_create(
-        customer_order=order, method=request.payment_method, amount=order.total, currency=order.currency
-    )
     _cart_lines_delete(items)
     actor = Actor(CUSTOMER, user_id=shopper.user_id)
     planned = [
@@ -243,6 +240,9 @@ def _place(
                 merchant_orders[group.key] = merchant_order_create(spec=spec, actor=actor)
     parts = CustomerOrderPart.objects.bulk_create(
         [_part(order, group, spec, merchant_orders[group.key]) for group, spec in planned]
+    )
+    payment_intent_create(
+        customer_order=order, method=request.payment_method, amount=order.total, currency=order.currency, parts=parts
     )
     failed = []
     locking_order = sorted(planned, key=lambda gs: (gs[0].merchant.pk, gs[0].branch_id))

@@ -6,4 +6,4 @@ class CustomerOrdersConfig(AppConfig):
     label = "customer_orders"
 
     def ready(self) -> None:
-        from marketplace.orders import receivers  # noqa: F401
+        from marketplace.orders import receivers  # noqa: F401  (connects the receivers once every app is loaded)

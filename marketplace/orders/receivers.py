@@ -1,6 +1,7 @@
 """Into the customer's side: every MerchantOrder move is mirrored into the customer's order, and cash handed over is
-captured on the payment, in the same transaction as the move; a guest's cart and orders follow them into the account
-they sign in to."""
+captured on the payment, in the same transaction as the move; what payments says (a method chosen, a payment
+succeeded, parts refunded) moves the order; a guest's cart and orders follow them into the account they sign in
+to."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from django_tenants.utils import schema_context
 
 from marketplace.cart.services import cart_merge
 from marketplace.orders.models import CustomerOrderPart
-from marketplace.orders.services import customer_orders_claim, part_mirror
-from shared_apps.accounts.services import guest_claimed
-from shared_apps.payments.models import PaymentMethod
-from shared_apps.payments.services import (
-    ONLINE,
-    payment_cod_collected,
-    payment_cod_dropped,
-    payment_intent_cancel,
-    refund_parts_ended,
+from marketplace.orders.services import (
+    customer_order_method_set,
+    customer_order_paid,
+    customer_orders_claim,
+    part_mirror,
 )
+from shared_apps.accounts.services import guest_claimed
+from shared_apps.payments.models import PaymentMethod, PaymentPart
+from shared_apps.payments.services import ONLINE, payment_cod_collected, payment_cod_dropped, payment_intent_cancel
+from shared_apps.payments.signals import payment_method_chosen, payment_succeeded, refund_parts_ended
+from shared_apps.payments.tasks import part_refund_task
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.orders.states import SYSTEM, Actor, allowed_next, merchant_order_changed, merchant_order_transition
 
@@ -36,8 +38,8 @@ def _mirror(sender, *, order, from_status: str, to_status: str, reason: str, **k
 def _cod_collected(sender, *, order, from_status: str, to_status: str, **kwargs) -> None:
     # A part's cash is in when it is handed over (picked up or delivered, each reached once per merchant order).
     if to_status in HANDED_OVER and from_status not in HANDED_OVER and order.payment_method == PaymentMethod.COD:
-        part = CustomerOrderPart.objects.filter(number=order.number).first()
-        if part is not None:  # a merchant order made outside checkout has no customer side
+        part = PaymentPart.objects.filter(number=order.number).first()
+        if part is not None:  # a merchant order made outside checkout has no payment
             payment_cod_collected(part=part)
 
 
@@ -63,11 +65,19 @@ def _online_ended(sender, *, order, from_status: str, to_status: str, reason: st
         if not live.exclude(number=order.number).exists():
             payment_intent_cancel(customer_order_id=order.customer_order_id)
         return
-    from shared_apps.payments.tasks import part_refund_task
-
     part_id = CustomerOrderPart.objects.filter(number=order.number).values_list("pk", flat=True).first()
     if part_id is not None:
         transaction.on_commit(lambda: part_refund_task.delay(part_id, reason or "The shop could not fill the order."))
+
+
+@receiver(payment_method_chosen, dispatch_uid="customer-order-payment-method")
+def _method_chosen(sender, *, intent, method: str, **kwargs) -> None:
+    customer_order_method_set(order_id=intent.customer_order_id, method=method)
+
+
+@receiver(payment_succeeded, dispatch_uid="customer-order-paid")
+def _paid(sender, *, intent, merchant_orders: list, **kwargs) -> None:
+    customer_order_paid(order=intent.customer_order, locked=merchant_orders)
 
 
 @receiver(refund_parts_ended, dispatch_uid="customer-order-parts-refunded")

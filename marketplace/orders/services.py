@@ -14,6 +14,7 @@ from kernel.errors import DomainError, ErrorCode
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.orders.notifications import order_sms_on_commit
 from marketplace.orders.status import customer_status
+from shared_apps.payments.lock_order import customer_order_lock, merchant_orders_lock
 from shared_apps.payments.services import payment_intent_expire, payment_intents_expired
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.orders.states import CUSTOMER, SYSTEM, Actor, merchant_order_transition
@@ -75,28 +76,6 @@ def customer_order_status_refresh(order_id: int) -> str:
     return status
 
 
-def merchant_orders_lock(order: CustomerOrder) -> list[tuple[CustomerOrderPart, MerchantOrder]]:
-    """Lock every merchant order of `order`, merchants in id order, and read their status as of now. Taken before any
-    move: a move then locks its part and the customer order, and a staff member moving one part at the same time
-    takes the same locks in the same order (merchant order → part → customer order), so the two wait instead of
-    deadlocking. Call inside a transaction."""
-    locked = []
-    for part in order.parts.select_related("merchant").order_by("merchant_id", "id"):
-        with schema_context(part.merchant.schema_name):
-            locked.append((part, MerchantOrder.objects.select_for_update().get(pk=part.merchant_order_id)))
-    return locked
-
-
-def customer_order_lock(order: CustomerOrder, *, merchant_orders: bool = True):
-    """Take the order's row locks in the one global order — its merchant orders (merchant id order, see
-    merchant_orders_lock), then the customer order — before anything locks its payment intent. Returns the locked
-    merchant orders (none when `merchant_orders` is False: paths that never move a merchant order, such as starting a
-    payment, take the customer order alone, which keeps the same order). Call inside a transaction."""
-    locked = merchant_orders_lock(order) if merchant_orders else []
-    list(CustomerOrder.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
-    return locked
-
-
 def _move(
     locked: list[tuple[CustomerOrderPart, MerchantOrder]], *, to: str, actor: Actor, reason: str, only_from: set[str]
 ) -> int:
@@ -118,7 +97,7 @@ def customer_order_cancel(*, order: CustomerOrder, user_id: int | None, reason: 
     cancellable = {OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED}
     ended = {OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.REFUNDED}
     with transaction.atomic():
-        locked = merchant_orders_lock(order)
+        locked = merchant_orders_lock(customer_order_id=order.pk)  # before any move (lock_order.py)
         statuses = {merchant_order.status for _, merchant_order in locked}
         if not statuses - ended or statuses - ended - cancellable:
             raise CustomerOrderError(CustomerOrderErrorCode.CANNOT_CANCEL)
@@ -131,10 +110,11 @@ def customer_order_cancel(*, order: CustomerOrder, user_id: int | None, reason: 
 def customer_order_paid(*, order: CustomerOrder, locked: list | None = None) -> int:
     """Online payment succeeded: every part waiting for payment becomes placed and its reservation a sale, all in one
     transaction. Idempotent: parts already placed (or cancelled meanwhile) are left alone. `locked`: the order's
-    merchant orders when the caller has locked them already (customer_order_lock), so they are not locked twice."""
+    merchant orders when the caller has locked them already (lock_order.customer_order_lock), so they are not locked
+    twice."""
     with transaction.atomic():
         return _move(
-            locked if locked is not None else merchant_orders_lock(order),
+            locked if locked is not None else merchant_orders_lock(customer_order_id=order.pk),
             to=OrderStatus.PLACED,
             actor=Actor(SYSTEM),
             reason="Payment received",
@@ -151,8 +131,8 @@ def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:
     for intent in payment_intents_expired(now=now, limit=limit):
         try:
             with transaction.atomic():
-                order = CustomerOrder.objects.get(pk=intent.customer_order_id)
-                locked = customer_order_lock(order)  # merchant orders, customer order, then the intent
+                # merchant orders, customer order, then the intent (lock_order.py)
+                locked = customer_order_lock(customer_order_id=intent.customer_order_id)
                 if not payment_intent_expire(intent_id=intent.pk, now=now):
                     continue  # paid meanwhile, or another sweep got there first
                 _move(
@@ -167,6 +147,11 @@ def customer_orders_unpaid_release(*, now=None, limit: int = 200) -> int:
             continue
         released += 1
     return released
+
+
+def customer_order_method_set(*, order_id: int, method: str) -> None:
+    """The customer is paying with `method` now (an online retry may switch gateways): the order says so."""
+    CustomerOrder.objects.filter(pk=order_id).update(payment_method=method)
 
 
 def customer_orders_claim(*, guest_id: object, user_id: int) -> int:

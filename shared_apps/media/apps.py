@@ -1,6 +1,7 @@
 """The media app. Its SDK configuration comes from the CLOUDINARY_URL environment variable alone (config/settings.py
 supplies the sandbox default), which the `cloudinary` SDK reads itself."""
 
+import cloudinary
 from django.apps import AppConfig
 
 
@@ -10,8 +11,6 @@ class MediaConfig(AppConfig):
     verbose_name = "Media"
 
     def ready(self) -> None:
-        import cloudinary
-
         # The SDK reads the environment once, when first imported; reading it again here makes the configuration
         # the one settings left in os.environ (default included), whatever imported `cloudinary` first.
         cloudinary.reset_config()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.utils import timezone
 
 from shared_apps.media.errors import MediaError, MediaErrorCode
+from shared_apps.media.models import MediaAsset, MediaAssetStatus
 from shared_apps.media.services import asset_destroy
 
 logger = logging.getLogger(__name__)
@@ -41,12 +44,6 @@ def asset_destroy_at_provider(self, public_id: str) -> bool:
 def assets_deleting_sweep(older_than_seconds: int = 3600, limit: int = 500) -> int:
     """Beat: assets still `deleting` long after they were meant to go (a refused task, retries exhausted, a broker
     outage at commit time) are sent to the provider again. Destroy is idempotent, so a double send is harmless."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from shared_apps.media.models import MediaAsset, MediaAssetStatus
-
     stale = MediaAsset.objects.filter(
         status=MediaAssetStatus.DELETING, deleting_since__lt=timezone.now() - timedelta(seconds=older_than_seconds)
     ).values_list("public_id", flat=True)[:limit]

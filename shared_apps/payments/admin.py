@@ -25,7 +25,7 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from kernel.errors import DomainError
-from marketplace.orders.models import CustomerOrderPart
+from shared_apps.accounts.phones import phone_normalize
 from shared_apps.payments.errors import PaymentErrorCode
 from shared_apps.payments.ledger import part_allocated
 from shared_apps.payments.models import (
@@ -33,6 +33,7 @@ from shared_apps.payments.models import (
     LedgerEntry,
     PaymentAttempt,
     PaymentIntent,
+    PaymentPart,
     Refund,
     WebhookEvent,
 )
@@ -136,7 +137,7 @@ class RefundForm(forms.Form):
         help_text="Defaults to everything still refundable.",
     )
     part = forms.ModelChoiceField(
-        queryset=CustomerOrderPart.objects.none(),
+        queryset=PaymentPart.objects.none(),
         required=False,
         widget=UnfoldAdminSelectWidget,
         empty_label="Whole order (spread over the paid parts)",
@@ -146,8 +147,7 @@ class RefundForm(forms.Form):
 
     def __init__(self, *args, intent: PaymentIntent, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        parts = intent.customer_order.parts.order_by("id")
-        self.fields["part"].queryset = parts
+        self.fields["part"].queryset = intent.parts.order_by("id")
         self.fields["part"].label_from_instance = lambda p: f"{p.number} · {p.store_name} ({p.branch_name}) · {p.total}"
 
 
@@ -180,7 +180,7 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
     search_fields = [
         "customer_order__number",
         "customer_order__contact_phone",
-        "customer_order__parts__number",
+        "parts__number",
         "attempts__reference",
         "attempts__provider_reference",
         "attempts__provider_txn_id",
@@ -228,8 +228,6 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         digits = "".join(ch for ch in search_term if ch.isdigit() or ch == "+")
         if len(digits) >= 10:
-            from shared_apps.accounts.phones import phone_normalize
-
             try:
                 phone = phone_normalize(digits)
             except DomainError:

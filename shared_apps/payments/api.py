@@ -14,6 +14,7 @@ from ninja import Router
 from shared_apps.payments.gateways import gateway_for
 from shared_apps.payments.models import WebhookStatus
 from shared_apps.payments.services import payment_notification_receive
+from shared_apps.payments.tasks import webhook_process_task
 
 logger = logging.getLogger(__name__)
 router = Router(tags=["payments"])
@@ -28,8 +29,6 @@ def _notification(request: HttpRequest, gateway: str) -> JsonResponse:
         return JsonResponse(body, status=status)
     event, new = payment_notification_receive(gateway=gateway, body=request.body, content_type=request.content_type)
     if event is not None and (new or event.status == WebhookStatus.RETRY):
-        from shared_apps.payments.tasks import webhook_process_task
-
         try:
             webhook_process_task.delay(event.pk)
         except Exception:  # stored: reconciliation confirms it within a minute or two

@@ -17,7 +17,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import Q, Sum
 
-from shared_apps.payments.models import LedgerEntry, LedgerKind, PaymentAttempt, PaymentIntent, Refund
+from shared_apps.payments.models import LedgerEntry, LedgerKind, PaymentAttempt, PaymentIntent, PaymentPart, Refund
 
 CENT = Decimal("0.01")
 ALLOCATION = (LedgerKind.MERCHANT_SHARE, LedgerKind.COMMISSION)
@@ -53,7 +53,9 @@ def _fee_rate(gateway: str) -> Decimal:
     return {"foree": settings.FOREE_FEE_RATE, "jazzcash": settings.JAZZCASH_FEE_RATE}.get(gateway, Decimal(0))
 
 
-def _allocate_part(intent: PaymentIntent, part, amount: Decimal, *, prefix: str, sign: int, **links) -> None:
+def _allocate_part(
+    intent: PaymentIntent, part: PaymentPart, amount: Decimal, *, prefix: str, sign: int, **links
+) -> None:
     """Share and commission for `amount` of one part (negative for refunds). Commission is the rate of the amount,
     rounded; a refund that empties a part takes exactly what is left of each, so rounding never leaves cents."""
     commission = money(amount * settings.PAYMENT_PLATFORM_COMMISSION_RATE)
@@ -79,11 +81,11 @@ def ledger_capture(*, intent: PaymentIntent, attempt: PaymentAttempt, amount: De
         amount=-money(amount * _fee_rate(attempt.gateway)),
     )
     if allocate:
-        for part in intent.customer_order.parts.order_by("id"):
+        for part in intent.parts.order_by("id"):
             _allocate_part(intent, part, part.total, prefix=prefix, sign=1, attempt=attempt)
 
 
-def ledger_cash_capture(*, intent: PaymentIntent, part) -> None:
+def ledger_cash_capture(*, intent: PaymentIntent, part: PaymentPart) -> None:
     """Cash for one part, handed over at the door or the counter: captured and allocated to that part alone."""
     prefix = f"cod:P{part.pk}"
     _write(
@@ -102,7 +104,7 @@ def ledger_refund(*, refund: Refund) -> None:
     intent = refund.intent
     prefix = f"R{refund.pk}"
     _write(f"refund:{prefix}", intent=intent, refund=refund, kind=LedgerKind.REFUND, amount=-refund.amount)
-    parts = {part.pk: part for part in intent.customer_order.parts.filter(pk__in=[int(k) for k in refund.allocation])}
+    parts = {part.pk: part for part in intent.parts.filter(pk__in=[int(k) for k in refund.allocation])}
     for part_id, amount in sorted(refund.allocation.items(), key=lambda item: int(item[0])):
         _allocate_part(intent, parts[int(part_id)], Decimal(amount), prefix=prefix, sign=-1, refund=refund)
 
@@ -136,7 +138,7 @@ def ledger_problems(intent: PaymentIntent) -> list[str]:
     for refund in intent.refunds.filter(status="succeeded"):
         for part_id, amount in refund.allocation.items():
             refunded_from[int(part_id)] = refunded_from.get(int(part_id), Decimal(0)) + Decimal(amount)
-    for part in intent.customer_order.parts.all():
+    for part in intent.parts.all():
         allocated = part_allocated(part.pk)
         if allocated == 0 and not LedgerEntry.objects.filter(part=part, kind__in=ALLOCATION).exists():
             continue  # never paid for (not yet, or cancelled before payment)

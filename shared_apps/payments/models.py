@@ -56,6 +56,32 @@ class PaymentIntent(models.Model):
         return f"Order {self.customer_order.number}: {self.get_method_display()} {self.amount} {self.currency}"
 
 
+class PaymentPart(models.Model):
+    """One merchant's part of the intent's order, as payments needs it: whose money it is (merchant, branch), how much
+    (total) and which merchant order it pays for. Recorded with the intent by checkout, so that capturing, allocating
+    and refunding never read the marketplace's order. Its id is the customer-order part's: one part, one id on both
+    floors (refund allocations, ledger keys and the console's shares name it)."""
+
+    id = models.BigIntegerField(primary_key=True, help_text="The customer-order part's id.")
+    intent = models.ForeignKey(PaymentIntent, on_delete=models.CASCADE, related_name="parts")
+    merchant = models.ForeignKey("tenants.Merchant", on_delete=models.PROTECT, related_name="+")
+    merchant_order_id = models.BigIntegerField(help_text="The MerchantOrder it pays for, in the merchant's schema.")
+    number = models.CharField(max_length=24, unique=True, help_text="The merchant order's (globally unique) number.")
+    branch_id = models.BigIntegerField()
+    store_name = models.CharField(max_length=120)
+    branch_name = models.CharField(max_length=120)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "merchant_order_id"], name="payment_part_source"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class AttemptStatus(models.TextChoices):
     PROCESSING = "processing", "Processing"  # sent to the provider: the customer may be paying right now
     SUCCEEDED = "succeeded", "Succeeded"
@@ -117,9 +143,7 @@ class Refund(models.Model):
 
     intent = models.ForeignKey(PaymentIntent, on_delete=models.PROTECT, related_name="refunds")
     attempt = models.ForeignKey(PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    part = models.ForeignKey(
-        "customer_orders.CustomerOrderPart", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
-    )
+    part = models.ForeignKey(PaymentPart, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
     reference = models.CharField(max_length=20, unique=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
@@ -169,9 +193,7 @@ class LedgerEntry(models.Model):
     intent = models.ForeignKey(PaymentIntent, on_delete=models.PROTECT, related_name="ledger")
     attempt = models.ForeignKey(PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     refund = models.ForeignKey(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger")
-    part = models.ForeignKey(
-        "customer_orders.CustomerOrderPart", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
-    )
+    part = models.ForeignKey(PaymentPart, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger")
     merchant = models.ForeignKey("tenants.Merchant", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=LedgerKind.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Signed.")

@@ -10,17 +10,19 @@ import hashlib
 import logging
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
-from django.dispatch import Signal
 from django.utils import timezone
 
+from kernel.tasks import task_send
 from shared_apps.payments.errors import PaymentError, PaymentErrorCode
 from shared_apps.payments.gateways import gateway_for
 from shared_apps.payments.gateways.base import (
@@ -41,6 +43,7 @@ from shared_apps.payments.ledger import (
     part_allocated,
     split_by_weight,
 )
+from shared_apps.payments.lock_order import customer_order_lock
 from shared_apps.payments.models import (
     AttemptStatus,
     IntentStatus,
@@ -49,42 +52,72 @@ from shared_apps.payments.models import (
     PaymentAttempt,
     PaymentIntent,
     PaymentMethod,
+    PaymentPart,
     Refund,
     RefundStatus,
     WebhookEvent,
     WebhookStatus,
 )
+from shared_apps.payments.signals import payment_method_chosen, payment_succeeded, refund_parts_ended
 
 logger = logging.getLogger(__name__)
-
-# Sent after a refund commits, with the ids of the parts it emptied: their merchant orders are marked refunded.
-refund_parts_ended = Signal()  # refund=Refund, part_ids=list[int]
 
 ONLINE = frozenset({PaymentMethod.FOREE, PaymentMethod.JAZZCASH})
 PAID = frozenset({IntentStatus.SUCCEEDED, IntentStatus.PARTIALLY_REFUNDED, IntentStatus.REFUNDED})
 REDIRECT_CACHE = "payments:redirect:{}"
 UNCONFIRMED = "unconfirmed"  # a refund sent to a provider that never answered
+REFUND_PROCESS_TASK = "shared_apps.payments.tasks.refund_process_task"
 
 
-def payment_intent_create(*, customer_order, method: str, amount: Decimal, currency: str) -> PaymentIntent:
-    """Online methods must be paid within PAYMENT_TIMEOUT_MINUTES (then beat releases the stock); cash on delivery
-    waits for hand-over and never expires."""
+class OrderPart(Protocol):
+    """What payments records of each merchant part of an order (the marketplace's customer-order part has it all)."""
+
+    pk: int
+    merchant_id: int
+    merchant_order_id: int
+    number: str
+    branch_id: int
+    store_name: str
+    branch_name: str
+    total: Decimal
+
+
+def payment_intent_create(
+    *, customer_order, method: str, amount: Decimal, currency: str, parts: Iterable[OrderPart]
+) -> PaymentIntent:
+    """The order's payment and its merchant parts (PaymentPart, same ids as the order's parts: what capture,
+    allocation and refunds need). Online methods must be paid within PAYMENT_TIMEOUT_MINUTES (then beat releases the
+    stock); cash on delivery waits for hand-over and never expires."""
     expires_at = timezone.now() + timedelta(minutes=settings.PAYMENT_TIMEOUT_MINUTES) if method in ONLINE else None
-    return PaymentIntent.objects.create(
+    intent = PaymentIntent.objects.create(
         customer_order=customer_order, method=method, amount=amount, currency=currency, expires_at=expires_at
     )
-
-
-def payment_cod_collected(*, part) -> PaymentIntent | None:
-    """Cash for one merchant part was handed over: captured and allocated to that part in the ledger (once: the
-    ledger key is the part); the intent succeeds once every part's cash is in. Call with the part's merchant order
-    locked (lock order: merchant order → intent)."""
-    with transaction.atomic():
-        intent = (
-            PaymentIntent.objects.select_for_update()
-            .filter(customer_order_id=part.order_id, method=PaymentMethod.COD)
-            .first()
+    PaymentPart.objects.bulk_create(
+        PaymentPart(
+            id=part.pk,
+            intent=intent,
+            merchant_id=part.merchant_id,
+            merchant_order_id=part.merchant_order_id,
+            number=part.number,
+            branch_id=part.branch_id,
+            store_name=part.store_name,
+            branch_name=part.branch_name,
+            total=part.total,
         )
+        for part in parts
+    )
+    return intent
+
+
+def payment_cod_collected(*, part: PaymentPart | OrderPart) -> PaymentIntent | None:
+    """Cash for one merchant part (named by its id) was handed over: captured and allocated to that part in the
+    ledger (once: the ledger key is the part); the intent succeeds once every part's cash is in. Call with the part's
+    merchant order locked (lock order: merchant order → intent)."""
+    with transaction.atomic():
+        part = PaymentPart.objects.filter(pk=part.pk).first()
+        if part is None:  # not an order of checkout's: no payment to capture
+            return None
+        intent = PaymentIntent.objects.select_for_update().filter(pk=part.intent_id, method=PaymentMethod.COD).first()
         if intent is None or LedgerEntry.objects.filter(key=f"capture:cod:P{part.pk}").exists():
             return intent
         ledger_cash_capture(intent=intent, part=part)
@@ -146,10 +179,8 @@ def payment_intent_expire(*, intent_id: int, now=None) -> bool:
 
 
 # ---- online payments: attempts ----------------------------------------------------------------------------------
-# Lock order, everywhere: the order's merchant orders (merchant id order) → part → customer order → payment intent →
-# attempt/refund (marketplace.orders.services.customer_order_lock). Cancelling, expiring and handing over take
-# merchant orders first, so a capture does too; starting a payment moves no merchant order and takes the customer
-# order, then the intent.
+# Lock order, everywhere: the order's merchant orders → customer order → payment intent → attempt/refund
+# (shared_apps/payments/lock_order.py says why).
 
 
 def _reference(prefix: str) -> str:
@@ -187,10 +218,8 @@ def payment_attempt_start(*, intent: PaymentIntent, gateway: str, idempotency_ke
     if gateway not in ONLINE:
         raise PaymentError(PaymentErrorCode.GATEWAY_INVALID, field="gateway")
     now = timezone.now()
-    from marketplace.orders.services import customer_order_lock  # the order imports us: the lock order is theirs
-
     with transaction.atomic():
-        customer_order_lock(intent.customer_order, merchant_orders=False)
+        customer_order_lock(customer_order_id=intent.customer_order_id, merchant_orders=False)
         intent = PaymentIntent.objects.select_for_update().select_related("customer_order").get(pk=intent.pk)
         if idempotency_key:
             existing = intent.attempts.filter(idempotency_key=idempotency_key).first()
@@ -209,7 +238,7 @@ def payment_attempt_start(*, intent: PaymentIntent, gateway: str, idempotency_ke
         PaymentIntent.objects.filter(pk=intent.pk).update(
             status=IntentStatus.PROCESSING, method=gateway, last_error="", updated_at=now
         )
-        type(intent.customer_order).objects.filter(pk=intent.customer_order_id).update(payment_method=gateway)
+        payment_method_chosen.send(sender=PaymentIntent, intent=intent, method=gateway)
     order = intent.customer_order
     request = PaymentRequest(
         reference=attempt.reference,
@@ -293,11 +322,8 @@ def payment_attempt_apply(*, attempt: PaymentAttempt, result: ProviderStatus) ->
 
 
 def _attempt_succeed(attempt: PaymentAttempt, result: ProviderStatus) -> PaymentAttempt:
-    from marketplace.orders.services import customer_order_lock, customer_order_paid  # the order imports us
-
     with transaction.atomic():
-        order = attempt.intent.customer_order
-        locked = customer_order_lock(order)
+        locked = customer_order_lock(customer_order_id=attempt.intent.customer_order_id)
         intent = PaymentIntent.objects.select_for_update().get(pk=attempt.intent_id)
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if attempt.status == AttemptStatus.SUCCEEDED:
@@ -318,7 +344,7 @@ def _attempt_succeed(attempt: PaymentAttempt, result: ProviderStatus) -> Payment
         if keep:
             intent.status, intent.last_error = IntentStatus.SUCCEEDED, ""
             intent.save(update_fields=["captured_amount", "status", "last_error", "updated_at"])
-            customer_order_paid(order=order, locked=locked)
+            payment_succeeded.send(sender=PaymentIntent, intent=intent, merchant_orders=locked)
             return attempt
         intent.save(update_fields=["captured_amount", "updated_at"])
         if intent.status in PAID:
@@ -536,21 +562,27 @@ def _pending_from(intent: PaymentIntent) -> dict[int, Decimal]:
     return taken
 
 
-def _room(intent: PaymentIntent, part=None) -> dict[int, Decimal]:
+def _room(intent: PaymentIntent, part: PaymentPart | None = None) -> dict[int, Decimal]:
     """Per part (one, or every part of the order), what it still holds for refunds: its share + commission in the
     ledger, less what refunds in flight will take."""
     pending = _pending_from(intent)
-    parts = [part] if part is not None else list(intent.customer_order.parts.order_by("id"))
-    return {p.pk: part_allocated(p.pk) - pending.get(p.pk, Decimal(0)) for p in parts}
+    part_ids = [part.pk] if part is not None else list(intent.parts.order_by("id").values_list("pk", flat=True))
+    return {pk: part_allocated(pk) - pending.get(pk, Decimal(0)) for pk in part_ids}
 
 
-def refundable(intent: PaymentIntent, part=None) -> Decimal:
+def refundable(intent: PaymentIntent, part: PaymentPart | None = None) -> Decimal:
     """What can still be refunded: of the whole order, or of one part (its merchant's share + commission)."""
     return sum(_room(intent, part).values(), Decimal(0))
 
 
 def refund_request(
-    *, intent: PaymentIntent, amount: Decimal, part=None, reason: str, requested_as: str, user_id: int | None = None
+    *,
+    intent: PaymentIntent,
+    amount: Decimal,
+    part: PaymentPart | OrderPart | None = None,
+    reason: str,
+    requested_as: str,
+    user_id: int | None = None,
 ) -> Refund:
     """Give `amount` back, out of one part (a merchant refunding its share) or spread over the parts still paid for
     (admin), through the gateway that took the money (cash: recorded as handed back). Never more than is left,
@@ -560,10 +592,12 @@ def refund_request(
     unanswered one stays pending, its amount held, for an operator to confirm)."""
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
         raise PaymentError(PaymentErrorCode.REFUND_AMOUNT_INVALID, field="amount")
-    if part is not None and part.order_id != intent.customer_order_id:
-        raise PaymentError(PaymentErrorCode.NOT_FOUND, "That part is not in this order.", field="part")
+    if part is not None:  # named by its id: the marketplace's part of the same id is the same part
+        part = intent.parts.filter(pk=part.pk).first()
+        if part is None:
+            raise PaymentError(PaymentErrorCode.NOT_FOUND, "That part is not in this order.", field="part")
     with transaction.atomic():
-        intent = PaymentIntent.objects.select_for_update().select_related("customer_order").get(pk=intent.pk)
+        intent = PaymentIntent.objects.select_for_update().get(pk=intent.pk)
         room = {pk: left for pk, left in _room(intent, part).items() if left > 0}
         available = sum(room.values(), Decimal(0))
         if available <= 0:
@@ -657,22 +691,22 @@ def _refund_apply(refund: Refund, outcome: RefundOutcome) -> Refund:
 
 def refund_process_on_commit(refund_id: int) -> None:
     """Hand an automatic refund to a worker once the transaction that created it commits (a broker outage only
-    delays it: reconciliation picks up refunds left pending)."""
-    from shared_apps.payments.tasks import refund_process_task
+    delays it: reconciliation picks up refunds left pending). Sent by name: the tasks module imports this one."""
 
     def send() -> None:
         try:
-            refund_process_task.delay(refund_id)
+            task_send(REFUND_PROCESS_TASK, refund_id=refund_id)
         except Exception:
             logger.exception("refund %s: could not queue, reconciliation will process it", refund_id)
 
     transaction.on_commit(send)
 
 
-def payment_part_refund(*, part, reason: str) -> Refund | None:
-    """Give back everything still held for one part (a paid order rejected or cancelled by the shop). None when
-    nothing is left to give back. Used by the automatic refund task."""
-    intent = PaymentIntent.objects.get(customer_order_id=part.order_id)
+def payment_part_refund(*, part: PaymentPart | OrderPart, reason: str) -> Refund | None:
+    """Give back everything still held for one part, named by its id (a paid order rejected or cancelled by the
+    shop). None when nothing is left to give back. Used by the automatic refund task."""
+    part = PaymentPart.objects.select_related("intent").get(pk=part.pk)
+    intent = part.intent
     amount = refundable(intent, part)
     if amount <= 0:
         return None

@@ -4,6 +4,7 @@ delivery or a beat run overlapping another changes nothing that was already done
 from celery import shared_task
 from django.db import connection
 
+from shared_apps.payments.models import PaymentPart
 from shared_apps.payments.services import (
     payment_part_refund,
     payment_webhook_process,
@@ -28,10 +29,8 @@ def refund_process_task(refund_id: int) -> None:
 @shared_task(name="shared_apps.payments.tasks.part_refund_task", ignore_result=True)
 def part_refund_task(part_id: int, reason: str) -> None:
     """A paid part was rejected or cancelled: give back what is still held for it."""
-    from marketplace.orders.models import CustomerOrderPart
-
     connection.set_schema_to_public()
-    payment_part_refund(part=CustomerOrderPart.objects.get(pk=part_id), reason=reason)
+    payment_part_refund(part=PaymentPart.objects.get(pk=part_id), reason=reason)
 
 
 @shared_task(name="shared_apps.payments.tasks.payments_reconcile_task")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared_apps.payments.models import LedgerEntry, PaymentAttempt, PaymentIntent, Refund, WebhookEvent
+from shared_apps.payments.models import LedgerEntry, PaymentAttempt, PaymentIntent, PaymentPart, Refund, WebhookEvent
 
 
 def payments_delete_all() -> None:
@@ -11,4 +11,5 @@ def payments_delete_all() -> None:
     LedgerEntry.objects.all().delete()
     Refund.objects.all().delete()
     PaymentAttempt.objects.all().delete()
+    PaymentPart.objects.all().delete()
     PaymentIntent.objects.all().delete()

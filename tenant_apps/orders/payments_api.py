@@ -13,7 +13,6 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from marketplace.orders.models import CustomerOrderPart
 from shared_apps.accounts.auth import user_auth
 from shared_apps.payments.services import refundable
 from tenant_apps.orders.refunds import merchant_order_refund
@@ -26,7 +25,7 @@ router = Router(auth=user_auth, tags=["payments"])
 
 
 class ShareOut(Schema):
-    id: int = Field(description="The customer-order part.")
+    id: int = Field(description="The customer-order part (the payment's part has the same id).")
     number: str = Field(description="The merchant order's number (= the customer-order part's).")
     merchant_order_id: int
     branch_id: int
@@ -39,14 +38,6 @@ class ShareOut(Schema):
     commission: Decimal = Field(description="The platform's commission, net of refunds.")
     refunded: Decimal = Field(description="Given back to the customer out of this part.")
     net: Decimal = Field(description="What the platform owes the merchant for it now.")
-
-    @staticmethod
-    def resolve_order_date(part: CustomerOrderPart) -> datetime:
-        return part.order.created_at
-
-    @staticmethod
-    def resolve_currency(part: CustomerOrderPart) -> str:
-        return part.order.currency
 
 
 class SettlementOut(Schema):

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from marketplace.orders.models import CustomerOrderPart
 from shared_apps.payments.errors import PaymentError, PaymentErrorCode
-from shared_apps.payments.models import PaymentIntent, Refund
+from shared_apps.payments.models import PaymentIntent, PaymentPart, Refund
 from shared_apps.payments.services import refund_request, refundable
 from tenant_apps.orders.errors import OrderError, OrderErrorCode
 from tenant_apps.orders.models import MerchantOrder
@@ -20,7 +19,7 @@ from tenant_apps.staff.models import Membership
 class OrderMoney:
     """The payment behind one merchant order, as the console sees it."""
 
-    part: CustomerOrderPart
+    part: PaymentPart
     intent: PaymentIntent
 
     @property
@@ -29,13 +28,10 @@ class OrderMoney:
 
 
 def merchant_order_money(*, merchant_id: int, order: MerchantOrder) -> OrderMoney | None:
-    """The customer-order part mirroring `order` (same number, this merchant) and its order's payment, or None when
-    the order has none (e.g. made outside checkout). Two queries."""
-    part = CustomerOrderPart.objects.filter(merchant_id=merchant_id, number=order.number).first()
-    if part is None:
-        return None
-    intent = PaymentIntent.objects.filter(customer_order_id=part.order_id).first()
-    return OrderMoney(part=part, intent=intent) if intent is not None else None
+    """The payment's part for `order` (same number, this merchant) and the payment it belongs to, or None when the
+    order has none (e.g. made outside checkout). One query."""
+    part = PaymentPart.objects.select_related("intent").filter(merchant_id=merchant_id, number=order.number).first()
+    return OrderMoney(part=part, intent=part.intent) if part is not None else None
 
 
 def merchant_order_refund(

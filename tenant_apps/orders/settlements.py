@@ -1,7 +1,8 @@
-"""Reads of the merchant's money for the console: its shares of paid orders (one row per customer-order part) and
-settlements per day, both from the payments ledger (public schema). Every queryset here is cut twice: to this
-merchant (`merchant_id`, the request's tenant) and to the branches the actor's scope covers (`scoped_branches`), so
-a Branch Manager sees its branch, a Shop Owner its store's branches, and no one another merchant's rows.
+"""Reads of the merchant's money for the console: its shares of paid orders (one row per payment part, the merchant's
+part of a customer's order) and settlements per day, both from the payments ledger (public schema). Every queryset
+here is cut twice: to this merchant (`merchant_id`, the request's tenant) and to the branches the actor's scope covers
+(`scoped_branches`), so a Branch Manager sees its branch, a Shop Owner its store's branches, and no one another
+merchant's rows.
 
 The numbers, per part or per day (ledger kinds merchant_share S and commission C; refund rows are negative):
     gross = S + C captured (what the customers paid for the merchant's orders)
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from marketplace.orders.models import CustomerOrderPart
-from shared_apps.payments.models import LedgerEntry, LedgerKind
+from shared_apps.payments.models import LedgerEntry, LedgerKind, PaymentPart
+from tenant_apps.orders.models import MerchantOrder
 from tenant_apps.staff.access import scoped_branches
 from tenant_apps.staff.models import Membership
 
@@ -68,17 +69,19 @@ def _between(rows: QuerySet, field: str, date_from: date | None, date_to: date |
 
 def merchant_shares(
     *, merchant_id: int, branch_ids: list[int], date_from: date | None = None, date_to: date | None = None
-) -> QuerySet[CustomerOrderPart]:
+) -> QuerySet[PaymentPart]:
     """The merchant's paid parts in those branches, newest first, each annotated with gross, share, commission,
-    refunded and net from the ledger, and its customer order (date) joined: one query per page whatever its size.
-    Parts never paid (no share in the ledger) are left out. Dates are the order's."""
+    refunded and net from the ledger, the order's date and currency (its payment's: created in checkout's
+    transaction) and the status of its merchant order (in this schema): one query per page whatever its size. Parts
+    never paid (no share in the ledger) are left out."""
+    status = MerchantOrder.objects.filter(pk=OuterRef("merchant_order_id")).values("status")[:1]
     parts = (
-        CustomerOrderPart.objects.filter(merchant_id=merchant_id, branch_id__in=branch_ids)
-        .select_related("order")
+        PaymentPart.objects.filter(merchant_id=merchant_id, branch_id__in=branch_ids)
         .annotate(entries=Count("ledger", filter=Q(ledger__kind__in=(SHARE, COMMISSION))), **_money_sums("ledger__"))
         .filter(entries__gt=0)
+        .annotate(order_date=F("intent__created_at"), currency=F("intent__currency"), status=Subquery(status))
     )
-    return _between(parts, "order__created_at", date_from, date_to).order_by("-id")
+    return _between(parts, "intent__created_at", date_from, date_to).order_by("-id")
 
 
 def _ledger(*, merchant_id: int, branch_ids: list[int], date_from: date | None, date_to: date | None) -> QuerySet:

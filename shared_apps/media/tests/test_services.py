@@ -364,7 +364,7 @@ def test_task_does_not_retry_a_refusal(fake_provider):
 
 def test_destroy_on_commit_marks_deleting_and_queues_once_after_commit(django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr(asset_destroy_at_provider, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(services, "task_send", lambda name, **kwargs: queued.append((name, kwargs["public_id"])))
     for name in ("a", "b"):
         MediaAsset.objects.create(
             public_id=f"merchants/m_x/p/{name}",
@@ -388,14 +388,14 @@ def test_destroy_on_commit_marks_deleting_and_queues_once_after_commit(django_ca
         assert queued == []
         assert set(MediaAsset.objects.values_list("status", flat=True)) == {"deleting"}
     assert len(callbacks) == 1
-    assert queued == [("merchants/m_x/p/a",), ("merchants/m_x/p/b",)]
+    assert queued == [(services.DESTROY_TASK, "merchants/m_x/p/a"), (services.DESTROY_TASK, "merchants/m_x/p/b")]
 
 
 def test_destroy_on_commit_survives_a_broker_failure(django_capture_on_commit_callbacks, monkeypatch, caplog):
-    def broker_down(*args):
+    def broker_down(name, **kwargs):
         raise OSError("broker down")
 
-    monkeypatch.setattr(asset_destroy_at_provider, "delay", broker_down)
+    monkeypatch.setattr(services, "task_send", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         assets_destroy_on_commit(public_ids=["merchants/m_x/p/a"])
     assert "could not be queued" in caplog.text

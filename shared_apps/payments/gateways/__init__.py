@@ -5,17 +5,15 @@ depending on settings alone."""
 from __future__ import annotations
 
 from shared_apps.payments.gateways.base import Gateway, GatewayError, GatewayErrorKind
+from shared_apps.payments.gateways.foree import ForeeGateway
+from shared_apps.payments.gateways.jazzcash import JazzCashGateway
 
 
 def gateway_for(name: str) -> Gateway:
     """The adapter for `name` ("foree" or "jazzcash"), built from the current settings (tests override them)."""
     if name == "foree":
-        from shared_apps.payments.gateways.foree import ForeeGateway
-
         return ForeeGateway.from_settings()
     if name == "jazzcash":
-        from shared_apps.payments.gateways.jazzcash import JazzCashGateway
-
         return JazzCashGateway.from_settings()
     raise GatewayError(GatewayErrorKind.REJECTED, code="unknown_gateway", message=f"No gateway called {name!r}.")
 

@@ -11,7 +11,7 @@ import pytest
 
 from marketplace.checkout.tests.conftest import cake, market, new_buyer, rice  # noqa: F401  (fixtures)
 from marketplace.orders.models import CustomerOrder
-from shared_apps.payments import tasks
+from shared_apps.payments import services, tasks
 from shared_apps.payments.gateways.jazzcash import secure_hash
 from shared_apps.payments.ledger import ledger_problems
 from shared_apps.payments.models import PaymentAttempt
@@ -106,6 +106,10 @@ def queued(monkeypatch) -> list[tuple[str, tuple]]:
     for name in ("webhook_process_task", "refund_process_task", "part_refund_task"):
         task = getattr(tasks, name)
         monkeypatch.setattr(task, "delay", lambda *args, _name=name: sent.append((_name, args)))
+    # services queue by name (kernel.tasks.task_send): the tasks module imports them
+    monkeypatch.setattr(
+        services, "task_send", lambda name, **kwargs: sent.append((name.rsplit(".", 1)[1], tuple(kwargs.values())))
+    )
     return sent
 
 
