@@ -70,12 +70,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import queue
 import random
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -87,34 +86,29 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("PLANCKLY_DEV", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
-from benchmarks.flash_sale import (  # noqa: E402 - needs ROOT on sys.path
-    Server,
-    _embedded,
-    children_of,
-    free_port,
-    latency,
+from benchmarks.harness.bootstrap import django_start, redis_database_use, shared_apps_migrate
+from benchmarks.harness.database import bench_database, conninfo, database_server, postgres_settings
+from benchmarks.harness.figures import fmt_ms, latency, stats, verdict
+from benchmarks.harness.processes import (
+    CeleryWorkers,
+    Sandboxes,
+    WebServer,
+    celery_queue_drop,
     process_cpu_s,
-    procfile_web,
-    redact,
-    redis_url_with_db,
     run_clients,
-    section,
-    stats,
 )
-from benchmarks.listing_sync import workers_start, workers_stop  # noqa: E402
-from benchmarks.provisioning import (  # noqa: E402
-    bench_database,
-    fmt_ms,
-    machine_info,
+from benchmarks.harness.procfile import procfile_web, procfile_worker, web_label
+from benchmarks.harness.report import (
+    machine_line,
+    machine_rows,
     markdown_table,
-    procfile_line,
-    verdict,
-    web_label,
+    redact,
+    rows_print,
+    section,
+    versions,
+    wall_time,
 )
 
 PATHS = {"foree": "/api/v1/payments/webhooks/foree", "jazzcash": "/api/v1/payments/webhooks/jazzcash"}
@@ -153,44 +147,8 @@ class Fact:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Processes: the sandboxes, the Celery workers' Procfile settings
+# The CPU of the bench database's sessions
 # ---------------------------------------------------------------------------------------------------------------
-
-
-class Sandboxes(Server):
-    """uvicorn sandboxes.app:app on a free port from 8300, its SQLite state in a temporary directory (one process,
-    as the Procfile's sandboxes line). /healthz, output() and stop() as the web Server's."""
-
-    def __init__(self, *, env: dict[str, str]) -> None:
-        self.data = tempfile.TemporaryDirectory(prefix="bench-webhooks-sandboxes-")
-        self.port = free_port()
-        self.workers = 1
-        self.log = open(Path(self.data.name) / "uvicorn.log", "w+b")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "sandboxes.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env={**env, "SANDBOX_DATA_DIR": self.data.name},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        super().stop()
-        self.log.close()
-        self.data.cleanup()
 
 
 class BackendCpu(threading.Thread):
@@ -226,15 +184,6 @@ class BackendCpu(threading.Thread):
         return sum(max(0.0, cpu - self.baseline.get(pid, 0.0)) for pid, cpu in self.last.items()), len(self.last)
 
 
-def procfile_worker() -> tuple[dict[str, str], int]:
-    """The Procfile worker line's NAME=value prefix and its --concurrency (the workers run with both)."""
-    env, tokens = procfile_line("worker")
-    concurrency = next((t.split("=", 1)[1] for t in tokens if t.startswith("--concurrency=")), None)
-    if concurrency is None and "--concurrency" in tokens:
-        concurrency = tokens[tokens.index("--concurrency") + 1]
-    return env, int(concurrency or 2)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Client processes (spawned: no Django, no inherited connections)
 # ---------------------------------------------------------------------------------------------------------------
@@ -244,7 +193,7 @@ def notify_client(host: str, port: int, items: list[tuple], in_flight: int, read
     """One provider: posts `items` [(index, path, body, content type)] in their order, at most `in_flight` open at
     once, each on a connection of its own (`Connection: close`, read to EOF); puts a list of (index, sent, answered,
     status, answer, cpu per request) with perf_counter times (CLOCK_MONOTONIC: comparable across processes). A
-    minimal asyncio client, like flash_sale's and for the same reason (httpx costs ~20x the CPU per request)."""
+    minimal asyncio client, like flash_sale's and for the same reason (a client library costs many times the CPU)."""
     import resource
 
     async def post(index: int, path: str, body: bytes, content_type: str, gate: asyncio.Semaphore) -> tuple:
@@ -404,49 +353,34 @@ def main() -> int:
         parser.error("--processes must be at most the number of payments")
 
     run_started = time.perf_counter()
-    os.environ["REDIS_URL"] = redis_url_with_db(os.environ.get("REDIS_URL") or _embedded("REDIS_URL"), args.redis_db)
+    redis_database_use(args.redis_db)
     os.environ["PAYMENT_TIMEOUT_MINUTES"] = "60"
     queue = f"bench-webhooks-{uuid.uuid4().hex[:8]}"
     os.environ["CELERY_QUEUE"] = queue  # settings read it once: the server's and the workers' tasks go there
-    workers: list[tuple[subprocess.Popen, Path]] = []
+    workers = CeleryWorkers(queue=queue, count=args.workers, concurrency=args.concurrency)
     with bench_database(name=args.db_name, suffix="webhooks", keep=args.keep) as (bench_url, bench_name):
         try:
-            return run(args, bench_url, bench_name, queue, workers, (n_payments, n_stale, n_dup), run_started)
+            return run(args, bench_url, bench_name, workers, (n_payments, n_stale, n_dup), run_started)
         finally:
-            workers_stop(workers)
-            try:
-                from config.celery import app
-
-                with app.connection_for_write() as conn:
-                    conn.default_channel.queue_delete(queue)
-                    client = conn.default_channel.client
-                    leftovers = list(client.scan_iter(match=f"*{queue}*", count=500))  # kombu's bindings
-                    if leftovers:
-                        client.delete(*leftovers)
-            except Exception as exc:  # best effort: a leftover queue in the bench Redis database is harmless
-                print(f"(could not delete queue {queue}: {exc})")
+            workers.stop()
+            celery_queue_drop(queue)
 
 
 def run(
     args: argparse.Namespace,
     bench_url: str,
     bench_name: str,
-    queue: str,
-    workers: list,
+    workers: CeleryWorkers,
     counts: tuple[int, int, int],
     run_started: float,
 ) -> int:
-    import logging
+    django_start(quiet=True)
+    queue = workers.queue
 
-    import django
-
-    django.setup()
-    logging.getLogger("django.request").setLevel(logging.ERROR)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Django is set up now: the models and services can be imported.
 
     from django.conf import settings
     from django.core.cache import cache
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count, Max, Q, Sum
     from django_tenants.utils import schema_context
@@ -486,14 +420,14 @@ def run(
     n_payments, n_stale, n_dup = counts
     n = args.notifications
     rng = random.Random(args.seed)
-    conninfo = bench_url.replace("postgres://", "postgresql://", 1)
+    dsn = conninfo(bench_url)
     event_table = WebhookEvent._meta.db_table
     stack = ExitStack()
     try:
         # -- setup (not timed) -------------------------------------------------------------------------------------
         section("Setup (not timed)")
         started = time.perf_counter()
-        call_command("migrate_schemas", "--shared", verbosity=0)
+        shared_apps_migrate()
         units = n_payments + args.warmup
         merchant = merchant_provision(name="Webhook Mart", slug="webhook-mart", owner_phone="+923009990008")
         schema = merchant.schema_name
@@ -622,39 +556,19 @@ def run(
         pool_size = int(web_env.get("DB_POOL_MAX_SIZE", "0") or 0)
         sql_sessions = args.sql_sessions or max(args.processes, web_workers * pool_size)
         section("Machine and settings")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, current_setting(name) FROM unnest(ARRAY['server_version', 'shared_buffers', "
-                "'synchronous_commit', 'max_connections']) AS name"
-            )
-            pg = dict(cursor.fetchall())
-            cursor.execute("SELECT version()")
-            pg["version"] = cursor.fetchone()[0]
-        db = settings.DATABASES["default"]
-        db_host = f"{db['HOST'] or 'localhost'}:{db.get('PORT') or 5432}"
-        machine = machine_info()
-        import httpx
+        shown = ("shared_buffers", "synchronous_commit", "max_connections")
+        pg = postgres_settings("server_version", *shown)
+        db_host = database_server()
+        import httpx  # only to show what one client costs (below)
 
         cpu_started = time.process_time()
         for _ in range(10):
             httpx.Client(timeout=5).close()
         client_ms = (time.process_time() - cpu_started) * 100
-        for label, value in (
-            ("CPU", f"{machine['cpu']}, {machine['cores']} cores; RAM {machine['ram']}"),
-            ("Load average", " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (before the measurements)"),
-            ("OS / Python", f"{machine['os']} / Python {machine['python']}"),
-            (
-                "PostgreSQL",
-                f"{pg['version']}; {db_host}, "
-                + ", ".join(f"{k}={pg[k]}" for k in ("shared_buffers", "synchronous_commit", "max_connections")),
-            ),
+        rows_print(machine_rows(pg, db_host, shown=shown), width=16)
+        rows = [
             ("Redis", f"{redact(settings.REDIS_URL)} (Celery queue {queue})"),
-            (
-                "Versions",
-                ", ".join(
-                    f"{p} {version(p)}" for p in ("django", "django-ninja", "psycopg", "granian", "celery", "httpx")
-                ),
-            ),
+            ("Django", versions("django-ninja", "psycopg", "granian", "celery", "httpx")),
             (
                 "httpx.Client()",
                 f"{client_ms:.0f} ms of CPU each here (its SSL context): the gateway adapters and the "
@@ -669,13 +583,13 @@ def run(
                 f"{args.processes} processes x at most {args.in_flight} requests in flight; raw SQL "
                 f"{sql_sessions} sessions",
             ),
-        ):
-            print(f"{label:<16}{value}")
+        ]
+        rows_print(rows, width=16)
 
-        server = Server(env=dict(os.environ, **web_env, PLANCKLY_DEV="1", LOG_LEVEL="WARNING"), workers=web_workers)
+        server = WebServer(env=web_env, workers=web_workers)
         stack.callback(server.stop)
-        names = workers_start(args, bench_url, queue, workers)  # ready when the warm-up is applied
-        stack.callback(workers_stop, workers)  # before the sandboxes go: a text in flight would retry
+        names = workers.start()  # ready when the warm-up is applied
+        stack.callback(workers.stop)  # before the sandboxes go: a text in flight would retry
         server.wait()
 
         def applied(intent_ids: list[int], events: int, timeout: float) -> tuple[bool, dict[str, int]]:
@@ -694,9 +608,7 @@ def run(
                 stuck = state["stored"] >= events and not state["waiting"] and state["retry"]  # no beat: never
                 if done or stuck or time.monotonic() > deadline:
                     return bool(done), state
-                for process, log in workers:
-                    if process.poll() is not None:
-                        raise RuntimeError(f"a celery worker exited: {log.read_text()[-3000:]}")
+                workers.alive_check()
                 time.sleep(0.2)
 
         def share(rows: list[tuple[int, Fact]]) -> list[tuple]:
@@ -718,8 +630,8 @@ def run(
 
         # -- HTTP and the workers ----------------------------------------------------------------------------------
         pids = {
-            "web": [server.proc.pid, *children_of(server.proc.pid)],
-            "workers": [pid for process, _ in workers for pid in (process.pid, *children_of(process.pid))],
+            "web": server.pids(),
+            "workers": workers.pids(),
             "sandboxes": [sandboxes.proc.pid],
         }
         items = [share([(i, facts[i]) for i in order_of[k]]) for k in range(args.processes)]
@@ -730,7 +642,7 @@ def run(
             section(title)
             time.sleep(1.0)
             cpu_before = {name: process_cpu_s(p) for name, p in pids.items()}
-            sampler = BackendCpu(conninfo)
+            sampler = BackendCpu(dsn)
             sampler.start()
             wall_offset = time.time() - time.perf_counter()
             rows, released = run_clients(notify_client, [("127.0.0.1", server.port, k, args.in_flight) for k in items])
@@ -805,7 +717,7 @@ def run(
             f"{n_payments / captured_s:,.1f} payments captured/s (the machine had {os.cpu_count()} cores x "
             f"{e2e:.2f} s = {(os.cpu_count() or 1) * e2e / n * 1000:.1f} ms of CPU per notification)"
         )
-        logged = "".join(log.read_text(errors="replace") for _, log in workers)
+        logged = workers.logs()
         done_tasks = Counter(m.rsplit(".", 1)[-1] for m in re.findall(r"Task ([\w.]+)\[[^\]]*\] succeeded", logged))
         retries, errors = logged.count("] retry: "), logged.count(" ERROR/")
         print(f"worker logs: tasks succeeded {dict(done_tasks)}; {retries} retries, {errors} errors")
@@ -982,7 +894,7 @@ def run(
                 raw_sql_client,
                 [
                     (
-                        conninfo,
+                        dsn,
                         tables,
                         [
                             (
@@ -1032,10 +944,10 @@ def run(
         section("Markdown (docs/benchmarks.md)")
         print()
         print(
-            f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM, load average "
+            f"{machine_line()}, load average "
             f"{os.getloadavg()[0]:.2f} after the run; PostgreSQL {pg['server_version']} ({db_host}, shared_buffers "
-            f"{pg['shared_buffers']}, synchronous_commit {pg['synchronous_commit']}); Python {machine['python']}, "
-            f"Django {django.get_version()}, {web_label(workers=web_workers)}, "
+            f"{pg['shared_buffers']}, synchronous_commit {pg['synchronous_commit']}); Python "
+            f"{platform.python_version()}, Django {versions()}, {web_label(workers=web_workers)}, "
             f"{', '.join(f'{k}={v}' for k, v in web_env.items()) or 'no Procfile variables'}; celery "
             f"{version('celery')}: {args.workers} x prefork --concurrency {args.concurrency}; the sandboxes process (1 "
             f"uvicorn process). {n:,} notifications = {n_payments:,} paid + {n_stale:,} stale + {n_dup:,} duplicates "
@@ -1099,13 +1011,13 @@ def run(
             f"payment's first paid one, {after_answer} after it was answered; {stale_late} of {len(stale_keys)} stale "
             "facts were processed after the capture (the others first: the status query said paid, and they captured)."
         )
-        print(f"\nTotal benchmark wall time: {time.perf_counter() - run_started:.0f} s")
+        wall_time(run_started)
         cache.delete_many([REDIRECT_CACHE.format(a.reference) for a in attempts])
         if correct:
-            for _, log in workers:
+            for log in workers.log_paths():
                 log.unlink(missing_ok=True)
         else:
-            print("worker logs: " + ", ".join(str(log) for _, log in workers))
+            print("worker logs: " + ", ".join(str(log) for log in workers.log_paths()))
         return 0 if correct and sql_ok else 1
     finally:
         stack.close()
