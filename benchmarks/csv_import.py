@@ -31,10 +31,10 @@ import django
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
+from benchmarks.harness import report
 from benchmarks.harness.bootstrap import django_start, shared_apps_migrate
 from benchmarks.harness.database import bench_database, database_server, postgres_settings
 from benchmarks.harness.figures import verdict
-from benchmarks.harness.report import machine_line, machine_rows, rows_print, section, versions
 
 GOAL_S = 30.0
 
@@ -104,11 +104,11 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
 
     shared_apps_migrate()
     pg = postgres_settings("server_version", "synchronous_commit")
-    section("Machine")
-    rows_print(machine_rows(pg, database_server(), shown=("synchronous_commit",)))
-    rows_print(
+    report.section("Machine")
+    report.rows_print(report.machine_rows(pg, database_server(), shown=("synchronous_commit",)))
+    report.rows_print(
         [
-            ("Django", versions("django-tenants", "psycopg")),
+            ("Django", report.versions("django-tenants", "psycopg")),
             ("Bench database", bench_name),
         ]
     )
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
             for name in ("Gulberg", "DHA")
         ]
 
-        section(f"Bulk import through csv_io: {n:,} rows")
+        report.section(f"Bulk import through csv_io: {n:,} rows")
         create_csv = to_csv(product_rows(store.slug, n, prefix="BULK", price="100.00"), csv_io.PRODUCT_COLUMNS)
         update_csv = to_csv(product_rows(store.slug, n, prefix="BULK", price="125.50"), csv_io.PRODUCT_COLUMNS)
         result = measure(
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         assert result["movements"] == 0, result
         assert StockMovement.objects.count() == 2 * n
 
-        section(f"Baseline: row by row through the services, {nb:,} rows (EXTRAPOLATED to {n:,})")
+        report.section(f"Baseline: row by row through the services, {nb:,} rows (EXTRAPOLATED to {n:,})")
 
         def naive_products(rows: list[dict[str, str]]) -> None:
             for row in rows:
@@ -252,7 +252,7 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         measure(f"naive stock: count {nb:,} levels", naive_stock, nb)
 
     if profiler:
-        section("cProfile of the update import (top 25 by cumulative time)")
+        report.section("cProfile of the update import (top 25 by cumulative time)")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
     by_label = {label: seconds for label, seconds, _, _ in figures}
@@ -266,7 +266,7 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         "update": by_label[f"naive products: update {nb:,} variants"] * n / nb,
         "stock": by_label[f"naive stock: count {nb:,} levels"] * n / nb,
     }
-    section("Goals and comparison")
+    report.section("Goals and comparison")
     ok = True
     for key, label in (("create", "products, create"), ("update", "products, update"), ("stock", "stock counts")):
         passed = bulk[key] * 10_000 / n <= GOAL_S
@@ -277,9 +277,9 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         )
     print(f"Publish kicks after commit (not sent in the bench): {len(kicks)}")
 
-    section("Markdown (docs/benchmarks.md)")
+    report.section("Markdown (docs/benchmarks.md)")
     print(
-        f"\n{machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}); Python "
+        f"\n{report.machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}); Python "
         f"{platform.python_version()}, Django {django.get_version()}.\n"
     )
     print("| Measure | Time | Queries | Note |")

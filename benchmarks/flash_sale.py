@@ -45,12 +45,12 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
+from benchmarks.harness import report
 from benchmarks.harness.bootstrap import django_start, redis_database_use, shared_apps_migrate
 from benchmarks.harness.database import bench_database, conninfo, database_server, postgres_settings
 from benchmarks.harness.figures import fmt_ms, latency, stats, verdict
@@ -62,16 +62,7 @@ from benchmarks.harness.processes import (
     shares,
 )
 from benchmarks.harness.procfile import option_value, procfile_line, procfile_web, web_label
-from benchmarks.harness.report import (
-    machine_line,
-    machine_rows,
-    markdown_table,
-    redact,
-    rows_print,
-    section,
-    versions,
-    wall_time,
-)
+from benchmarks.harness.shop import BenchShop, ProductSpec, shop_open
 
 GOAL_CHECKOUTS_PER_S = 300.0
 BODY = {"payment_method": "cod", "contact_phone": "03001234567", "contact_name": "Flash buyer"}
@@ -108,14 +99,14 @@ def main() -> int:
 
 def run(args: argparse.Namespace, dsn: str, bench_name: str, run_started: float) -> int:
     django_start(quiet=True)
-    section("Setup (not timed)")
+    report.section("Setup (not timed)")
     print(f"migrate_schemas --shared                {shared_apps_migrate():6.1f} s")
     started = time.perf_counter()
     shop = shop_create(args)
     print(f"merchant, branch, 4 products, stock     {time.perf_counter() - started:6.1f} s")
     started = time.perf_counter()
-    warm_tokens = buyers_create(args.warmup, shop.listing_of["warmup"])
-    sale_tokens = buyers_create(args.buyers, shop.listing_of["sale"])
+    warm_tokens = buyers_create(args.warmup, shop.listings["warmup"])
+    sale_tokens = buyers_create(args.buyers, shop.listings["sale"])
     print(
         f"{args.buyers:,} buyers + {args.warmup} warm-up buyers (guest, token, one unit in the cart, via services) "
         f"{time.perf_counter() - started:6.1f} s"
@@ -135,12 +126,17 @@ def run(args: argparse.Namespace, dsn: str, bench_name: str, run_started: float)
     pg = postgres_settings("server_version", "shared_buffers", "synchronous_commit", "max_connections")
     from django.conf import settings  # (as above)
 
-    section("Machine and settings")
-    rows_print(machine_rows(pg, database_server(), shown=("shared_buffers", "synchronous_commit", "max_connections")))
-    rows_print(
+    report.section("Machine and settings")
+    report.rows_print(
+        report.machine_rows(pg, database_server(), shown=("shared_buffers", "synchronous_commit", "max_connections"))
+    )
+    report.rows_print(
         [
-            ("Redis", f"{redact(settings.REDIS_URL)} (Celery queue {settings.CELERY_TASK_DEFAULT_QUEUE}, no worker)"),
-            ("Django", versions("django-tenants", "django-ninja", "psycopg", "httpx")),
+            (
+                "Redis",
+                f"{report.redact(settings.REDIS_URL)} (Celery queue {settings.CELERY_TASK_DEFAULT_QUEUE}, no worker)",
+            ),
+            ("Django", report.versions("django-tenants", "django-ninja", "psycopg", "httpx")),
             ("Bench database", bench_name),
             ("Server", f"{web_label(workers=workers)}, Procfile env {web_env or 'none'}"),
             (
@@ -161,17 +157,17 @@ def run(args: argparse.Namespace, dsn: str, bench_name: str, run_started: float)
     rate_ok = http["rate"] >= GOAL_CHECKOUTS_PER_S
     answers_ok = checks["every other answer 409 out_of_stock"]
     correct = oversold == 0 and all(ok for name, ok in checks.items() if name != "every other answer 409 out_of_stock")
-    section("Goals")
+    report.section("Goals")
     print(f"{verdict(rate_ok)}  >= {GOAL_CHECKOUTS_PER_S:.0f} checkouts/s over HTTP: {http['rate']:,.1f}")
     print(f"{verdict(correct)}  0 oversell, exact orders, ledger consistent")
     print(f"{verdict(answers_ok)}  every answer 201 or 409 out_of_stock (no errors)")
 
-    section("Markdown (docs/benchmarks.md)")
+    report.section("Markdown (docs/benchmarks.md)")
     print()
     print(
-        f"{machine_line()}, load average {os.getloadavg()[0]:.2f} after the run; PostgreSQL {pg['server_version']} "
-        f"({database_server()}, shared_buffers={pg['shared_buffers']}, synchronous_commit="
-        f"{pg['synchronous_commit']}); Python {platform.python_version()}, Django {versions()}, "
+        f"{report.machine_line()}, load average {os.getloadavg()[0]:.2f} after the run; PostgreSQL "
+        f"{pg['server_version']} ({database_server()}, shared_buffers={pg['shared_buffers']}, synchronous_commit="
+        f"{pg['synchronous_commit']}); Python {platform.python_version()}, Django {report.versions()}, "
         f"{web_label(workers=workers)}, "
         f"{', '.join(f'{k}={v}' for k, v in web_env.items()) or 'no Procfile variables'}; {args.buyers:,} buyers "
         f"from {args.processes} client processes (non-blocking sockets, HTTP/1.1, one connection per buyer), "
@@ -179,7 +175,7 @@ def run(args: argparse.Namespace, dsn: str, bench_name: str, run_started: float)
     )
     print()
     won, lost = sale["won"], sale["lost"]
-    markdown_table(
+    report.markdown_table(
         ("Measure", "HTTP checkout", *(f"raw SQL: {v['label']}" for v in sql.values())),
         [
             (
@@ -220,7 +216,7 @@ def run(args: argparse.Namespace, dsn: str, bench_name: str, run_started: float)
         f"\nGoal ≥ {GOAL_CHECKOUTS_PER_S:.0f} checkouts/s: **{verdict(rate_ok)}**; 0 oversell: "
         f"**{verdict(correct)}**; no errors: **{verdict(answers_ok)}**"
     )
-    wall_time(run_started)
+    report.wall_time(run_started)
     return 0 if rate_ok and correct and answers_ok else 1
 
 
@@ -229,55 +225,27 @@ def run(args: argparse.Namespace, dsn: str, bench_name: str, run_started: float)
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Shop:
-    schema: str
-    products: dict[str, tuple[int, int]]  # "sale", "warmup", "sql", "sql_ledger" -> (branch id, variant id)
-    listing_of: dict[str, int]  # the same keys -> Listing id
-
-
-def shop_create(args: argparse.Namespace) -> Shop:
+def shop_create(args: argparse.Namespace) -> BenchShop:
     """One merchant, one branch, the sale product with --units, a warm-up product and two raw SQL levels."""
-    # Django is set up in run(): the models and services can be imported.
-    from django_tenants.utils import schema_context
-
-    from marketplace.listings.models import Listing
-    from marketplace.listings.sync import listings_publish
-    from tenant_apps.catalog.models import ProductStatus
-    from tenant_apps.catalog.services import VariantSpec, product_create
-    from tenant_apps.inventory.services import stock_receive
-    from tenant_apps.stores.services import branch_create, store_create
-    from tenants.services import merchant_provision
-
-    merchant = merchant_provision(name="Flash Mart", slug="flash-mart", owner_phone="+923009990001")
-    schema = merchant.schema_name
-    with schema_context(schema):
-        store = store_create(name="Flash Mart")
-        branch = branch_create(
-            store=store,
-            name="Liberty",
-            address="Liberty Market, Gulberg III, Lahore",
-            area="Gulberg III",
-            latitude="31.510200",
-            longitude="74.344300",
-        )
-        products = {}
+    products = [
+        ProductSpec(key, name, f"FLASH-{key}", "Standard", "49999", units)
         for key, name, units in (
             ("sale", "Flash phone X1", args.units),
             ("warmup", "Warm-up cable", args.warmup + 10),
             ("sql", "Raw SQL level A", args.units),
             ("sql_ledger", "Raw SQL level B", args.units),
-        ):
-            variant_spec = VariantSpec(sku=f"FLASH-{key}", name="Standard", price="49999")
-            product = product_create(store_id=store.pk, name=name, status=ProductStatus.ACTIVE, variants=[variant_spec])
-            variant = product.variants.get()
-            stock_receive(branch_id=branch.pk, variant_id=variant.pk, quantity=units, actor_id=None)
-            products[key] = (branch.pk, variant.pk)
-    listings_publish(schema=schema)
-    listing_of = {
-        key: Listing.objects.get(merchant=merchant, branch_id=b, variant_id=v).pk for key, (b, v) in products.items()
+        )
+    ]
+    branch = {
+        "name": "Liberty",
+        "address": "Liberty Market, Gulberg III, Lahore",
+        "area": "Gulberg III",
+        "latitude": "31.510200",
+        "longitude": "74.344300",
     }
-    return Shop(schema, products, listing_of)
+    return shop_open(
+        name="Flash Mart", slug="flash-mart", owner_phone="+923009990001", branch=branch, products=products
+    )
 
 
 def buyers_create(n: int, listing_id: int) -> list[str]:
@@ -304,7 +272,7 @@ def buyers_create(n: int, listing_id: int) -> list[str]:
 def http_sale(
     args: argparse.Namespace,
     dsn: str,
-    shop: Shop,
+    shop: BenchShop,
     warm_tokens: list[str],
     sale_tokens: list[str],
     *,
@@ -315,10 +283,10 @@ def http_sale(
     from django.db import connection  # Django is set up in run()
 
     server = WebServer(env=web_env, workers=workers)
-    watcher = LevelWatcher(dsn, shop.schema, shop.products["sale"])
+    watcher = LevelWatcher(dsn, shop.schema, shop.levels["sale"])
     try:
         server.wait()
-        section(f"Warm-up: {args.warmup} checkouts of another product at once, from {workers} processes")
+        report.section(f"Warm-up: {args.warmup} checkouts of another product at once, from {workers} processes")
         warm_rows, _ = run_clients(
             http_client, [("127.0.0.1", server.port, share) for share in shares(warm_tokens, workers)]
         )
@@ -326,7 +294,7 @@ def http_sale(
         print(f"warm-up answers {dict(warm)}")
         if set(warm) != {201}:
             raise RuntimeError(f"warm-up failed: {warm_rows[:5]}\n{server.output()}")
-        section(f"HTTP: {args.buyers:,} buyers at once for {args.units} units")
+        report.section(f"HTTP: {args.buyers:,} buyers at once for {args.units} units")
         time.sleep(1.0)
         server_pids = server.pids()
         with connection.cursor() as cursor:
@@ -411,7 +379,7 @@ def http_sale(
     }
 
 
-def sale_checks(args: argparse.Namespace, shop: Shop, sale: dict[str, Any]) -> tuple[dict[str, bool], Any, Any]:
+def sale_checks(args: argparse.Namespace, shop: BenchShop, sale: dict[str, Any]) -> tuple[dict[str, bool], Any, Any]:
     """What the sale left: the level, its ledger, one order of each kind per 201; returns (checks, level, the lowest
     `available` the watcher saw)."""
     # Django is set up in run(): the models can be imported.
@@ -425,7 +393,7 @@ def sale_checks(args: argparse.Namespace, shop: Shop, sale: dict[str, Any]) -> t
 
     schema, sale_level, won, odd, watcher = (
         shop.schema,
-        shop.products["sale"],
+        shop.levels["sale"],
         sale["won"],
         sale["odd"],
         sale["watcher"],
@@ -458,7 +426,7 @@ def sale_checks(args: argparse.Namespace, shop: Shop, sale: dict[str, Any]) -> t
         == intents
         == len(won),
     }
-    section("Checks")
+    report.section("Checks")
     print(
         f"level: on_hand {level.on_hand}, reserved {level.reserved}, available {level.available}; ledger sums "
         f"{sums['on_hand']}/{sums['reserved']}; watcher: lowest available {watcher.lowest} in "
@@ -473,7 +441,9 @@ def sale_checks(args: argparse.Namespace, shop: Shop, sale: dict[str, Any]) -> t
     return checks, level, watcher.lowest
 
 
-def raw_sql_measure(args: argparse.Namespace, dsn: str, shop: Shop, sql_sessions: int) -> dict[str, dict[str, Any]]:
+def raw_sql_measure(
+    args: argparse.Namespace, dsn: str, shop: BenchShop, sql_sessions: int
+) -> dict[str, dict[str, Any]]:
     """The same number of buyers against PostgreSQL directly, on levels of their own: the bare conditional UPDATE,
     then the UPDATE and its ledger row in one transaction."""
     # Django is set up in run(): the models can be imported.
@@ -481,13 +451,15 @@ def raw_sql_measure(args: argparse.Namespace, dsn: str, shop: Shop, sql_sessions
 
     from tenant_apps.inventory.models import StockLevel
 
-    products = shop.products
+    products = shop.levels
     sql: dict[str, dict[str, Any]] = {}
     for key, ledger, label in (
         ("sql", False, "bare conditional UPDATE, autocommit"),
         ("sql_ledger", True, "conditional UPDATE + ledger INSERT, one transaction"),
     ):
-        section(f"Raw SQL: {args.buyers:,} attempts, {args.processes} processes, {sql_sessions} sessions: {label}")
+        report.section(
+            f"Raw SQL: {args.buyers:,} attempts, {args.processes} processes, {sql_sessions} sessions: {label}"
+        )
         per_process = [len(s) for s in shares(list(range(args.buyers)), args.processes)]
         sessions = [len(s) for s in shares(list(range(sql_sessions)), args.processes)]
         sql_rows, _ = run_clients(

@@ -42,20 +42,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
+from benchmarks.harness import report
 from benchmarks.harness.bootstrap import django_start, shared_apps_migrate
 from benchmarks.harness.database import bench_database, database_server, postgres_settings
 from benchmarks.harness.figures import fmt_ms, percentile, stats, verdict
 from benchmarks.harness.processes import CeleryWorkers, celery_queue_drop
-from benchmarks.harness.report import (
-    machine_line,
-    machine_rows,
-    markdown_table,
-    redact,
-    rows_print,
-    section,
-    versions,
-    wall_time,
-)
 
 GOAL_LAG_P99_MS = 1000.0
 AREAS = ("Gulberg", "DHA", "Model Town", "Johar Town", "Cantt", "Bahria Town")
@@ -159,17 +150,17 @@ def run(args: argparse.Namespace, bench_name: str, workers: CeleryWorkers, run_s
         redis_version = conn.default_channel.client.info().get("redis_version", "?")
     from django.conf import settings  # (as above)
 
-    section("Machine")
+    report.section("Machine")
     shown = ("shared_buffers", "synchronous_commit", "fsync", "max_connections")
-    rows_print(machine_rows(pg, f"server {database_server()}", shown=shown))
-    rows_print(
+    report.rows_print(report.machine_rows(pg, f"server {database_server()}", shown=shown))
+    report.rows_print(
         [
-            ("Redis", f"{redis_version} ({redact(settings.CELERY_BROKER_URL)})"),
-            ("Django", versions("django-tenants", "celery", "psycopg")),
+            ("Redis", f"{redis_version} ({report.redact(settings.CELERY_BROKER_URL)})"),
+            ("Django", report.versions("django-tenants", "celery", "psycopg")),
             ("Bench database", f"{bench_name} (fresh; shared apps migrated in {shared_migrate_s:.1f} s)"),
         ]
     )
-    section("Settings")
+    report.section("Settings")
     print(
         f"Merchants {args.merchants} (fast-path provisioning {provision_s:.1f} s), each 1 store, {args.branches} "
         f"branches, {args.products} products x {args.variants} variants, 1 image per product, stock levels for "
@@ -187,10 +178,10 @@ def run(args: argparse.Namespace, bench_name: str, workers: CeleryWorkers, run_s
         f"{settings.CELERY_TASK_ACKS_LATE}; no beat (no sweep)"
     )
 
-    section(f"Throughput: {rows_expected:,} listing rows from {args.merchants} merchant schemas")
+    report.section(f"Throughput: {rows_expected:,} listing rows from {args.merchants} merchant schemas")
     throughput = throughput_measure(shops, rows_expected)
 
-    section(f"Lag: edit committed -> Listing row shows it, {args.merchants} merchants, {args.rate:g} edits/s")
+    report.section(f"Lag: edit committed -> Listing row shows it, {args.merchants} merchants, {args.rate:g} edits/s")
     started = time.perf_counter()
     names = workers.start()
     workers.wait_ready(app)
@@ -198,13 +189,13 @@ def run(args: argparse.Namespace, bench_name: str, workers: CeleryWorkers, run_s
     lag = lag_measure(args, shops, workers)
 
     lag_ok = bool(lag.lags) and lag.all["p99"] <= GOAL_LAG_P99_MS and not lag.missing and not lag.stream.errors
-    section("Goals")
+    report.section("Goals")
     print(
         f"{verdict(lag_ok)}  lag p99 <= {GOAL_LAG_P99_MS:.0f} ms with every edit arriving: "
         f"p99 {fmt_ms(lag.all['p99'])} ms, {len(lag.missing)} never arrived, {len(lag.stream.errors)} errors"
     )
 
-    section("Markdown (docs/benchmarks.md)")
+    report.section("Markdown (docs/benchmarks.md)")
     rebuild_empty, rebuild_full = throughput["rebuild_empty"], throughput["rebuild_full"]
     plain, source = throughput["plain"], throughput["source"]
     rows = [
@@ -239,13 +230,14 @@ def run(args: argparse.Namespace, bench_name: str, workers: CeleryWorkers, run_s
     ]
     print()
     print(
-        f"{machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}), Redis {redis_version}; Python "
-        f"{platform.python_version()}, Django {versions('celery')}. {args.merchants} merchants x {args.branches} "
-        f"branches x {args.products} products x {args.variants} variants = {rows_expected:,} listing rows."
+        f"{report.machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}), Redis {redis_version}; "
+        f"Python {platform.python_version()}, Django {report.versions('celery')}. {args.merchants} merchants x "
+        f"{args.branches} branches x {args.products} products x {args.variants} variants = {rows_expected:,} "
+        "listing rows."
     )
     print()
-    markdown_table(("Measure", "Result", "Goal / comparison"), rows)
-    wall_time(run_started)
+    report.markdown_table(("Measure", "Result", "Goal / comparison"), rows)
+    report.wall_time(run_started)
     return 0 if lag_ok and throughput["counts_ok"] else 1
 
 

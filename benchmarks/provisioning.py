@@ -24,18 +24,10 @@ import django
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
+from benchmarks.harness import report
 from benchmarks.harness.bootstrap import django_start, shared_apps_migrate
-from benchmarks.harness.database import bench_database, database_server, postgres_settings
+from benchmarks.harness.database import bench_database, database_server, postgres_settings, rows_dict
 from benchmarks.harness.figures import fmt_ms, summary, verdict
-from benchmarks.harness.report import (
-    machine_line,
-    machine_rows,
-    markdown_table,
-    rows_print,
-    section,
-    versions,
-    wall_time,
-)
 
 GOAL_FAST_P50_MS = 150.0
 GOAL_MIGRATE_1000_S = 60.0
@@ -64,11 +56,13 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:
     shared_migrate_s = shared_apps_migrate()
     tenant = tenant_schema_describe()
     pg = postgres_settings("server_version", "shared_buffers", "synchronous_commit", "fsync")
-    section("Machine")
-    rows_print(machine_rows(pg, f"server {database_server()}", shown=("shared_buffers", "synchronous_commit", "fsync")))
-    rows_print(
+    report.section("Machine")
+    report.rows_print(
+        report.machine_rows(pg, f"server {database_server()}", shown=("shared_buffers", "synchronous_commit", "fsync"))
+    )
+    report.rows_print(
         [
-            ("Django", versions("django-tenants", "psycopg")),
+            ("Django", report.versions("django-tenants", "psycopg")),
             (
                 "Tenant schema",
                 f"{tenant.tables} tables from {len(tenant.labels)} apps ({', '.join(sorted(tenant.labels))}), "
@@ -92,19 +86,21 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:
     many = tenants_migrate_measure(args, fast.script, tenant)
 
     # The goal is about schemas that have a migration pending; up-to-date ones ride along in the measured time.
-    report = many.report
-    migrate_1000_s = report.seconds if report.replayed >= 1000 else report.seconds * 1000 / max(1, report.replayed)
-    scaled = "" if report.replayed >= 1000 else f" (scaled from {report.replayed:,} replayed schemas to 1,000)"
+    migrated = many.report
+    migrate_1000_s = (
+        migrated.seconds if migrated.replayed >= 1000 else migrated.seconds * 1000 / max(1, migrated.replayed)
+    )
+    scaled = "" if migrated.replayed >= 1000 else f" (scaled from {migrated.replayed:,} replayed schemas to 1,000)"
     fast_ok = fast.ms["p50"] <= GOAL_FAST_P50_MS
     migrate_ok = migrate_1000_s <= GOAL_MIGRATE_1000_S and many.verified
-    section("Goals")
+    report.section("Goals")
     print(f"{verdict(fast_ok)}  fast path p50 <= {GOAL_FAST_P50_MS:.0f} ms: {fmt_ms(fast.ms['p50'])} ms")
     print(
         f"{verdict(migrate_ok)}  1,000 tenants migrated <= {GOAL_MIGRATE_1000_S:.0f} s: {migrate_1000_s:.1f} s"
         f"{scaled}{'' if many.verified else ' (verification failed)'}"
     )
 
-    section("Markdown (docs/benchmarks.md)")
+    report.section("Markdown (docs/benchmarks.md)")
     last = many.pending
     rows = [
         (
@@ -120,9 +116,9 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:
             f"fast path {speedup:.0f}x faster",
         ),
         (
-            f"Migrate {report.schemas:,} tenant schemas, `tenants_migrate` ({report.replayed:,} pending "
+            f"Migrate {migrated.schemas:,} tenant schemas, `tenants_migrate` ({migrated.replayed:,} pending "
             f"`{last.app}.{last.name}`)",
-            f"{report.seconds:.1f} s ({many.per_schema_ms:.1f} ms/schema), verified "
+            f"{migrated.seconds:.1f} s ({many.per_schema_ms:.1f} ms/schema), verified "
             f"{'OK' if many.verified else 'MISMATCH'}",
             f"1,000 ≤ {GOAL_MIGRATE_1000_S:.0f} s: **{verdict(migrate_ok)}**{scaled}",
         ),
@@ -135,13 +131,13 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float) -> int:
     ]
     print()
     print(
-        f"{machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}); Python "
+        f"{report.machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}); Python "
         f"{platform.python_version()}, Django {django.get_version()}, django-tenants {version('django-tenants')}. "
         f"Tenant schema: {fast.shape[0]} tables, {len(tenant.migrations)} tenant migrations."
     )
     print()
-    markdown_table(("Measure", "Result", "Goal / comparison"), rows)
-    wall_time(run_started)
+    report.markdown_table(("Measure", "Result", "Goal / comparison"), rows)
+    report.wall_time(run_started)
     return 0 if fast_ok and migrate_ok else 1
 
 
@@ -214,7 +210,7 @@ def fast_path_measure(n: int) -> FastPath:
     """The public service, `n` merchants after a cold first one (which records the schema script)."""
     from tenants import schema_replay, services  # Django is set up in run()
 
-    section(f"Fast path: merchant_provision (replayed DDL), {n} merchants")
+    report.section(f"Fast path: merchant_provision (replayed DDL), {n} merchants")
     started = time.perf_counter()
     services.merchant_provision(name="Bench cold", slug="bench-cold", owner_phone="+923000000000")
     cold_ms = (time.perf_counter() - started) * 1000
@@ -254,7 +250,7 @@ def migrate_path_measure(n: int) -> dict[str, float]:
     from tenants import services
     from tenants.models import Domain, Merchant
 
-    section(f"Baseline: django-tenants create_schema (migrate_schemas per schema), {n} merchants")
+    report.section(f"Baseline: django-tenants create_schema (migrate_schemas per schema), {n} merchants")
     slow_ms: list[float] = []
     for i in range(n):
         slug = f"bench-m{i:04d}"
@@ -318,7 +314,9 @@ def tenants_migrate_measure(args: argparse.Namespace, script: Any, tenant: Tenan
     assert tenant_steps, "the script has no tenant migration with statements"
     last = script.migrations[tenant_steps[-1]]
     all_but_last = [m for i, m in enumerate(script.migrations) if i != tenant_steps[-1]]
-    section(f"{args.tenants:,} tenants migrated: pending {last.app}.{last.name} ({len(last.statements)} statements)")
+    report.section(
+        f"{args.tenants:,} tenants migrated: pending {last.app}.{last.name} ({len(last.statements)} statements)"
+    )
 
     started = time.perf_counter()
     old_schemas = schemas_create_all_but_last(script, all_but_last, "bulk-", args.tenants)
@@ -329,31 +327,29 @@ def tenants_migrate_measure(args: argparse.Namespace, script: Any, tenant: Tenan
     )
 
     all_schemas = migrate_fast.tenant_schemas()
-    report = migrate_fast.tenants_migrate()
-    per_schema_ms = report.seconds * 1000 / max(1, report.schemas)
-    per_replayed_ms = report.seconds * 1000 / max(1, report.replayed)
+    migrated = migrate_fast.tenants_migrate()
+    per_schema_ms = migrated.seconds * 1000 / max(1, migrated.schemas)
+    per_replayed_ms = migrated.seconds * 1000 / max(1, migrated.replayed)
     print(
-        f"tenants_migrate(): {report.seconds:.2f} s for {report.schemas:,} schemas "
-        f"({report.replayed:,} replayed, {report.up_to_date} already up to date, {report.migrated_slow} via "
-        f"Django's migrate, {len(report.failures)} failures)"
+        f"tenants_migrate(): {migrated.seconds:.2f} s for {migrated.schemas:,} schemas "
+        f"({migrated.replayed:,} replayed, {migrated.up_to_date} already up to date, {migrated.migrated_slow} via "
+        f"Django's migrate, {len(migrated.failures)} failures)"
     )
     print(f"  = {per_schema_ms:.1f} ms per schema ({per_replayed_ms:.1f} ms per replayed schema)")
-    for schema, error in list(report.failures.items())[:5]:
+    for schema, error in list(migrated.failures.items())[:5]:
         print(f"  FAILURE {schema}: {error}")
 
     expected = {(m.app, m.name) for m in script.migrations}
     applied = schema_replay.applied_migrations(all_schemas)
     incomplete = [s for s in all_schemas if not expected <= applied[s]]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT n.nspname, count(c.oid) FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid "
-            "AND c.relkind IN ('r', 'p') AND c.relname <> 'django_migrations' WHERE n.nspname = ANY(%s) GROUP BY 1",
-            [all_schemas],
-        )
-        table_counts = dict(cursor.fetchall())
+    table_counts = rows_dict(
+        "SELECT n.nspname, count(c.oid) FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid "
+        "AND c.relkind IN ('r', 'p') AND c.relname <> 'django_migrations' WHERE n.nspname = ANY(%s) GROUP BY 1",
+        [all_schemas],
+    )
     schema_tables = schema_shape("m_bench_cold")[0]
     wrong_tables = [s for s in all_schemas if table_counts.get(s) != schema_tables]
-    verified = not incomplete and not wrong_tables and not report.failures and report.schemas == len(all_schemas)
+    verified = not incomplete and not wrong_tables and not migrated.failures and migrated.schemas == len(all_schemas)
     print(
         f"Verify: {len(all_schemas):,} schemas, {len(all_schemas) - len(incomplete):,} with all "
         f"{len(expected)} migrations applied, {len(all_schemas) - len(wrong_tables):,} with "
@@ -387,10 +383,10 @@ def tenants_migrate_measure(args: argparse.Namespace, script: Any, tenant: Tenan
     )
     print(
         f"  EXTRAPOLATED to {args.tenants:,} schemas (mean x {args.tenants:,}): {extrapolated_s:,.0f} s "
-        f"= {extrapolated_s / 60:.1f} min, vs {report.seconds:.1f} s measured for tenants_migrate "
-        f"({extrapolated_s / report.seconds:.0f}x)"
+        f"= {extrapolated_s / 60:.1f} min, vs {migrated.seconds:.1f} s measured for tenants_migrate "
+        f"({extrapolated_s / migrated.seconds:.0f}x)"
     )
-    return ManyTenants(last, report, noop, per_schema_ms, verified, base, len(sample), extrapolated_s)
+    return ManyTenants(last, migrated, noop, per_schema_ms, verified, base, len(sample), extrapolated_s)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
+from benchmarks.harness import report
 from benchmarks.harness.bootstrap import django_start, shared_apps_migrate
 from benchmarks.harness.database import (
     bench_database,
@@ -65,15 +66,6 @@ from benchmarks.harness.database import (
 from benchmarks.harness.figures import fmt_ms, percentile, stats, verdict
 from benchmarks.harness.keepalive import KeepAliveClient
 from benchmarks.harness.processes import WebServer
-from benchmarks.harness.report import (
-    machine_line,
-    machine_rows,
-    markdown_table,
-    rows_print,
-    section,
-    versions,
-    wall_time,
-)
 from benchmarks.search_data import META_TABLE, generate
 from benchmarks.search_queries import CLASSES, SORTS, Query, query_mix, vocabulary
 
@@ -138,14 +130,14 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
         f"(e.g. {', '.join(random.Random(1).sample(vocab.rare, min(5, len(vocab.rare))))}), "
         f"{len(vocab.pairs)} pairs; typos of {len(vocab.typo_sources)} words"
     )
-    section("Frequent words counted ahead per branch, as beat keeps them (branch_cells.word_cells_refresh)")
+    report.section("Frequent words counted ahead per branch, as beat keeps them (branch_cells.word_cells_refresh)")
     refresh = word_cells_refreshed()
     print(
         f"{refresh['words']} words (>= {refresh['min_listings']:,} listings), {refresh['counted']:,} word x branch "
         f"fields counted in {refresh['seconds']:.1f} s; a second run (nothing changed) {refresh['again_s']:.2f} s; "
         f"Redis holds them in {refresh['redis_mib']:,.1f} MiB"
     )
-    section(
+    report.section(
         f"HTTP and raw SQL: {args.queries:,} searches (after {args.warmup} warm-up) each way, interleaved by blocks "
         f"of {BLOCK}"
     )
@@ -154,35 +146,35 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
     by_class, by_radius, by_sort, by_hits = groups_report(queries)
     slowest_explain(queries, sql_info, conninfo)
 
-    section(f"Baseline: as served vs the row statement vs no H3 prefilter, {args.baseline} queries/class")
+    report.section(f"Baseline: as served vs the row statement vs no H3 prefilter, {args.baseline} queries/class")
     baseline_rows = baseline_report(run_baseline(queries, conninfo=conninfo, per_class=args.baseline))
-    markdown_table(BASELINE_HEADER, baseline_rows)
+    report.markdown_table(BASELINE_HEADER, baseline_rows)
 
     http_all, sql_all, statements = figures["http"], figures["sql"], figures["statements"]
     ratio50, ratio99 = http_all["p50"] / sql_all["p50"], http_all["p99"] / sql_all["p99"]
     p50_ok = http_all["p50"] <= GOAL_HTTP_P50_MS
     p99_ok = http_all["p99"] <= GOAL_HTTP_P99_MS
     ratio_ok = ratio50 <= GOAL_RATIO
-    section("Goals")
+    report.section("Goals")
     print(f"{verdict(p50_ok)}  HTTP p50 <= {GOAL_HTTP_P50_MS:.0f} ms: {fmt_ms(http_all['p50'])} ms")
     print(f"{verdict(p99_ok)}  HTTP p99 <= {GOAL_HTTP_P99_MS:.0f} ms: {fmt_ms(http_all['p99'])} ms")
     print(f"{verdict(ratio_ok)}  HTTP/SQL <= {GOAL_RATIO} at p50: {ratio50:.2f}x (p99 {ratio99:.2f}x)")
     missing = [row[0] for row in by_class if row[-1] != "ok"]
     print(f"Classes missing the latency goal: {', '.join(missing) if missing else 'none'}")
 
-    section("Markdown (docs/benchmarks.md)")
+    report.section("Markdown (docs/benchmarks.md)")
     pg = data.pg
     print()
     print(
-        f"{machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}, shared_buffers="
-        f"{pg['shared_buffers']}, jit={pg['jit']}); Python {platform.python_version()}, Django {versions()}, "
+        f"{report.machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}, shared_buffers="
+        f"{pg['shared_buffers']}, jit={pg['jit']}); Python {platform.python_version()}, Django {report.versions()}, "
         f"granian {version('granian')} (WSGI, 1 worker). Data: {data.listings:,} listings, {data.merchants:,} "
         f"merchants, {data.branches:,} branches, {data.terms:,} lexemes; listings table {data.listing_mib:,.0f} MiB "
         f"with indexes; generated in {generation_s:.0f} s. Query mix: {args.queries:,} searches (seed {args.seed}) "
         f"after {args.warmup} warm-up."
     )
     print()
-    markdown_table(
+    report.markdown_table(
         ("Measure", "HTTP (granian WSGI, 1 worker)", "raw SQL (the same planning and statements)", "Goal"),
         [
             (
@@ -209,17 +201,17 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
         ],
     )
     print()
-    markdown_table(GROUP_HEADER, by_class)
+    report.markdown_table(GROUP_HEADER, by_class)
     print()
-    markdown_table(GROUP_HEADER, by_radius + by_sort)
+    report.markdown_table(GROUP_HEADER, by_radius + by_sort)
     print()
-    markdown_table(GROUP_HEADER, by_hits)
+    report.markdown_table(GROUP_HEADER, by_hits)
     print()
-    markdown_table(BASELINE_HEADER, baseline_rows)
+    report.markdown_table(BASELINE_HEADER, baseline_rows)
     mismatched = figures["mismatched"]
     if mismatched:
         print(f"\nWARNING: {len(mismatched)} queries had a different total over HTTP than in raw SQL")
-    wall_time(run_started)
+    report.wall_time(run_started)
     return 0 if p50_ok and p99_ok and ratio_ok and not mismatched else 1
 
 
@@ -252,7 +244,7 @@ def data_ready(args: argparse.Namespace, *, reused: bool) -> tuple[dict[str, Any
         timings = meta["timings"]
     else:
         timings["migrate_schemas --shared"] = shared_apps_migrate()
-        section(f"Generating {args.listings:,} listings of {args.merchants:,} merchants (seed {args.seed})")
+        report.section(f"Generating {args.listings:,} listings of {args.merchants:,} merchants (seed {args.seed})")
         meta = generate(args, timings)
     generation_s = sum(v for k, v in timings.items() if k != "migrate_schemas --shared")
     for step, seconds in timings.items():
@@ -295,13 +287,13 @@ def data_describe(bench_name: str, *, reused: bool) -> DataShape:
             "GROUP BY 1 ORDER BY 1"
         )
         per_merchant = [n for n, c in cursor.fetchall() for _ in range(c)]
-    section("Machine and data")
-    rows_print(machine_rows(pg, database_server(), shown=PG_SHOWN))
-    rows_print(
+    report.section("Machine and data")
+    report.rows_print(report.machine_rows(pg, database_server(), shown=PG_SHOWN))
+    report.rows_print(
         [
             (
                 "Django",
-                versions("django-tenants", "django-ninja", "psycopg", "granian")
+                report.versions("django-tenants", "django-ninja", "psycopg", "granian")
                 + f", CONN_MAX_AGE={settings.DATABASES['default'].get('CONN_MAX_AGE')}",
             ),
             ("Bench database", f"{bench_name}{' (reused)' if reused else ''}"),
@@ -572,8 +564,8 @@ def groups_report(queries: list[Query]) -> tuple[list, list, list, list]:
         ("Text or not", by_text),
         ("Per size of the filtered set (hits)", by_hits),
     ):
-        section(title)
-        markdown_table(GROUP_HEADER, rows)
+        report.section(title)
+        report.markdown_table(GROUP_HEADER, rows)
     return by_class, by_radius, by_sort, by_hits
 
 
@@ -582,7 +574,7 @@ def slowest_explain(queries: list[Query], sql_info: dict[str, Any], conninfo: st
     slowest_i = max(range(len(queries)), key=lambda i: queries[i].sql_ms)
     slowest = queries[slowest_i]
     plan = sql_info["plans"][slowest_i]
-    section(f"EXPLAIN (ANALYZE, BUFFERS) of the slowest raw SQL query ({fmt_ms(slowest.sql_ms)} ms)")
+    report.section(f"EXPLAIN (ANALYZE, BUFFERS) of the slowest raw SQL query ({fmt_ms(slowest.sql_ms)} ms)")
     print(f"class {slowest.cls!r}, {slowest.total:,} hits, {slowest.cells} cells; params {slowest.params}")
     with raw_connect(conninfo) as conn:
         # A search without words runs the summaries' statement, then its page: the first is the one that grows.

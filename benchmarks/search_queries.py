@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks.harness.database import rows_dict
 from benchmarks.search_data import CITIES, LEAVES, cumulative, place
 
 CLASSES: dict[str, float] = {
@@ -61,16 +62,12 @@ class Vocabulary:
 def vocabulary(meta: dict[str, Any], n_listings: int) -> Vocabulary:
     """Query words by how many listings hold them (the index's real document frequency, via the stemmed
     vocabulary SearchTerm): common nouns, rare words (mostly the long tail of brands), frequent word pairs."""
-    from django.db import connection  # Django is set up by the script before it draws the mix
-
     words = sorted(set(meta["word_df"]))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT w, coalesce(t.listings, 0) FROM unnest(%s::text[]) w "
-            "LEFT JOIN public.listings_searchterm t ON t.lexeme = (ts_lexize('english_stem', w))[1]",
-            [words],
-        )
-        df = dict(cursor.fetchall())
+    df = rows_dict(
+        "SELECT w, coalesce(t.listings, 0) FROM unnest(%s::text[]) w "
+        "LEFT JOIN public.listings_searchterm t ON t.lexeme = (ts_lexize('english_stem', w))[1]",
+        [words],
+    )
     one_word_nouns = {noun for leaf in LEAVES.values() for noun in leaf.nouns if " " not in noun}
     nouns = set(meta["nouns"]) & one_word_nouns
     by_df = sorted((w for w in nouns if df.get(w, 0) > 0), key=lambda w: (-df[w], w))  # ties: stable across runs

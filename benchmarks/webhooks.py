@@ -88,6 +88,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
+from benchmarks.harness import report
 from benchmarks.harness.bootstrap import django_start, redis_database_use, shared_apps_migrate
 from benchmarks.harness.database import bench_database, conninfo, database_server, postgres_settings
 from benchmarks.harness.figures import fmt_ms, latency, stats, verdict
@@ -100,16 +101,7 @@ from benchmarks.harness.processes import (
     run_clients,
 )
 from benchmarks.harness.procfile import procfile_web, procfile_worker, web_label
-from benchmarks.harness.report import (
-    machine_line,
-    machine_rows,
-    markdown_table,
-    redact,
-    rows_print,
-    section,
-    versions,
-    wall_time,
-)
+from benchmarks.harness.shop import ProductSpec, shop_open
 
 PATHS = {"foree": "/api/v1/payments/webhooks/foree", "jazzcash": "/api/v1/payments/webhooks/jazzcash"}
 PRICE = "2499.00"
@@ -389,8 +381,6 @@ def run(
     from marketplace.cart.services import cart_item_add
     from marketplace.cart.shoppers import Shopper
     from marketplace.checkout.services import CheckoutRequest, checkout_place
-    from marketplace.listings.models import Listing
-    from marketplace.listings.sync import listings_publish
     from marketplace.orders.models import CustomerOrder
     from sandboxes.testing import _payment_credentials, _payment_urls
     from shared_apps.accounts.services import guest_create
@@ -409,13 +399,8 @@ def run(
     )
     from shared_apps.payments.services import REDIRECT_CACHE, payment_attempt_start
     from shared_apps.payments.tests.conftest import Sandbox, jazzcash_signed, notification_body
-    from tenant_apps.catalog.models import ProductStatus
-    from tenant_apps.catalog.services import VariantSpec, product_create
     from tenant_apps.inventory.models import StockLevel
-    from tenant_apps.inventory.services import stock_receive
     from tenant_apps.orders.models import MerchantOrder
-    from tenant_apps.stores.services import branch_create, store_create
-    from tenants.services import merchant_provision
 
     n_payments, n_stale, n_dup = counts
     n = args.notifications
@@ -425,32 +410,22 @@ def run(
     stack = ExitStack()
     try:
         # -- setup (not timed) -------------------------------------------------------------------------------------
-        section("Setup (not timed)")
+        report.section("Setup (not timed)")
         started = time.perf_counter()
         shared_apps_migrate()
         units = n_payments + args.warmup
-        merchant = merchant_provision(name="Webhook Mart", slug="webhook-mart", owner_phone="+923009990008")
-        schema = merchant.schema_name
-        with schema_context(schema):
-            store = store_create(name="Webhook Mart")
-            branch = branch_create(
-                store=store,
-                name="Main Boulevard",
-                address="Main Boulevard, Gulberg II, Lahore",
-                area="Gulberg II",
-                latitude="31.520400",
-                longitude="74.358700",
-            )
-            product = product_create(
-                store_id=store.pk,
-                name="Wireless earbuds",
-                status=ProductStatus.ACTIVE,
-                variants=[VariantSpec(sku="WH-EARBUDS", name="Black", price=PRICE)],
-            )
-            variant = product.variants.get()
-            stock_receive(branch_id=branch.pk, variant_id=variant.pk, quantity=units, actor_id=None)
-        listings_publish(schema=schema)
-        listing_id = Listing.objects.get(merchant=merchant, variant_id=variant.pk).pk
+        branch = {
+            "name": "Main Boulevard",
+            "address": "Main Boulevard, Gulberg II, Lahore",
+            "area": "Gulberg II",
+            "latitude": "31.520400",
+            "longitude": "74.358700",
+        }
+        earbuds = ProductSpec("earbuds", "Wireless earbuds", "WH-EARBUDS", "Black", PRICE, units)
+        shop = shop_open(
+            name="Webhook Mart", slug="webhook-mart", owner_phone="+923009990008", branch=branch, products=[earbuds]
+        )
+        schema, listing_id = shop.schema, shop.listings["earbuds"]
         print(f"migrate, merchant, product with {units:,} units              {time.perf_counter() - started:6.1f} s")
 
         started = time.perf_counter()
@@ -533,7 +508,7 @@ def run(
         order_of, deliveries = mix(facts, n_payments, n_dup, args.processes, lag, rng)
         dup_kinds = Counter(facts[i].kind for i, c in deliveries.items() for _ in range(c - 1))
         histogram = Counter(deliveries.values())
-        section("The mix")
+        report.section("The mix")
         print(
             f"{n:,} notifications = {n_payments:,} paid originals + {n_stale:,} stale (out of order) + {n_dup:,} "
             f"duplicates ({dup_kinds['paid']:,} of paid, {dup_kinds['stale']:,} of stale notifications)"
@@ -555,7 +530,7 @@ def run(
         web_workers = args.web_workers or web_workers
         pool_size = int(web_env.get("DB_POOL_MAX_SIZE", "0") or 0)
         sql_sessions = args.sql_sessions or max(args.processes, web_workers * pool_size)
-        section("Machine and settings")
+        report.section("Machine and settings")
         shown = ("shared_buffers", "synchronous_commit", "max_connections")
         pg = postgres_settings("server_version", *shown)
         db_host = database_server()
@@ -565,10 +540,10 @@ def run(
         for _ in range(10):
             httpx.Client(timeout=5).close()
         client_ms = (time.process_time() - cpu_started) * 100
-        rows_print(machine_rows(pg, db_host, shown=shown), width=16)
+        report.rows_print(report.machine_rows(pg, db_host, shown=shown), width=16)
         rows = [
-            ("Redis", f"{redact(settings.REDIS_URL)} (Celery queue {queue})"),
-            ("Django", versions("django-ninja", "psycopg", "granian", "celery", "httpx")),
+            ("Redis", f"{report.redact(settings.REDIS_URL)} (Celery queue {queue})"),
+            ("Django", report.versions("django-ninja", "psycopg", "granian", "celery", "httpx")),
             (
                 "httpx.Client()",
                 f"{client_ms:.0f} ms of CPU each here (its SSL context): the gateway adapters and the "
@@ -584,7 +559,7 @@ def run(
                 f"{sql_sessions} sessions",
             ),
         ]
-        rows_print(rows, width=16)
+        report.rows_print(rows, width=16)
 
         server = WebServer(env=web_env, workers=web_workers)
         stack.callback(server.stop)
@@ -614,7 +589,7 @@ def run(
         def share(rows: list[tuple[int, Fact]]) -> list[tuple]:
             return [(i, PATHS[f.gateway], f.body, f.content_type) for i, f in rows]
 
-        section(f"Warm-up: {args.warmup} other payments notified and applied")
+        report.section(f"Warm-up: {args.warmup} other payments notified and applied")
         warm_facts = [fact(-1, payment, "paid") for payment in warm]
         warm_rows, _ = run_clients(
             notify_client,
@@ -639,7 +614,7 @@ def run(
         def http_pass(title: str, then=None) -> dict[str, Any]:
             """Every client process sends its items, released together; `then()` runs after the last answer (wait for
             the workers). Figures, and the CPU used from the release until `then` returned."""
-            section(title)
+            report.section(title)
             time.sleep(1.0)
             cpu_before = {name: process_cpu_s(p) for name, p in pids.items()}
             sampler = BackendCpu(dsn)
@@ -742,7 +717,7 @@ def run(
         )
 
         # -- checks ------------------------------------------------------------------------------------------------
-        section("Checks")
+        report.section("Checks")
         expected = {(f.gateway, f.key): deliveries[i] for i, f in enumerate(facts)}
         events = {(e.gateway, e.dedupe_key): e for e in ours.select_related("attempt")}
         wrong_deliveries = [k for k, c in expected.items() if k in events and events[k].deliveries != c]
@@ -785,7 +760,8 @@ def run(
             merchant_orders = Counter(
                 MerchantOrder.objects.filter(customer_order_id__in=order_ids).values_list("status", flat=True)
             )
-            level = StockLevel.objects.get(branch_id=branch.pk, variant_id=variant.pk)
+            branch_id, variant_id = shop.levels["earbuds"]
+            level = StockLevel.objects.get(branch_id=branch_id, variant_id=variant_id)
         customer_orders = Counter(CustomerOrder.objects.filter(pk__in=order_ids).values_list("status", flat=True))
         checks = {
             f"every answer 200 ({n:,})": set(answers) == {200} and len(rows) == n,
@@ -882,7 +858,9 @@ def run(
             ("upsert", False, "the endpoint's upsert alone, autocommit"),
             ("apply", True, "upsert + intent UPDATE + ledger row, one transaction"),
         ):
-            section(f"Raw SQL: {n:,} notifications, {args.processes} processes, {sql_sessions} sessions: {label}")
+            report.section(
+                f"Raw SQL: {n:,} notifications, {args.processes} processes, {sql_sessions} sessions: {label}"
+            )
             with connection.cursor() as cursor:
                 cursor.execute(f"TRUNCATE {tables['event']}, {tables['ledger']}, {tables['intent']}")
                 cursor.executemany(
@@ -941,13 +919,13 @@ def run(
             cursor.execute(f"DROP TABLE {tables['ledger']}, {tables['intent']}, {tables['event']}")
 
         # -- markdown ----------------------------------------------------------------------------------------------
-        section("Markdown (docs/benchmarks.md)")
+        report.section("Markdown (docs/benchmarks.md)")
         print()
         print(
-            f"{machine_line()}, load average "
+            f"{report.machine_line()}, load average "
             f"{os.getloadavg()[0]:.2f} after the run; PostgreSQL {pg['server_version']} ({db_host}, shared_buffers "
             f"{pg['shared_buffers']}, synchronous_commit {pg['synchronous_commit']}); Python "
-            f"{platform.python_version()}, Django {versions()}, {web_label(workers=web_workers)}, "
+            f"{platform.python_version()}, Django {report.versions()}, {web_label(workers=web_workers)}, "
             f"{', '.join(f'{k}={v}' for k, v in web_env.items()) or 'no Procfile variables'}; celery "
             f"{version('celery')}: {args.workers} x prefork --concurrency {args.concurrency}; the sandboxes process (1 "
             f"uvicorn process). {n:,} notifications = {n_payments:,} paid + {n_stale:,} stale + {n_dup:,} duplicates "
@@ -965,7 +943,7 @@ def run(
             return " / ".join(f"{x:.1f}" for x in v["cpu"].values()) + " ms"
 
         delivered = sum(e.deliveries for e in events.values())
-        markdown_table(
+        report.markdown_table(
             (
                 "Measure",
                 "HTTP: web server + workers",
@@ -1011,7 +989,7 @@ def run(
             f"payment's first paid one, {after_answer} after it was answered; {stale_late} of {len(stale_keys)} stale "
             "facts were processed after the capture (the others first: the status query said paid, and they captured)."
         )
-        wall_time(run_started)
+        report.wall_time(run_started)
         cache.delete_many([REDIRECT_CACHE.format(a.reference) for a in attempts])
         if correct:
             for log in workers.log_paths():

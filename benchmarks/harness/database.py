@@ -119,3 +119,12 @@ def database_server() -> str:
 
     db = settings.DATABASES["default"]
     return (db["HOST"] or "localhost") + (f":{db['PORT']}" if db.get("PORT") else "")
+
+
+def rows_dict(sql: str, params: Any = None) -> dict:
+    """The rows of a two-column statement on Django's connection, as {first column: second column}."""
+    from django.db import connection  # (as above)
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
