@@ -101,7 +101,7 @@ from benchmarks.harness.processes import (
     run_clients,
 )
 from benchmarks.harness.procfile import procfile_web, procfile_worker, web_label
-from benchmarks.harness.shop import ProductSpec, shop_open
+from benchmarks.harness.shop import BenchShop, ProductSpec, shop_open
 
 PATHS = {"foree": "/api/v1/payments/webhooks/foree", "jazzcash": "/api/v1/payments/webhooks/jazzcash"}
 PRICE = "2499.00"
@@ -275,6 +275,251 @@ def raw_sql_client(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Exactly once, checked
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExactlyOnce:
+    """What the HTTP pass left, checked: one event per fact, one capture per intent, the books balanced."""
+
+    checks: dict[str, bool]
+    expected: dict[tuple[str, str], int]  # (gateway, dedupe key) -> deliveries sent
+    events: dict[tuple[str, str], Any]  # (gateway, dedupe key) -> WebhookEvent
+    stale_keys: set[tuple[str, str]]
+    stale_late: int  # stale facts processed after their payment's capture
+    captured: Any  # Σ capture ledger rows
+    owed: Any  # Σ intent amounts
+
+
+def exactly_once_check(
+    *,
+    facts: list[Fact],
+    deliveries: Counter,
+    payments: list[Payment],
+    ours: Any,
+    shop: BenchShop,
+    rows: list[tuple],
+    answers: Counter,
+    n: int,
+) -> ExactlyOnce:
+    """Check and print what the workers applied (exit status 1 if any check fails)."""
+    # Django is set up in run(): the models and the ledger can be imported.
+    from django.db.models import Count, Sum
+    from django_tenants.utils import schema_context
+
+    from marketplace.orders.models import CustomerOrder
+    from shared_apps.payments.ledger import ledger_problems
+    from shared_apps.payments.models import (
+        AttemptStatus,
+        IntentStatus,
+        LedgerEntry,
+        LedgerKind,
+        PaymentAttempt,
+        PaymentIntent,
+        Refund,
+        WebhookStatus,
+    )
+    from tenant_apps.inventory.models import StockLevel
+    from tenant_apps.orders.models import MerchantOrder
+
+    schema, n_payments = shop.schema, len(payments)
+    intent_ids = [p.intent_id for p in payments]
+    report.section("Checks")
+    expected = {(f.gateway, f.key): deliveries[i] for i, f in enumerate(facts)}
+    events = {(e.gateway, e.dedupe_key): e for e in ours.select_related("attempt")}
+    wrong_deliveries = [k for k, c in expected.items() if k in events and events[k].deliveries != c]
+    statuses = Counter(e.status for e in events.values())
+    stale_keys = {(f.gateway, f.key) for f in facts if f.kind == "stale"}
+    succeeded_at = dict(PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("pk", "succeeded_at"))
+    stale_late = sum(
+        1
+        for k in stale_keys
+        if k in events
+        and events[k].processed_at
+        and events[k].attempt_id
+        and succeeded_at.get(events[k].attempt_id)
+        and events[k].processed_at > succeeded_at[events[k].attempt_id]
+    )
+    intents = list(PaymentIntent.objects.filter(pk__in=intent_ids))
+    capture_counts = dict(
+        LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE)
+        .values_list("intent_id")
+        .annotate(c=Count("id"))
+    )
+    captured = LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE).aggregate(
+        total=Sum("amount")
+    )["total"]
+    owed = sum((i.amount for i in intents), start=0)
+    amount_of = {i.pk: i.amount for i in intents}
+    captures_of_amount = sum(
+        amount == amount_of[intent_id]
+        for intent_id, amount in LedgerEntry.objects.filter(
+            intent_id__in=intent_ids, kind=LedgerKind.CAPTURE
+        ).values_list("intent_id", "amount")
+    )
+    problems = {i.pk: ledger_problems(i) for i in intents}
+    problems = {k: v for k, v in problems.items() if v}
+    attempts_state = Counter(PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("status", flat=True))
+    order_ids = [p.order_id for p in payments]
+    with schema_context(schema):
+        merchant_orders = Counter(
+            MerchantOrder.objects.filter(customer_order_id__in=order_ids).values_list("status", flat=True)
+        )
+        branch_id, variant_id = shop.levels["earbuds"]
+        level = StockLevel.objects.get(branch_id=branch_id, variant_id=variant_id)
+    customer_orders = Counter(CustomerOrder.objects.filter(pk__in=order_ids).values_list("status", flat=True))
+    checks = {
+        f"every answer 200 ({n:,})": set(answers) == {200} and len(rows) == n,
+        f"one event per distinct fact ({len(facts):,})": set(events) == set(expected),
+        f"deliveries per event as sent (sum {n:,})": not wrong_deliveries
+        and sum(e.deliveries for e in events.values()) == n,
+        "every event applied (none rejected, retry or waiting)": statuses
+        == Counter({WebhookStatus.APPLIED: len(facts)}),
+        f"every intent succeeded, captured = amount, nothing refunded ({n_payments:,})": all(
+            i.status == IntentStatus.SUCCEEDED and i.captured_amount == i.amount and i.refunded_amount == 0
+            for i in intents
+        )
+        and not Refund.objects.filter(intent_id__in=intent_ids).exists(),
+        "exactly one capture ledger row per intent, of its amount": all(
+            capture_counts.get(i, 0) == 1 for i in intent_ids
+        )
+        and captures_of_amount == n_payments,
+        "ledger_problems(intent) == [] for every intent": not problems,
+        "Σ capture = Σ intent amounts": captured == owed,
+        "every attempt succeeded": attempts_state == Counter({AttemptStatus.SUCCEEDED: n_payments}),
+        "every merchant order placed, every customer order placed": merchant_orders == Counter({"placed": n_payments})
+        and customer_orders == Counter({"placed": n_payments}),
+        "stock sold out, nothing reserved": (level.on_hand, level.reserved) == (0, 0),
+    }
+    print(
+        f"events: {len(events):,} ({dict(statuses)}), deliveries {sum(e.deliveries for e in events.values()):,}"
+        f"; wrong deliveries {len(wrong_deliveries)}; stale facts processed after the capture: {stale_late} "
+        f"of {len(stale_keys)} (the rest came first: captured through the status query)"
+    )
+    print(
+        f"intents {len(intents):,}: {dict(Counter(i.status for i in intents))}; captures "
+        f"{sum(capture_counts.values()):,} (Σ {captured}, owed {owed}); attempts {dict(attempts_state)}; "
+        f"refunds {Refund.objects.filter(intent_id__in=intent_ids).count()}"
+    )
+    print(
+        f"merchant orders {dict(merchant_orders)}; customer orders {dict(customer_orders)}; stock on_hand "
+        f"{level.on_hand}, reserved {level.reserved}"
+    )
+    for intent_id, found in list(problems.items())[:5]:
+        print(f"  ledger problem, intent {intent_id}: {found}")
+    for key in wrong_deliveries[:5]:
+        print(f"  deliveries of {key}: {events[key].deliveries}, sent {expected[key]}")
+    for e in [e for e in events.values() if e.status != WebhookStatus.APPLIED][:5]:
+        print(f"  event {e.gateway} {e.dedupe_key}: {e.status} {e.detail}")
+    for name, passed in checks.items():
+        print(f"{verdict(passed)}  {name}")
+    return ExactlyOnce(checks, expected, events, stale_keys, stale_late, captured, owed)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The baseline: raw SQL
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def raw_sql_measure(
+    args: argparse.Namespace,
+    dsn: str,
+    payments: list[Payment],
+    facts: list[Fact],
+    order_of: dict[int, list[int]],
+    *,
+    sql_sessions: int,
+    owed: Any,
+) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The baseline: the same notifications in the same order from as many processes and sessions, on scratch
+    tables: the endpoint's upsert alone, then the upsert and a naive exactly-once apply in one transaction. Returns
+    (figures per pass, whether both counted what they should)."""
+    # Django is set up in run(): the models can be imported.
+    from django.db import connection
+
+    from shared_apps.payments.models import WebhookEvent
+
+    n, n_payments = args.notifications, len(payments)
+    event_table = WebhookEvent._meta.db_table
+    tables = {"event": "bench_raw_event", "intent": "bench_raw_intent", "ledger": "bench_raw_ledger"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {tables['event']} (LIKE {event_table} INCLUDING ALL); "
+            f"CREATE TABLE {tables['intent']} (id bigint PRIMARY KEY, amount numeric(12, 2) NOT NULL, "
+            "status varchar(20) NOT NULL, captured_amount numeric(12, 2) NOT NULL DEFAULT 0); "
+            f"CREATE TABLE {tables['ledger']} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+            f"key varchar(64) NOT NULL UNIQUE, intent_id bigint NOT NULL REFERENCES {tables['intent']}, "
+            "amount numeric(12, 2) NOT NULL, created_at timestamptz NOT NULL)"
+        )
+    sql: dict[str, dict[str, Any]] = {}
+    sql_ok = True
+    per_process_sessions = [len(range(k, sql_sessions, args.processes)) for k in range(args.processes)]
+    for key, apply, label in (
+        ("upsert", False, "the endpoint's upsert alone, autocommit"),
+        ("apply", True, "upsert + intent UPDATE + ledger row, one transaction"),
+    ):
+        report.section(f"Raw SQL: {n:,} notifications, {args.processes} processes, {sql_sessions} sessions: {label}")
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables['event']}, {tables['ledger']}, {tables['intent']}")
+            cursor.executemany(
+                f"INSERT INTO {tables['intent']} (id, amount, status) VALUES (%s, %s, 'processing')",
+                [(p.intent_id, p.amount) for p in payments],
+            )
+            cursor.execute(f"ANALYZE {tables['event']}, {tables['intent']}, {tables['ledger']}")
+        sql_rows, _ = run_clients(
+            raw_sql_client,
+            [
+                (
+                    dsn,
+                    tables,
+                    [
+                        (
+                            facts[i].gateway,
+                            facts[i].key,
+                            facts[i].body.decode(),
+                            facts[i].content_type,
+                            payments[facts[i].payment].intent_id if facts[i].kind == "paid" else None,
+                        )
+                        for i in order_of[k]
+                    ],
+                    max(1, per_process_sessions[k]),
+                    apply,
+                )
+                for k in range(args.processes)
+            ],
+        )
+        s_first, s_last = min(r[0] for r in sql_rows), max(r[1] for r in sql_rows)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), coalesce(sum(deliveries), 0) FROM {tables['event']}")
+            s_events, s_deliveries = cursor.fetchone()
+            cursor.execute(
+                f"SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT intent_id) FROM {tables['ledger']}"
+            )
+            s_ledger, s_sum, s_intents = cursor.fetchone()
+        s_ok = s_events == len(facts) and s_deliveries == n
+        if apply:
+            s_ok = s_ok and s_ledger == s_intents == n_payments and s_sum == owed
+        sql_ok = sql_ok and s_ok
+        sql[key] = {
+            "label": label,
+            "rate": len(sql_rows) / (s_last - s_first),
+            "wall": s_last - s_first,
+            "all": stats([(r[1] - r[0]) * 1000 for r in sql_rows]),
+            "ok": s_ok,
+            "ledger": (s_ledger, s_sum),
+        }
+        print(
+            f"{s_events:,} events, {s_deliveries:,} deliveries; ledger {s_ledger:,} rows (Σ {s_sum}) -> "
+            f"{verdict(s_ok)}; {sql[key]['rate']:,.0f} notifications/s in {sql[key]['wall']:.2f} s; latency "
+            f"{latency(sql[key]['all'])}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {tables['ledger']}, {tables['intent']}, {tables['event']}")
+    return sql, sql_ok
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The mix
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -375,22 +620,17 @@ def run(
     from django.core.cache import cache
     from django.db import connection
     from django.db.models import Count, Max, Q, Sum
-    from django_tenants.utils import schema_context
 
     from config.celery import app
     from marketplace.cart.services import cart_item_add
     from marketplace.cart.shoppers import Shopper
     from marketplace.checkout.services import CheckoutRequest, checkout_place
-    from marketplace.orders.models import CustomerOrder
     from sandboxes.testing import _payment_credentials, _payment_urls
     from shared_apps.accounts.services import guest_create
     from shared_apps.payments.gateways import gateway_for
-    from shared_apps.payments.ledger import ledger_problems
     from shared_apps.payments.models import (
-        AttemptStatus,
         IntentStatus,
         LedgerEntry,
-        LedgerKind,
         PaymentAttempt,
         PaymentIntent,
         Refund,
@@ -399,14 +639,11 @@ def run(
     )
     from shared_apps.payments.services import REDIRECT_CACHE, payment_attempt_start
     from shared_apps.payments.tests.conftest import Sandbox, jazzcash_signed, notification_body
-    from tenant_apps.inventory.models import StockLevel
-    from tenant_apps.orders.models import MerchantOrder
 
     n_payments, n_stale, n_dup = counts
     n = args.notifications
     rng = random.Random(args.seed)
     dsn = conninfo(bench_url)
-    event_table = WebhookEvent._meta.db_table
     stack = ExitStack()
     try:
         # -- setup (not timed) -------------------------------------------------------------------------------------
@@ -425,7 +662,7 @@ def run(
         shop = shop_open(
             name="Webhook Mart", slug="webhook-mart", owner_phone="+923009990008", branch=branch, products=[earbuds]
         )
-        schema, listing_id = shop.schema, shop.listings["earbuds"]
+        listing_id = shop.listings["earbuds"]
         print(f"migrate, merchant, product with {units:,} units              {time.perf_counter() - started:6.1f} s")
 
         started = time.perf_counter()
@@ -716,99 +953,10 @@ def run(
             f"notification was sent, {after_answer} after it was answered"
         )
 
-        # -- checks ------------------------------------------------------------------------------------------------
-        report.section("Checks")
-        expected = {(f.gateway, f.key): deliveries[i] for i, f in enumerate(facts)}
-        events = {(e.gateway, e.dedupe_key): e for e in ours.select_related("attempt")}
-        wrong_deliveries = [k for k, c in expected.items() if k in events and events[k].deliveries != c]
-        statuses = Counter(e.status for e in events.values())
-        stale_keys = {(f.gateway, f.key) for f in facts if f.kind == "stale"}
-        succeeded_at = dict(PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("pk", "succeeded_at"))
-        stale_late = sum(
-            1
-            for k in stale_keys
-            if k in events
-            and events[k].processed_at
-            and events[k].attempt_id
-            and succeeded_at.get(events[k].attempt_id)
-            and events[k].processed_at > succeeded_at[events[k].attempt_id]
+        once = exactly_once_check(
+            facts=facts, deliveries=deliveries, payments=payments, ours=ours, shop=shop, rows=rows, answers=answers, n=n
         )
-        intents = list(PaymentIntent.objects.filter(pk__in=intent_ids))
-        capture_counts = dict(
-            LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE)
-            .values_list("intent_id")
-            .annotate(c=Count("id"))
-        )
-        captured = LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE).aggregate(
-            total=Sum("amount")
-        )["total"]
-        owed = sum((i.amount for i in intents), start=0)
-        amount_of = {i.pk: i.amount for i in intents}
-        captures_of_amount = sum(
-            amount == amount_of[intent_id]
-            for intent_id, amount in LedgerEntry.objects.filter(
-                intent_id__in=intent_ids, kind=LedgerKind.CAPTURE
-            ).values_list("intent_id", "amount")
-        )
-        problems = {i.pk: ledger_problems(i) for i in intents}
-        problems = {k: v for k, v in problems.items() if v}
-        attempts_state = Counter(
-            PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("status", flat=True)
-        )
-        order_ids = [p.order_id for p in payments]
-        with schema_context(schema):
-            merchant_orders = Counter(
-                MerchantOrder.objects.filter(customer_order_id__in=order_ids).values_list("status", flat=True)
-            )
-            branch_id, variant_id = shop.levels["earbuds"]
-            level = StockLevel.objects.get(branch_id=branch_id, variant_id=variant_id)
-        customer_orders = Counter(CustomerOrder.objects.filter(pk__in=order_ids).values_list("status", flat=True))
-        checks = {
-            f"every answer 200 ({n:,})": set(answers) == {200} and len(rows) == n,
-            f"one event per distinct fact ({len(facts):,})": set(events) == set(expected),
-            f"deliveries per event as sent (sum {n:,})": not wrong_deliveries
-            and sum(e.deliveries for e in events.values()) == n,
-            "every event applied (none rejected, retry or waiting)": statuses
-            == Counter({WebhookStatus.APPLIED: len(facts)}),
-            f"every intent succeeded, captured = amount, nothing refunded ({n_payments:,})": all(
-                i.status == IntentStatus.SUCCEEDED and i.captured_amount == i.amount and i.refunded_amount == 0
-                for i in intents
-            )
-            and not Refund.objects.filter(intent_id__in=intent_ids).exists(),
-            "exactly one capture ledger row per intent, of its amount": all(
-                capture_counts.get(i, 0) == 1 for i in intent_ids
-            )
-            and captures_of_amount == n_payments,
-            "ledger_problems(intent) == [] for every intent": not problems,
-            "Σ capture = Σ intent amounts": captured == owed,
-            "every attempt succeeded": attempts_state == Counter({AttemptStatus.SUCCEEDED: n_payments}),
-            "every merchant order placed, every customer order placed": merchant_orders
-            == Counter({"placed": n_payments})
-            and customer_orders == Counter({"placed": n_payments}),
-            "stock sold out, nothing reserved": (level.on_hand, level.reserved) == (0, 0),
-        }
-        print(
-            f"events: {len(events):,} ({dict(statuses)}), deliveries {sum(e.deliveries for e in events.values()):,}"
-            f"; wrong deliveries {len(wrong_deliveries)}; stale facts processed after the capture: {stale_late} "
-            f"of {len(stale_keys)} (the rest came first: captured through the status query)"
-        )
-        print(
-            f"intents {len(intents):,}: {dict(Counter(i.status for i in intents))}; captures "
-            f"{sum(capture_counts.values()):,} (Σ {captured}, owed {owed}); attempts {dict(attempts_state)}; "
-            f"refunds {Refund.objects.filter(intent_id__in=intent_ids).count()}"
-        )
-        print(
-            f"merchant orders {dict(merchant_orders)}; customer orders {dict(customer_orders)}; stock on_hand "
-            f"{level.on_hand}, reserved {level.reserved}"
-        )
-        for intent_id, found in list(problems.items())[:5]:
-            print(f"  ledger problem, intent {intent_id}: {found}")
-        for key in wrong_deliveries[:5]:
-            print(f"  deliveries of {key}: {events[key].deliveries}, sent {expected[key]}")
-        for e in [e for e in events.values() if e.status != WebhookStatus.APPLIED][:5]:
-            print(f"  event {e.gateway} {e.dedupe_key}: {e.status} {e.detail}")
-        for name, passed in checks.items():
-            print(f"{verdict(passed)}  {name}")
+        checks, expected, events, captured, owed = once.checks, once.expected, once.events, once.captured, once.owed
         correct = ok and all(checks.values())
 
         # -- replay: the endpoint alone ----------------------------------------------------------------------------
@@ -840,83 +988,7 @@ def run(
             print(f"{verdict(passed)}  {name}")
         correct = correct and all(replay_checks.values())
 
-        # -- raw SQL -----------------------------------------------------------------------------------------------
-        tables = {"event": "bench_raw_event", "intent": "bench_raw_intent", "ledger": "bench_raw_ledger"}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TABLE {tables['event']} (LIKE {event_table} INCLUDING ALL); "
-                f"CREATE TABLE {tables['intent']} (id bigint PRIMARY KEY, amount numeric(12, 2) NOT NULL, "
-                "status varchar(20) NOT NULL, captured_amount numeric(12, 2) NOT NULL DEFAULT 0); "
-                f"CREATE TABLE {tables['ledger']} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
-                f"key varchar(64) NOT NULL UNIQUE, intent_id bigint NOT NULL REFERENCES {tables['intent']}, "
-                "amount numeric(12, 2) NOT NULL, created_at timestamptz NOT NULL)"
-            )
-        sql: dict[str, dict[str, Any]] = {}
-        sql_ok = True
-        per_process_sessions = [len(range(k, sql_sessions, args.processes)) for k in range(args.processes)]
-        for key, apply, label in (
-            ("upsert", False, "the endpoint's upsert alone, autocommit"),
-            ("apply", True, "upsert + intent UPDATE + ledger row, one transaction"),
-        ):
-            report.section(
-                f"Raw SQL: {n:,} notifications, {args.processes} processes, {sql_sessions} sessions: {label}"
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(f"TRUNCATE {tables['event']}, {tables['ledger']}, {tables['intent']}")
-                cursor.executemany(
-                    f"INSERT INTO {tables['intent']} (id, amount, status) VALUES (%s, %s, 'processing')",
-                    [(p.intent_id, p.amount) for p in payments],
-                )
-                cursor.execute(f"ANALYZE {tables['event']}, {tables['intent']}, {tables['ledger']}")
-            sql_rows, _ = run_clients(
-                raw_sql_client,
-                [
-                    (
-                        dsn,
-                        tables,
-                        [
-                            (
-                                facts[i].gateway,
-                                facts[i].key,
-                                facts[i].body.decode(),
-                                facts[i].content_type,
-                                payments[facts[i].payment].intent_id if facts[i].kind == "paid" else None,
-                            )
-                            for i in order_of[k]
-                        ],
-                        max(1, per_process_sessions[k]),
-                        apply,
-                    )
-                    for k in range(args.processes)
-                ],
-            )
-            s_first, s_last = min(r[0] for r in sql_rows), max(r[1] for r in sql_rows)
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT count(*), coalesce(sum(deliveries), 0) FROM {tables['event']}")
-                s_events, s_deliveries = cursor.fetchone()
-                cursor.execute(
-                    f"SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT intent_id) FROM {tables['ledger']}"
-                )
-                s_ledger, s_sum, s_intents = cursor.fetchone()
-            s_ok = s_events == len(facts) and s_deliveries == n
-            if apply:
-                s_ok = s_ok and s_ledger == s_intents == n_payments and s_sum == owed
-            sql_ok = sql_ok and s_ok
-            sql[key] = {
-                "label": label,
-                "rate": len(sql_rows) / (s_last - s_first),
-                "wall": s_last - s_first,
-                "all": stats([(r[1] - r[0]) * 1000 for r in sql_rows]),
-                "ok": s_ok,
-                "ledger": (s_ledger, s_sum),
-            }
-            print(
-                f"{s_events:,} events, {s_deliveries:,} deliveries; ledger {s_ledger:,} rows (Σ {s_sum}) -> "
-                f"{verdict(s_ok)}; {sql[key]['rate']:,.0f} notifications/s in {sql[key]['wall']:.2f} s; latency "
-                f"{latency(sql[key]['all'])}"
-            )
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {tables['ledger']}, {tables['intent']}, {tables['event']}")
+        sql, sql_ok = raw_sql_measure(args, dsn, payments, facts, order_of, sql_sessions=sql_sessions, owed=owed)
 
         # -- markdown ----------------------------------------------------------------------------------------------
         report.section("Markdown (docs/benchmarks.md)")
@@ -986,8 +1058,9 @@ def run(
         )
         print(
             f"\nOut of order as sent: {after_sent} of {len(stale_rows)} stale deliveries went out after their "
-            f"payment's first paid one, {after_answer} after it was answered; {stale_late} of {len(stale_keys)} stale "
-            "facts were processed after the capture (the others first: the status query said paid, and they captured)."
+            f"payment's first paid one, {after_answer} after it was answered; {once.stale_late} of "
+            f"{len(once.stale_keys)} stale facts were processed after the capture (the others first: the status query "
+            "said paid, and they captured)."
         )
         report.wall_time(run_started)
         cache.delete_many([REDIRECT_CACHE.format(a.reference) for a in attempts])
