@@ -21,22 +21,20 @@ import argparse
 import cProfile
 import csv
 import io
-import os
+import platform
 import pstats
 import sys
 import time
-from importlib.metadata import version
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import django
 
-from benchmarks.provisioning import (  # noqa: E402 - after sys.path; settings read DATABASE_URL at setup
-    bench_database,
-    machine_info,
-    verdict,
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
+
+from benchmarks.harness import report
+from benchmarks.harness.bootstrap import django_start, shared_apps_migrate
+from benchmarks.harness.database import bench_database, database_server, postgres_settings
+from benchmarks.harness.figures import verdict
 
 GOAL_S = 30.0
 
@@ -84,43 +82,35 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, bench_name: str) -> int:
-    import django
+    django_start()
 
-    django.setup()
-
-    from django.conf import settings
-    from django.core.management import call_command
+    # Django is set up now: the models and services can be imported.
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from marketplace.listings import tasks
     from shared_apps.categories.models import Category
     from tenant_apps.catalog import csv_io
     from tenant_apps.catalog.models import Product, Variant
     from tenant_apps.catalog.services import VariantSpec, product_create, variant_create, variant_update
     from tenant_apps.inventory.models import StockMovement
     from tenant_apps.inventory.services import stock_count
+    from tenant_apps.outbox import services as outbox_services
     from tenant_apps.staff.models import Membership
     from tenant_apps.stores.services import branch_create, store_create
     from tenants.services import merchant_provision
 
     kicks = []
-    tasks.listings_publish.delay = lambda **kw: kicks.append(kw)  # type: ignore[method-assign]
+    outbox_services.task_send = lambda name, /, **kw: kicks.append(kw)  # the kick is counted, never queued
 
-    call_command("migrate_schemas", "--shared", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('server_version'), current_setting('synchronous_commit')")
-        pg_version, sync_commit = cursor.fetchone()
-    db = settings.DATABASES["default"]
-    server = (db["HOST"] or "localhost") + (f":{db['PORT']}" if db.get("PORT") else "")
-    machine = machine_info()
-    print(f"== Machine {'=' * 90}")
-    print(f"CPU            {machine['cpu']}, {machine['cores']} cores; RAM {machine['ram']}")
-    print(f"OS / Python    {machine['os']} / Python {machine['python']}")
-    print(f"PostgreSQL     {pg_version} ({server}), synchronous_commit={sync_commit}; bench database {bench_name}")
-    print(
-        f"Django         {django.get_version()}, django-tenants {version('django-tenants')}, "
-        f"psycopg {version('psycopg')}"
+    shared_apps_migrate()
+    pg = postgres_settings("server_version", "synchronous_commit")
+    report.section("Machine")
+    report.rows_print(report.machine_rows(pg, database_server(), shown=("synchronous_commit",)))
+    report.rows_print(
+        [
+            ("Django", report.versions("django-tenants", "psycopg")),
+            ("Bench database", bench_name),
+        ]
     )
 
     Category.objects.create(name="Rice", slug="rice")
@@ -152,7 +142,7 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
             for name in ("Gulberg", "DHA")
         ]
 
-        print(f"\n== Bulk import through csv_io: {n:,} rows {'=' * 60}")
+        report.section(f"Bulk import through csv_io: {n:,} rows")
         create_csv = to_csv(product_rows(store.slug, n, prefix="BULK", price="100.00"), csv_io.PRODUCT_COLUMNS)
         update_csv = to_csv(product_rows(store.slug, n, prefix="BULK", price="125.50"), csv_io.PRODUCT_COLUMNS)
         result = measure(
@@ -215,7 +205,7 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         assert result["movements"] == 0, result
         assert StockMovement.objects.count() == 2 * n
 
-        print(f"\n== Baseline: row by row through the services, {nb:,} rows (EXTRAPOLATED to {n:,}) {'=' * 20}")
+        report.section(f"Baseline: row by row through the services, {nb:,} rows (EXTRAPOLATED to {n:,})")
 
         def naive_products(rows: list[dict[str, str]]) -> None:
             for row in rows:
@@ -262,7 +252,7 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         measure(f"naive stock: count {nb:,} levels", naive_stock, nb)
 
     if profiler:
-        print("\n== cProfile of the update import (top 25 by cumulative time) " + "=" * 38)
+        report.section("cProfile of the update import (top 25 by cumulative time)")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
     by_label = {label: seconds for label, seconds, _, _ in figures}
@@ -276,7 +266,7 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         "update": by_label[f"naive products: update {nb:,} variants"] * n / nb,
         "stock": by_label[f"naive stock: count {nb:,} levels"] * n / nb,
     }
-    print(f"\n== Goals and comparison {'=' * 77}")
+    report.section("Goals and comparison")
     ok = True
     for key, label in (("create", "products, create"), ("update", "products, update"), ("stock", "stock counts")):
         passed = bulk[key] * 10_000 / n <= GOAL_S
@@ -287,10 +277,10 @@ def run(args: argparse.Namespace, bench_name: str) -> int:
         )
     print(f"Publish kicks after commit (not sent in the bench): {len(kicks)}")
 
-    print("\n== Markdown (docs/benchmarks.md) " + "=" * 67)
+    report.section("Markdown (docs/benchmarks.md)")
     print(
-        f"\nMachine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM; PostgreSQL {pg_version} "
-        f"({server}); Python {machine['python']}, Django {django.get_version()}.\n"
+        f"\n{report.machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}); Python "
+        f"{platform.python_version()}, Django {django.get_version()}.\n"
     )
     print("| Measure | Time | Queries | Note |")
     print("|---|---|---|---|")

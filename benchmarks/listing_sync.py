@@ -27,35 +27,26 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import platform
 import random
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("PLANCKLY_DEV", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
-from benchmarks.provisioning import (  # noqa: E402 - needs ROOT on sys.path
-    bench_database,
-    fmt_ms,
-    machine_info,
-    markdown_table,
-    percentile,
-    verdict,
-)
+from benchmarks.harness import report
+from benchmarks.harness.bootstrap import django_start, shared_apps_migrate
+from benchmarks.harness.database import bench_database, database_server, postgres_settings
+from benchmarks.harness.figures import fmt_ms, percentile, stats, verdict
+from benchmarks.harness.processes import CeleryWorkers, celery_queue_drop
 
 GOAL_LAG_P99_MS = 1000.0
 AREAS = ("Gulberg", "DHA", "Model Town", "Johar Town", "Cantt", "Bahria Town")
@@ -63,36 +54,11 @@ GOODS = ("Basmati rice", "Atta flour", "Cooking oil", "Sugar", "Masoor daal", "G
 CATEGORIES = ("Rice & grains", "Flour", "Oils", "Sugar & sweeteners", "Lentils", "Tea", "Dairy", "Pulses")
 KINDS = ("name", "price", "stock")
 _TASK_DONE = re.compile(r"Task marketplace\.listings\.tasks\.listings_publish\[[^\]]+\] succeeded in ([0-9.e-]+)s")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Figures
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def lag_summary(ms: list[float]) -> dict[str, float]:
-    if not ms:
-        return {"n": 0, "p50": float("nan"), "p90": float("nan"), "p99": float("nan"), "max": float("nan")}
-    return {
-        "n": len(ms),
-        "p50": statistics.median(ms),
-        "p90": percentile(ms, 90),
-        "p99": percentile(ms, 99),
-        "max": max(ms),
-        "mean": statistics.fmean(ms),
-    }
-
-
-def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
-def section(title: str) -> None:
-    print(f"\n== {title} " + "=" * max(0, 100 - len(title)), flush=True)
+POLL_SQL = (
+    "SELECT l.merchant_id, l.branch_id, l.variant_id, l.title, l.price, l.available "
+    "FROM public.listings_listing l JOIN unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS k(m, b, v) "
+    "ON l.merchant_id = k.m AND l.branch_id = k.b AND l.variant_id = k.v"
+)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -161,219 +127,40 @@ def main() -> int:
     run_started = time.perf_counter()
     queue = f"bench-sync-{uuid.uuid4().hex[:8]}"
     os.environ["CELERY_QUEUE"] = queue  # settings read it once; the app's default queue is set again below
-    workers: list[tuple[subprocess.Popen, Path]] = []
-    with bench_database(name=args.db_name, suffix="bench_sync", keep=args.keep) as (bench_url, bench_name):
+    workers = CeleryWorkers(queue=queue, count=args.workers, concurrency=args.concurrency)
+    with bench_database(name=args.db_name, suffix="bench_sync", keep=args.keep) as (_, bench_name):
         try:
-            return run(args, bench_url, bench_name, queue, workers, run_started)
+            return run(args, bench_name, workers, run_started)
         finally:
-            workers_stop(workers)
-            try:
-                from config.celery import app
-
-                with app.connection_for_write() as conn:
-                    conn.default_channel.queue_delete(queue)
-            except Exception as exc:  # best effort: a leftover empty queue in Redis is harmless
-                print(f"(could not delete queue {queue}: {exc})")
+            workers.stop()
+            celery_queue_drop(queue)
 
 
-def workers_start(args: argparse.Namespace, bench_url: str, queue: str, workers: list) -> list[str]:
-    env = {**os.environ, "DATABASE_URL": bench_url, "CELERY_QUEUE": queue, "PLANCKLY_DEV": "1"}
-    names = []
-    for i in range(args.workers):
-        hostname = f"{queue}-{i}@%h"
-        log = Path(tempfile.gettempdir()) / f"celery-{queue}-{i}.log"
-        with log.open("w") as log_file:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool",
-                    "prefork",
-                    "--concurrency",
-                    str(args.concurrency),
-                    "-Q",
-                    queue,
-                    "-n",
-                    hostname,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-l",
-                    "INFO",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        workers.append((process, log))
-        names.append(hostname.replace("%h", os.uname().nodename))
-    return names
+def run(args: argparse.Namespace, bench_name: str, workers: CeleryWorkers, run_started: float) -> int:
+    django_start()
+    from config.celery import app  # Django is set up now
 
-
-def workers_stop(workers: list[tuple[subprocess.Popen, Path]]) -> None:
-    for process, _ in workers:
-        if process.poll() is None:
-            process.terminate()
-    for process, _ in workers:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def run(
-    args: argparse.Namespace,
-    bench_url: str,
-    bench_name: str,
-    queue: str,
-    workers: list[tuple[subprocess.Popen, Path]],
-    run_started: float,
-) -> int:
-    import django
-
-    django.setup()
-
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-    from django_tenants.utils import schema_context
-
-    from config.celery import app
-    from marketplace.listings import sync
-    from shared_apps.categories.models import Category
-    from tenant_apps.catalog.models import Product, ProductMedia, ProductStatus, Variant
-    from tenant_apps.catalog.services import product_update, variant_update
-    from tenant_apps.inventory.models import StockLevel
-    from tenant_apps.inventory.services import stock_receive
-    from tenant_apps.stores.models import Branch, Store
-    from tenants import services
-
-    app.conf.task_default_queue = queue  # the kicks of this process go to the bench workers only
-    rng = random.Random(7)
-
-    # -- 1. bench database, merchants, catalogs ----------------------------------------------------------------
-    started = time.perf_counter()
-    call_command("migrate_schemas", "--shared", verbosity=0)
-    shared_migrate_s = time.perf_counter() - started
-
-    categories = Category.objects.bulk_create(
-        [Category(name=name, slug=f"bench-{i}", position=i) for i, name in enumerate(CATEGORIES)]
-    )
-    started = time.perf_counter()
-    merchants = [
-        services.merchant_provision(name=f"Bench shop {i}", slug=f"bsync-{i:04d}", owner_phone=f"+92303{i:07d}")
-        for i in range(args.merchants)
-    ]
-    provision_s = time.perf_counter() - started
-
-    started = time.perf_counter()
-    shops: list[Shop] = []
-    for i, merchant in enumerate(merchants):
-        with schema_context(merchant.schema_name):
-            store = Store.objects.create(name=f"Bench store {i}", slug=f"bench-store-{i}")
-            lat0, lng0 = 31.40 + rng.random() * 0.2, 74.20 + rng.random() * 0.25
-            branches = Branch.objects.bulk_create(
-                [
-                    Branch(
-                        store=store,
-                        name=f"{AREAS[(i + b) % len(AREAS)]} branch",
-                        address=f"{b + 1} Main Boulevard",
-                        area=AREAS[(i + b) % len(AREAS)],
-                        latitude=Decimal(f"{lat0 + b * 0.01:.6f}"),
-                        longitude=Decimal(f"{lng0 + b * 0.01:.6f}"),
-                        offers_delivery=True,
-                        delivery_radius_km=Decimal("4"),
-                    )
-                    for b in range(args.branches)
-                ]
-            )
-            names = [f"{GOODS[(i + j) % len(GOODS)]} {j}" for j in range(args.products)]
-            products = Product.objects.bulk_create(
-                [
-                    Product(
-                        store=store,
-                        name=name,
-                        slug=f"p-{j}",
-                        description=f"{name}: everyday groceries from Bench shop {i}, delivered in Lahore.",
-                        category_id=categories[(i + j) % len(categories)].pk,
-                        attributes={"tags": ["grocery", GOODS[(i + j) % len(GOODS)].split()[0].lower()]},
-                        status=ProductStatus.ACTIVE,
-                    )
-                    for j, name in enumerate(names)
-                ]
-            )
-            variants = Variant.objects.bulk_create(
-                [
-                    Variant(
-                        product=product,
-                        sku=f"B{i}-{j}-{k}",
-                        name=f"{k + 1} kg",
-                        price=Decimal(100 + j * 5 + k * 90),
-                    )
-                    for j, product in enumerate(products)
-                    for k in range(args.variants)
-                ]
-            )
-            ProductMedia.objects.bulk_create(
-                [ProductMedia(product=p, public_id=f"bench/{i}/{p.pk}", position=0) for p in products]
-            )
-            levels = StockLevel.objects.bulk_create(
-                [StockLevel(branch=b, variant=v, on_hand=rng.randint(0, 40)) for b in branches for v in variants]
-            )
-        by_product: dict[int, list[int]] = {}
-        for v in variants:
-            by_product.setdefault(v.product_id, []).append(v.pk)
-        shops.append(
-            Shop(
-                merchant_id=merchant.pk,
-                slug=merchant.slug,
-                schema=merchant.schema_name,
-                branches=[b.pk for b in branches],
-                products=[(p.pk, name, by_product[p.pk]) for p, name in zip(products, names, strict=True)],
-                variants=[v.pk for v in variants],
-                available={(sl.branch_id, sl.variant_id): sl.on_hand for sl in levels},
-            )
-        )
-    connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    catalog_s = time.perf_counter() - started
+    app.conf.task_default_queue = workers.queue  # the kicks of this process go to the bench workers only
+    shared_migrate_s = shared_apps_migrate()
+    shops, provision_s, catalog_s = shops_create(args)
     rows_expected = args.merchants * args.products * args.variants * args.branches
 
-    # -- 2. machine --------------------------------------------------------------------------------------------
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT version(), current_setting('server_version'), current_setting('shared_buffers'), "
-            "current_setting('synchronous_commit'), current_setting('fsync'), current_setting('max_connections')"
-        )
-        pg_version_full, pg_version, shared_buffers, sync_commit, fsync, max_conn = cursor.fetchone()
+    pg = postgres_settings("server_version", "shared_buffers", "synchronous_commit", "fsync", "max_connections")
     with app.connection_for_write() as conn:
         redis_version = conn.default_channel.client.info().get("redis_version", "?")
-    db = settings.DATABASES["default"]
-    server = db["HOST"] or "localhost"
-    server += f":{db['PORT']}" if db.get("PORT") else ""
-    machine = machine_info()
-    section("Machine")
-    print(f"CPU            {machine['cpu']}, {machine['cores']} cores")
-    print(f"RAM            {machine['ram']}")
-    print(f"OS / Python    {machine['os']} / Python {machine['python']}")
-    print(f"PostgreSQL     {pg_version_full}")
-    print(
-        f"               server {server}, shared_buffers={shared_buffers}, synchronous_commit={sync_commit}, "
-        f"fsync={fsync}, max_connections={max_conn}"
+    from django.conf import settings  # (as above)
+
+    report.section("Machine")
+    shown = ("shared_buffers", "synchronous_commit", "fsync", "max_connections")
+    report.rows_print(report.machine_rows(pg, f"server {database_server()}", shown=shown))
+    report.rows_print(
+        [
+            ("Redis", f"{redis_version} ({report.redact(settings.CELERY_BROKER_URL)})"),
+            ("Django", report.versions("django-tenants", "celery", "psycopg")),
+            ("Bench database", f"{bench_name} (fresh; shared apps migrated in {shared_migrate_s:.1f} s)"),
+        ]
     )
-    print(f"Redis          {redis_version} ({redact(settings.CELERY_BROKER_URL)})")
-    print(
-        f"Django         {django.get_version()}, django-tenants {version('django-tenants')}, "
-        f"celery {version('celery')}, psycopg {version('psycopg')}"
-    )
-    print(f"Bench database {bench_name} (fresh; shared apps migrated in {shared_migrate_s:.1f} s)")
-    section("Settings")
+    report.section("Settings")
     print(
         f"Merchants {args.merchants} (fast-path provisioning {provision_s:.1f} s), each 1 store, {args.branches} "
         f"branches, {args.products} products x {args.variants} variants, 1 image per product, stock levels for "
@@ -387,12 +174,190 @@ def run(
     )
     print(
         f"Workers: {args.workers} x `celery worker --pool prefork --concurrency {args.concurrency}` on queue "
-        f"{queue}; prefetch multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, acks_late "
+        f"{workers.queue}; prefetch multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, acks_late "
         f"{settings.CELERY_TASK_ACKS_LATE}; no beat (no sweep)"
     )
 
-    # -- 3. throughput -----------------------------------------------------------------------------------------
-    section(f"Throughput: {rows_expected:,} listing rows from {args.merchants} merchant schemas")
+    report.section(f"Throughput: {rows_expected:,} listing rows from {args.merchants} merchant schemas")
+    throughput = throughput_measure(shops, rows_expected)
+
+    report.section(f"Lag: edit committed -> Listing row shows it, {args.merchants} merchants, {args.rate:g} edits/s")
+    started = time.perf_counter()
+    names = workers.start()
+    workers.wait_ready(app)
+    print(f"{len(names)} workers answered ping in {time.perf_counter() - started:.1f} s: {', '.join(names)}")
+    lag = lag_measure(args, shops, workers)
+
+    lag_ok = bool(lag.lags) and lag.all["p99"] <= GOAL_LAG_P99_MS and not lag.missing and not lag.stream.errors
+    report.section("Goals")
+    print(
+        f"{verdict(lag_ok)}  lag p99 <= {GOAL_LAG_P99_MS:.0f} ms with every edit arriving: "
+        f"p99 {fmt_ms(lag.all['p99'])} ms, {len(lag.missing)} never arrived, {len(lag.stream.errors)} errors"
+    )
+
+    report.section("Markdown (docs/benchmarks.md)")
+    rebuild_empty, rebuild_full = throughput["rebuild_empty"], throughput["rebuild_full"]
+    plain, source = throughput["plain"], throughput["source"]
+    rows = [
+        (
+            f"Lag edit → Listing, {args.merchants} merchants, {lag.achieved:.0f} edits/s for {args.seconds:g} s "
+            f"({args.workers} workers x prefork {args.concurrency})",
+            f"p50 {fmt_ms(lag.all['p50'])} ms, p90 {fmt_ms(lag.all['p90'])} ms, **p99 {fmt_ms(lag.all['p99'])} ms**, "
+            f"max {fmt_ms(lag.all['max'])} ms (n={lag.all['n']}, {len(lag.missing)} never arrived)",
+            f"p99 ≤ {GOAL_LAG_P99_MS:.0f} ms: **{verdict(lag_ok)}**",
+        ),
+        (
+            f"`listings_rebuild`, {args.merchants} merchants into an empty index",
+            f"**{rebuild_empty['rate']:,.0f} rows/s** ({rebuild_empty['rows']:,} rows in "
+            f"{rebuild_empty['seconds']:.2f} s)",
+            f"plain INSERT … SELECT {plain['rate'] / rebuild_empty['rate']:.1f}x faster",
+        ),
+        (
+            "`listings_rebuild` again, over the full index (upsert updates)",
+            f"{rebuild_full['rate']:,.0f} rows/s ({rebuild_full['seconds']:.2f} s)",
+            f"plain {plain['rate'] / rebuild_full['rate']:.1f}x faster",
+        ),
+        (
+            "Baseline: plain INSERT … SELECT per merchant (no h3/tsvector/image/version)",
+            f"{plain['rate']:,.0f} rows/s ({plain['seconds']:.2f} s)",
+            "",
+        ),
+        (
+            "Baseline: the sync's `_SOURCE` SELECT, plain INSERT (no upsert/delete)",
+            f"{source['rate']:,.0f} rows/s ({source['seconds']:.2f} s)",
+            "",
+        ),
+    ]
+    print()
+    print(
+        f"{report.machine_line()}; PostgreSQL {pg['server_version']} ({database_server()}), Redis {redis_version}; "
+        f"Python {platform.python_version()}, Django {report.versions('celery')}. {args.merchants} merchants x "
+        f"{args.branches} branches x {args.products} products x {args.variants} variants = {rows_expected:,} "
+        "listing rows."
+    )
+    print()
+    report.markdown_table(("Measure", "Result", "Goal / comparison"), rows)
+    report.wall_time(run_started)
+    return 0 if lag_ok and throughput["counts_ok"] else 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Setup: merchants through the fast path, catalogs by bulk inserts (no outbox events)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def shops_create(args: argparse.Namespace) -> tuple[list[Shop], float, float]:
+    """The merchants and their catalogs; returns (shops, provisioning seconds, catalog seconds)."""
+    # Django is set up in run(): the models and services can be imported.
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from shared_apps.categories.models import Category
+    from tenants import services
+
+    rng = random.Random(7)
+    categories = Category.objects.bulk_create(
+        [Category(name=name, slug=f"bench-{i}", position=i) for i, name in enumerate(CATEGORIES)]
+    )
+    started = time.perf_counter()
+    merchants = [
+        services.merchant_provision(name=f"Bench shop {i}", slug=f"bsync-{i:04d}", owner_phone=f"+92303{i:07d}")
+        for i in range(args.merchants)
+    ]
+    provision_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    shops = []
+    for i, merchant in enumerate(merchants):
+        with schema_context(merchant.schema_name):
+            shops.append(catalog_fill(args, rng, i, merchant, categories))
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return shops, provision_s, time.perf_counter() - started
+
+
+def catalog_fill(args: argparse.Namespace, rng: random.Random, i: int, merchant: Any, categories: list) -> Shop:
+    """Shop `i`'s store, branches, products, variants, images and stock, in the current tenant schema."""
+    # Django is set up in run(): the models can be imported.
+    from tenant_apps.catalog.models import Product, ProductMedia, ProductStatus, Variant
+    from tenant_apps.inventory.models import StockLevel
+    from tenant_apps.stores.models import Branch, Store
+
+    store = Store.objects.create(name=f"Bench store {i}", slug=f"bench-store-{i}")
+    lat0, lng0 = 31.40 + rng.random() * 0.2, 74.20 + rng.random() * 0.25
+    branches = Branch.objects.bulk_create(
+        [
+            Branch(
+                store=store,
+                name=f"{AREAS[(i + b) % len(AREAS)]} branch",
+                address=f"{b + 1} Main Boulevard",
+                area=AREAS[(i + b) % len(AREAS)],
+                latitude=Decimal(f"{lat0 + b * 0.01:.6f}"),
+                longitude=Decimal(f"{lng0 + b * 0.01:.6f}"),
+                offers_delivery=True,
+                delivery_radius_km=Decimal("4"),
+            )
+            for b in range(args.branches)
+        ]
+    )
+    names = [f"{GOODS[(i + j) % len(GOODS)]} {j}" for j in range(args.products)]
+    products = Product.objects.bulk_create(
+        [
+            Product(
+                store=store,
+                name=name,
+                slug=f"p-{j}",
+                description=f"{name}: everyday groceries from Bench shop {i}, delivered in Lahore.",
+                category_id=categories[(i + j) % len(categories)].pk,
+                attributes={"tags": ["grocery", GOODS[(i + j) % len(GOODS)].split()[0].lower()]},
+                status=ProductStatus.ACTIVE,
+            )
+            for j, name in enumerate(names)
+        ]
+    )
+    variants = Variant.objects.bulk_create(
+        [
+            Variant(product=product, sku=f"B{i}-{j}-{k}", name=f"{k + 1} kg", price=Decimal(100 + j * 5 + k * 90))
+            for j, product in enumerate(products)
+            for k in range(args.variants)
+        ]
+    )
+    ProductMedia.objects.bulk_create(
+        [ProductMedia(product=p, public_id=f"bench/{i}/{p.pk}", position=0) for p in products]
+    )
+    levels = StockLevel.objects.bulk_create(
+        [StockLevel(branch=b, variant=v, on_hand=rng.randint(0, 40)) for b in branches for v in variants]
+    )
+    by_product: dict[int, list[int]] = {}
+    for v in variants:
+        by_product.setdefault(v.product_id, []).append(v.pk)
+    return Shop(
+        merchant_id=merchant.pk,
+        slug=merchant.slug,
+        schema=merchant.schema_name,
+        branches=[b.pk for b in branches],
+        products=[(p.pk, name, by_product[p.pk]) for p, name in zip(products, names, strict=True)],
+        variants=[v.pk for v in variants],
+        available={(sl.branch_id, sl.variant_id): sl.on_hand for sl in levels},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Throughput: listings_rebuild against plain INSERT ... SELECT baselines
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def throughput_measure(shops: list[Shop], rows_expected: int) -> dict[str, Any]:
+    """Rows/s of two plain baselines and of listings_rebuild (into an empty index, then over the full one), each over
+    every merchant; the rows each produced, checked against `rows_expected`."""
+    # Django is set up in run(): the models and the sync can be imported.
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from marketplace.listings import sync
+    from tenant_apps.stores.models import Branch
+
     with connection.cursor() as cursor:
         for table in ("bench_listing_plain", "bench_listing_source"):
             cursor.execute(f"CREATE TABLE public.{table} (LIKE public.listings_listing INCLUDING ALL)")
@@ -400,11 +365,11 @@ def run(
     plain_columns = sync._COLUMNS + ", version, indexed_at"
     plain_sql = f"""
         INSERT INTO public.bench_listing_plain ({plain_columns})
-        SELECT %(merchant_id)s, b.id, v.id, p.id, s.id, %(merchant_slug)s, s.name, b.name, p.name, v.name,
-               p.description, p.category_id, COALESCE(p.attributes -> 'tags', '[]'::jsonb), v.sku, v.price,
-               v.currency, COALESCE(sl.available, 0) > 0, GREATEST(COALESCE(sl.available, 0), 0), '',
-               b.latitude, b.longitude, '', '', '', b.offers_pickup, b.offers_delivery, b.delivery_radius_km,
-               NULL, p.updated_at, 0, now()
+        SELECT %(merchant_id)s, b.id, v.id, p.id, s.id, %(merchant_slug)s, s.name, s.slug, b.name, p.name,
+               v.name, p.description, p.category_id, COALESCE(p.attributes -> 'tags', '[]'::jsonb), v.sku, v.price,
+               v.price, v.currency, COALESCE(sl.available, 0) > 0, GREATEST(COALESCE(sl.available, 0), 0), '',
+               b.latitude, b.longitude, 0, 0, 0, b.offers_pickup, b.offers_delivery, b.delivery_radius_km,
+               NULL, p.updated_at, p.created_at, 0, 0, now()
         FROM "{{schema}}".catalog_variant v
         JOIN "{{schema}}".catalog_product p ON p.id = v.product_id
         JOIN "{{schema}}".stores_store s ON s.id = p.store_id
@@ -456,7 +421,7 @@ def run(
         cursor.execute(
             "SELECT (SELECT count(*) FROM public.listings_listing), (SELECT count(*) FROM public.bench_listing_plain),"
             " (SELECT count(*) FROM public.bench_listing_source),"
-            " (SELECT count(*) FROM public.listings_listing WHERE search IS NOT NULL AND h3_r9 <> ''"
+            " (SELECT count(*) FROM public.listings_listing WHERE search IS NOT NULL AND h3_r8 <> 0"
             "  AND image_public_id <> '')"
         )
         n_index, n_plain, n_source, n_complete = cursor.fetchone()
@@ -473,134 +438,169 @@ def run(
         f"{ratio_full:.1f}x over a full index; the sync's SELECT alone is {plain['rate'] / source['rate']:.1f}x slower "
         f"than the plain one"
     )
+    return {
+        "plain": plain,
+        "source": source,
+        "rebuild_empty": rebuild_empty,
+        "rebuild_full": rebuild_full,
+        "counts_ok": counts_ok,
+    }
 
-    # -- 4. lag ------------------------------------------------------------------------------------------------
-    section(f"Lag: edit committed -> Listing row shows it, {args.merchants} merchants, {args.rate:g} edits/s")
-    started = time.perf_counter()
-    names = workers_start(args, bench_url, queue, workers)
-    answered: set[str] = set()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and answered != set(names):
-        for process, log in workers:
-            if process.poll() is not None:
-                raise RuntimeError(f"celery worker exited: {log.read_text()[-3000:]}")
-        for reply in app.control.ping(timeout=0.5, destination=names) or []:
-            answered.update(reply)
-    if answered != set(names):
-        raise RuntimeError(
-            f"celery workers did not answer ({answered} of {names}): {workers[0][1].read_text()[-3000:]}"
-        )
-    print(f"{len(names)} workers answered ping in {time.perf_counter() - started:.1f} s: {', '.join(names)}")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lag: a steady stream of edits through the real services, a poller watching the index
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LagRun:
+    stream: Stream
+    measured: list[Edit]
+    missing: list[Edit]
+    lags: list[float]
+    all: dict[str, float]  # stats() of the measured lags
+    achieved: float  # measured edits per second
+
+
+def edit_apply(shop: Shop, seq: int, *, measure_from: float, stop_at: float) -> Edit:
+    """The shop's next edit (kinds in turn) through the real service, with `seq` as its unique marker."""
+    # Django is set up in run(): the models and services can be imported.
+    from django_tenants.utils import schema_context
+
+    from tenant_apps.catalog.models import Product, Variant
+    from tenant_apps.catalog.services import product_update, variant_update
+    from tenant_apps.inventory.services import stock_receive
+
+    c, shop.edits = shop.edits, shop.edits + 1
+    kind, r = KINDS[c % len(KINDS)], c // len(KINDS)
+    with schema_context(shop.schema):
+        began = time.perf_counter()
+        if kind == "name":
+            product_id, base, variant_ids = shop.products[r % len(shop.products)]
+            expect: Any = f"{base} #{seq}"
+            product_update(product=Product(pk=product_id), name=expect)
+            key = (shop.merchant_id, shop.branches[r % len(shop.branches)], variant_ids[0])
+        elif kind == "price":
+            variant_id = shop.variants[(r * 2 + 1) % len(shop.variants)]
+            expect = (Decimal(1000) + Decimal(seq) / 100).quantize(Decimal("0.01"))
+            variant_update(variant=Variant(pk=variant_id), price=expect)
+            key = (shop.merchant_id, shop.branches[r % len(shop.branches)], variant_id)
+        else:
+            branch_id = shop.branches[r % len(shop.branches)]
+            variant_id = shop.variants[(r * 3) % len(shop.variants)]
+            quantity = 1 + seq % 5
+            stock_receive(branch_id=branch_id, variant_id=variant_id, quantity=quantity, actor_id=None)
+            shop.available[(branch_id, variant_id)] += quantity
+            expect = shop.available[(branch_id, variant_id)]
+            key = (shop.merchant_id, branch_id, variant_id)
+        committed = time.perf_counter()
+    return Edit(seq, kind, key, expect, began, committed, measured=measure_from <= committed < stop_at)
+
+
+def shows(e: Edit, row: tuple) -> bool:
+    """Whether a Listing row (title, price, available) shows edit `e`."""
+    title, price, available = row
+    if e.kind == "name":
+        return title == e.expect
+    if e.kind == "price":
+        return price == e.expect
+    return available >= e.expect  # stock only grows here: a later receipt also shows this one
+
+
+def editor(
+    args: argparse.Namespace,
+    index: int,
+    shops: list[Shop],
+    stream: Stream,
+    t0: float,
+    measure_from: float,
+    stop_at: float,
+) -> None:
+    """Editing thread `index`: its share of the shops, round-robin, at its share of the rate."""
+    from django.db import connection  # Django is set up in run()
+
+    mine = shops[index :: args.threads]
+    interval = args.threads / args.rate
+    next_at = t0 + index / args.rate
+    k = 0
+    try:
+        while next_at < stop_at:
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            shop = mine[k % len(mine)]
+            k += 1
+            next_at += interval
+            try:
+                done = edit_apply(shop, next(stream.seq), measure_from=measure_from, stop_at=stop_at)
+            except Exception as exc:  # counted and reported; the stream goes on
+                with stream.lock:
+                    stream.errors.append(f"{shop.slug}: {exc!r}")
+                continue
+            with stream.lock:
+                stream.edits.append(done)
+                stream.pending[done.seq] = done
+    finally:
+        connection.close()
+
+
+def poller(args: argparse.Namespace, stream: Stream, queue: str, poll_stop: threading.Event) -> None:
+    """Poll the index for the pending edits' rows every --poll-ms; an edit arrives at the first poll that sees it.
+    Samples the broker queue's depth every ~250 ms."""
+    # Django is set up in run().
+    from django.db import connection
+
+    from config.celery import app
+
+    depth_every = max(1, int(250 / args.poll_ms))
+    try:
+        with app.connection_for_write() as conn:
+            redis = conn.default_channel.client
+            while not poll_stop.is_set():
+                with stream.lock:
+                    snapshot = list(stream.pending.values())
+                if snapshot:
+                    keys = sorted({e.key for e in snapshot})
+                    issued = time.perf_counter()  # the statement's snapshot is taken after this instant
+                    with connection.cursor() as cursor:
+                        cursor.execute(POLL_SQL, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]])
+                        rows = {tuple(r[:3]): r[3:] for r in cursor.fetchall()}
+                    stream.poll_ms.append((time.perf_counter() - issued) * 1000)
+                    arrived = [e for e in snapshot if e.key in rows and shows(e, rows[e.key])]
+                    with stream.lock:
+                        for e in arrived:
+                            # a newer name/price on the same row also settles the older edits it overwrote
+                            older = [
+                                o
+                                for o in stream.pending.values()
+                                if o.key == e.key and o.kind == e.kind and o.seq < e.seq
+                            ]
+                            for o in [e, *older]:
+                                if o.arrived is None:
+                                    o.arrived = issued
+                                stream.pending.pop(o.seq, None)
+                stream.polls += 1
+                if stream.polls % depth_every == 0:
+                    stream.queue_depth.append(int(redis.llen(queue)))
+                time.sleep(args.poll_ms / 1000)
+    finally:
+        connection.close()
+
+
+def lag_measure(args: argparse.Namespace, shops: list[Shop], workers: CeleryWorkers) -> LagRun:
+    """The edit stream (warm-up, then --seconds measured), the drain, and what arrived when."""
+    from marketplace.listings import sync  # Django is set up in run()
 
     stream = Stream()
     t0 = time.perf_counter() + 0.2
     measure_from = t0 + args.warmup
     stop_at = measure_from + args.seconds
     poll_stop = threading.Event()
-
-    def edit(shop: Shop) -> Edit:
-        c, shop.edits = shop.edits, shop.edits + 1
-        seq = next(stream.seq)
-        kind, r = KINDS[c % len(KINDS)], c // len(KINDS)
-        with schema_context(shop.schema):
-            began = time.perf_counter()
-            if kind == "name":
-                product_id, base, variant_ids = shop.products[r % len(shop.products)]
-                expect: Any = f"{base} #{seq}"
-                product_update(product=Product(pk=product_id), name=expect)
-                key = (shop.merchant_id, shop.branches[r % len(shop.branches)], variant_ids[0])
-            elif kind == "price":
-                variant_id = shop.variants[(r * 2 + 1) % len(shop.variants)]
-                expect = (Decimal(1000) + Decimal(seq) / 100).quantize(Decimal("0.01"))
-                variant_update(variant=Variant(pk=variant_id), price=expect)
-                key = (shop.merchant_id, shop.branches[r % len(shop.branches)], variant_id)
-            else:
-                branch_id = shop.branches[r % len(shop.branches)]
-                variant_id = shop.variants[(r * 3) % len(shop.variants)]
-                quantity = 1 + seq % 5
-                stock_receive(branch_id=branch_id, variant_id=variant_id, quantity=quantity, actor_id=None)
-                shop.available[(branch_id, variant_id)] += quantity
-                expect = shop.available[(branch_id, variant_id)]
-                key = (shop.merchant_id, branch_id, variant_id)
-            committed = time.perf_counter()
-        return Edit(seq, kind, key, expect, began, committed, measured=measure_from <= committed < stop_at)
-
-    def editor(index: int) -> None:
-        mine = shops[index :: args.threads]
-        interval = args.threads / args.rate
-        next_at = t0 + index / args.rate
-        k = 0
-        try:
-            while next_at < stop_at:
-                delay = next_at - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                shop = mine[k % len(mine)]
-                k += 1
-                next_at += interval
-                try:
-                    done = edit(shop)
-                except Exception as exc:  # counted and reported; the stream goes on
-                    with stream.lock:
-                        stream.errors.append(f"{shop.slug}: {exc!r}")
-                    continue
-                with stream.lock:
-                    stream.edits.append(done)
-                    stream.pending[done.seq] = done
-        finally:
-            connection.close()
-
-    poll_sql = (
-        "SELECT l.merchant_id, l.branch_id, l.variant_id, l.title, l.price, l.available "
-        "FROM public.listings_listing l JOIN unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS k(m, b, v) "
-        "ON l.merchant_id = k.m AND l.branch_id = k.b AND l.variant_id = k.v"
-    )
-
-    def shows(e: Edit, row: tuple) -> bool:
-        title, price, available = row
-        if e.kind == "name":
-            return title == e.expect
-        if e.kind == "price":
-            return price == e.expect
-        return available >= e.expect  # stock only grows here: a later receipt also shows this one
-
-    def poller() -> None:
-        depth_every = max(1, int(250 / args.poll_ms))
-        try:
-            with app.connection_for_write() as conn:
-                redis = conn.default_channel.client
-                while not poll_stop.is_set():
-                    with stream.lock:
-                        snapshot = list(stream.pending.values())
-                    if snapshot:
-                        keys = sorted({e.key for e in snapshot})
-                        issued = time.perf_counter()  # the statement's snapshot is taken after this instant
-                        with connection.cursor() as cursor:
-                            cursor.execute(poll_sql, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]])
-                            rows = {tuple(r[:3]): r[3:] for r in cursor.fetchall()}
-                        stream.poll_ms.append((time.perf_counter() - issued) * 1000)
-                        arrived = [e for e in snapshot if e.key in rows and shows(e, rows[e.key])]
-                        with stream.lock:
-                            for e in arrived:
-                                # a newer name/price on the same row also settles the older edits it overwrote
-                                older = [
-                                    o
-                                    for o in stream.pending.values()
-                                    if o.key == e.key and o.kind == e.kind and o.seq < e.seq
-                                ]
-                                for o in [e, *older]:
-                                    if o.arrived is None:
-                                        o.arrived = issued
-                                    stream.pending.pop(o.seq, None)
-                    stream.polls += 1
-                    if stream.polls % depth_every == 0:
-                        stream.queue_depth.append(int(redis.llen(queue)))
-                    time.sleep(args.poll_ms / 1000)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=editor, args=(i,), name=f"editor-{i}") for i in range(args.threads)]
-    poll_thread = threading.Thread(target=poller, name="poller")
+    threads = [
+        threading.Thread(target=editor, args=(args, i, shops, stream, t0, measure_from, stop_at), name=f"editor-{i}")
+        for i in range(args.threads)
+    ]
+    poll_thread = threading.Thread(target=poller, args=(args, stream, workers.queue, poll_stop), name="poller")
     poll_thread.start()
     for t in threads:
         t.start()
@@ -620,7 +620,7 @@ def run(
     measured = [e for e in stream.edits if e.measured]
     missing = [e for e in measured if e.arrived is None]
     lags = [(e.arrived - e.committed) * 1000 for e in measured if e.arrived is not None]
-    lag = lag_summary(lags)
+    lag = stats(lags)
     service_ms = [(e.committed - e.started) * 1000 for e in measured]
     achieved = len(measured) / args.seconds
     pending_after = sync.schemas_with_pending_events([s.schema for s in shops])
@@ -645,7 +645,7 @@ def run(
     for kind in KINDS:
         kind_lags = [(e.arrived - e.committed) * 1000 for e in measured if e.kind == kind and e.arrived is not None]
         if kind_lags:
-            s = lag_summary(kind_lags)
+            s = stats(kind_lags)
             print(
                 f"  {kind:<6} (n={s['n']}): p50 {fmt_ms(s['p50'])} ms, p99 {fmt_ms(s['p99'])} ms, "
                 f"max {fmt_ms(s['max'])} ms"
@@ -661,8 +661,7 @@ def run(
             f"{max(stream.queue_depth, default=0)}, mean {statistics.fmean(stream.queue_depth or [0]):.1f}"
         )
     task_s: list[float] = []
-    for _, log in workers:
-        task_s += [float(m) for m in _TASK_DONE.findall(log.read_text(errors="replace"))]
+    task_s += [float(m) for m in _TASK_DONE.findall(workers.logs())]
     if task_s:
         task_ms = [s * 1000 for s in task_s]
         print(
@@ -671,57 +670,7 @@ def run(
             f"max {fmt_ms(max(task_ms))} ms; busy {sum(task_s):.1f} s of "
             f"{args.workers * args.concurrency * (stream_end - t0):.0f} process-seconds"
         )
-
-    # -- 5. goals and markdown ---------------------------------------------------------------------------------
-    lag_ok = bool(lags) and lag["p99"] <= GOAL_LAG_P99_MS and not missing and not stream.errors
-    section("Goals")
-    print(
-        f"{verdict(lag_ok)}  lag p99 <= {GOAL_LAG_P99_MS:.0f} ms with every edit arriving: "
-        f"p99 {fmt_ms(lag['p99'])} ms, {len(missing)} never arrived, {len(stream.errors)} errors"
-    )
-
-    section("Markdown (docs/benchmarks.md)")
-    rows = [
-        (
-            f"Lag edit → Listing, {args.merchants} merchants, {achieved:.0f} edits/s for {args.seconds:g} s "
-            f"({args.workers} workers x prefork {args.concurrency})",
-            f"p50 {fmt_ms(lag['p50'])} ms, p90 {fmt_ms(lag['p90'])} ms, **p99 {fmt_ms(lag['p99'])} ms**, "
-            f"max {fmt_ms(lag['max'])} ms (n={lag['n']}, {len(missing)} never arrived)",
-            f"p99 ≤ {GOAL_LAG_P99_MS:.0f} ms: **{verdict(lag_ok)}**",
-        ),
-        (
-            f"`listings_rebuild`, {args.merchants} merchants into an empty index",
-            f"**{rebuild_empty['rate']:,.0f} rows/s** ({rebuild_empty['rows']:,} rows in "
-            f"{rebuild_empty['seconds']:.2f} s)",
-            f"plain INSERT … SELECT {ratio_empty:.1f}x faster",
-        ),
-        (
-            "`listings_rebuild` again, over the full index (upsert updates)",
-            f"{rebuild_full['rate']:,.0f} rows/s ({rebuild_full['seconds']:.2f} s)",
-            f"plain {ratio_full:.1f}x faster",
-        ),
-        (
-            "Baseline: plain INSERT … SELECT per merchant (no h3/tsvector/image/version)",
-            f"{plain['rate']:,.0f} rows/s ({plain['seconds']:.2f} s)",
-            "",
-        ),
-        (
-            "Baseline: the sync's `_SOURCE` SELECT, plain INSERT (no upsert/delete)",
-            f"{source['rate']:,.0f} rows/s ({source['seconds']:.2f} s)",
-            "",
-        ),
-    ]
-    print()
-    print(
-        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM; PostgreSQL {pg_version} "
-        f"({server}), Redis {redis_version}; Python {machine['python']}, Django {django.get_version()}, "
-        f"celery {version('celery')}. {args.merchants} merchants x {args.branches} branches x {args.products} "
-        f"products x {args.variants} variants = {rows_expected:,} listing rows."
-    )
-    print()
-    markdown_table(("Measure", "Result", "Goal / comparison"), rows)
-    print(f"\nTotal benchmark wall time: {time.perf_counter() - run_started:.0f} s")
-    return 0 if lag_ok and counts_ok else 1
+    return LagRun(stream, measured, missing, lags, lag, achieved)
 
 
 if __name__ == "__main__":

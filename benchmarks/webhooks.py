@@ -70,12 +70,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import queue
 import random
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -87,35 +86,22 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("PLANCKLY_DEV", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `make bench` runs the scripts from the repo root
 
-from benchmarks.flash_sale import (  # noqa: E402 - needs ROOT on sys.path
-    Server,
-    _embedded,
-    children_of,
-    free_port,
-    latency,
+from benchmarks.harness import report
+from benchmarks.harness.bootstrap import django_start, redis_database_use, shared_apps_migrate
+from benchmarks.harness.database import bench_database, conninfo, database_server, postgres_settings
+from benchmarks.harness.figures import fmt_ms, latency, stats, verdict
+from benchmarks.harness.processes import (
+    CeleryWorkers,
+    Sandboxes,
+    WebServer,
+    celery_queue_drop,
     process_cpu_s,
-    procfile_web,
-    redact,
-    redis_url_with_db,
     run_clients,
-    section,
-    stats,
 )
-from benchmarks.listing_sync import workers_start, workers_stop  # noqa: E402
-from benchmarks.provisioning import (  # noqa: E402
-    bench_database,
-    fmt_ms,
-    machine_info,
-    markdown_table,
-    procfile_line,
-    verdict,
-    web_label,
-)
+from benchmarks.harness.procfile import procfile_web, procfile_worker, web_label
+from benchmarks.harness.shop import BenchShop, ProductSpec, shop_open
 
 PATHS = {"foree": "/api/v1/payments/webhooks/foree", "jazzcash": "/api/v1/payments/webhooks/jazzcash"}
 PRICE = "2499.00"
@@ -153,44 +139,8 @@ class Fact:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Processes: the sandboxes, the Celery workers' Procfile settings
+# The CPU of the bench database's sessions
 # ---------------------------------------------------------------------------------------------------------------
-
-
-class Sandboxes(Server):
-    """uvicorn sandboxes.app:app on a free port from 8300, its SQLite state in a temporary directory (one process,
-    as the Procfile's sandboxes line). /healthz, output() and stop() as the web Server's."""
-
-    def __init__(self, *, env: dict[str, str]) -> None:
-        self.data = tempfile.TemporaryDirectory(prefix="bench-webhooks-sandboxes-")
-        self.port = free_port()
-        self.workers = 1
-        self.log = open(Path(self.data.name) / "uvicorn.log", "w+b")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "sandboxes.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env={**env, "SANDBOX_DATA_DIR": self.data.name},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        super().stop()
-        self.log.close()
-        self.data.cleanup()
 
 
 class BackendCpu(threading.Thread):
@@ -226,15 +176,6 @@ class BackendCpu(threading.Thread):
         return sum(max(0.0, cpu - self.baseline.get(pid, 0.0)) for pid, cpu in self.last.items()), len(self.last)
 
 
-def procfile_worker() -> tuple[dict[str, str], int]:
-    """The Procfile worker line's NAME=value prefix and its --concurrency (the workers run with both)."""
-    env, tokens = procfile_line("worker")
-    concurrency = next((t.split("=", 1)[1] for t in tokens if t.startswith("--concurrency=")), None)
-    if concurrency is None and "--concurrency" in tokens:
-        concurrency = tokens[tokens.index("--concurrency") + 1]
-    return env, int(concurrency or 2)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Client processes (spawned: no Django, no inherited connections)
 # ---------------------------------------------------------------------------------------------------------------
@@ -244,7 +185,7 @@ def notify_client(host: str, port: int, items: list[tuple], in_flight: int, read
     """One provider: posts `items` [(index, path, body, content type)] in their order, at most `in_flight` open at
     once, each on a connection of its own (`Connection: close`, read to EOF); puts a list of (index, sent, answered,
     status, answer, cpu per request) with perf_counter times (CLOCK_MONOTONIC: comparable across processes). A
-    minimal asyncio client, like flash_sale's and for the same reason (httpx costs ~20x the CPU per request)."""
+    minimal asyncio client, like flash_sale's and for the same reason (a client library costs many times the CPU)."""
     import resource
 
     async def post(index: int, path: str, body: bytes, content_type: str, gate: asyncio.Semaphore) -> tuple:
@@ -334,6 +275,251 @@ def raw_sql_client(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Exactly once, checked
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExactlyOnce:
+    """What the HTTP pass left, checked: one event per fact, one capture per intent, the books balanced."""
+
+    checks: dict[str, bool]
+    expected: dict[tuple[str, str], int]  # (gateway, dedupe key) -> deliveries sent
+    events: dict[tuple[str, str], Any]  # (gateway, dedupe key) -> WebhookEvent
+    stale_keys: set[tuple[str, str]]
+    stale_late: int  # stale facts processed after their payment's capture
+    captured: Any  # Σ capture ledger rows
+    owed: Any  # Σ intent amounts
+
+
+def exactly_once_check(
+    *,
+    facts: list[Fact],
+    deliveries: Counter,
+    payments: list[Payment],
+    ours: Any,
+    shop: BenchShop,
+    rows: list[tuple],
+    answers: Counter,
+    n: int,
+) -> ExactlyOnce:
+    """Check and print what the workers applied (exit status 1 if any check fails)."""
+    # Django is set up in run(): the models and the ledger can be imported.
+    from django.db.models import Count, Sum
+    from django_tenants.utils import schema_context
+
+    from marketplace.orders.models import CustomerOrder
+    from shared_apps.payments.ledger import ledger_problems
+    from shared_apps.payments.models import (
+        AttemptStatus,
+        IntentStatus,
+        LedgerEntry,
+        LedgerKind,
+        PaymentAttempt,
+        PaymentIntent,
+        Refund,
+        WebhookStatus,
+    )
+    from tenant_apps.inventory.models import StockLevel
+    from tenant_apps.orders.models import MerchantOrder
+
+    schema, n_payments = shop.schema, len(payments)
+    intent_ids = [p.intent_id for p in payments]
+    report.section("Checks")
+    expected = {(f.gateway, f.key): deliveries[i] for i, f in enumerate(facts)}
+    events = {(e.gateway, e.dedupe_key): e for e in ours.select_related("attempt")}
+    wrong_deliveries = [k for k, c in expected.items() if k in events and events[k].deliveries != c]
+    statuses = Counter(e.status for e in events.values())
+    stale_keys = {(f.gateway, f.key) for f in facts if f.kind == "stale"}
+    succeeded_at = dict(PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("pk", "succeeded_at"))
+    stale_late = sum(
+        1
+        for k in stale_keys
+        if k in events
+        and events[k].processed_at
+        and events[k].attempt_id
+        and succeeded_at.get(events[k].attempt_id)
+        and events[k].processed_at > succeeded_at[events[k].attempt_id]
+    )
+    intents = list(PaymentIntent.objects.filter(pk__in=intent_ids))
+    capture_counts = dict(
+        LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE)
+        .values_list("intent_id")
+        .annotate(c=Count("id"))
+    )
+    captured = LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE).aggregate(
+        total=Sum("amount")
+    )["total"]
+    owed = sum((i.amount for i in intents), start=0)
+    amount_of = {i.pk: i.amount for i in intents}
+    captures_of_amount = sum(
+        amount == amount_of[intent_id]
+        for intent_id, amount in LedgerEntry.objects.filter(
+            intent_id__in=intent_ids, kind=LedgerKind.CAPTURE
+        ).values_list("intent_id", "amount")
+    )
+    problems = {i.pk: ledger_problems(i) for i in intents}
+    problems = {k: v for k, v in problems.items() if v}
+    attempts_state = Counter(PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("status", flat=True))
+    order_ids = [p.order_id for p in payments]
+    with schema_context(schema):
+        merchant_orders = Counter(
+            MerchantOrder.objects.filter(customer_order_id__in=order_ids).values_list("status", flat=True)
+        )
+        branch_id, variant_id = shop.levels["earbuds"]
+        level = StockLevel.objects.get(branch_id=branch_id, variant_id=variant_id)
+    customer_orders = Counter(CustomerOrder.objects.filter(pk__in=order_ids).values_list("status", flat=True))
+    checks = {
+        f"every answer 200 ({n:,})": set(answers) == {200} and len(rows) == n,
+        f"one event per distinct fact ({len(facts):,})": set(events) == set(expected),
+        f"deliveries per event as sent (sum {n:,})": not wrong_deliveries
+        and sum(e.deliveries for e in events.values()) == n,
+        "every event applied (none rejected, retry or waiting)": statuses
+        == Counter({WebhookStatus.APPLIED: len(facts)}),
+        f"every intent succeeded, captured = amount, nothing refunded ({n_payments:,})": all(
+            i.status == IntentStatus.SUCCEEDED and i.captured_amount == i.amount and i.refunded_amount == 0
+            for i in intents
+        )
+        and not Refund.objects.filter(intent_id__in=intent_ids).exists(),
+        "exactly one capture ledger row per intent, of its amount": all(
+            capture_counts.get(i, 0) == 1 for i in intent_ids
+        )
+        and captures_of_amount == n_payments,
+        "ledger_problems(intent) == [] for every intent": not problems,
+        "Σ capture = Σ intent amounts": captured == owed,
+        "every attempt succeeded": attempts_state == Counter({AttemptStatus.SUCCEEDED: n_payments}),
+        "every merchant order placed, every customer order placed": merchant_orders == Counter({"placed": n_payments})
+        and customer_orders == Counter({"placed": n_payments}),
+        "stock sold out, nothing reserved": (level.on_hand, level.reserved) == (0, 0),
+    }
+    print(
+        f"events: {len(events):,} ({dict(statuses)}), deliveries {sum(e.deliveries for e in events.values()):,}"
+        f"; wrong deliveries {len(wrong_deliveries)}; stale facts processed after the capture: {stale_late} "
+        f"of {len(stale_keys)} (the rest came first: captured through the status query)"
+    )
+    print(
+        f"intents {len(intents):,}: {dict(Counter(i.status for i in intents))}; captures "
+        f"{sum(capture_counts.values()):,} (Σ {captured}, owed {owed}); attempts {dict(attempts_state)}; "
+        f"refunds {Refund.objects.filter(intent_id__in=intent_ids).count()}"
+    )
+    print(
+        f"merchant orders {dict(merchant_orders)}; customer orders {dict(customer_orders)}; stock on_hand "
+        f"{level.on_hand}, reserved {level.reserved}"
+    )
+    for intent_id, found in list(problems.items())[:5]:
+        print(f"  ledger problem, intent {intent_id}: {found}")
+    for key in wrong_deliveries[:5]:
+        print(f"  deliveries of {key}: {events[key].deliveries}, sent {expected[key]}")
+    for e in [e for e in events.values() if e.status != WebhookStatus.APPLIED][:5]:
+        print(f"  event {e.gateway} {e.dedupe_key}: {e.status} {e.detail}")
+    for name, passed in checks.items():
+        print(f"{verdict(passed)}  {name}")
+    return ExactlyOnce(checks, expected, events, stale_keys, stale_late, captured, owed)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The baseline: raw SQL
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def raw_sql_measure(
+    args: argparse.Namespace,
+    dsn: str,
+    payments: list[Payment],
+    facts: list[Fact],
+    order_of: dict[int, list[int]],
+    *,
+    sql_sessions: int,
+    owed: Any,
+) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The baseline: the same notifications in the same order from as many processes and sessions, on scratch
+    tables: the endpoint's upsert alone, then the upsert and a naive exactly-once apply in one transaction. Returns
+    (figures per pass, whether both counted what they should)."""
+    # Django is set up in run(): the models can be imported.
+    from django.db import connection
+
+    from shared_apps.payments.models import WebhookEvent
+
+    n, n_payments = args.notifications, len(payments)
+    event_table = WebhookEvent._meta.db_table
+    tables = {"event": "bench_raw_event", "intent": "bench_raw_intent", "ledger": "bench_raw_ledger"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {tables['event']} (LIKE {event_table} INCLUDING ALL); "
+            f"CREATE TABLE {tables['intent']} (id bigint PRIMARY KEY, amount numeric(12, 2) NOT NULL, "
+            "status varchar(20) NOT NULL, captured_amount numeric(12, 2) NOT NULL DEFAULT 0); "
+            f"CREATE TABLE {tables['ledger']} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+            f"key varchar(64) NOT NULL UNIQUE, intent_id bigint NOT NULL REFERENCES {tables['intent']}, "
+            "amount numeric(12, 2) NOT NULL, created_at timestamptz NOT NULL)"
+        )
+    sql: dict[str, dict[str, Any]] = {}
+    sql_ok = True
+    per_process_sessions = [len(range(k, sql_sessions, args.processes)) for k in range(args.processes)]
+    for key, apply, label in (
+        ("upsert", False, "the endpoint's upsert alone, autocommit"),
+        ("apply", True, "upsert + intent UPDATE + ledger row, one transaction"),
+    ):
+        report.section(f"Raw SQL: {n:,} notifications, {args.processes} processes, {sql_sessions} sessions: {label}")
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables['event']}, {tables['ledger']}, {tables['intent']}")
+            cursor.executemany(
+                f"INSERT INTO {tables['intent']} (id, amount, status) VALUES (%s, %s, 'processing')",
+                [(p.intent_id, p.amount) for p in payments],
+            )
+            cursor.execute(f"ANALYZE {tables['event']}, {tables['intent']}, {tables['ledger']}")
+        sql_rows, _ = run_clients(
+            raw_sql_client,
+            [
+                (
+                    dsn,
+                    tables,
+                    [
+                        (
+                            facts[i].gateway,
+                            facts[i].key,
+                            facts[i].body.decode(),
+                            facts[i].content_type,
+                            payments[facts[i].payment].intent_id if facts[i].kind == "paid" else None,
+                        )
+                        for i in order_of[k]
+                    ],
+                    max(1, per_process_sessions[k]),
+                    apply,
+                )
+                for k in range(args.processes)
+            ],
+        )
+        s_first, s_last = min(r[0] for r in sql_rows), max(r[1] for r in sql_rows)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), coalesce(sum(deliveries), 0) FROM {tables['event']}")
+            s_events, s_deliveries = cursor.fetchone()
+            cursor.execute(
+                f"SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT intent_id) FROM {tables['ledger']}"
+            )
+            s_ledger, s_sum, s_intents = cursor.fetchone()
+        s_ok = s_events == len(facts) and s_deliveries == n
+        if apply:
+            s_ok = s_ok and s_ledger == s_intents == n_payments and s_sum == owed
+        sql_ok = sql_ok and s_ok
+        sql[key] = {
+            "label": label,
+            "rate": len(sql_rows) / (s_last - s_first),
+            "wall": s_last - s_first,
+            "all": stats([(r[1] - r[0]) * 1000 for r in sql_rows]),
+            "ok": s_ok,
+            "ledger": (s_ledger, s_sum),
+        }
+        print(
+            f"{s_events:,} events, {s_deliveries:,} deliveries; ledger {s_ledger:,} rows (Σ {s_sum}) -> "
+            f"{verdict(s_ok)}; {sql[key]['rate']:,.0f} notifications/s in {sql[key]['wall']:.2f} s; latency "
+            f"{latency(sql[key]['all'])}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {tables['ledger']}, {tables['intent']}, {tables['event']}")
+    return sql, sql_ok
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The mix
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -404,69 +590,47 @@ def main() -> int:
         parser.error("--processes must be at most the number of payments")
 
     run_started = time.perf_counter()
-    os.environ["REDIS_URL"] = redis_url_with_db(os.environ.get("REDIS_URL") or _embedded("REDIS_URL"), args.redis_db)
+    redis_database_use(args.redis_db)
     os.environ["PAYMENT_TIMEOUT_MINUTES"] = "60"
     queue = f"bench-webhooks-{uuid.uuid4().hex[:8]}"
     os.environ["CELERY_QUEUE"] = queue  # settings read it once: the server's and the workers' tasks go there
-    workers: list[tuple[subprocess.Popen, Path]] = []
+    workers = CeleryWorkers(queue=queue, count=args.workers, concurrency=args.concurrency)
     with bench_database(name=args.db_name, suffix="webhooks", keep=args.keep) as (bench_url, bench_name):
         try:
-            return run(args, bench_url, bench_name, queue, workers, (n_payments, n_stale, n_dup), run_started)
+            return run(args, bench_url, bench_name, workers, (n_payments, n_stale, n_dup), run_started)
         finally:
-            workers_stop(workers)
-            try:
-                from config.celery import app
-
-                with app.connection_for_write() as conn:
-                    conn.default_channel.queue_delete(queue)
-                    client = conn.default_channel.client
-                    leftovers = list(client.scan_iter(match=f"*{queue}*", count=500))  # kombu's bindings
-                    if leftovers:
-                        client.delete(*leftovers)
-            except Exception as exc:  # best effort: a leftover queue in the bench Redis database is harmless
-                print(f"(could not delete queue {queue}: {exc})")
+            workers.stop()
+            celery_queue_drop(queue)
 
 
 def run(
     args: argparse.Namespace,
     bench_url: str,
     bench_name: str,
-    queue: str,
-    workers: list,
+    workers: CeleryWorkers,
     counts: tuple[int, int, int],
     run_started: float,
 ) -> int:
-    import logging
+    django_start(quiet=True)
+    queue = workers.queue
 
-    import django
-
-    django.setup()
-    logging.getLogger("django.request").setLevel(logging.ERROR)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Django is set up now: the models and services can be imported.
 
     from django.conf import settings
     from django.core.cache import cache
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count, Max, Q, Sum
-    from django_tenants.utils import schema_context
 
     from config.celery import app
     from marketplace.cart.services import cart_item_add
     from marketplace.cart.shoppers import Shopper
     from marketplace.checkout.services import CheckoutRequest, checkout_place
-    from marketplace.listings.models import Listing
-    from marketplace.listings.sync import listings_publish
-    from marketplace.orders.models import CustomerOrder
     from sandboxes.testing import _payment_credentials, _payment_urls
     from shared_apps.accounts.services import guest_create
     from shared_apps.payments.gateways import gateway_for
-    from shared_apps.payments.ledger import ledger_problems
     from shared_apps.payments.models import (
-        AttemptStatus,
         IntentStatus,
         LedgerEntry,
-        LedgerKind,
         PaymentAttempt,
         PaymentIntent,
         Refund,
@@ -475,48 +639,30 @@ def run(
     )
     from shared_apps.payments.services import REDIRECT_CACHE, payment_attempt_start
     from shared_apps.payments.tests.conftest import Sandbox, jazzcash_signed, notification_body
-    from tenant_apps.catalog.models import ProductStatus
-    from tenant_apps.catalog.services import VariantSpec, product_create
-    from tenant_apps.inventory.models import StockLevel
-    from tenant_apps.inventory.services import stock_receive
-    from tenant_apps.orders.models import MerchantOrder
-    from tenant_apps.stores.services import branch_create, store_create
-    from tenants.services import merchant_provision
 
     n_payments, n_stale, n_dup = counts
     n = args.notifications
     rng = random.Random(args.seed)
-    conninfo = bench_url.replace("postgres://", "postgresql://", 1)
-    event_table = WebhookEvent._meta.db_table
+    dsn = conninfo(bench_url)
     stack = ExitStack()
     try:
         # -- setup (not timed) -------------------------------------------------------------------------------------
-        section("Setup (not timed)")
+        report.section("Setup (not timed)")
         started = time.perf_counter()
-        call_command("migrate_schemas", "--shared", verbosity=0)
+        shared_apps_migrate()
         units = n_payments + args.warmup
-        merchant = merchant_provision(name="Webhook Mart", slug="webhook-mart", owner_phone="+923009990008")
-        schema = merchant.schema_name
-        with schema_context(schema):
-            store = store_create(name="Webhook Mart")
-            branch = branch_create(
-                store=store,
-                name="Main Boulevard",
-                address="Main Boulevard, Gulberg II, Lahore",
-                area="Gulberg II",
-                latitude="31.520400",
-                longitude="74.358700",
-            )
-            product = product_create(
-                store_id=store.pk,
-                name="Wireless earbuds",
-                status=ProductStatus.ACTIVE,
-                variants=[VariantSpec(sku="WH-EARBUDS", name="Black", price=PRICE)],
-            )
-            variant = product.variants.get()
-            stock_receive(branch_id=branch.pk, variant_id=variant.pk, quantity=units, actor_id=None)
-        listings_publish(schema=schema)
-        listing_id = Listing.objects.get(merchant=merchant, variant_id=variant.pk).pk
+        branch = {
+            "name": "Main Boulevard",
+            "address": "Main Boulevard, Gulberg II, Lahore",
+            "area": "Gulberg II",
+            "latitude": "31.520400",
+            "longitude": "74.358700",
+        }
+        earbuds = ProductSpec("earbuds", "Wireless earbuds", "WH-EARBUDS", "Black", PRICE, units)
+        shop = shop_open(
+            name="Webhook Mart", slug="webhook-mart", owner_phone="+923009990008", branch=branch, products=[earbuds]
+        )
+        listing_id = shop.listings["earbuds"]
         print(f"migrate, merchant, product with {units:,} units              {time.perf_counter() - started:6.1f} s")
 
         started = time.perf_counter()
@@ -599,7 +745,7 @@ def run(
         order_of, deliveries = mix(facts, n_payments, n_dup, args.processes, lag, rng)
         dup_kinds = Counter(facts[i].kind for i, c in deliveries.items() for _ in range(c - 1))
         histogram = Counter(deliveries.values())
-        section("The mix")
+        report.section("The mix")
         print(
             f"{n:,} notifications = {n_payments:,} paid originals + {n_stale:,} stale (out of order) + {n_dup:,} "
             f"duplicates ({dup_kinds['paid']:,} of paid, {dup_kinds['stale']:,} of stale notifications)"
@@ -621,40 +767,20 @@ def run(
         web_workers = args.web_workers or web_workers
         pool_size = int(web_env.get("DB_POOL_MAX_SIZE", "0") or 0)
         sql_sessions = args.sql_sessions or max(args.processes, web_workers * pool_size)
-        section("Machine and settings")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, current_setting(name) FROM unnest(ARRAY['server_version', 'shared_buffers', "
-                "'synchronous_commit', 'max_connections']) AS name"
-            )
-            pg = dict(cursor.fetchall())
-            cursor.execute("SELECT version()")
-            pg["version"] = cursor.fetchone()[0]
-        db = settings.DATABASES["default"]
-        db_host = f"{db['HOST'] or 'localhost'}:{db.get('PORT') or 5432}"
-        machine = machine_info()
-        import httpx
+        report.section("Machine and settings")
+        shown = ("shared_buffers", "synchronous_commit", "max_connections")
+        pg = postgres_settings("server_version", *shown)
+        db_host = database_server()
+        import httpx  # only to show what one client costs (below)
 
         cpu_started = time.process_time()
         for _ in range(10):
             httpx.Client(timeout=5).close()
         client_ms = (time.process_time() - cpu_started) * 100
-        for label, value in (
-            ("CPU", f"{machine['cpu']}, {machine['cores']} cores; RAM {machine['ram']}"),
-            ("Load average", " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (before the measurements)"),
-            ("OS / Python", f"{machine['os']} / Python {machine['python']}"),
-            (
-                "PostgreSQL",
-                f"{pg['version']}; {db_host}, "
-                + ", ".join(f"{k}={pg[k]}" for k in ("shared_buffers", "synchronous_commit", "max_connections")),
-            ),
-            ("Redis", f"{redact(settings.REDIS_URL)} (Celery queue {queue})"),
-            (
-                "Versions",
-                ", ".join(
-                    f"{p} {version(p)}" for p in ("django", "django-ninja", "psycopg", "granian", "celery", "httpx")
-                ),
-            ),
+        report.rows_print(report.machine_rows(pg, db_host, shown=shown), width=16)
+        rows = [
+            ("Redis", f"{report.redact(settings.REDIS_URL)} (Celery queue {queue})"),
+            ("Django", report.versions("django-ninja", "psycopg", "granian", "celery", "httpx")),
             (
                 "httpx.Client()",
                 f"{client_ms:.0f} ms of CPU each here (its SSL context): the gateway adapters and the "
@@ -669,13 +795,13 @@ def run(
                 f"{args.processes} processes x at most {args.in_flight} requests in flight; raw SQL "
                 f"{sql_sessions} sessions",
             ),
-        ):
-            print(f"{label:<16}{value}")
+        ]
+        report.rows_print(rows, width=16)
 
-        server = Server(env=dict(os.environ, **web_env, PLANCKLY_DEV="1", LOG_LEVEL="WARNING"), workers=web_workers)
+        server = WebServer(env=web_env, workers=web_workers)
         stack.callback(server.stop)
-        names = workers_start(args, bench_url, queue, workers)  # ready when the warm-up is applied
-        stack.callback(workers_stop, workers)  # before the sandboxes go: a text in flight would retry
+        names = workers.start()  # ready when the warm-up is applied
+        stack.callback(workers.stop)  # before the sandboxes go: a text in flight would retry
         server.wait()
 
         def applied(intent_ids: list[int], events: int, timeout: float) -> tuple[bool, dict[str, int]]:
@@ -694,15 +820,13 @@ def run(
                 stuck = state["stored"] >= events and not state["waiting"] and state["retry"]  # no beat: never
                 if done or stuck or time.monotonic() > deadline:
                     return bool(done), state
-                for process, log in workers:
-                    if process.poll() is not None:
-                        raise RuntimeError(f"a celery worker exited: {log.read_text()[-3000:]}")
+                workers.alive_check()
                 time.sleep(0.2)
 
         def share(rows: list[tuple[int, Fact]]) -> list[tuple]:
             return [(i, PATHS[f.gateway], f.body, f.content_type) for i, f in rows]
 
-        section(f"Warm-up: {args.warmup} other payments notified and applied")
+        report.section(f"Warm-up: {args.warmup} other payments notified and applied")
         warm_facts = [fact(-1, payment, "paid") for payment in warm]
         warm_rows, _ = run_clients(
             notify_client,
@@ -718,8 +842,8 @@ def run(
 
         # -- HTTP and the workers ----------------------------------------------------------------------------------
         pids = {
-            "web": [server.proc.pid, *children_of(server.proc.pid)],
-            "workers": [pid for process, _ in workers for pid in (process.pid, *children_of(process.pid))],
+            "web": server.pids(),
+            "workers": workers.pids(),
             "sandboxes": [sandboxes.proc.pid],
         }
         items = [share([(i, facts[i]) for i in order_of[k]]) for k in range(args.processes)]
@@ -727,10 +851,10 @@ def run(
         def http_pass(title: str, then=None) -> dict[str, Any]:
             """Every client process sends its items, released together; `then()` runs after the last answer (wait for
             the workers). Figures, and the CPU used from the release until `then` returned."""
-            section(title)
+            report.section(title)
             time.sleep(1.0)
             cpu_before = {name: process_cpu_s(p) for name, p in pids.items()}
-            sampler = BackendCpu(conninfo)
+            sampler = BackendCpu(dsn)
             sampler.start()
             wall_offset = time.time() - time.perf_counter()
             rows, released = run_clients(notify_client, [("127.0.0.1", server.port, k, args.in_flight) for k in items])
@@ -805,7 +929,7 @@ def run(
             f"{n_payments / captured_s:,.1f} payments captured/s (the machine had {os.cpu_count()} cores x "
             f"{e2e:.2f} s = {(os.cpu_count() or 1) * e2e / n * 1000:.1f} ms of CPU per notification)"
         )
-        logged = "".join(log.read_text(errors="replace") for _, log in workers)
+        logged = workers.logs()
         done_tasks = Counter(m.rsplit(".", 1)[-1] for m in re.findall(r"Task ([\w.]+)\[[^\]]*\] succeeded", logged))
         retries, errors = logged.count("] retry: "), logged.count(" ERROR/")
         print(f"worker logs: tasks succeeded {dict(done_tasks)}; {retries} retries, {errors} errors")
@@ -829,98 +953,10 @@ def run(
             f"notification was sent, {after_answer} after it was answered"
         )
 
-        # -- checks ------------------------------------------------------------------------------------------------
-        section("Checks")
-        expected = {(f.gateway, f.key): deliveries[i] for i, f in enumerate(facts)}
-        events = {(e.gateway, e.dedupe_key): e for e in ours.select_related("attempt")}
-        wrong_deliveries = [k for k, c in expected.items() if k in events and events[k].deliveries != c]
-        statuses = Counter(e.status for e in events.values())
-        stale_keys = {(f.gateway, f.key) for f in facts if f.kind == "stale"}
-        succeeded_at = dict(PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("pk", "succeeded_at"))
-        stale_late = sum(
-            1
-            for k in stale_keys
-            if k in events
-            and events[k].processed_at
-            and events[k].attempt_id
-            and succeeded_at.get(events[k].attempt_id)
-            and events[k].processed_at > succeeded_at[events[k].attempt_id]
+        once = exactly_once_check(
+            facts=facts, deliveries=deliveries, payments=payments, ours=ours, shop=shop, rows=rows, answers=answers, n=n
         )
-        intents = list(PaymentIntent.objects.filter(pk__in=intent_ids))
-        capture_counts = dict(
-            LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE)
-            .values_list("intent_id")
-            .annotate(c=Count("id"))
-        )
-        captured = LedgerEntry.objects.filter(intent_id__in=intent_ids, kind=LedgerKind.CAPTURE).aggregate(
-            total=Sum("amount")
-        )["total"]
-        owed = sum((i.amount for i in intents), start=0)
-        amount_of = {i.pk: i.amount for i in intents}
-        captures_of_amount = sum(
-            amount == amount_of[intent_id]
-            for intent_id, amount in LedgerEntry.objects.filter(
-                intent_id__in=intent_ids, kind=LedgerKind.CAPTURE
-            ).values_list("intent_id", "amount")
-        )
-        problems = {i.pk: ledger_problems(i) for i in intents}
-        problems = {k: v for k, v in problems.items() if v}
-        attempts_state = Counter(
-            PaymentAttempt.objects.filter(intent_id__in=intent_ids).values_list("status", flat=True)
-        )
-        order_ids = [p.order_id for p in payments]
-        with schema_context(schema):
-            merchant_orders = Counter(
-                MerchantOrder.objects.filter(customer_order_id__in=order_ids).values_list("status", flat=True)
-            )
-            level = StockLevel.objects.get(branch_id=branch.pk, variant_id=variant.pk)
-        customer_orders = Counter(CustomerOrder.objects.filter(pk__in=order_ids).values_list("status", flat=True))
-        checks = {
-            f"every answer 200 ({n:,})": set(answers) == {200} and len(rows) == n,
-            f"one event per distinct fact ({len(facts):,})": set(events) == set(expected),
-            f"deliveries per event as sent (sum {n:,})": not wrong_deliveries
-            and sum(e.deliveries for e in events.values()) == n,
-            "every event applied (none rejected, retry or waiting)": statuses
-            == Counter({WebhookStatus.APPLIED: len(facts)}),
-            f"every intent succeeded, captured = amount, nothing refunded ({n_payments:,})": all(
-                i.status == IntentStatus.SUCCEEDED and i.captured_amount == i.amount and i.refunded_amount == 0
-                for i in intents
-            )
-            and not Refund.objects.filter(intent_id__in=intent_ids).exists(),
-            "exactly one capture ledger row per intent, of its amount": all(
-                capture_counts.get(i, 0) == 1 for i in intent_ids
-            )
-            and captures_of_amount == n_payments,
-            "ledger_problems(intent) == [] for every intent": not problems,
-            "Σ capture = Σ intent amounts": captured == owed,
-            "every attempt succeeded": attempts_state == Counter({AttemptStatus.SUCCEEDED: n_payments}),
-            "every merchant order placed, every customer order placed": merchant_orders
-            == Counter({"placed": n_payments})
-            and customer_orders == Counter({"placed": n_payments}),
-            "stock sold out, nothing reserved": (level.on_hand, level.reserved) == (0, 0),
-        }
-        print(
-            f"events: {len(events):,} ({dict(statuses)}), deliveries {sum(e.deliveries for e in events.values()):,}"
-            f"; wrong deliveries {len(wrong_deliveries)}; stale facts processed after the capture: {stale_late} "
-            f"of {len(stale_keys)} (the rest came first: captured through the status query)"
-        )
-        print(
-            f"intents {len(intents):,}: {dict(Counter(i.status for i in intents))}; captures "
-            f"{sum(capture_counts.values()):,} (Σ {captured}, owed {owed}); attempts {dict(attempts_state)}; "
-            f"refunds {Refund.objects.filter(intent_id__in=intent_ids).count()}"
-        )
-        print(
-            f"merchant orders {dict(merchant_orders)}; customer orders {dict(customer_orders)}; stock on_hand "
-            f"{level.on_hand}, reserved {level.reserved}"
-        )
-        for intent_id, found in list(problems.items())[:5]:
-            print(f"  ledger problem, intent {intent_id}: {found}")
-        for key in wrong_deliveries[:5]:
-            print(f"  deliveries of {key}: {events[key].deliveries}, sent {expected[key]}")
-        for e in [e for e in events.values() if e.status != WebhookStatus.APPLIED][:5]:
-            print(f"  event {e.gateway} {e.dedupe_key}: {e.status} {e.detail}")
-        for name, passed in checks.items():
-            print(f"{verdict(passed)}  {name}")
+        checks, expected, events, captured, owed = once.checks, once.expected, once.events, once.captured, once.owed
         correct = ok and all(checks.values())
 
         # -- replay: the endpoint alone ----------------------------------------------------------------------------
@@ -952,90 +988,16 @@ def run(
             print(f"{verdict(passed)}  {name}")
         correct = correct and all(replay_checks.values())
 
-        # -- raw SQL -----------------------------------------------------------------------------------------------
-        tables = {"event": "bench_raw_event", "intent": "bench_raw_intent", "ledger": "bench_raw_ledger"}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TABLE {tables['event']} (LIKE {event_table} INCLUDING ALL); "
-                f"CREATE TABLE {tables['intent']} (id bigint PRIMARY KEY, amount numeric(12, 2) NOT NULL, "
-                "status varchar(20) NOT NULL, captured_amount numeric(12, 2) NOT NULL DEFAULT 0); "
-                f"CREATE TABLE {tables['ledger']} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
-                f"key varchar(64) NOT NULL UNIQUE, intent_id bigint NOT NULL REFERENCES {tables['intent']}, "
-                "amount numeric(12, 2) NOT NULL, created_at timestamptz NOT NULL)"
-            )
-        sql: dict[str, dict[str, Any]] = {}
-        sql_ok = True
-        per_process_sessions = [len(range(k, sql_sessions, args.processes)) for k in range(args.processes)]
-        for key, apply, label in (
-            ("upsert", False, "the endpoint's upsert alone, autocommit"),
-            ("apply", True, "upsert + intent UPDATE + ledger row, one transaction"),
-        ):
-            section(f"Raw SQL: {n:,} notifications, {args.processes} processes, {sql_sessions} sessions: {label}")
-            with connection.cursor() as cursor:
-                cursor.execute(f"TRUNCATE {tables['event']}, {tables['ledger']}, {tables['intent']}")
-                cursor.executemany(
-                    f"INSERT INTO {tables['intent']} (id, amount, status) VALUES (%s, %s, 'processing')",
-                    [(p.intent_id, p.amount) for p in payments],
-                )
-                cursor.execute(f"ANALYZE {tables['event']}, {tables['intent']}, {tables['ledger']}")
-            sql_rows, _ = run_clients(
-                raw_sql_client,
-                [
-                    (
-                        conninfo,
-                        tables,
-                        [
-                            (
-                                facts[i].gateway,
-                                facts[i].key,
-                                facts[i].body.decode(),
-                                facts[i].content_type,
-                                payments[facts[i].payment].intent_id if facts[i].kind == "paid" else None,
-                            )
-                            for i in order_of[k]
-                        ],
-                        max(1, per_process_sessions[k]),
-                        apply,
-                    )
-                    for k in range(args.processes)
-                ],
-            )
-            s_first, s_last = min(r[0] for r in sql_rows), max(r[1] for r in sql_rows)
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT count(*), coalesce(sum(deliveries), 0) FROM {tables['event']}")
-                s_events, s_deliveries = cursor.fetchone()
-                cursor.execute(
-                    f"SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT intent_id) FROM {tables['ledger']}"
-                )
-                s_ledger, s_sum, s_intents = cursor.fetchone()
-            s_ok = s_events == len(facts) and s_deliveries == n
-            if apply:
-                s_ok = s_ok and s_ledger == s_intents == n_payments and s_sum == owed
-            sql_ok = sql_ok and s_ok
-            sql[key] = {
-                "label": label,
-                "rate": len(sql_rows) / (s_last - s_first),
-                "wall": s_last - s_first,
-                "all": stats([(r[1] - r[0]) * 1000 for r in sql_rows]),
-                "ok": s_ok,
-                "ledger": (s_ledger, s_sum),
-            }
-            print(
-                f"{s_events:,} events, {s_deliveries:,} deliveries; ledger {s_ledger:,} rows (Σ {s_sum}) -> "
-                f"{verdict(s_ok)}; {sql[key]['rate']:,.0f} notifications/s in {sql[key]['wall']:.2f} s; latency "
-                f"{latency(sql[key]['all'])}"
-            )
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {tables['ledger']}, {tables['intent']}, {tables['event']}")
+        sql, sql_ok = raw_sql_measure(args, dsn, payments, facts, order_of, sql_sessions=sql_sessions, owed=owed)
 
         # -- markdown ----------------------------------------------------------------------------------------------
-        section("Markdown (docs/benchmarks.md)")
+        report.section("Markdown (docs/benchmarks.md)")
         print()
         print(
-            f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM, load average "
+            f"{report.machine_line()}, load average "
             f"{os.getloadavg()[0]:.2f} after the run; PostgreSQL {pg['server_version']} ({db_host}, shared_buffers "
-            f"{pg['shared_buffers']}, synchronous_commit {pg['synchronous_commit']}); Python {machine['python']}, "
-            f"Django {django.get_version()}, {web_label(workers=web_workers)}, "
+            f"{pg['shared_buffers']}, synchronous_commit {pg['synchronous_commit']}); Python "
+            f"{platform.python_version()}, Django {report.versions()}, {web_label(workers=web_workers)}, "
             f"{', '.join(f'{k}={v}' for k, v in web_env.items()) or 'no Procfile variables'}; celery "
             f"{version('celery')}: {args.workers} x prefork --concurrency {args.concurrency}; the sandboxes process (1 "
             f"uvicorn process). {n:,} notifications = {n_payments:,} paid + {n_stale:,} stale + {n_dup:,} duplicates "
@@ -1053,7 +1015,7 @@ def run(
             return " / ".join(f"{x:.1f}" for x in v["cpu"].values()) + " ms"
 
         delivered = sum(e.deliveries for e in events.values())
-        markdown_table(
+        report.markdown_table(
             (
                 "Measure",
                 "HTTP: web server + workers",
@@ -1096,16 +1058,17 @@ def run(
         )
         print(
             f"\nOut of order as sent: {after_sent} of {len(stale_rows)} stale deliveries went out after their "
-            f"payment's first paid one, {after_answer} after it was answered; {stale_late} of {len(stale_keys)} stale "
-            "facts were processed after the capture (the others first: the status query said paid, and they captured)."
+            f"payment's first paid one, {after_answer} after it was answered; {once.stale_late} of "
+            f"{len(once.stale_keys)} stale facts were processed after the capture (the others first: the status query "
+            "said paid, and they captured)."
         )
-        print(f"\nTotal benchmark wall time: {time.perf_counter() - run_started:.0f} s")
+        report.wall_time(run_started)
         cache.delete_many([REDIRECT_CACHE.format(a.reference) for a in attempts])
         if correct:
-            for _, log in workers:
+            for log in workers.log_paths():
                 log.unlink(missing_ok=True)
         else:
-            print("worker logs: " + ", ".join(str(log) for _, log in workers))
+            print("worker logs: " + ", ".join(str(log) for log in workers.log_paths()))
         return 0 if correct and sql_ok else 1
     finally:
         stack.close()
