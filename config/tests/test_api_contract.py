@@ -1,6 +1,9 @@
 """The API surface: OpenAPI, offline docs, one error envelope, health probes, hosts."""
 
 import pytest
+from ninja import NinjaAPI
+
+from config import api as config_api
 
 ENVELOPE_KEYS = {"code", "message", "field"}
 
@@ -34,6 +37,39 @@ def test_console_openapi_lives_on_merchant_hosts(make_merchant, host_client):
     make_merchant(slug="docs-shop")
     spec = host_client("docs-shop.localhost").get("/api/v1/console/openapi.json").json()
     assert "/api/v1/console/summary" in spec["paths"]
+
+
+def _header_names(spec: dict) -> dict[tuple[str, str], str]:
+    """(method, path) → the name of its idempotency header, for every operation that declares one."""
+    return {
+        (method, path): parameter["name"]
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header" and "idempotency" in parameter["name"].lower().replace("-", "_")
+    }
+
+
+def test_every_schema_names_the_idempotency_header_exactly_idempotency_key(public, make_merchant, host_client):
+    make_merchant(slug="header-shop")
+    public_spec = public.get("/api/v1/openapi.json")
+    console_spec = host_client("header-shop.localhost").get("/api/v1/console/openapi.json")
+    specs = {"public": public_spec.json(), "console": console_spec.json()}
+    for api in vars(config_api).values():  # and any other schema the project serves (platform, ...)
+        if isinstance(api, NinjaAPI):
+            specs[api.urls_namespace] = api.get_openapi_schema(path_prefix="/")
+    for which, text in (("public", public_spec.content), ("console", console_spec.content)):
+        assert b"idempotency_key" not in text, which
+    named = {which: _header_names(spec) for which, spec in specs.items()}
+    for which, headers in named.items():
+        assert set(headers.values()) <= {"Idempotency-Key"}, which
+    stock = "/api/v1/console/branches/{branch_id}/stock/{variant_id}"
+    assert {("post", "/api/v1/checkout"), ("post", "/api/v1/orders/{order_id}/payment/attempts")} <= set(
+        named["public"]
+    )
+    assert {("post", f"{stock}/receive"), ("post", f"{stock}/adjust"), ("post", f"{stock}/count")} <= set(
+        named["console"]
+    )
 
 
 def test_anonymous_gets_401_envelope(public, db):

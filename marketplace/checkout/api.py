@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
+from kernel.idempotency import IdempotencyKeyHeader
 from marketplace.cart.shoppers import shopper_of
 from marketplace.checkout.services import CheckoutRequest, GroupChoice, checkout_place
 from marketplace.orders.api import OrderOut, order_out
@@ -34,7 +35,7 @@ class CheckoutIn(Schema):
 
 @router.post("/checkout", response={201: OrderOut})
 def checkout(
-    request: HttpRequest, response: HttpResponse, payload: CheckoutIn, idempotency_key: str | None = Header(None)
+    request: HttpRequest, response: HttpResponse, payload: CheckoutIn, idempotency_key: IdempotencyKeyHeader = None
 ):
     """Place the cart. A repeated request with the same Idempotency-Key and body returns the same order (header
     `Idempotent-Replayed: true`); another body with that key is 409; no key is 400. Out-of-stock lines: 409 with

@@ -6,7 +6,8 @@ The order of work keeps row locks short and deadlock-free:
    request — before the transaction: a request that cannot succeed (sold out, a changed price, bad input) ends
    here without a write;
 2. insert the CustomerOrder: its unique (shopper, Idempotency-Key) index makes a parallel twin wait here and then
-   replay this order (or retry, if this one rolled back);
+   replay this order (or go on, if this one rolled back) — kernel.idempotency's rule, with the request's
+   fingerprint stored on the order;
 3. write the payment intent, the merchant orders and the customer's parts, and empty the cart (no shared rows);
 4. reserve stock last, merchants in id order, then branches and variants in id order, each a one-statement
    conditional UPDATE (`available >= n`, with its ledger row); a hot product's row is locked only from that
@@ -16,22 +17,31 @@ reservations in the other merchants' schemas included — rolls back.
 
 The earlier order with the same key is looked up only when the request cannot go on (an error to answer, or the
 unique index says a twin got there first) — after every read, so an error never contradicts an order that a twin
-with the same key placed meanwhile.
+with the same key placed meanwhile. A signed-in shopper's key is looked up first: it may name an order placed as a
+guest and claimed since, which the (shopper, key) index cannot see.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import partial
 from itertools import groupby
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from kernel.errors import DomainError
+from kernel.idempotency import (
+    IDEMPOTENCY_HEADER,
+    Earlier,
+    IdempotencyError,
+    idempotency_key_clean,
+    idempotent_replay,
+    idempotent_write,
+    request_fingerprint,
+)
 from marketplace.cart.models import Cart, CartItem
 from marketplace.cart.pricing import PricedCart, PricedGroup, cart_price
 from marketplace.cart.services import cart_prices_seen
@@ -73,8 +83,7 @@ class CheckoutRequest:
         """The request's identity for its Idempotency-Key: the order in which groups are listed does not count."""
         fields = asdict(self)
         fields["groups"] = sorted(fields["groups"], key=lambda g: g["group"])
-        body = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
-        return hashlib.sha256(body.encode()).hexdigest()
+        return request_fingerprint(fields)
 
 
 @dataclass(frozen=True)
@@ -89,13 +98,20 @@ def _order_number() -> str:
 
 
 def _key(idempotency_key: str | None) -> str:
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 80 or not key.isprintable():
-        raise CheckoutError(CheckoutErrorCode.KEY_MISSING, field="Idempotency-Key")
+    try:
+        key = idempotency_key_clean(idempotency_key)
+    except IdempotencyError:
+        key = None  # checkout's contract: a key it cannot use is a missing one
+    if key is None:
+        raise CheckoutError(CheckoutErrorCode.KEY_MISSING, field=IDEMPOTENCY_HEADER)
     return key
 
 
-def _replay(shopper: Shopper, key: str, fingerprint: str) -> CheckoutResult | None:
+def _key_reused() -> CheckoutError:
+    return CheckoutError(CheckoutErrorCode.KEY_REUSED, field=IDEMPOTENCY_HEADER)
+
+
+def _earlier_order(shopper: Shopper, key: str) -> Earlier[CheckoutResult] | None:
     with connection.cursor() as cursor:  # hand-written: asked on every refused checkout (a sold-out flash sale)
         if shopper.user_id is None:
             cursor.execute(_EARLIER_ORDER, [shopper.key, key])
@@ -104,9 +120,7 @@ def _replay(shopper: Shopper, key: str, fingerprint: str) -> CheckoutResult | No
         earlier = cursor.fetchone()
     if earlier is None:
         return None
-    if earlier[1] != fingerprint:
-        raise CheckoutError(CheckoutErrorCode.KEY_REUSED, field="Idempotency-Key")
-    return CheckoutResult(CustomerOrder.objects.get(pk=earlier[0]), replayed=True)
+    return Earlier(CheckoutResult(CustomerOrder.objects.get(pk=earlier[0]), replayed=True), fingerprint=earlier[1])
 
 
 _EARLIER_ORDER = (
@@ -125,25 +139,29 @@ def checkout_place(*, shopper: Shopper, idempotency_key: str | None, request: Ch
     and then nothing was reserved or written. A fresh order comes back with its parts and payment loaded."""
     key = _key(idempotency_key)
     fingerprint = request.fingerprint()
+    find = partial(_earlier_order, shopper)
+
+    def replay() -> CheckoutResult | None:
+        return idempotent_replay(key=key, fingerprint=fingerprint, find=find, conflict=_key_reused)
+
+    if shopper.user_id is not None:  # signed in: the key may belong to an order placed as a guest, then claimed
+        earlier = replay()
+        if earlier is not None:
+            return earlier
     priced = None
     try:
-        if shopper.user_id is not None:  # signed in: the key may belong to an order placed as a guest, then claimed
-            replay = _replay(shopper, key, fingerprint)
-            if replay is not None:
-                return replay
         items = _cart_lines(shopper)
         priced = cart_price(items, lat=request.lat, lng=request.lng)
         choices = _validate(shopper, request, priced)
-        with transaction.atomic():
-            order, parts = _place(shopper, key, fingerprint, request, items, priced, choices)
-        return CheckoutResult(order, replayed=False, parts=parts)
-    except (DomainError, IntegrityError) as exc:
-        replay = _replay(shopper, key, fingerprint)  # this key's order, placed earlier or by a twin meanwhile
-        if replay is not None:
-            return replay
+    except DomainError as exc:
+        earlier = replay()  # this key's order, placed earlier or by a twin meanwhile
+        if earlier is not None:
+            return earlier
         if isinstance(exc, CheckoutError) and exc.code == CheckoutErrorCode.PRICES_CHANGED and priced is not None:
             cart_prices_seen(priced)
         raise
+    place = partial(_place, shopper, key, fingerprint, request, items, priced, choices)
+    return idempotent_write(key=key, fingerprint=fingerprint, find=find, write=place, conflict=_key_reused).result
 
 
 def _validate(shopper: Shopper, request: CheckoutRequest, priced: PricedCart) -> dict[str, GroupChoice]:
@@ -207,7 +225,7 @@ def _place(
     items: list[CartItem],
     priced: PricedCart,
     choices: dict[str, GroupChoice],
-) -> tuple[CustomerOrder, list[CustomerOrderPart]]:
+) -> CheckoutResult:
     phone = phone_normalize(request.contact_phone, field="contact_phone")
     fees = {g.key: g.option(choices[g.key].fulfilment).fee for g in priced.groups}
     subtotal, delivery = priced.subtotal, sum(fees.values(), Decimal("0.00"))
@@ -260,7 +278,7 @@ def _place(
         raise CheckoutError(CheckoutErrorCode.OUT_OF_STOCK, extra={"lines": failed})
     for part in parts:
         part_notify(part, status=part.status)
-    return order, parts
+    return CheckoutResult(order, replayed=False, parts=parts)
 
 
 def _by_merchant(planned):

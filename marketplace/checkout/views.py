@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
+from kernel.idempotency import IdempotencyError
 from marketplace.cart.page_context import pricing_point
 from marketplace.cart.selectors import cart_priced_for
 from marketplace.cart.shoppers import Shopper, shopper_of_page
@@ -76,6 +77,6 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         attempt = payment_attempt_start(
             intent=order.payment, gateway=order.payment_method, idempotency_key=f"checkout-{form.idempotency_key}"
         )
-    except PaymentError:
+    except (PaymentError, IdempotencyError):  # IdempotencyError: the form's key is too long once prefixed
         return redirect("customer_orders:payment", number=order.number)  # says why, offers the other method
     return redirect("payments:go", reference=attempt.reference)

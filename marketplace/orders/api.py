@@ -9,9 +9,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Header, Router, Schema, Status
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from kernel.idempotency import IdempotencyKeyHeader
 from marketplace.cart.shoppers import shopper_of
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.orders.selectors import access_customer_order, orders_of
@@ -205,14 +206,13 @@ def order_payment(request: HttpRequest, order_id: int):
 
 @router.post("/orders/{order_id}/payment/attempts", response={201: AttemptStartedOut})
 def order_payment_attempt(
-    request: HttpRequest, order_id: int, payload: AttemptIn, idempotency_key: str | None = Header(None)
+    request: HttpRequest, order_id: int, payload: AttemptIn, idempotency_key: IdempotencyKeyHeader = None
 ):
     """Start paying (or pay again after a failure) through `gateway` ("foree" or "jazzcash"): the answer says where
     to send the customer (GET the url, or POST `fields` to it as a form). With an Idempotency-Key, a repeat returns
-    the same attempt and starts nothing new at the provider. 409 when the order is paid, expired or cancelled."""
+    the same attempt and starts nothing new at the provider; the key with another gateway is 409. 409 when the
+    order is paid, expired or cancelled."""
     order = access_customer_order(shopper=shopper_of(request.auth), order_id=order_id)
-    attempt = payment_attempt_start(
-        intent=order.payment, gateway=payload.gateway, idempotency_key=idempotency_key or ""
-    )
+    attempt = payment_attempt_start(intent=order.payment, gateway=payload.gateway, idempotency_key=idempotency_key)
     redirect = payment_redirect(attempt)
     return Status(201, {"attempt": attempt, "redirect": redirect})

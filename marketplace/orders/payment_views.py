@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kernel.idempotency import IdempotencyError
 from kernel.money import money
 from marketplace.orders.models import CustomerOrder
 from marketplace.orders.views import _mine
@@ -120,7 +121,7 @@ def payment_page(request: HttpRequest, number: str) -> HttpResponse:
         attempt = payment_attempt_start(
             intent=order.payment, gateway=gateway, idempotency_key=request.POST.get("idempotency_key", "")[:80]
         )
-    except PaymentError as exc:
+    except (PaymentError, IdempotencyError) as exc:
         context = _context(_mine(request, number), error=exc.message, chosen=gateway)
         return render(request, "payments/payment.html", context, status=exc.status)
     return redirect("payments:go", reference=attempt.reference)

@@ -7,6 +7,11 @@ class PaymentErrorCode(ErrorCode):
     ALREADY_PAID = ("payment_already_paid", 409, "This order has already been paid.")
     EXPIRED = ("payment_expired", 409, "The time to pay for this order has passed; its items went back on sale.")
     CANCELLED = ("payment_cancelled", 409, "This order was cancelled, so there is nothing to pay.")
+    KEY_REUSED = (
+        "idempotency_key_reused",
+        409,
+        "This Idempotency-Key was used for a different payment attempt. Use a new key for a new attempt.",
+    )
     GATEWAY_UNAVAILABLE = ("gateway_unavailable", 503, "The payment provider is not answering. Try again shortly.")
     GATEWAY_REJECTED = ("gateway_rejected", 502, "The payment provider refused the payment.")
     REFUND_AMOUNT_INVALID = ("refund_amount_invalid", 400, "Enter an amount above zero with at most 2 decimals.")

@@ -100,6 +100,8 @@ class PaymentAttempt(models.Model):
     provider_reference = models.CharField(max_length=64, blank=True, db_index=True)
     provider_txn_id = models.CharField(max_length=64, blank=True)
     idempotency_key = models.CharField(max_length=80, blank=True)
+    # The fingerprint of the request that used idempotency_key (kernel.idempotency): a key with another gateway is 409.
+    request_hash = models.CharField(max_length=64, null=True, blank=True)
     status = models.CharField(max_length=12, choices=AttemptStatus.choices, default=AttemptStatus.PROCESSING)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Protocol
 
 from django.conf import settings
@@ -22,6 +23,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kernel.idempotency import (
+    IDEMPOTENCY_HEADER,
+    Earlier,
+    idempotency_key_clean,
+    idempotent_write,
+    request_fingerprint,
+)
 from kernel.tasks import task_send
 from shared_apps.payments.errors import PaymentError, PaymentErrorCode
 from shared_apps.payments.gateways import gateway_for
@@ -200,6 +208,11 @@ def _payable(intent: PaymentIntent, now) -> None:
         raise PaymentError(PaymentErrorCode.EXPIRED)
 
 
+def _attempt_by_key(intent: PaymentIntent, key: str) -> Earlier[PaymentAttempt] | None:
+    attempt = PaymentAttempt.objects.filter(intent_id=intent.pk, idempotency_key=key).first()
+    return Earlier(attempt, fingerprint=attempt.request_hash) if attempt is not None else None
+
+
 def payment_redirect(attempt: PaymentAttempt) -> Redirect | None:
     """Where to send the customer for a processing attempt (kept in the cache, never in the database: JazzCash's form
     carries the merchant password), or None once it is gone or the attempt is over."""
@@ -209,37 +222,52 @@ def payment_redirect(attempt: PaymentAttempt) -> Redirect | None:
     return Redirect(**cached) if cached else None
 
 
-def payment_attempt_start(*, intent: PaymentIntent, gateway: str, idempotency_key: str = "") -> PaymentAttempt:
+def payment_attempt_start(*, intent: PaymentIntent, gateway: str, idempotency_key: str | None = None) -> PaymentAttempt:
     """A new attempt to pay `intent` through `gateway` (a retry is just another one), created at the provider.
-    Idempotent per key: the same key returns the same attempt and creates nothing at the provider. Raises
-    PaymentError: GATEWAY_INVALID, NOT_ONLINE, ALREADY_PAID, CANCELLED, EXPIRED, or GATEWAY_REJECTED /
-    GATEWAY_UNAVAILABLE when the provider refused or did not answer (the attempt is then failed: nothing can be
-    paid on it). Earlier attempts stay open: if two get paid, the second payment is refunded automatically."""
+    Idempotent per key (kernel.idempotency): the same key and gateway return the same attempt and create nothing at
+    the provider; the key with another gateway raises KEY_REUSED (409). Raises PaymentError: GATEWAY_INVALID,
+    NOT_ONLINE, ALREADY_PAID, CANCELLED, EXPIRED, or GATEWAY_REJECTED / GATEWAY_UNAVAILABLE when the provider
+    refused or did not answer (the attempt is then failed: nothing can be paid on it); IdempotencyError
+    (KEY_INVALID, 400) for an unusable key. Earlier attempts stay open: if two get paid, the second payment is
+    refunded automatically."""
     if gateway not in ONLINE:
         raise PaymentError(PaymentErrorCode.GATEWAY_INVALID, field="gateway")
+    key = idempotency_key_clean(idempotency_key)
+    fingerprint = request_fingerprint({"gateway": gateway})
     now = timezone.now()
-    with transaction.atomic():
-        customer_order_lock(customer_order_id=intent.customer_order_id, merchant_orders=False)
-        intent = PaymentIntent.objects.select_for_update().select_related("customer_order").get(pk=intent.pk)
-        if idempotency_key:
-            existing = intent.attempts.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing
-        _payable(intent, now)
-        attempt = PaymentAttempt.objects.create(
-            intent=intent,
-            gateway=gateway,
-            reference=_reference("PA"),
-            idempotency_key=idempotency_key,
-            amount=intent.amount,
-            currency=intent.currency,
-            expires_at=intent.expires_at,
-        )
-        PaymentIntent.objects.filter(pk=intent.pk).update(
-            status=IntentStatus.PROCESSING, method=gateway, last_error="", updated_at=now
-        )
-        payment_method_chosen.send(sender=PaymentIntent, intent=intent, method=gateway)
-    order = intent.customer_order
+
+    def create() -> PaymentAttempt:
+        with transaction.atomic():
+            customer_order_lock(customer_order_id=intent.customer_order_id, merchant_orders=False)
+            locked = PaymentIntent.objects.select_for_update().select_related("customer_order").get(pk=intent.pk)
+            _payable(locked, now)
+            attempt = PaymentAttempt.objects.create(
+                intent=locked,
+                gateway=gateway,
+                reference=_reference("PA"),
+                idempotency_key=key or "",
+                request_hash=fingerprint if key else None,
+                amount=locked.amount,
+                currency=locked.currency,
+                expires_at=locked.expires_at,
+            )
+            PaymentIntent.objects.filter(pk=locked.pk).update(
+                status=IntentStatus.PROCESSING, method=gateway, last_error="", updated_at=now
+            )
+            payment_method_chosen.send(sender=PaymentIntent, intent=locked, method=gateway)
+        return attempt
+
+    started = idempotent_write(
+        key=key,
+        fingerprint=fingerprint,
+        find=partial(_attempt_by_key, intent),
+        write=create,
+        conflict=lambda: PaymentError(PaymentErrorCode.KEY_REUSED, field=IDEMPOTENCY_HEADER),
+    )
+    if started.replayed:
+        return started.result
+    attempt = started.result
+    order = attempt.intent.customer_order
     request = PaymentRequest(
         reference=attempt.reference,
         amount=attempt.amount,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Header, Router, Schema
+from ninja import Router, Schema
 
+from kernel.idempotency import IdempotencyKeyHeader
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.inventory import services
 from tenant_apps.inventory.models import StockLevel, StockMovement
@@ -101,7 +102,7 @@ def stock_receive(
     branch_id: int,
     variant_id: int,
     payload: ReceiveIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: IdempotencyKeyHeader = None,
 ):
     actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
     services.stock_receive(
@@ -121,7 +122,7 @@ def stock_adjust(
     branch_id: int,
     variant_id: int,
     payload: AdjustIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: IdempotencyKeyHeader = None,
 ):
     actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
     services.stock_adjust(
@@ -142,7 +143,7 @@ def stock_count(
     branch_id: int,
     variant_id: int,
     payload: CountIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: IdempotencyKeyHeader = None,
 ):
     actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
     services.stock_count(

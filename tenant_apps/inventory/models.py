@@ -55,6 +55,8 @@ class StockMovement(models.Model):
     note = models.CharField(max_length=255, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    # The fingerprint of the write that used idempotency_key (kernel.idempotency): the key with another change is 409.
+    request_hash = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,31 +1,55 @@
 """Stock writes. Each is one transaction that updates the level, appends its ledger movement and emits the outbox
 event, so the ledger always sums to the level and the marketplace learns of it. Never oversells: every decrease is
-a conditional atomic UPDATE (`WHERE available >= n`). With an `idempotency_key`, a repeated call returns the first
-call's movement and changes nothing.
+a conditional atomic UPDATE (`WHERE available >= n`).
+
+With an `idempotency_key`, a write applies once (kernel.idempotency): its movement stores the key (unique in the
+schema) and the fingerprint of the write — its name and every argument but the key. The same write again returns
+the first movement and changes nothing; the key with another write or other arguments is IDEMPOTENCY_CONFLICT (409).
 
 Reservations, releases and sales (checkout's hot path) are one SQL statement each — the conditional UPDATE, its
-ledger row and its outbox event in data-modifying CTEs — so they need no transaction or savepoint of their own and
-hold a level's row lock for a single round trip before the caller's commit."""
+ledger row and its outbox event in data-modifying CTEs — so without a key they need no transaction or savepoint of
+their own and hold a level's row lock for a single round trip before the caller's commit."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, connection, transaction
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from kernel.idempotency import Earlier, idempotency_key_clean, idempotent_write, request_fingerprint
 from tenant_apps.inventory.errors import InventoryError, InventoryErrorCode
 from tenant_apps.inventory.models import MovementReason, StockLevel, StockMovement
 from tenant_apps.outbox.models import Entity, OutboxEvent
 from tenant_apps.outbox.services import outbox_emit, outbox_publish_on_commit
 
 
-def _replayed(key: str | None, *, branch_id: int, variant_id: int, reason: str) -> StockMovement | None:
-    if not key:
-        return None
+def _movement_by_key(key: str) -> Earlier[StockMovement] | None:
     movement = StockMovement.objects.filter(idempotency_key=key).first()
-    if movement and (movement.branch_id, movement.variant_id, movement.reason) != (branch_id, variant_id, reason):
-        raise InventoryError(InventoryErrorCode.IDEMPOTENCY_CONFLICT)
-    return movement
+    return Earlier(movement, fingerprint=movement.request_hash) if movement is not None else None
+
+
+def _idempotency_conflict() -> InventoryError:
+    return InventoryError(InventoryErrorCode.IDEMPOTENCY_CONFLICT)
+
+
+def _once(
+    name: str, idempotency_key: str | None, write: Callable[..., StockMovement], **arguments: Any
+) -> StockMovement:
+    """Run `write(**arguments)` once per key: `write` records the key and the fingerprint on its movement."""
+    key = idempotency_key_clean(idempotency_key)
+    fingerprint = request_fingerprint({"write": name, **arguments}) if key else None
+    return idempotent_write(
+        key=key,
+        fingerprint=fingerprint or "",
+        find=_movement_by_key,
+        write=lambda: write(**arguments, key=key, fingerprint=fingerprint),
+        conflict=_idempotency_conflict,
+    ).result
 
 
 def _record(
@@ -38,7 +62,8 @@ def _record(
     actor_id: int | None,
     reference: str = "",
     note: str = "",
-    key: str | None = None,
+    key: str | None,
+    fingerprint: str | None,
 ) -> StockMovement:
     on_hand = StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id).values_list("on_hand", flat=True)
     movement = StockMovement.objects.create(
@@ -51,7 +76,8 @@ def _record(
         actor_id=actor_id,
         reference=reference,
         note=note,
-        idempotency_key=key or None,
+        idempotency_key=key,
+        request_hash=fingerprint,
     )
     outbox_emit(entity=Entity.STOCK, entity_id=variant_id, branch_id=branch_id)
     return movement
@@ -61,43 +87,13 @@ def _level(branch_id: int, variant_id: int) -> None:
     StockLevel.objects.get_or_create(branch_id=branch_id, variant_id=variant_id)
 
 
-def _idempotent(write):
-    """Run `write` in a transaction; a concurrent twin with the same key loses the unique race and gets the winner's
-    movement instead of applying the change twice. A `one_statement` write without a key runs as it is: a single
-    statement is atomic, and raises before it changes anything."""
-
-    def run(*, idempotency_key: str | None = None, **kwargs):
-        if not idempotency_key and getattr(write, "one_statement", False):
-            return write(key=None, **kwargs)  # one statement: atomic by itself, no savepoint round trips
-        reason = kwargs.get("reason") or write.reason
-        try:
-            with transaction.atomic():
-                replay = _replayed(
-                    idempotency_key, branch_id=kwargs["branch_id"], variant_id=kwargs["variant_id"], reason=reason
-                )
-                if replay:
-                    return replay
-                return write(key=idempotency_key, **kwargs)
-        except IntegrityError:
-            replay = _replayed(
-                idempotency_key, branch_id=kwargs["branch_id"], variant_id=kwargs["variant_id"], reason=reason
-            )
-            if replay is None:
-                raise
-            return replay
-
-    run.__doc__ = write.__doc__
-    run.__name__ = write.__name__
-    return run
-
-
 def _positive(quantity: int) -> int:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise InventoryError(InventoryErrorCode.QUANTITY_INVALID, field="quantity")
     return quantity
 
 
-def _stock_receive(
+def stock_receive(
     *,
     branch_id: int,
     variant_id: int,
@@ -105,9 +101,34 @@ def _stock_receive(
     actor_id: int | None,
     note: str = "",
     reference: str = "",
-    key: str | None = None,
+    idempotency_key: str | None = None,
 ) -> StockMovement:
-    """Goods arrived: on_hand += quantity."""
+    """Goods arrived: on_hand += quantity. Raises QUANTITY_INVALID; once per key (see the module docstring)."""
+    return _once(
+        "receive",
+        idempotency_key,
+        _receive,
+        branch_id=branch_id,
+        variant_id=variant_id,
+        quantity=quantity,
+        actor_id=actor_id,
+        note=note,
+        reference=reference,
+    )
+
+
+@transaction.atomic
+def _receive(
+    *,
+    branch_id: int,
+    variant_id: int,
+    quantity: int,
+    actor_id: int | None,
+    note: str,
+    reference: str,
+    key: str | None,
+    fingerprint: str | None,
+) -> StockMovement:
     _positive(quantity)
     _level(branch_id, variant_id)
     StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id).update(on_hand=F("on_hand") + quantity)
@@ -120,14 +141,11 @@ def _stock_receive(
         note=note,
         reference=reference,
         key=key,
+        fingerprint=fingerprint,
     )
 
 
-_stock_receive.reason = MovementReason.RECEIVE
-stock_receive = _idempotent(_stock_receive)
-
-
-def _stock_adjust(
+def stock_adjust(
     *,
     branch_id: int,
     variant_id: int,
@@ -135,9 +153,35 @@ def _stock_adjust(
     actor_id: int | None,
     reason: str = MovementReason.ADJUSTMENT,
     note: str = "",
-    key: str | None = None,
+    idempotency_key: str | None = None,
 ) -> StockMovement:
-    """A manual change (+/-): breakage, found items, customer returns. Never below what is reserved."""
+    """A manual change (+/-): breakage, found items, customer returns. Never below what is reserved. Raises
+    REASON_INVALID, QUANTITY_INVALID, BELOW_RESERVED; once per key (see the module docstring)."""
+    return _once(
+        "adjust",
+        idempotency_key,
+        _adjust,
+        branch_id=branch_id,
+        variant_id=variant_id,
+        delta=delta,
+        actor_id=actor_id,
+        reason=reason,
+        note=note,
+    )
+
+
+@transaction.atomic
+def _adjust(
+    *,
+    branch_id: int,
+    variant_id: int,
+    delta: int,
+    actor_id: int | None,
+    reason: str,
+    note: str,
+    key: str | None,
+    fingerprint: str | None,
+) -> StockMovement:
     if reason not in (MovementReason.ADJUSTMENT, MovementReason.RETURN):
         raise InventoryError(InventoryErrorCode.REASON_INVALID, field="reason")
     if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
@@ -157,17 +201,44 @@ def _stock_adjust(
         actor_id=actor_id,
         note=note,
         key=key,
+        fingerprint=fingerprint,
     )
 
 
-_stock_adjust.reason = MovementReason.ADJUSTMENT
-stock_adjust = _idempotent(_stock_adjust)
-
-
-def _stock_count(
-    *, branch_id: int, variant_id: int, counted: int, actor_id: int | None, note: str = "", key: str | None = None
+def stock_count(
+    *,
+    branch_id: int,
+    variant_id: int,
+    counted: int,
+    actor_id: int | None,
+    note: str = "",
+    idempotency_key: str | None = None,
 ) -> StockMovement:
-    """A shelf count: on_hand becomes `counted` (the difference is the movement). Locks the level row."""
+    """A shelf count: on_hand becomes `counted` (the difference is the movement). Locks the level row. Raises
+    QUANTITY_INVALID, BELOW_RESERVED; once per key (see the module docstring)."""
+    return _once(
+        "count",
+        idempotency_key,
+        _count,
+        branch_id=branch_id,
+        variant_id=variant_id,
+        counted=counted,
+        actor_id=actor_id,
+        note=note,
+    )
+
+
+@transaction.atomic
+def _count(
+    *,
+    branch_id: int,
+    variant_id: int,
+    counted: int,
+    actor_id: int | None,
+    note: str,
+    key: str | None,
+    fingerprint: str | None,
+) -> StockMovement:
     if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
         raise InventoryError(InventoryErrorCode.QUANTITY_INVALID, field="counted")
     _level(branch_id, variant_id)
@@ -184,11 +255,8 @@ def _stock_count(
         actor_id=actor_id,
         note=note,
         key=key,
+        fingerprint=fingerprint,
     )
-
-
-_stock_count.reason = MovementReason.COUNT
-stock_count = _idempotent(_stock_count)
 
 
 _MOVE = """
@@ -198,9 +266,9 @@ _MOVE = """
         RETURNING on_hand
     ), movement AS (
         INSERT INTO {movement} (branch_id, variant_id, reason, on_hand_delta, reserved_delta, on_hand_after,
-                                reference, note, actor_id, idempotency_key, created_at)
+                                reference, note, actor_id, idempotency_key, request_hash, created_at)
         SELECT %(branch_id)s, %(variant_id)s, %(reason)s, %(on_hand_delta)s, %(reserved_delta)s, on_hand,
-               %(reference)s, '', %(actor_id)s, %(key)s, %(now)s
+               %(reference)s, '', %(actor_id)s, %(key)s, %(fingerprint)s, %(now)s
         FROM level
         RETURNING id, on_hand_after
     ), event AS (
@@ -220,24 +288,39 @@ _MOVE_GUARDS = {
 }
 
 
+@dataclass(frozen=True)
+class _Move:
+    """What a one-statement move does: the column that must hold the quantity, and how each column moves per unit."""
+
+    reason: str
+    guard: str  # "available" or "reserved"
+    on_hand_per_unit: int
+    reserved_per_unit: int
+    failure: InventoryErrorCode
+
+
+_RESERVE = _Move(MovementReason.RESERVATION, "available", 0, 1, InventoryErrorCode.OUT_OF_STOCK)
+_RELEASE = _Move(MovementReason.RELEASE, "reserved", 0, -1, InventoryErrorCode.QUANTITY_INVALID)
+_SELL = _Move(MovementReason.SALE, "reserved", -1, -1, InventoryErrorCode.QUANTITY_INVALID)
+
+
 def _conditional_move(
+    move: _Move,
     *,
     branch_id: int,
     variant_id: int,
     quantity: int,
-    reason: str,
-    guard: str,
-    on_hand_delta: int,
-    reserved_delta: int,
-    failure: InventoryErrorCode,
     reference: str,
     actor_id: int | None,
     key: str | None,
+    fingerprint: str | None,
 ) -> StockMovement:
     """One atomic statement: `UPDATE ... WHERE <guard> >= quantity` applies the deltas only if the guard still holds,
-    and the ledger row and outbox event are inserted only for the row it updated; else raises `failure`."""
+    and the ledger row and outbox event are inserted only for the row it updated; else raises the move's failure."""
     _positive(quantity)
     now = timezone.now()
+    reason = move.reason
+    on_hand_delta, reserved_delta = quantity * move.on_hand_per_unit, quantity * move.reserved_per_unit
     params = {
         "branch_id": branch_id,
         "variant_id": variant_id,
@@ -247,15 +330,16 @@ def _conditional_move(
         "reserved_delta": reserved_delta,
         "reference": reference,
         "actor_id": actor_id,
-        "key": key or None,
+        "key": key,
+        "fingerprint": fingerprint,
         "now": now,
         "entity": Entity.STOCK.value,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_MOVE_GUARDS[guard], params)
+        cursor.execute(_MOVE_GUARDS[move.guard], params)
         row = cursor.fetchone()
     if row is None:
-        raise InventoryError(failure, field="quantity")
+        raise InventoryError(move.failure, field="quantity")
     outbox_publish_on_commit()
     movement_id, on_hand_after = row
     return StockMovement.from_db(
@@ -272,6 +356,7 @@ def _conditional_move(
             "note",
             "actor_id",
             "idempotency_key",
+            "request_hash",
             "created_at",
         ],
         [
@@ -285,97 +370,77 @@ def _conditional_move(
             reference,
             "",
             actor_id,
-            key or None,
+            key,
+            fingerprint,
             now,
         ],
     )
 
 
-def _stock_reserve(
+def stock_reserve(
     *,
     branch_id: int,
     variant_id: int,
     quantity: int,
     reference: str,
     actor_id: int | None = None,
-    key: str | None = None,
+    idempotency_key: str | None = None,
 ) -> StockMovement:
-    """Hold `quantity` for an order, or raise OUT_OF_STOCK. Never oversells (conditional atomic update)."""
-    return _conditional_move(
+    """Hold `quantity` for an order, or raise OUT_OF_STOCK. Never oversells (conditional atomic update). Once per
+    key (see the module docstring)."""
+    return _once(
+        "reserve",
+        idempotency_key,
+        partial(_conditional_move, _RESERVE),
         branch_id=branch_id,
         variant_id=variant_id,
         quantity=quantity,
-        reason=MovementReason.RESERVATION,
-        guard="available",
-        on_hand_delta=0,
-        reserved_delta=quantity,
-        failure=InventoryErrorCode.OUT_OF_STOCK,
         reference=reference,
         actor_id=actor_id,
-        key=key,
     )
 
 
-_stock_reserve.one_statement = True
-_stock_reserve.reason = MovementReason.RESERVATION
-stock_reserve = _idempotent(_stock_reserve)
-
-
-def _stock_release(
+def stock_release(
     *,
     branch_id: int,
     variant_id: int,
     quantity: int,
     reference: str,
     actor_id: int | None = None,
-    key: str | None = None,
+    idempotency_key: str | None = None,
 ) -> StockMovement:
-    """Give back a reservation (order cancelled, payment expired)."""
-    return _conditional_move(
+    """Give back a reservation (order cancelled, payment expired); QUANTITY_INVALID when that much is not reserved.
+    Once per key (see the module docstring)."""
+    return _once(
+        "release",
+        idempotency_key,
+        partial(_conditional_move, _RELEASE),
         branch_id=branch_id,
         variant_id=variant_id,
         quantity=quantity,
-        reason=MovementReason.RELEASE,
-        guard="reserved",
-        on_hand_delta=0,
-        reserved_delta=-quantity,
-        failure=InventoryErrorCode.QUANTITY_INVALID,
         reference=reference,
         actor_id=actor_id,
-        key=key,
     )
 
 
-_stock_release.one_statement = True
-_stock_release.reason = MovementReason.RELEASE
-stock_release = _idempotent(_stock_release)
-
-
-def _stock_sell(
+def stock_sell(
     *,
     branch_id: int,
     variant_id: int,
     quantity: int,
     reference: str,
     actor_id: int | None = None,
-    key: str | None = None,
+    idempotency_key: str | None = None,
 ) -> StockMovement:
-    """Turn a reservation into a sale (paid): reserved and on_hand both go down by `quantity`."""
-    return _conditional_move(
+    """Turn a reservation into a sale (paid): reserved and on_hand both go down by `quantity`; QUANTITY_INVALID when
+    that much is not reserved. Once per key (see the module docstring)."""
+    return _once(
+        "sell",
+        idempotency_key,
+        partial(_conditional_move, _SELL),
         branch_id=branch_id,
         variant_id=variant_id,
         quantity=quantity,
-        reason=MovementReason.SALE,
-        guard="reserved",
-        on_hand_delta=-quantity,
-        reserved_delta=-quantity,
-        failure=InventoryErrorCode.QUANTITY_INVALID,
         reference=reference,
         actor_id=actor_id,
-        key=key,
     )
-
-
-_stock_sell.one_statement = True
-_stock_sell.reason = MovementReason.SALE
-stock_sell = _idempotent(_stock_sell)

@@ -43,6 +43,7 @@ def test_missing_or_blank_key_is_400(buyer, rice):
     no_key = buyer.call("post", "/api/v1/checkout", COD)
     _error(no_key, 400, "idempotency_key_missing", "Idempotency-Key")
     _error(buyer.checkout(COD, key="   "), 400, "idempotency_key_missing", "Idempotency-Key")
+    _error(buyer.checkout(COD, key="k" * 81), 400, "idempotency_key_missing", "Idempotency-Key")  # unusable
     _nothing_written(rice)
 
 

@@ -44,6 +44,17 @@ def test_payment_api_shows_the_payment_and_starts_attempts_idempotently(place, r
     assert PaymentAttempt.objects.count() == 1
 
 
+def test_the_same_payment_key_with_another_gateway_is_a_409(place, rice, sandbox):
+    order = place("jazzcash", rice)
+    url = f"/api/v1/orders/{order.pk}/payment/attempts"
+    first = order.buyer.call("post", url, {"gateway": "jazzcash"}, **{"Idempotency-Key": "pay-2"})
+    assert first.status_code == 201
+    other = order.buyer.call("post", url, {"gateway": "foree"}, **{"Idempotency-Key": "pay-2"})
+    body = other.json()
+    assert (other.status_code, body["code"], body["field"]) == (409, "idempotency_key_reused", "Idempotency-Key")
+    assert PaymentAttempt.objects.count() == 1
+
+
 def test_cash_orders_cannot_be_paid_online(place, rice, sandbox):
     order = place("cod", rice)
     response = order.buyer.call("post", f"/api/v1/orders/{order.pk}/payment/attempts", {"gateway": "foree"})

@@ -384,6 +384,10 @@ def test_attempts_are_idempotent_per_key(place, rice, sandbox):
     one = start(order, "foree", key="k1")
     assert start(order, "foree", key="k1").pk == one.pk
     assert PaymentAttempt.objects.count() == 1
+    with pytest.raises(PaymentError) as other_gateway:
+        start(order, "jazzcash", key="k1")
+    assert (other_gateway.value.code, other_gateway.value.status) == (PaymentErrorCode.KEY_REUSED, 409)
+    assert PaymentAttempt.objects.count() == 1
     assert start(order, "foree", key="k2").pk != one.pk
 
 

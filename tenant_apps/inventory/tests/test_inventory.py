@@ -101,6 +101,25 @@ def test_idempotency_key_applies_once(shop):
         assert caught.value.code == InventoryErrorCode.IDEMPOTENCY_CONFLICT
 
 
+def test_a_retry_replays_even_when_the_change_could_not_apply_again(shop):
+    with schema_context(shop.schema):
+        branch, variant = _ids(shop)
+        services.stock_receive(branch_id=branch, variant_id=variant, quantity=5, actor_id=None)
+        held = services.stock_reserve(
+            branch_id=branch, variant_id=variant, quantity=5, reference="o-9", idempotency_key="o-9-line-1"
+        )
+        again = services.stock_reserve(  # nothing left to reserve: the first reservation is the answer
+            branch_id=branch, variant_id=variant, quantity=5, reference="o-9", idempotency_key="o-9-line-1"
+        )
+        assert again.pk == held.pk and _ledger_matches(branch, variant) == (5, 5)
+        with pytest.raises(InventoryError) as caught:  # the same key for another quantity
+            services.stock_reserve(
+                branch_id=branch, variant_id=variant, quantity=4, reference="o-9", idempotency_key="o-9-line-1"
+            )
+        assert caught.value.code == InventoryErrorCode.IDEMPOTENCY_CONFLICT
+        assert _ledger_matches(branch, variant) == (5, 5)
+
+
 def _in_threads(count: int, work) -> list[str]:
     results: list[str] = []
     barrier = threading.Barrier(count)

@@ -36,6 +36,27 @@ def test_retry_with_the_same_idempotency_key_applies_once(make_merchant):
         assert StockMovement.objects.filter(idempotency_key="truck-42").count() == 1
 
 
+def test_the_same_key_with_another_change_is_a_409_and_an_unusable_key_a_400(make_merchant):
+    world = build_world(make_merchant)
+    api = _api(world, world.users["branch_manager"])
+    base = f"/api/v1/console/branches/{world.ids['B1a']}/stock/{world.ids['V1']}"
+    first = api.post(
+        f"{base}/receive", {"quantity": 4}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="truck-43"
+    )
+    assert first.status_code == 200
+    for url, body in ((f"{base}/receive", {"quantity": 5}), (f"{base}/count", {"counted": 1})):
+        other = api.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="truck-43")
+        assert (other.status_code, other.json()["code"]) == (409, "idempotency_conflict")
+    long = api.post(f"{base}/receive", {"quantity": 1}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k" * 81)
+    assert (long.status_code, long.json()["code"], long.json()["field"]) == (
+        400,
+        "idempotency_key_invalid",
+        "Idempotency-Key",
+    )
+    with schema_context(world.t.schema_name):
+        assert StockMovement.objects.filter(branch_id=world.ids["B1a"], variant_id=world.ids["V1"]).count() == 1
+
+
 def test_branch_manager_cannot_touch_another_branch_or_base_prices(make_merchant):
     world = build_world(make_merchant)
     api = _api(world, world.users["branch_manager"])
