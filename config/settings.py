@@ -79,6 +79,9 @@ ROOT_URLCONF = "config.urls_tenant"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
 # The template schema that fast provisioning records its DDL from (see docs/decisions/0001-fast-provisioning.md).
 TENANT_TEMPLATE_SCHEMA = "_tenant_template"
+# Spare tenant schemas kept built ahead (tenants/schema_spares.py): a burst of new merchants larger than this
+# provisions the rest by replaying the DDL.
+TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=10)
 TENANT_LIMIT_SET_CALLS = True  # set the search path once per tenant switch, not before every query
 
 MIDDLEWARE = [

@@ -1,15 +1,14 @@
 from django.apps import AppConfig
+from django.db import connections
 from django.db.models.signals import post_migrate
+from django_tenants.utils import get_public_schema_name
 
 
 def _ensure_public_tenant(sender: AppConfig, using: str = "default", **kwargs: object) -> None:
-    # post_migrate runs after the apps are ready; this module loads before
-    from django.db import connections
-    from django_tenants.utils import get_public_schema_name
-
     if connections[using].schema_name != get_public_schema_name():
         return
-    from tenants.public import public_tenant_ensure  # models: only after the apps are ready
+    # tenants.public imports the models, which cannot be imported while this module loads the app
+    from tenants.public import public_tenant_ensure
 
     public_tenant_ensure()
 

@@ -61,3 +61,18 @@ class TenantSchemaScript(models.Model):
 
     def __str__(self) -> str:
         return f"tenant schema script {self.fingerprint[:12]}"
+
+
+class TenantSchemaSpare(models.Model):
+    """A tenant schema built ahead and verified, waiting to become a merchant's by a rename (see schema_spares.py).
+
+    Not a merchant: no Merchant row and no Domain point at it, so no host, list or count ever includes it.
+    `shape` is the shape digest the spare was verified to have; only spares of the current script's shape are claimed.
+    """
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    shape = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"spare tenant schema {self.schema_name}"

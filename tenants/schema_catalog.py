@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db import connection
@@ -43,3 +44,8 @@ def schema_describe(schema_name: str) -> dict[str, list[tuple[Any, ...]]]:
         cursor.execute(f"SELECT app, name FROM {quoted}.django_migrations ORDER BY app, name")
         described["django_migrations"] = [tuple(row) for row in cursor.fetchall()]
     return described
+
+
+def shape_digest(described: dict[str, list[tuple[Any, ...]]]) -> str:
+    """One hash of a schema_describe result: two schemas have the same digest iff they describe the same."""
+    return hashlib.sha256(repr(sorted(described.items())).encode()).hexdigest()

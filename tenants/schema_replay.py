@@ -4,9 +4,13 @@ django-tenants builds a schema by running the whole migration history through Dj
 costs seconds per schema (django-tenants #719). The SQL those migrations send does not depend on the schema's name
 (Django's DDL is unqualified and resolved through the search path), so we run the real migrations once on a
 template schema with an execute wrapper that records every statement that changes something, split per migration,
-and store it in `TenantSchemaScript` keyed by a fingerprint of the migration graph. Provisioning replays all of it;
-`migrate_tenants` replays the missing tail for existing schemas. Migrations whose effect depends on a schema's data
-(RunPython, non-atomic) are marked not replayable and go through Django's migrate for each schema instead.
+and store it in `TenantSchemaScript` keyed by a fingerprint of the migration graph. Before dropping the
+template we also keep its shape (`schema_catalog.shape_digest`): a schema built any other way (replayed, or a spare
+of the pool brought forward) is verified identical to this migrated one by comparing digests.
+
+Spares of the pool (schema_spares.py) and the fallback of provisioning replay all of it; `migrate_tenants` replays
+the missing tail for existing schemas. Migrations whose effect depends on a schema's data (RunPython, non-atomic)
+are marked not replayable and go through Django's migrate for each schema instead.
 tests/test_provisioning_equivalence.py proves a replayed schema identical to one built by `migrate_schemas`.
 """
 
@@ -30,6 +34,7 @@ from django.db.migrations.operations.special import RunPython
 from django.db.migrations.recorder import MigrationRecorder
 
 from tenants.models import TenantSchemaScript
+from tenants.schema_catalog import schema_describe, shape_digest
 
 _SKIP = re.compile(r"^\s*(SELECT|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|SET search_path|SHOW)\b", re.I)
 _RECORD_APPLIED = re.compile(r'^\s*INSERT INTO "django_migrations"', re.I)
@@ -49,6 +54,7 @@ class SchemaScript:
     fingerprint: str
     preamble: tuple[str, ...]  # creates django_migrations itself
     migrations: tuple[RecordedMigration, ...]
+    shape: str  # shape_digest of the template Django's migrations built: what every copy must match
 
     def pending_for(self, applied: set[tuple[str, str]]) -> list[RecordedMigration]:
         return [m for m in self.migrations if (m.app, m.name) not in applied]
@@ -131,14 +137,16 @@ def record(schema_name: str = settings.TENANT_TEMPLATE_SCHEMA) -> SchemaScript:
             executor.migrate(targets, plan=executor.migration_plan(targets))
     finally:
         connection.set_schema_to_public()
+    shape = shape_digest(schema_describe(schema_name))
     with connection.cursor() as cursor:
-        # The script is what we keep; a lingering template would hold FKs into public tables for nothing.
+        # The script and its shape are what we keep; a lingering template would hold FKs into public tables.
         cursor.execute(f"DROP SCHEMA {quoted} CASCADE")
-    return SchemaScript(migration_fingerprint(), tuple(recorder.preamble), tuple(recorder.migrations))
+    return SchemaScript(migration_fingerprint(), tuple(recorder.preamble), tuple(recorder.migrations), shape)
 
 
 def _to_json(script: SchemaScript) -> dict[str, Any]:
     return {
+        "shape": script.shape,
         "preamble": list(script.preamble),
         "migrations": [
             {"app": m.app, "name": m.name, "replayable": m.replayable, "statements": list(m.statements)}
@@ -151,7 +159,7 @@ def _from_json(fingerprint: str, data: dict[str, Any]) -> SchemaScript:
     migrations = tuple(
         RecordedMigration(m["app"], m["name"], m["replayable"], tuple(m["statements"])) for m in data["migrations"]
     )
-    return SchemaScript(fingerprint, tuple(data["preamble"]), migrations)
+    return SchemaScript(fingerprint, tuple(data["preamble"]), migrations, data["shape"])
 
 
 def script_store(script: SchemaScript) -> None:
@@ -163,7 +171,8 @@ def script_store(script: SchemaScript) -> None:
 @cache
 def _cached_script(fingerprint: str) -> SchemaScript | None:
     row = TenantSchemaScript.objects.filter(fingerprint=fingerprint).values_list("migrations", flat=True).first()
-    return _from_json(fingerprint, row) if row is not None else None
+    # A script stored before shapes were kept is recorded again: without a shape no copy can be verified.
+    return _from_json(fingerprint, row) if row is not None and "shape" in row else None
 
 
 @cache
@@ -181,6 +190,11 @@ def current_script(*, build_if_missing: bool = True) -> SchemaScript | None:
             script_store(script)
         _cached_script.cache_clear()
     return script
+
+
+def current_script_forget() -> None:
+    """Drop this process's cached script, so the next current_script() reads the stored one again."""
+    _cached_script.cache_clear()
 
 
 def replay_sql(schema_name: str, migrations: list[RecordedMigration], *, preamble: tuple[str, ...] = ()) -> str:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenants import schema_replay
+from tenants import schema_replay, schema_spares
 from tenants.errors import TenantsError, TenantsErrorCode
 from tenants.models import Domain, Merchant, MerchantStatus
 from tenants.signals import merchant_provisioned
@@ -84,7 +84,10 @@ def merchant_domain(slug: str) -> str:
 
 
 def merchant_provision(*, name: str, slug: str, owner_phone: str, area: str = "") -> Merchant:
-    """Create merchant row, domain, schema (replayed DDL) and owner membership atomically.
+    """Create merchant row, domain, schema and owner membership atomically.
+
+    The schema is a verified spare renamed (schema_spares.py: the cost does not grow with the tenant tables), or,
+    when the pool has none of the current shape, the recorded DDL replayed here.
 
     The owner's account and membership are made by the receivers of `merchant_provisioned` (accounts and staff live
     on floors above this one), inside this transaction and in the new schema: when one raises, nothing is left.
@@ -108,7 +111,8 @@ def merchant_provision(*, name: str, slug: str, owner_phone: str, area: str = ""
             merchant = Merchant(name=name, slug=slug, schema_name=schema_name_for(slug), area=area)
             merchant.save()
             Domain.objects.create(domain=merchant_domain(slug), tenant=merchant, is_primary=True)
-            schema_replay.schema_create(merchant.schema_name, script)
+            if not schema_spares.spare_claim(schema_name=merchant.schema_name, shape=script.shape):
+                schema_replay.schema_create(merchant.schema_name, script)
             with schema_context(merchant.schema_name):
                 merchant_provisioned.send(sender=Merchant, merchant=merchant, owner_phone=owner_phone)
     except (IntegrityError, ValidationError) as exc:  # ValidationError: django-tenants' own uniqueness check

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from tenants import schema_replay
+from tenants import schema_replay, schema_spares
 from tenants.migrate_fast import tenants_migrate
 from tenants.models import Domain, Merchant
 from tenants.schema_catalog import schema_describe
@@ -33,6 +33,20 @@ def test_fast_provisioned_schema_equals_migrate_schemas(make_merchant):
         assert fast_shape["django_migrations"], "applied migrations must be recorded"
         for part in slow_shape:
             assert fast_shape[part] == slow_shape[part], f"{part} differ"
+    finally:
+        _drop(slow.schema_name)
+        slow.delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_merchant_given_a_spare_schema_equals_migrate_schemas(make_merchant):
+    """The pool's path: a spare built ahead, verified, then renamed to the merchant's schema by provisioning."""
+    assert schema_spares.spares_refill(target=1).built == 1
+    pooled = make_merchant(slug="pool-path")
+    assert not schema_spares.spares_count(shape=schema_replay.current_script().shape), "the spare was claimed"
+    slow = _migrate_schemas_merchant("migrate-path", pooled.owner)
+    try:
+        assert schema_describe(pooled.schema_name) == schema_describe(slow.schema_name)
     finally:
         _drop(slow.schema_name)
         slow.delete()

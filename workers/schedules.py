@@ -26,6 +26,12 @@ SCHEDULE = {
         "options": {"expires": 60.0},
     },
     "carts-expire": {"task": "marketplace.cart.tasks.carts_expire", "schedule": 3600.0},
+    # New merchants take a prebuilt schema (tenants/schema_spares.py); refill the pool they drew from.
+    "tenant-spares-refill": {
+        "task": "tenants.tasks.spares_refill",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
 }
 
 

@@ -1,15 +1,25 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from tenants import schema_replay
+from tenants import schema_replay, schema_spares
 from tenants.migrate_fast import tenant_schemas, tenants_migrate
 
 
 class Command(BaseCommand):
-    help = "Bring every tenant schema (and the provisioning template) up to date; fast replay where possible."
+    help = (
+        "Bring every tenant schema (and the provisioning template) up to date; fast replay where possible. Then "
+        "bring the spare schemas of the provisioning pool forward and refill it."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--schema", action="append", help="Only this schema (repeatable).")
+        parser.add_argument("--schema", action="append", help="Only this schema (repeatable); spares are left as is.")
+        parser.add_argument(
+            "--spares",
+            type=int,
+            default=settings.TENANT_SPARE_SCHEMAS,
+            help="Spare schemas to keep ready for provisioning (default TENANT_SPARE_SCHEMAS).",
+        )
 
     def handle(self, *args, **options):
         script = schema_replay.current_script()  # records the template on the first run after a migration change
@@ -21,6 +31,13 @@ class Command(BaseCommand):
             f"{report.migrated_slow} migrated by Django, {len(report.failures)} failed in {report.seconds:.2f}s "
             f"(script {script.fingerprint[:12]}, {len(script.migrations)} migrations)"
         )
+        if not options["schema"]:
+            forward = schema_spares.spares_bring_forward()
+            refill = schema_spares.spares_refill(target=options["spares"])
+            self.stdout.write(
+                f"spare schemas: {forward.brought_forward} brought forward, {forward.dropped} dropped, "
+                f"{refill.built} built ({schema_spares.spares_count(shape=script.shape)} ready)"
+            )
         for schema, error in report.failures.items():
             self.stderr.write(f"{schema}: {error}")
         if report.failures:
