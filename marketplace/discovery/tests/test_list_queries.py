@@ -187,3 +187,18 @@ def test_each_sitemap_costs_the_same_for_few_urls_or_many(market, client, sectio
     assert_list_queries_flat(
         read=lambda: client.get(f"/sitemap-{section}.xml"), rows=html_count("<url>"), add_rows=grow, few=few, many=many
     )
+
+
+def test_a_product_page_costs_the_same_for_two_branches_offering_it_or_five(market, client):
+    shop, rice = market.product("gulberg-grocer", "Guard Basmati Rice")
+
+    def grow() -> None:
+        _branches_added(market, "gulberg-grocer", 3)  # every branch of the store lists the store's products
+
+    assert_list_queries_flat(
+        read=lambda: client.get(f"/p/{shop}/{rice}/"),
+        rows=html_count('<li class="card offer-card">'),
+        add_rows=grow,
+        few=2,
+        many=5,
+    )
