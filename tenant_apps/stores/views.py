@@ -27,7 +27,7 @@ def console_home(request: HttpRequest) -> HttpResponse:
         "low_stock": selectors.low_stock(actor=actor)[:10],
     }
     if actor.role == Role.BRANCH_MANAGER:
-        context["team"] = scoped_memberships(actor).filter(is_active=True).exclude(pk=actor.pk)
+        context["team"] = scoped_memberships(actor).filter(is_active=True).exclude(pk=actor.pk).select_related("user")
     if Perm.ORDERS_VIEW in actor.permissions:
         if actor.role == Role.EMPLOYEE:  # the open queue of its branch, polled like the orders page
             context.update(order_queue_context(actor=actor, branch=actor.branch))
@@ -74,7 +74,7 @@ def branch_detail(request: HttpRequest, branch_id: int) -> HttpResponse:
             return console_error_page(request, exc)
         error = exc
         branch = access_branch_by_id(actor=request.actor, branch_id=branch_id)
-    staff = scoped_memberships(request.actor).filter(branch=branch, is_active=True)
+    staff = scoped_memberships(request.actor).filter(branch=branch, is_active=True).select_related("user")
     hours = [
         (day, "-".join(branch.opening_hours.get(day, [[]])[0]) if branch.opening_hours.get(day) else "") for day in DAYS
     ]
