@@ -16,7 +16,9 @@ class ProductStatus(models.TextChoices):
 class Product(models.Model):
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="products")
     # Platform category (public schema): the search path reaches it from every tenant schema.
-    category = models.ForeignKey("categories.Category", null=True, blank=True, on_delete=models.SET_NULL)
+    category = models.ForeignKey(
+        "categories.Category", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )  # public table: no database constraint (docs/decisions/0001)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220)
     description = models.TextField(blank=True)

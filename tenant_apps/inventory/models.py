@@ -53,7 +53,9 @@ class StockMovement(models.Model):
     on_hand_after = models.IntegerField(null=True)
     reference = models.CharField(max_length=80, blank=True, help_text="Order, import or count this belongs to.")
     note = models.CharField(max_length=255, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     # The fingerprint of the write that used idempotency_key (kernel.idempotency): the key with another change is 409.
     request_hash = models.CharField(max_length=64, null=True, blank=True)

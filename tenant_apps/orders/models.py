@@ -107,7 +107,9 @@ class OrderTransition(models.Model):
     order = models.ForeignKey(MerchantOrder, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=20, blank=True)  # "" for the order's creation
     to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     actor_role = models.CharField(max_length=20, help_text="customer, system, or the staff member's role.")
     reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

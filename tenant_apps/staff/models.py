@@ -19,7 +19,7 @@ SCOPE_MATCHES_ROLE = (
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     role = models.CharField(max_length=20, choices=Role.choices)
     store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.CASCADE)
     branch = models.ForeignKey("stores.Branch", null=True, blank=True, on_delete=models.CASCADE)
@@ -57,7 +57,9 @@ class Invitation(models.Model):
     store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.CASCADE)
     branch = models.ForeignKey("stores.Branch", null=True, blank=True, on_delete=models.CASCADE)
     duties = models.JSONField(default=list, blank=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -79,7 +81,9 @@ class Invitation(models.Model):
 class AuditEntry(models.Model):
     """Who changed staff and roles, when, and what: written in the same transaction as the change."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     action = models.CharField(max_length=40)
     target_type = models.CharField(max_length=40)
     target_id = models.BigIntegerField(null=True)

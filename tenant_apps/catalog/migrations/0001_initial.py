@@ -37,7 +37,11 @@ class Migration(migrations.Migration):
                 (
                     "category",
                     models.ForeignKey(
-                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="categories.category"
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="categories.category",
+                        db_constraint=False,
                     ),
                 ),
                 (

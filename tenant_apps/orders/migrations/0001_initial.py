@@ -149,6 +149,7 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.SET_NULL,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,
+                        db_constraint=False,
                     ),
                 ),
                 (

@@ -83,7 +83,11 @@ class Migration(migrations.Migration):
             model_name="auditentry",
             name="actor",
             field=models.ForeignKey(
-                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                db_constraint=False,
             ),
         ),
         migrations.AddField(
@@ -97,7 +101,10 @@ class Migration(migrations.Migration):
             model_name="invitation",
             name="invited_by",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                db_constraint=False,
             ),
         ),
         migrations.AddField(
