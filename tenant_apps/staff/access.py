@@ -3,8 +3,9 @@
 The schema wall: a request on <slug>.<domain> only reaches that schema and acts through the user's Membership there
 (`access_console_membership`). The scope wall: every queryset a console view, API route or service sees comes from
 the scoped selectors below, filtered by the membership's store/branch; one object comes from an `access_*` function.
-Out of scope is 404, so existence is never revealed; in scope but not allowed by the role table (permissions.py) is
-403. Views and API routes never look at a role themselves: what a role changes on a page is asked here too.
+Both raise AccessError: out of scope is NOT_FOUND (404), so existence is never revealed; in scope but not allowed
+by the role table (permissions.py) is FORBIDDEN (403). Views and API routes never look at a role themselves: what a
+role changes on a page (a branch picker, the home's order panel) is asked here too.
 
 | what the caller needs | function |
 |---|---|
@@ -13,6 +14,7 @@ Out of scope is 404, so existence is never revealed; in scope but not allowed by
 | one object, by id | `access_<entity>_by_id(*, actor, <entity>_id, perm)` |
 | a branch and a variant it sells | `access_branch_variant(*, actor, branch_id, variant_id, perm)` |
 | the branch a per-branch page narrows to | `access_chosen_branch`, `branch_choices` |
+| what the console's home shows of orders | `home_orders` |
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from kernel.errors import CommonErrorCode, DomainError
 from tenant_apps.catalog.models import Product, ProductMedia, Variant
 from tenant_apps.inventory.models import StockLevel
 from tenant_apps.orders.models import MerchantOrder
+from tenant_apps.staff.errors import AccessError, AccessErrorCode
 from tenant_apps.staff.models import AuditEntry, Invitation, Membership
 from tenant_apps.staff.permissions import Perm
 from tenant_apps.staff.roles import Role
@@ -36,16 +38,17 @@ def access_console_membership(*, user: Any) -> Membership:
     """The caller's active membership in the current tenant, or raise: 401 anonymous, 404 without a membership
     (never 403: a stranger learns nothing about this merchant). Platform admins get no implicit membership."""
     if user is None or not user.is_authenticated:
-        raise DomainError(CommonErrorCode.UNAUTHENTICATED)
+        raise AccessError(AccessErrorCode.UNAUTHENTICATED)
     membership = Membership.objects.select_related("store", "branch").filter(user_id=user.pk, is_active=True).first()
     if membership is None:
-        raise DomainError(CommonErrorCode.NOT_FOUND)
+        raise AccessError(AccessErrorCode.NOT_FOUND)
     return membership
 
 
 def require(actor: Membership, perm: Perm) -> Membership:
+    """The actor, if the role table grants it `perm`; else AccessError FORBIDDEN."""
     if perm not in actor.permissions:
-        raise DomainError(CommonErrorCode.FORBIDDEN, "Your role does not allow this.")
+        raise AccessError(AccessErrorCode.FORBIDDEN)
     return actor
 
 
@@ -167,7 +170,7 @@ def variants_sold_at(branch: Branch) -> QuerySet[Variant]:
 def _one(queryset: QuerySet, pk: int) -> Any:
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise DomainError(CommonErrorCode.NOT_FOUND)
+        raise AccessError(AccessErrorCode.NOT_FOUND)
     return obj
 
 
@@ -221,7 +224,7 @@ def access_branch_variant(*, actor: Membership, branch_id: int, variant_id: int,
     branch = _one(scoped_branches(actor), branch_id)
     variant = _one(scoped_variants(actor), variant_id)
     if not branch_sells(branch_store_id=branch.store_id, variant_store_id=variant.product.store_id):
-        raise DomainError(CommonErrorCode.NOT_FOUND)
+        raise AccessError(AccessErrorCode.NOT_FOUND)
     require(actor, perm)
     return branch, variant
 
