@@ -11,10 +11,13 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django_tenants.utils import schema_context
 
 from config.api import console_api
 from shared_apps.accounts.services import guest_create
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
+from tenant_apps.catalog.models import BranchPrice
+from tenant_apps.inventory.models import StockLevel
 from tests.access_world import World, build_world, world_orders_add, world_payments_add
 
 ROLES = ("merchant", "shop_owner", "branch_manager", "employee")
@@ -391,3 +394,35 @@ def test_access_matrix(make_merchant, method, path):
         if problem:
             failures.append(f"{probe.principal:>15} {probe.case:<15} {problem}")
     assert not failures, f"{method} {path}\n" + "\n".join(failures)
+
+
+# Routes that name a branch and a variant. The matrix's cases keep both in one store; here the Merchant, who sees
+# every store, aims a branch of S1 at a variant of S2: only "this branch sells this variant" stands in the way.
+BRANCH_VARIANT_ROUTES = [
+    ("PUT", "/api/v1/console/branches/{branch_id}/prices/{variant_id}"),
+    ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/receive"),
+    ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/adjust"),
+    ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/count"),
+    ("POST", "/branches/{branch_id}/stock/"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), BRANCH_VARIANT_ROUTES, ids=[f"{m} {p}" for m, p in BRANCH_VARIANT_ROUTES])
+def test_a_branch_never_touches_a_variant_of_another_store(make_merchant, method, path):
+    world = build_world(make_merchant)
+    branch, variant = world.ids["B1a"], world.ids["V2"]
+    url = path.replace("{branch_id}", str(branch)).replace("{variant_id}", str(variant))
+    client = Client(HTTP_HOST=f"{world.t.slug}.localhost")
+    body = _body(method, path, {**world.ids, "V1": variant}, A)  # the page names its variant in the body
+    if path.startswith("/api/"):
+        token = token_pair_issue(user=world.users["merchant"]).access
+        response = getattr(client, method.lower())(
+            url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+    else:
+        client.force_login(world.users["merchant"])
+        response = client.post(url, body)
+    assert response.status_code == 404
+    with schema_context(world.t.schema_name):
+        assert not StockLevel.objects.filter(branch_id=branch, variant_id=variant).exists()
+        assert not BranchPrice.objects.filter(branch_id=branch, variant_id=variant).exists()

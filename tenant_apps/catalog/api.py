@@ -8,18 +8,20 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import File, Router, Schema, Status, UploadedFile
 
-from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.auth import user_auth
+from shared_apps.media.errors import MediaError, MediaErrorCode
+from shared_apps.media.services import asset_record_upload, asset_upload, delivery_url, tenant_folder, upload_signature
 from tenant_apps.catalog import services
 from tenant_apps.catalog.models import Product
-from tenant_apps.catalog.selectors import scoped_products
 from tenant_apps.staff.access import (
-    access_branch_by_id,
+    access_branch_variant,
     access_console,
     access_console_membership,
     access_product_by_id,
+    access_product_media_by_id,
     access_store_by_id,
     access_variant_by_id,
+    scoped_products,
 )
 from tenant_apps.staff.permissions import Perm
 
@@ -86,8 +88,6 @@ class ProductOut(Schema):
 
     @staticmethod
     def of(product: Product) -> ProductOut:
-        from shared_apps.media.services import delivery_url
-
         return ProductOut(
             id=product.pk,
             store_id=product.store_id,
@@ -195,10 +195,9 @@ def variant_patch(request: HttpRequest, variant_id: int, payload: VariantPatch):
 def branch_price_put(request: HttpRequest, branch_id: int, variant_id: int, payload: BranchPriceIn):
     """A branch's own price (null: back to the base price)."""
     actor = access_console_membership(user=request.user)
-    branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.PRICE_BASE_EDIT)
-    variant = access_variant_by_id(actor=actor, variant_id=variant_id, perm=Perm.PRICE_BASE_EDIT)
-    if variant.product.store_id != branch.store_id:  # this branch does not sell that variant
-        raise DomainError(CommonErrorCode.NOT_FOUND)
+    branch, variant = access_branch_variant(
+        actor=actor, branch_id=branch_id, variant_id=variant_id, perm=Perm.PRICE_BASE_EDIT
+    )
     row = services.branch_price_set(branch_id=branch.pk, variant_id=variant.pk, price=payload.price)
     return BranchPriceIn(price=row.price if row else None)
 
@@ -216,8 +215,6 @@ class UploadedIn(Schema):
 @router.post("/products/{product_id}/media/sign", response=dict)
 def media_sign(request: HttpRequest, product_id: int, payload: UploadSignatureIn):
     """Parameters for a signed direct upload from the browser into this merchant's folder."""
-    from shared_apps.media.services import tenant_folder, upload_signature
-
     actor = access_console_membership(user=request.user)
     access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
     folder = tenant_folder(tenant_schema=request.tenant.schema_name, name="products")
@@ -227,8 +224,6 @@ def media_sign(request: HttpRequest, product_id: int, payload: UploadSignatureIn
 @router.post("/products/{product_id}/media", response={201: MediaOut})
 def media_record(request: HttpRequest, product_id: int, payload: UploadedIn):
     """Attach a direct upload after verifying Cloudinary's signature on its response (forged answers: 401)."""
-    from shared_apps.media.services import asset_record_upload, delivery_url
-
     actor = access_console_membership(user=request.user)
     product = access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
     asset = asset_record_upload(response=payload.response, tenant_schema=request.tenant.schema_name)
@@ -244,13 +239,9 @@ def media_record(request: HttpRequest, product_id: int, payload: UploadedIn):
 @router.post("/products/{product_id}/media/upload", response={201: MediaOut})
 def media_upload(request: HttpRequest, product_id: int, file: UploadedFile | None = File(None)):  # noqa: B008
     """Server-side upload of a small image or video (≤10 MB / ≤100 MB), then attach it to the product."""
-    from shared_apps.media.services import asset_upload, delivery_url, tenant_folder
-
     actor = access_console_membership(user=request.user)
     product = access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
     if file is None:  # optional in the signature so that access is decided before the body is
-        from shared_apps.media.errors import MediaError, MediaErrorCode
-
         raise MediaError(MediaErrorCode.FILE_EMPTY, field="file")
     schema = request.tenant.schema_name
     asset = asset_upload(
@@ -271,9 +262,6 @@ def media_upload(request: HttpRequest, product_id: int, file: UploadedFile | Non
 def media_remove(request: HttpRequest, product_id: int, media_id: int):
     """Detach and destroy (after commit, with retries)."""
     actor = access_console_membership(user=request.user)
-    product = access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
-    media = product.media.filter(pk=media_id).first()
-    if media is None:
-        raise DomainError(CommonErrorCode.NOT_FOUND)
+    media = access_product_media_by_id(actor=actor, product_id=product_id, media_id=media_id)
     services.product_media_remove(media=media)
     return Status(204, None)

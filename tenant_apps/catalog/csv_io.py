@@ -57,13 +57,20 @@ from kernel.errors import CommonErrorCode, DomainError, ErrorCode
 from shared_apps.categories.models import Category
 from tenant_apps.catalog.errors import CSV_MAX_ROWS, CatalogError, CatalogErrorCode, CsvErrorCode
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
-from tenant_apps.catalog.selectors import scoped_variants
 from tenant_apps.catalog.services import SKU_PATTERN, money
 from tenant_apps.inventory.errors import InventoryErrorCode
 from tenant_apps.inventory.models import MovementReason, StockLevel, StockMovement
 from tenant_apps.outbox.models import Entity
 from tenant_apps.outbox.services import outbox_emit_many
-from tenant_apps.staff.access import access_branch_by_id, require, scoped_branches, scoped_stores
+from tenant_apps.staff.access import (
+    access_branch_by_id,
+    branch_sells,
+    require,
+    scoped_branches,
+    scoped_stores,
+    scoped_variants,
+    variants_sold_at,
+)
 from tenant_apps.staff.models import Membership
 from tenant_apps.staff.permissions import Perm
 from tenant_apps.stores.models import Branch
@@ -94,7 +101,7 @@ STOCK_EXPORT_COLUMNS = (
 )
 STOCK_IGNORED = tuple(c for c in STOCK_EXPORT_COLUMNS if c not in STOCK_COLUMNS)
 
-MAX_ROWS = CSV_MAX_ROWS  # synchronous in the request up to here (far below the 30 s goal: benchmarks/csv_import.py)
+MAX_ROWS = CSV_MAX_ROWS  # small enough to import inside the request, no worker (benchmarks/csv_import.py checks)
 MAX_BYTES = 20 * 1024 * 1024
 BATCH = 1000  # rows per INSERT/UPDATE statement
 MAX_REPORTED_ERRORS = 1000  # the report lists the first 1,000 problems and counts all of them
@@ -308,9 +315,9 @@ def _batches(items: list, size: int = BATCH) -> Iterator[list]:
 
 def _bulk_update(model: type[Model], objects: list[Model], fields: list[str]) -> None:
     """One `UPDATE ... FROM (VALUES ...)` for a batch: what QuerySet.bulk_update does, in linear time. Django's
-    version sends a CASE with one WHEN per row for every field, which PostgreSQL evaluates per row (quadratic): the
-    10,000-row price update took 8.0 s end to end with it and 2.0 s with this (stock counts: 5.0 s → 2.2 s). Values
-    go through the fields' own get_db_prep_save (Decimal, JSON, datetimes), as with save()."""
+    version sends a CASE with one WHEN per row for every field, which PostgreSQL evaluates per row, so its cost grows
+    with the square of the batch (figures in docs/benchmarks.md). Values go through the fields' own
+    get_db_prep_save (Decimal, JSON, datetimes), as with save()."""
     if not objects:
         return
     meta = model._meta
@@ -757,7 +764,9 @@ def _stock_rows(
             )
         sku = cells["sku"].strip()
         variant_id, variant_store = variants.get(sku, (None, None))
-        if store_id is not None and (variant_id is None or variant_store != store_id):
+        if store_id is not None and (
+            variant_id is None or not branch_sells(branch_store_id=store_id, variant_store_id=variant_store)
+        ):
             errors.append(
                 _error(number, "sku", CsvErrorCode.SKU_UNKNOWN, f"No variant of this branch's store has SKU '{sku}'.")
             )
@@ -968,11 +977,7 @@ def stock_export_rows(*, actor: Membership, branch_id: int | None = None) -> Ite
                     "variant_id", "on_hand", "reserved", "available"
                 )
             }
-            variants = (
-                Variant.objects.filter(product__store_id=branch.store_id)
-                .select_related("product")
-                .order_by("product__name", "product_id", "pk")
-            )
+            variants = variants_sold_at(branch).order_by("product__name", "product_id", "pk")
             for v in variants.iterator(chunk_size=2000):
                 on_hand, reserved, available = levels.get(v.pk, (0, 0, 0))
                 yield [

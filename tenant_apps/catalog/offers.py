@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from django.db import connection
 
+from tenant_apps.stores.models import Branch
+
 _OFFERS = """
     SELECT b.id, v.id, p.id, p.name, v.name, v.sku, v.currency,
            COALESCE(bp.price, v.price), GREATEST(v.price, COALESCE(bp.price, v.price)),
@@ -74,8 +76,6 @@ def branch_offers(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Off
 
 def branch_terms(branch_ids: Iterable[int]) -> dict[int, BranchTerms]:
     """branch_id → how it takes orders (pickup, delivery radius, fee, minimum order)."""
-    from tenant_apps.stores.models import Branch
-
     branches = Branch.objects.filter(pk__in=set(branch_ids)).select_related("store")
     return {
         b.pk: _terms(

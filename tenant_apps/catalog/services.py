@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from shared_apps.categories.models import Category
+from shared_apps.media.services import assets_destroy_on_commit
 from tenant_apps.catalog.errors import CatalogError, CatalogErrorCode
 from tenant_apps.catalog.models import BranchPrice, Product, ProductMedia, ProductStatus, Variant
 from tenant_apps.outbox.models import Entity
@@ -129,8 +130,6 @@ def product_update(*, product: Product, **changes: Any) -> Product:
 
 def product_delete(*, product: Product) -> None:
     """Delete a product, its variants and stock; its Cloudinary assets are destroyed after commit, with retries."""
-    from shared_apps.media.services import assets_destroy_on_commit
-
     with transaction.atomic():
         public_ids = list(product.media.values_list("public_id", flat=True))
         product_id = product.pk
@@ -195,8 +194,6 @@ def product_media_add(*, product: Product, public_id: str, kind: str) -> Product
 
 def product_media_remove(*, media: ProductMedia) -> None:
     """Detach and destroy the asset (after commit, with retries); the gallery closes the gap."""
-    from shared_apps.media.services import assets_destroy_on_commit
-
     with transaction.atomic():
         product_id, public_id = media.product_id, media.public_id
         media.delete()

@@ -6,16 +6,26 @@ from itertools import zip_longest
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
 from shared_apps.categories.models import Category
+from shared_apps.media.errors import MediaError, MediaErrorCode
+from shared_apps.media.services import asset_upload, delivery_url, tenant_folder
 from tenant_apps.catalog import services
 from tenant_apps.catalog.models import ProductStatus
-from tenant_apps.catalog.selectors import scoped_products
-from tenant_apps.inventory.models import StockLevel
-from tenant_apps.staff.access import access_product_by_id, access_store_by_id, access_variant_by_id, scoped_stores
+from tenant_apps.staff.access import (
+    access_product_by_id,
+    access_product_media_by_id,
+    access_store_by_id,
+    access_variant_by_id,
+    scoped_branches,
+    scoped_products,
+    scoped_stock_levels,
+    scoped_stores,
+)
 from tenant_apps.staff.pages import console_error_page, console_page
 from tenant_apps.staff.permissions import Perm
 
@@ -102,8 +112,8 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
             elif action == "upload":
                 _upload(request, product)
             elif action == "remove_media":
-                access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
-                media = product.media.get(pk=int(request.POST.get("media_id", 0)))
+                media_id = int(request.POST.get("media_id") or 0)
+                media = access_product_media_by_id(actor=actor, product_id=product_id, media_id=media_id)
                 services.product_media_remove(media=media)
             return redirect(f"/products/{product_id}/")
     except DomainError as exc:
@@ -111,33 +121,19 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
             return console_error_page(request, exc)
         error = exc
         product = access_product_by_id(actor=actor, product_id=product_id)
-    from shared_apps.media.services import delivery_url
-
     media = [
         (m, delivery_url(public_id=m.public_id, resource_type=m.kind, variant="thumb")) for m in product.media.all()
     ]
-    levels = StockLevel.objects.filter(variant__product=product, branch__in=_branches(actor)).select_related(
-        "branch", "variant"
-    )
+    levels = scoped_stock_levels(actor).filter(variant__product=product).select_related("branch", "variant")
     context = {"product": product, "media": media, "levels": levels, "error": error, **_form_context(request)}
     return render(request, "catalog/product_detail.html", context, status=error.status if error else 200)
 
 
-def _branches(actor):
-    from tenant_apps.staff.access import scoped_branches
-
-    return scoped_branches(actor)
-
-
 def _upload(request: HttpRequest, product) -> None:
     """Server-side upload of a small image or video, then attach it (the API also offers signed direct upload)."""
-    from shared_apps.media.services import asset_upload, tenant_folder
-
     access_product_by_id(actor=request.actor, product_id=product.pk, perm=Perm.CATALOG_MANAGE)
     upload = request.FILES.get("file")
     if upload is None:
-        from shared_apps.media.errors import MediaError, MediaErrorCode
-
         raise MediaError(MediaErrorCode.FILE_EMPTY, field="file")
     schema = connection.schema_name
     asset = asset_upload(
@@ -152,10 +148,6 @@ def _upload(request: HttpRequest, product) -> None:
 @console_page(Perm.CATALOG_VIEW)
 def imports(request: HttpRequest) -> HttpResponse:
     """CSV import (with a progress bar and a row-by-row error report) and export."""
-    from django.middleware.csrf import get_token
-
-    from tenant_apps.staff.access import scoped_branches
-
     get_token(request)  # the import form posts with the CSRF cookie's token
     forms = [
         (

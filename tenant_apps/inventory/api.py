@@ -10,8 +10,9 @@ from ninja import Router, Schema
 from kernel.idempotency import IdempotencyKeyHeader
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.inventory import services
-from tenant_apps.inventory.models import StockLevel, StockMovement
-from tenant_apps.staff.access import access_branch_by_id, access_console_membership, access_variant_by_id
+from tenant_apps.inventory.models import StockLevel
+from tenant_apps.inventory.selectors import branch_stock_level, branch_stock_levels, branch_stock_movements
+from tenant_apps.staff.access import access_branch_by_id, access_branch_variant, access_console_membership
 from tenant_apps.staff.permissions import Perm
 
 router = Router(auth=user_auth, tags=["inventory"])
@@ -74,25 +75,19 @@ def _level_out(level: StockLevel) -> LevelOut:
 
 def _target(request: HttpRequest, branch_id: int, variant_id: int, perm: Perm):
     actor = access_console_membership(user=request.user)
-    branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=perm)
-    variant = access_variant_by_id(actor=actor, variant_id=variant_id)
-    if variant.product.store_id != branch.store_id:
-        from kernel.errors import CommonErrorCode, DomainError
-
-        raise DomainError(CommonErrorCode.NOT_FOUND)
+    branch, variant = access_branch_variant(actor=actor, branch_id=branch_id, variant_id=variant_id, perm=perm)
     return actor, branch, variant
 
 
 def _level_after(branch_id: int, variant_id: int) -> LevelOut:
-    return _level_out(StockLevel.objects.select_related("variant__product").get(branch=branch_id, variant=variant_id))
+    return _level_out(branch_stock_level(branch_id=branch_id, variant_id=variant_id))
 
 
 @router.get("/branches/{branch_id}/stock", response=list[LevelOut])
 def stock_list(request: HttpRequest, branch_id: int, low_only: bool = False):
     actor = access_console_membership(user=request.user)
     branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.STOCK_VIEW)
-    levels = StockLevel.objects.filter(branch=branch).select_related("variant__product").order_by("variant_id")
-    rows = [_level_out(level) for level in levels]
+    rows = [_level_out(level) for level in branch_stock_levels(branch=branch)]
     return [r for r in rows if r.low] if low_only else rows
 
 
@@ -161,7 +156,4 @@ def stock_count(
 def movement_list(request: HttpRequest, branch_id: int, variant_id: int | None = None, limit: int = 100):
     actor = access_console_membership(user=request.user)
     branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.STOCK_VIEW)
-    movements = StockMovement.objects.filter(branch=branch)
-    if variant_id:
-        movements = movements.filter(variant_id=variant_id)
-    return list(movements.order_by("-id")[: max(1, min(limit, 500))])
+    return list(branch_stock_movements(branch=branch, variant_id=variant_id)[: max(1, min(limit, 500))])

@@ -10,10 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
-from tenant_apps.catalog.models import Variant
 from tenant_apps.inventory import services
-from tenant_apps.inventory.models import StockLevel, StockMovement
-from tenant_apps.staff.access import access_branch_by_id, access_variant_by_id
+from tenant_apps.inventory.selectors import branch_stock_movements, branch_stock_sheet
+from tenant_apps.staff.access import access_branch_by_id, access_branch_variant
 from tenant_apps.staff.pages import console_error_page, console_page
 from tenant_apps.staff.permissions import Perm
 
@@ -26,8 +25,10 @@ def branch_stock(request: HttpRequest, branch_id: int) -> HttpResponse:
     try:
         branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.STOCK_VIEW)
         if request.method == "POST":
-            access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.STOCK_ADJUST)
-            variant = access_variant_by_id(actor=actor, variant_id=int(request.POST.get("variant_id") or 0))
+            variant_id = int(request.POST.get("variant_id") or 0)
+            branch, variant = access_branch_variant(
+                actor=actor, branch_id=branch_id, variant_id=variant_id, perm=Perm.STOCK_ADJUST
+            )
             action, amount = request.POST.get("action"), request.POST.get("amount", "").strip()
             number = int(amount) if amount.lstrip("-").isdigit() else None
             common = {
@@ -50,16 +51,9 @@ def branch_stock(request: HttpRequest, branch_id: int) -> HttpResponse:
             return console_error_page(request, exc)
         error = exc
         branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.STOCK_VIEW)
-    levels = {lvl.variant_id: lvl for lvl in StockLevel.objects.filter(branch=branch)}
-    variants = (
-        Variant.objects.filter(product__store_id=branch.store_id)
-        .select_related("product")
-        .order_by("product__name", "pk")
-    )
-    rows = [(v, levels.get(v.pk)) for v in variants]
     context = {
         "branch": branch,
-        "rows": rows,
+        "rows": branch_stock_sheet(branch=branch),
         "error": error,
         "key": uuid.uuid4().hex,
         "can_adjust": Perm.STOCK_ADJUST in actor.permissions,
@@ -73,5 +67,5 @@ def branch_movements(request: HttpRequest, branch_id: int) -> HttpResponse:
         branch = access_branch_by_id(actor=request.actor, branch_id=branch_id, perm=Perm.STOCK_VIEW)
     except DomainError as exc:
         return console_error_page(request, exc)
-    movements = StockMovement.objects.filter(branch=branch).select_related("variant__product", "actor")[:300]
+    movements = branch_stock_movements(branch=branch).select_related("variant__product", "actor")[:300]
     return render(request, "inventory/movements.html", {"branch": branch, "movements": movements})

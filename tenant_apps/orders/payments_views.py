@@ -24,8 +24,8 @@ from tenant_apps.orders.settlements import (
     merchant_shares,
     scope_branch_ids,
 )
-from tenant_apps.staff.access import access_branch_by_id, access_order_by_id, scoped_branches
-from tenant_apps.staff.models import Membership, Role
+from tenant_apps.staff.access import access_chosen_branch, access_order_by_id, branch_choices
+from tenant_apps.staff.models import Membership
 from tenant_apps.staff.pages import console_page
 from tenant_apps.staff.permissions import Perm
 
@@ -46,10 +46,7 @@ def payments_page(request: HttpRequest) -> HttpResponse:
     branch (`?branch=`, 404 outside the scope), anyone to dates (`?from=&to=`, local days)."""
     actor: Membership = request.actor
     chosen = request.GET.get("branch", "")
-    branch = None
-    if chosen and actor.role in (Role.MERCHANT, Role.SHOP_OWNER):
-        branch_pk = int(chosen) if chosen.isdigit() else 0
-        branch = access_branch_by_id(actor=actor, branch_id=branch_pk, perm=Perm.PAYMENTS_VIEW)
+    branch = access_chosen_branch(actor=actor, chosen=chosen, perm=Perm.PAYMENTS_VIEW)
     branch_ids = scope_branch_ids(actor, branch.pk if branch else None)
     today = timezone.localdate()
     date_from = _day(request.GET.get("from", ""))
@@ -61,9 +58,7 @@ def payments_page(request: HttpRequest) -> HttpResponse:
     query = "&".join(f"{k}={v}" for k, v in (("branch", chosen), ("from", date_from), ("to", date_to)) if v)
     context = {
         "branch": branch,
-        "branches": list(scoped_branches(actor).order_by("store__name", "name"))
-        if actor.role in (Role.MERCHANT, Role.SHOP_OWNER)
-        else [],
+        "branches": branch_choices(actor),
         "totals": merchant_money_totals(**scope),
         "settlements": settlements,
         "days_from": days_from,

@@ -14,8 +14,8 @@ from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.actions import merchant_order_act, staff_actions
 from tenant_apps.orders.models import Fulfilment, MerchantOrder
 from tenant_apps.orders.selectors import order_detail, order_queue
-from tenant_apps.staff.access import access_branch_by_id, access_order_by_id, scoped_branches
-from tenant_apps.staff.models import Membership, Role
+from tenant_apps.staff.access import access_chosen_branch, access_order_by_id, branch_choices
+from tenant_apps.staff.models import Membership
 from tenant_apps.staff.pages import console_page
 from tenant_apps.staff.permissions import Perm
 from tenant_apps.stores.models import Branch
@@ -27,12 +27,8 @@ def _chosen_branch(request: HttpRequest) -> Branch | None:
     """The branch the queue shows: Branch Managers and Employees always their own; Merchants and Shop Owners the
     `?branch=<id>` they chose (404 outside their scope), or None for every branch in scope."""
     actor: Membership = request.actor
-    if actor.role in (Role.BRANCH_MANAGER, Role.EMPLOYEE):
-        return actor.branch
-    chosen = request.GET.get("branch", "")
-    if not chosen:
-        return None
-    return access_branch_by_id(actor=actor, branch_id=int(chosen) if chosen.isdigit() else 0, perm=Perm.ORDERS_VIEW)
+    chosen = access_chosen_branch(actor=actor, chosen=request.GET.get("branch", ""), perm=Perm.ORDERS_VIEW)
+    return chosen or actor.branch  # a Branch Manager's or an Employee's own branch; None for the others
 
 
 def order_queue_context(*, actor: Membership, branch: Branch | None) -> dict:
@@ -49,8 +45,7 @@ def order_queue_context(*, actor: Membership, branch: Branch | None) -> dict:
 @console_page(Perm.ORDERS_VIEW)
 def queue_page(request: HttpRequest) -> HttpResponse:
     context = order_queue_context(actor=request.actor, branch=_chosen_branch(request))
-    if request.actor.role in (Role.MERCHANT, Role.SHOP_OWNER):
-        context["branches"] = list(scoped_branches(request.actor).order_by("store__name", "name"))
+    context["branches"] = branch_choices(request.actor)
     return render(request, "orders/queue.html", context)
 
 

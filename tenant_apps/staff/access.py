@@ -1,17 +1,36 @@
-"""The console's walls, in one place. The schema wall: a request on <slug>.<domain> only reaches that schema and
-acts through the user's Membership there. The scope wall: every queryset a console view or service sees comes from
-the scoped selectors below, filtered by the membership's store/branch. Out of scope is 404 (existence is not
-revealed); in scope but not allowed by the role table (permissions.py) is 403."""
+"""The console's walls, in one place.
+
+The schema wall: a request on <slug>.<domain> only reaches that schema and acts through the user's Membership there
+(`access_console_membership`). The scope wall: every queryset a console view, API route or service sees comes from
+the scoped selectors below, filtered by the membership's store/branch; one object comes from an `access_*` function.
+Both raise AccessError: out of scope is NOT_FOUND (404), so existence is never revealed; in scope but not allowed
+by the role table (permissions.py) is FORBIDDEN (403). Views and API routes never look at a role themselves: what a
+role changes on a page (a branch picker, the home's order panel) is asked here too.
+
+| what the caller needs | function |
+|---|---|
+| the actor | `access_console_membership`, `access_console` (with a permission) |
+| every row of a kind it may see | `scoped_<entities>(actor)` |
+| one object, by id | `access_<entity>_by_id(*, actor, <entity>_id, perm)` |
+| a branch and a variant it sells | `access_branch_variant(*, actor, branch_id, variant_id, perm)` |
+| the branch a per-branch page narrows to | `access_chosen_branch`, `branch_choices` |
+| what the console's home shows of orders | `home_orders` |
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from kernel.errors import CommonErrorCode, DomainError
-from tenant_apps.staff.models import AuditEntry, Invitation, Membership, Role
+from tenant_apps.catalog.models import Product, ProductMedia, Variant
+from tenant_apps.inventory.models import StockLevel
+from tenant_apps.orders.models import MerchantOrder
+from tenant_apps.staff.errors import AccessError, AccessErrorCode
+from tenant_apps.staff.models import AuditEntry, Invitation, Membership
 from tenant_apps.staff.permissions import Perm
+from tenant_apps.staff.roles import Role
 from tenant_apps.stores.models import Branch, Store
 
 
@@ -19,16 +38,17 @@ def access_console_membership(*, user: Any) -> Membership:
     """The caller's active membership in the current tenant, or raise: 401 anonymous, 404 without a membership
     (never 403: a stranger learns nothing about this merchant). Platform admins get no implicit membership."""
     if user is None or not user.is_authenticated:
-        raise DomainError(CommonErrorCode.UNAUTHENTICATED)
+        raise AccessError(AccessErrorCode.UNAUTHENTICATED)
     membership = Membership.objects.select_related("store", "branch").filter(user_id=user.pk, is_active=True).first()
     if membership is None:
-        raise DomainError(CommonErrorCode.NOT_FOUND)
+        raise AccessError(AccessErrorCode.NOT_FOUND)
     return membership
 
 
 def require(actor: Membership, perm: Perm) -> Membership:
+    """The actor, if the role table grants it `perm`; else AccessError FORBIDDEN."""
     if perm not in actor.permissions:
-        raise DomainError(CommonErrorCode.FORBIDDEN, "Your role does not allow this.")
+        raise AccessError(AccessErrorCode.FORBIDDEN)
     return actor
 
 
@@ -74,6 +94,11 @@ def scoped_memberships(actor: Membership) -> QuerySet[Membership]:
     return memberships.filter(pk=actor.pk)
 
 
+def scoped_team(actor: Membership) -> QuerySet[Membership]:
+    """The actor's active colleagues inside its scope, itself left out (a Branch Manager's team)."""
+    return scoped_memberships(actor).filter(is_active=True).exclude(pk=actor.pk).select_related("user")
+
+
 def scoped_invitations(actor: Membership) -> QuerySet[Invitation]:
     invitations = Invitation.objects.select_related("store", "branch")
     if actor.role == Role.MERCHANT:
@@ -92,11 +117,31 @@ def scoped_audit(actor: Membership) -> QuerySet[AuditEntry]:
     return entries.none()
 
 
-def scoped_orders(actor: Membership) -> QuerySet:
+def scoped_products(actor: Membership) -> QuerySet[Product]:
+    """Products of the stores the actor may see, with variants and media in two extra queries (not one per row)."""
+    return (
+        Product.objects.filter(store__in=scoped_stores(actor))
+        .select_related("category")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("pk")),
+            Prefetch("media", queryset=ProductMedia.objects.order_by("position", "pk")),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def scoped_variants(actor: Membership) -> QuerySet[Variant]:
+    return Variant.objects.filter(product__store__in=scoped_stores(actor)).select_related("product")
+
+
+def scoped_stock_levels(actor: Membership) -> QuerySet[StockLevel]:
+    """Stock levels of the branches the actor may see."""
+    return StockLevel.objects.filter(branch__in=scoped_branches(actor))
+
+
+def scoped_orders(actor: Membership) -> QuerySet[MerchantOrder]:
     """Merchant orders the actor's scope covers: every branch (Merchant), its store's branches (Shop Owner), its
     branch (Branch Manager, Employee)."""
-    from tenant_apps.orders.models import MerchantOrder
-
     orders = MerchantOrder.objects.select_related("branch", "branch__store")
     if actor.role == Role.MERCHANT:
         return orders
@@ -105,13 +150,27 @@ def scoped_orders(actor: Membership) -> QuerySet:
     return orders.filter(branch_id=actor.branch_id)
 
 
+# "This branch sells this variant" ---------------------------------------------------------------------------
+# A branch sells every variant of its own store's products and nothing else; its own price or a stock level never
+# widens that. The rule is written here only: for a branch's list (variants_sold_at), for rows checked in bulk
+# (branch_sells) and for one pair that a request names (access_branch_variant).
+
+
+def branch_sells(*, branch_store_id: int, variant_store_id: int | None) -> bool:
+    return variant_store_id is not None and variant_store_id == branch_store_id
+
+
+def variants_sold_at(branch: Branch) -> QuerySet[Variant]:
+    return Variant.objects.filter(product__store_id=branch.store_id).select_related("product")
+
+
 # access_<entity>_by_id: the only way a view or service gets one object -----------------------------------------
 
 
 def _one(queryset: QuerySet, pk: int) -> Any:
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise DomainError(CommonErrorCode.NOT_FOUND)
+        raise AccessError(AccessErrorCode.NOT_FOUND)
     return obj
 
 
@@ -139,23 +198,76 @@ def access_invitation_by_id(*, actor: Membership, invitation_id: int) -> Invitat
     return invitation
 
 
-def access_product_by_id(*, actor: Membership, product_id: int, perm: Perm = Perm.CATALOG_VIEW):
-    from tenant_apps.catalog.selectors import scoped_products
-
+def access_product_by_id(*, actor: Membership, product_id: int, perm: Perm = Perm.CATALOG_VIEW) -> Product:
     product = _one(scoped_products(actor), product_id)
     require(actor, perm)
     return product
 
 
-def access_variant_by_id(*, actor: Membership, variant_id: int, perm: Perm = Perm.CATALOG_VIEW):
-    from tenant_apps.catalog.selectors import scoped_variants
+def access_product_media_by_id(
+    *, actor: Membership, product_id: int, media_id: int, perm: Perm = Perm.CATALOG_MANAGE
+) -> ProductMedia:
+    """One image or video of a product in scope; another product's media is 404 like any unknown id."""
+    product = access_product_by_id(actor=actor, product_id=product_id, perm=perm)
+    return _one(ProductMedia.objects.filter(product_id=product.pk), media_id)
 
+
+def access_variant_by_id(*, actor: Membership, variant_id: int, perm: Perm = Perm.CATALOG_VIEW) -> Variant:
     variant = _one(scoped_variants(actor), variant_id)
     require(actor, perm)
     return variant
 
 
-def access_order_by_id(*, actor: Membership, order_id: int, perm: Perm = Perm.ORDERS_VIEW):
+def access_branch_variant(*, actor: Membership, branch_id: int, variant_id: int, perm: Perm) -> tuple[Branch, Variant]:
+    """A branch in scope and a variant it sells: what a branch's price or stock is written for. A variant of another
+    store is 404 like an unknown one, even when the actor's scope holds that store too."""
+    branch = _one(scoped_branches(actor), branch_id)
+    variant = _one(scoped_variants(actor), variant_id)
+    if not branch_sells(branch_store_id=branch.store_id, variant_store_id=variant.product.store_id):
+        raise AccessError(AccessErrorCode.NOT_FOUND)
+    require(actor, perm)
+    return branch, variant
+
+
+def access_order_by_id(*, actor: Membership, order_id: int, perm: Perm = Perm.ORDERS_VIEW) -> MerchantOrder:
     order = _one(scoped_orders(actor), order_id)
     require(actor, perm)
     return order
+
+
+# What a role changes on a page ------------------------------------------------------------------------------
+
+
+def scope_spans_branches(actor: Membership) -> bool:
+    """Merchants and Shop Owners see several branches, so per-branch pages let them pick one; a Branch Manager's or
+    an Employee's scope is its own branch."""
+    return actor.role in (Role.MERCHANT, Role.SHOP_OWNER)
+
+
+def branch_choices(actor: Membership) -> list[Branch]:
+    """The branches a per-branch page offers to pick from (none when the scope is one branch)."""
+    if not scope_spans_branches(actor):
+        return []
+    return list(scoped_branches(actor).order_by("store__name", "name"))
+
+
+def access_chosen_branch(*, actor: Membership, chosen: str, perm: Perm) -> Branch | None:
+    """The branch a per-branch page narrows to by `?branch=<id>`: the chosen one (404 outside the scope), or None for
+    every branch in scope. Only an actor whose scope spans branches chooses; for the others it is always None."""
+    if not chosen or not scope_spans_branches(actor):
+        return None
+    return access_branch_by_id(actor=actor, branch_id=int(chosen) if chosen.isdigit() else 0, perm=perm)
+
+
+class HomeOrders(StrEnum):
+    """What the console's home shows of orders."""
+
+    QUEUE = "queue"  # the open orders of its branch, polled like the orders page: an Employee's task list
+    FIGURES = "figures"  # orders and revenue today and over 7 days in scope
+
+
+def home_orders(actor: Membership) -> HomeOrders | None:
+    """None without the permission to see orders."""
+    if Perm.ORDERS_VIEW not in actor.permissions:
+        return None
+    return HomeOrders.QUEUE if actor.role == Role.EMPLOYEE else HomeOrders.FIGURES

@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 
 from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.auth import user_auth
+from shared_apps.accounts.models import User
 from tenant_apps.staff import services
 from tenant_apps.staff.access import (
     access_console,
@@ -91,8 +92,6 @@ class AuditOut(Schema):
 
 
 def _members_out(memberships: list[Membership]) -> list[MembershipOut]:
-    from shared_apps.accounts.models import User
-
     users = User.objects.in_bulk([m.user_id for m in memberships])  # one query, not one per row
     return [MembershipOut.of(m, users) for m in memberships]
 

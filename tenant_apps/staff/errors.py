@@ -15,3 +15,16 @@ class StaffErrorCode(ErrorCode):
 
 class StaffError(DomainError):
     pass
+
+
+class AccessErrorCode(ErrorCode):
+    """What the access layer (access.py) answers. The codes and statuses are the common ones, so a client cannot
+    tell an object outside its scope from one that does not exist."""
+
+    UNAUTHENTICATED = ("unauthenticated", 401, "Sign in to continue.")
+    NOT_FOUND = ("not_found", 404, "Not found.")  # missing, or outside the scope: never 403
+    FORBIDDEN = ("forbidden", 403, "Your role does not allow this.")  # in scope, but not in the role's permissions
+
+
+class AccessError(DomainError):
+    pass

@@ -3,13 +3,8 @@
 from django.conf import settings
 from django.db import models
 
-
-class Role(models.TextChoices):
-    MERCHANT = "merchant", "Merchant"  # every store and branch of the tenant
-    SHOP_OWNER = "shop_owner", "Shop owner"  # one store and its branches
-    BRANCH_MANAGER = "branch_manager", "Branch manager"  # one branch
-    EMPLOYEE = "employee", "Employee"  # assigned duties in one branch
-
+from tenant_apps.staff.permissions import Perm, permissions_for
+from tenant_apps.staff.roles import Role
 
 SCOPE_MATCHES_ROLE = (
     models.Q(role="merchant", store__isnull=True, branch__isnull=True)
@@ -37,9 +32,7 @@ class Membership(models.Model):
         return f"{self.user_id} as {self.get_role_display()}"
 
     @property
-    def permissions(self) -> frozenset:
-        from tenant_apps.staff.permissions import permissions_for
-
+    def permissions(self) -> frozenset[Perm]:
         return permissions_for(role=self.role, duties=self.duties)
 
 

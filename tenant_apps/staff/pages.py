@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from kernel.errors import CommonErrorCode, DomainError
 from tenant_apps.staff.access import access_console
 from tenant_apps.staff.permissions import Perm
+from tenant_apps.staff.services import invitations_for_user
 
 
 def console_page(perm: Perm) -> Callable:
@@ -36,11 +37,8 @@ def console_error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if exc.code in (CommonErrorCode.UNAUTHENTICATED,) or (
         exc.code == CommonErrorCode.NOT_FOUND and not hasattr(request, "actor")
     ):
-        if request.user.is_authenticated:
-            from tenant_apps.staff.services import invitations_for_user
-
-            if invitations_for_user(user=request.user).exists():
-                return redirect("/invitations/")
+        if request.user.is_authenticated and invitations_for_user(user=request.user).exists():
+            return redirect("/invitations/")
         return redirect(f"/signin/?{urlencode({'next': request.get_full_path()})}")
     template = "staff/forbidden.html" if exc.status == 403 else "staff/not_found.html"
     return render(request, template, {"message": exc.message}, status=exc.status if exc.status in (403, 404) else 400)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from tenant_apps.staff.models import Role
+from tenant_apps.staff.roles import Role
 
 
 class Perm(StrEnum):
@@ -54,9 +54,6 @@ DUTY_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Duty.PROCESS_ORDERS: frozenset({Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS}),
     Duty.UPDATE_STOCK: frozenset({Perm.STOCK_VIEW, Perm.STOCK_ADJUST}),
 }
-
-# Invitations and role changes never reach above the actor: rank of the role given ≤ rank of the giver.
-ROLE_RANK: dict[str, int] = {Role.MERCHANT: 4, Role.SHOP_OWNER: 3, Role.BRANCH_MANAGER: 2, Role.EMPLOYEE: 1}
 
 
 def permissions_for(*, role: str, duties: list[str] | None = None) -> frozenset[Perm]:

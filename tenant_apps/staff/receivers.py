@@ -8,7 +8,8 @@ from django.dispatch import receiver
 
 from shared_apps.accounts.errors import AccountsError
 from shared_apps.accounts.services import user_get_or_create_by_phone
-from tenant_apps.staff.models import Membership, Role
+from tenant_apps.staff.models import Membership
+from tenant_apps.staff.roles import Role
 from tenants.errors import TenantsError, TenantsErrorCode
 from tenants.models import Merchant
 from tenants.signals import merchant_provisioned

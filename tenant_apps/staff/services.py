@@ -9,11 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kernel.errors import CommonErrorCode, DomainError
+from shared_apps.accounts.models import User
 from shared_apps.accounts.phones import phone_normalize
 from tenant_apps.staff.access import scoped_branches, scoped_stores
 from tenant_apps.staff.errors import StaffError, StaffErrorCode
-from tenant_apps.staff.models import AuditEntry, Invitation, InvitationStatus, Membership, Role
-from tenant_apps.staff.permissions import ROLE_RANK, Duty
+from tenant_apps.staff.models import AuditEntry, Invitation, InvitationStatus, Membership
+from tenant_apps.staff.permissions import Duty
+from tenant_apps.staff.roles import Role, role_outranks
 from tenant_apps.stores.models import Branch, Store
 
 INVITATION_TTL = timedelta(days=7)
@@ -31,7 +33,7 @@ def _scope_resolve(
     """Validate that (role, store, branch, duties) is a well-formed scope at or below the actor's; return objects."""
     if role not in Role.values:
         raise StaffError(StaffErrorCode.SCOPE_INVALID, field="role")
-    if ROLE_RANK[role] > ROLE_RANK[actor.role]:
+    if role_outranks(role=role, giver_role=actor.role):
         raise StaffError(StaffErrorCode.ROLE_ABOVE_YOURS, field="role")
     if any(d not in set(Duty) for d in duties):
         raise StaffError(StaffErrorCode.DUTY_INVALID, field="duties")
@@ -69,8 +71,6 @@ def invitation_create(
 ) -> Invitation:
     """Invite a phone into a role within the actor's scope, never above the actor's own role. Raises
     PHONE_INVALID, SCOPE_INVALID, ROLE_ABOVE_YOURS, OUTSIDE_SCOPE, DUTY_INVALID, ALREADY_MEMBER, INVITATION_PENDING."""
-    from shared_apps.accounts.models import User
-
     phone = phone_normalize(phone)
     store, branch, duties = _scope_resolve(
         actor=actor, role=role, store_id=store_id, branch_id=branch_id, duties=duties or []
@@ -179,7 +179,7 @@ def membership_change(
 ) -> Membership:
     """Change a colleague's role/scope/duties: the target must be in scope and at or below the actor's rank, and so
     must the new role. Audited with before/after."""
-    if ROLE_RANK[target.role] > ROLE_RANK[actor.role]:
+    if role_outranks(role=target.role, giver_role=actor.role):
         raise StaffError(StaffErrorCode.ROLE_ABOVE_YOURS, field="role")
     store, branch, duties = _scope_resolve(
         actor=actor, role=role, store_id=store_id, branch_id=branch_id, duties=duties or []
@@ -208,7 +208,7 @@ def membership_change(
 
 def membership_deactivate(*, actor: Membership, target: Membership) -> Membership:
     """Remove a colleague's access (kept for history). Nobody removes someone above them, nor the last Merchant."""
-    if ROLE_RANK[target.role] > ROLE_RANK[actor.role]:
+    if role_outranks(role=target.role, giver_role=actor.role):
         raise StaffError(StaffErrorCode.ROLE_ABOVE_YOURS)
     with transaction.atomic():
         target = Membership.objects.select_for_update().get(pk=target.pk)

@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import CommonErrorCode, DomainError
+from shared_apps.accounts.models import User
 from tenant_apps.staff import services
 from tenant_apps.staff.access import (
     access_membership_by_id,
@@ -12,17 +13,14 @@ from tenant_apps.staff.access import (
     scoped_memberships,
     scoped_stores,
 )
-from tenant_apps.staff.models import Role
 from tenant_apps.staff.pages import console_error_page, console_page
 from tenant_apps.staff.permissions import Duty, Perm
+from tenant_apps.staff.roles import roles_grantable
 
 
 def _invite_choices(actor):
-    from tenant_apps.staff.permissions import ROLE_RANK
-
-    roles = [(value, label) for value, label in Role.choices if ROLE_RANK[value] <= ROLE_RANK[actor.role]]
     return {
-        "roles": roles,
+        "roles": roles_grantable(giver_role=actor.role),
         "stores": scoped_stores(actor).order_by("name"),
         "branches": scoped_branches(actor).order_by("store__name", "name"),
         "duties": list(Duty),
@@ -33,8 +31,6 @@ def _invite_choices(actor):
 def staff_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     members = list(scoped_memberships(actor).order_by("role", "pk"))
-    from shared_apps.accounts.models import User
-
     users = User.objects.in_bulk([m.user_id for m in members])
     rows = [(m, users.get(m.user_id)) for m in members]
     context = {"rows": rows, "can_invite": Perm.STAFF_INVITE in actor.permissions}

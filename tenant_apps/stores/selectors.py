@@ -1,8 +1,14 @@
 from django.db.models import Count, F, QuerySet
 
-from tenant_apps.catalog.models import Product, ProductStatus
+from tenant_apps.catalog.models import ProductStatus
 from tenant_apps.inventory.models import StockLevel
-from tenant_apps.staff.access import scoped_branches, scoped_memberships, scoped_stores
+from tenant_apps.staff.access import (
+    scoped_branches,
+    scoped_memberships,
+    scoped_products,
+    scoped_stock_levels,
+    scoped_stores,
+)
 from tenant_apps.staff.models import Membership
 from tenant_apps.stores.models import Store
 
@@ -13,10 +19,9 @@ def stores_with_counts(*, actor: Membership) -> QuerySet[Store]:
 
 def console_summary(*, actor: Membership) -> dict[str, int]:
     """Dashboard figures inside the actor's scope (order figures arrive with orders)."""
-    store_ids = list(scoped_stores(actor).values_list("pk", flat=True))
-    products = Product.objects.filter(store_id__in=store_ids)
+    products = scoped_products(actor).order_by()
     return {
-        "stores": len(store_ids),
+        "stores": scoped_stores(actor).count(),
         "branches": scoped_branches(actor).count(),
         "staff": scoped_memberships(actor).filter(is_active=True).count(),
         "products": products.count(),
@@ -28,7 +33,8 @@ def console_summary(*, actor: Membership) -> dict[str, int]:
 def low_stock(*, actor: Membership) -> QuerySet[StockLevel]:
     """Stock at or under its threshold in the actor's branches, emptiest first (the dashboard's alert)."""
     return (
-        StockLevel.objects.filter(branch__in=scoped_branches(actor), available__lte=F("low_stock_threshold"))
+        scoped_stock_levels(actor)
+        .filter(available__lte=F("low_stock_threshold"))
         .select_related("branch", "variant__product")
         .order_by("available", "variant__product__name")
     )

@@ -5,8 +5,15 @@ from django.views.decorators.http import require_http_methods
 from kernel.errors import DomainError
 from tenant_apps.orders.selectors import order_figures
 from tenant_apps.orders.views import order_queue_context
-from tenant_apps.staff.access import access_branch_by_id, access_store_by_id, scoped_branches, scoped_memberships
-from tenant_apps.staff.models import Role
+from tenant_apps.staff.access import (
+    HomeOrders,
+    access_branch_by_id,
+    access_store_by_id,
+    home_orders,
+    scoped_branches,
+    scoped_memberships,
+    scoped_team,
+)
 from tenant_apps.staff.pages import console_error_page, console_page
 from tenant_apps.staff.permissions import Perm
 from tenant_apps.stores import selectors, services
@@ -25,14 +32,13 @@ def console_home(request: HttpRequest) -> HttpResponse:
         "stores": selectors.stores_with_counts(actor=actor),
         "branches": scoped_branches(actor).order_by("store__name", "name"),
         "low_stock": selectors.low_stock(actor=actor)[:10],
+        "team": scoped_team(actor),  # lazy: only the Branch Manager's dashboard reads it
     }
-    if actor.role == Role.BRANCH_MANAGER:
-        context["team"] = scoped_memberships(actor).filter(is_active=True).exclude(pk=actor.pk).select_related("user")
-    if Perm.ORDERS_VIEW in actor.permissions:
-        if actor.role == Role.EMPLOYEE:  # the open queue of its branch, polled like the orders page
-            context.update(order_queue_context(actor=actor, branch=actor.branch))
-        else:
-            context["figures"] = order_figures(actor=actor)
+    orders = home_orders(actor)
+    if orders == HomeOrders.QUEUE:
+        context.update(order_queue_context(actor=actor, branch=actor.branch))
+    elif orders == HomeOrders.FIGURES:
+        context["figures"] = order_figures(actor=actor)
     return render(request, f"stores/dashboard_{actor.role}.html", context)
 
 
