@@ -12,6 +12,7 @@ from django.utils.timesince import timesince
 
 from kernel.money import money as money_label
 from tenant_apps.orders.models import OrderStatus as S
+from tenant_apps.staff.roles import Role
 
 register = template.Library()
 
@@ -50,8 +51,6 @@ def status_label(status: str) -> str:
 @register.filter
 def role_label(role: str) -> str:
     """A history row's actor: the staff role's name, or "Customer" / "System"."""
-    from tenant_apps.staff.models import Role
-
     return Role(role).label if role in Role.values else role.capitalize()
 
 
