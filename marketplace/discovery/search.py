@@ -2,7 +2,7 @@
 
 `search_plan(query)` validates the parameters and picks one of four plans; `search_listings(query)` runs it and
 shapes the answer. Every plan returns the same `SearchRows` (search_sql.py): the page, the total and every facet of
-exactly the filtered set. The first row that matches decides:
+exactly the filtered set.
 
 query (the first line that matches decides)              plan (PlanFamily)  totals, facets and page from
 -------------------------------------------------------  -----------------  ----------------------------------------

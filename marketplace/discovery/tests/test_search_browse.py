@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -18,6 +19,7 @@ from marketplace.discovery import cell_cache, cell_counts, cell_refresh, cell_st
 from marketplace.discovery.schemas import SearchQuery
 from marketplace.discovery.search import PlanFamily, RowStatement, search_plan, search_run
 from marketplace.discovery.search_text import search_terms_refresh
+from marketplace.discovery.tasks import _REFRESH_LOCK, word_cells_refresh_task
 from marketplace.discovery.tests.factories import category_make, listing_make
 
 CENTRE = (24.8607, 67.0011)
@@ -227,10 +229,6 @@ def test_words_of_a_stem_take_only_plain_lexemes():
 
 
 def test_the_beat_task_runs_one_refresh_at_a_time(branches):
-    from django.core.cache import cache
-
-    from marketplace.discovery.tasks import _REFRESH_LOCK, word_cells_refresh_task
-
     search_terms_refresh()
     assert cache.add(_REFRESH_LOCK, 1, timeout=60)
     try:
