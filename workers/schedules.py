@@ -6,7 +6,7 @@ SCHEDULE = {
     "media-deleting-sweep": {"task": "shared_apps.media.tasks.assets_deleting_sweep", "schedule": 900.0},
     "listings-sweep": {"task": "marketplace.listings.tasks.listings_sweep", "schedule": 5.0},
     "search-terms-refresh": {"task": "marketplace.listings.tasks.search_terms_refresh", "schedule": 600.0},
-    # Frequent words' per-branch counts, ahead of the searches (branch_cells.py); only changed branches after the first.
+    # Frequent words' per-branch counts, ahead of the searches (discovery/cell_refresh.py); then only changed branches.
     "word-cells-refresh": {
         "task": "marketplace.discovery.tasks.word_cells_refresh",
         "schedule": 300.0,

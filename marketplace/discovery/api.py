@@ -143,8 +143,8 @@ def query_parse(model: type[SchemaT], data: QueryDict) -> SchemaT:
 )
 def search(request: HttpRequest):
     # The parameters are parsed here rather than by ninja's Query[SearchQuery] (same model, same 400s): its
-    # per-request parameter machinery cost ~0.1-0.2 ms a search (profiled in-process), validating the model directly
-    # ~0.05. The answer is serialized straight from the selector's dicts: validating 20 nested results through the
+    # per-request parameter machinery costs several times what validating the model directly does, on every search.
+    # The answer is serialized straight from the selector's dicts: validating twenty nested results through the
     # schema costs more than the search's SQL. SearchOut documents the shape; the API tests pin it. Decimals as
     # strings, as DjangoJSONEncoder writes them.
     body = orjson.dumps(search_listings(query_parse(SearchQuery, request.GET)), default=_decimal_str)

@@ -1,10 +1,32 @@
-"""Listing search: H3 ring prefilter + exact distance + full text + filters + facets, in one SQL round trip (or,
-without words or with one frequent word, per branch: search_browse.py).
+"""Listing search: which plan serves which query, and the row statement.
 
-`search_plan(query)` validates the parameters and builds the statement; `search_listings(query)` runs it and shapes
-the answer. The statement materializes the narrow filtered set once (`hits`), then reads the page (top-N, joined
-back to the wide rows for those N only), the total and every facet from it, so facets are always the counts of
-exactly the set the results come from.
+`search_plan(query)` validates the parameters and picks one of four plans; `search_listings(query)` runs it and
+shapes the answer. Every plan returns the same `SearchRows` (search_sql.py): the page, the total and every facet of
+exactly the filtered set.
+
+query (the first line that matches decides)              plan (PlanFamily)  totals, facets and page from
+-------------------------------------------------------  -----------------  ----------------------------------------
+summaries=False: the reference of tests and benchmark    ROWS               the row statement
+no words; price bounds, if any, on histogram edges       BRANCHES           FacetCount cells per branch (numpy sums),
+                                                                            a page from a few branches or a walk
+located; one word (no typo) held by at least             BRANCHES_WORD      the word's cells per branch (process,
+  WORD_CELLS_MIN_LISTINGS listings; bounds on edges                         else Redis, else counted), its hits by id
+located words, each one's tsquery exactly 'stem':*,      ROWS_NEAR_WORDS    the row statement, its rows found by the
+  a circle of at most geo.MAX_TERM_CELLS r6 cells                           per-cell word index (listing_search_geo)
+anything else: words without a location, a wide circle,  ROWS               the row statement, its rows found by the
+  a price bound between edges, a word the parser splits                     H3 prefilter and the plain word index
+
+The two BRANCHES plans live in search_browse.py (which page each sort reads: its table). Price bounds between the
+histogram's edges cannot be summed from the buckets, and pairs of words rarely repeat and hold few listings: both
+keep the row statement.
+
+The row statement materializes the narrow filtered set once (`hits`), then reads the page (top-N, joined back to
+the wide rows for those N only), the total and every facet from it. Every fast plan is tested against it
+(test_search_browse.py, test_search_api.py).
+
+What each plan keeps between searches: branch cells by branch version in the process and, for frequent words, in
+Redis (cell_cache.py, cell_store.py); the whole index's price histogram (cell_cache.bucket_counts); H3 covers
+(geo.py); word stems, typo corrections and whether pg_trgm exists (search_text.py); the category tree.
 
 Score = text relevance * distance decay * availability * popularity; ties break on listing id, so the order, and
 with it every page of a cursor, is deterministic.
@@ -15,21 +37,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from django.db import connection
 
 from kernel.db import unprepared
 from marketplace.discovery import geo
-from marketplace.discovery.branch_cells import WORD_CELLS_MIN_LISTINGS, Words
+from marketplace.discovery.cell_counts import WORD_CELLS_MIN_LISTINGS, Words
 from marketplace.discovery.errors import MAX_RADIUS_KM, DiscoveryError, DiscoveryErrorCode
 from marketplace.discovery.schemas import SearchQuery, Sort
-from marketplace.discovery.search_browse import BrowseRun
+from marketplace.discovery.search_browse import BranchSearch
 from marketplace.discovery.search_sql import (
     PRICE_EDGES,
     STORE_FACET_SIZE,
+    Filters,
+    SearchRows,
     conjunction,
     filters_build,
     geo_condition,
@@ -81,29 +106,52 @@ SELECT
 """
 
 
-@dataclass
-class SearchPlan:
-    """A validated search and how to run it: the per-branch statements (`browse`) without words or with one
-    frequent word, else one statement over the listing rows (`sql`, `params`); a price bound between the
-    histogram's edges always takes the row statement."""
+class PlanFamily(StrEnum):
+    """Which plan serves a query: the module's table."""
 
-    query: SearchQuery
+    BRANCHES = "branches"
+    BRANCHES_WORD = "branches_word"
+    ROWS_NEAR_WORDS = "rows_near_words"
+    ROWS = "rows"
+
+
+@dataclass(frozen=True)
+class RowStatement:
+    """One statement over the listing rows (`_STATEMENT`) and its params."""
+
     sql: str
     params: dict[str, Any]
+
+    def run(self, cursor: Any) -> SearchRows:
+        cursor.execute(self.sql, self.params)
+        total, in_stock, page, categories, prices, stores_total, stores = cursor.fetchone()
+        return SearchRows(
+            total=total,
+            in_stock=in_stock,
+            page=page,
+            categories=categories,
+            prices=prices,
+            stores_total=stores_total,
+            stores=stores,
+        )
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """A validated search and how to run it: its `family` (the module's table) and its `statements`."""
+
+    query: SearchQuery
+    family: PlanFamily
+    statements: RowStatement | BranchSearch
     offset: int
     limit: int
     fingerprint: str
     tree: CategoryTree
-    corrections: dict[str, str] = field(default_factory=dict)
-    browse: BrowseRun | None = None
+    corrections: dict[str, str]
 
-    def execute(self, cursor: Any) -> tuple:
-        """(total, in stock, page rows, category counts, price buckets, store count, top stores), run on
-        `cursor` (Django's, or the benchmark's plain psycopg one)."""
-        if self.browse is not None:
-            return self.browse.rows(cursor)
-        cursor.execute(self.sql, self.params)
-        return cursor.fetchone()
+    def execute(self, cursor: Any) -> SearchRows:
+        """Run the plan's statements on `cursor` (Django's, or the benchmark's plain psycopg one)."""
+        return self.statements.run(cursor)
 
 
 def _frequent_word(text: TextQuery) -> bool:
@@ -146,9 +194,9 @@ def location_validate(*, lat: float | None, lng: float | None, radius_km: float)
 
 
 def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
-    """Validate `query` (DiscoveryError on a bad combination) and plan it: per branch when it has no words or one
-    frequent word (search_browse.py), else the row statement. `summaries=False` plans the plain row statement
-    instead (no summaries, no per-cell word index): the reference the tests and the benchmark compare against."""
+    """Validate `query` (DiscoveryError on a bad combination) and plan it (the module's table). `summaries=False`
+    plans the plain row statement instead (no summaries, no per-cell word index): the reference the tests and the
+    benchmark compare against."""
     location_validate(lat=query.lat, lng=query.lng, radius_km=query.radius_km)
     located = query.lat is not None
     if query.sort == Sort.DISTANCE and not located:
@@ -164,27 +212,43 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
 
     tree = category_tree()
     text = text_query(query.q)
-    plan = SearchPlan(
+    family, statements = _choose(query, tree, text, offset=offset, summaries=summaries)
+    return SearchPlan(
         query=query,
-        sql="",
-        params={},
+        family=family,
+        statements=statements,
         offset=offset,
         limit=query.limit,
         fingerprint=fingerprint,
         tree=tree,
         corrections=text.corrections if text else {},
     )
+
+
+def _choose(
+    query: SearchQuery, tree: CategoryTree, text: TextQuery | None, *, offset: int, summaries: bool
+) -> tuple[PlanFamily, RowStatement | BranchSearch]:
+    """The first row of the module's table that `query` matches, and its statements."""
+    located = query.lat is not None
     if summaries and (text is None or (located and _frequent_word(text))):
         filters = filters_build(query, tree)
         if filters.summable:  # per branch: summaries without words, word cells with frequent ones
             words = Words.of_stem(text.stems[0][0]) if text is not None else None
-            plan.browse = BrowseRun(query=query, filters=filters, offset=offset, limit=query.limit, words=words)
-            return plan
+            family = PlanFamily.BRANCHES if words is None else PlanFamily.BRANCHES_WORD
+            return family, BranchSearch.of(query=query, filters=filters, offset=offset, limit=query.limit, words=words)
     # Words near the customer: one index (listing_search_geo) finds them within the circle's cells; ANDing every
     # listing of the circle from the H3 btree as well cost more than it saved.
     cells = geo.term_cells(query.lat, query.lng, query.radius_km) if summaries and text and located else None
     geo_queries = text.geo_queries(cells) if cells else None
     filters = filters_build(query, tree, prefilter=geo_queries is None)
+    family = PlanFamily.ROWS_NEAR_WORDS if geo_queries else PlanFamily.ROWS
+    return family, _row_statement(query, filters, text, geo_queries, offset=offset)
+
+
+def _row_statement(
+    query: SearchQuery, filters: Filters, text: TextQuery | None, geo_queries: list[str] | None, *, offset: int
+) -> RowStatement:
+    """The row statement for `filters` and `text`, its rows found by the per-cell word index when `geo_queries`."""
     conditions = list(filters.branch)
     # After the fence: the distance, and, when the per-cell word index finds the rows, the listing's own conditions
     # (the planner otherwise ANDs the word's few rows with a price range's half a million from the price index).
@@ -205,7 +269,7 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
             conditions.append(f"l.search @@ {text.sql}")
         if ranks_text(query):
             text_score = f"ts_rank_cd(x.search, {text.sql}, 32)"
-    plan.sql = _STATEMENT.format(
+    sql = _STATEMENT.format(
         distance=filters.distance,
         text_score=text_score,
         conditions=conjunction(conditions),
@@ -213,8 +277,7 @@ def search_plan(query: SearchQuery, *, summaries: bool = True) -> SearchPlan:
         page_cte=page_cte(query.sort, located=filters.located),
         page_json=page_json(query.sort, located=filters.located),
     )
-    plan.params = params
-    return plan
+    return RowStatement(sql=sql, params=params)
 
 
 def _results(page: list[dict[str, Any]], *, tree: CategoryTree, explain: bool) -> list[dict[str, Any]]:
@@ -295,7 +358,7 @@ def _price_facet(buckets: list[list[int]]) -> list[dict[str, Any]]:
     return facet
 
 
-def search_run(plan: SearchPlan) -> tuple:
+def search_run(plan: SearchPlan) -> SearchRows:
     """Run the plan's statements, planned for their values (not prepared; the benchmark runs the same)."""
     with unprepared(), connection.cursor() as cursor:
         return plan.execute(cursor)
@@ -305,23 +368,25 @@ def search_listings(query: SearchQuery) -> dict[str, Any]:
     """Listings around the customer matching `query`, with facets of the whole filtered set. Read-only.
     Raises DiscoveryError (400) for a bad combination of parameters."""
     plan = search_plan(query)
-    total, in_stock, page, categories, prices, store_count, stores = search_run(plan)
+    rows = search_run(plan)
     next_offset = plan.offset + plan.limit
     return {
-        "total": total,
-        "results": _results(page, tree=plan.tree, explain=query.explain),
-        "next_cursor": encode_cursor(offset=next_offset, fingerprint=plan.fingerprint) if next_offset < total else None,
+        "total": rows.total,
+        "results": _results(rows.page, tree=plan.tree, explain=query.explain),
+        "next_cursor": (
+            encode_cursor(offset=next_offset, fingerprint=plan.fingerprint) if next_offset < rows.total else None
+        ),
         "page": plan.offset // plan.limit + 1,
         "limit": plan.limit,
         "corrections": plan.corrections,
         "facets": {
-            "categories": _category_facet(categories, plan.tree),
-            "price": _price_facet(prices),
+            "categories": _category_facet(rows.categories, plan.tree),
+            "price": _price_facet(rows.prices),
             "stores": [
                 {"key": f"{merchant}/{slug}", "merchant": merchant, "slug": slug, "name": name, "count": n}
-                for n, merchant, slug, name in stores
+                for n, merchant, slug, name in rows.stores
             ],
-            "stores_total": store_count,
-            "in_stock": in_stock,
+            "stores_total": rows.stores_total,
+            "in_stock": rows.in_stock,
         },
     }

@@ -1,4 +1,5 @@
-"""The SQL both search paths share: the filters, the score's parts, the sort orders and the page's JSON.
+"""The SQL both search paths share: the filters, the score's parts, the sort orders, the page's JSON, and what
+their statements return (`SearchRows`).
 
 A search runs either over the listing rows (`search.py`) or per branch (`search_browse.py`: no text, or one frequent
 word). Both build their conditions here, so a filter means the same on either path.
@@ -8,7 +9,7 @@ delivery terms, slugs), so the same SQL filters listing rows or branch rows unde
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -86,22 +87,37 @@ def page_json(sort: Sort, *, located: bool) -> str:
     return PAGE_JSON.format(order_page=order(sort, "p.", located=located))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Filters:
     """A search's conditions, by what they constrain. `branch`: where the listing is and how its branch serves
     (alias `l` over Listing or BranchSummary); `row`: the listing itself, over `{p}` (any relation of listing
     rows: `row_sql`); `summable`: False when a price bound is not one of the histogram's edges (the per-branch
-    counts cannot say how many listings pass it). `distance` is the SQL of the distance in km (NULL without a location);
-    `near`: the conditions on it, over `{d}` (the distance) and `{p}` (the relation holding delivery_radius_km),
-    so the row statement can compute the distance once per row and test it after the index prefilter."""
+    counts cannot say how many listings pass it). `distance` is the SQL of the distance in km (NULL without a
+    location); `near`: the conditions on it, over `{d}` (the distance) and `{p}` (the relation holding
+    delivery_radius_km), so the row statement can compute the distance once per row and test it after the index
+    prefilter."""
 
     located: bool
     distance: str
-    branch: list[str] = field(default_factory=list)
-    near: list[str] = field(default_factory=list)
-    row: list[str] = field(default_factory=list)
-    summable: bool = True
-    params: dict[str, Any] = field(default_factory=dict)
+    branch: list[str]
+    near: list[str]
+    row: list[str]
+    summable: bool
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchRows:
+    """What a search's statements return, on either path (the row statement's columns, or search_browse's sums):
+    the facets as counted, before they are named and rolled up."""
+
+    total: int
+    in_stock: int
+    page: list[dict[str, Any]]  # the page's rows (PAGE_JSON's objects), in order
+    categories: list[list[int | None]]  # [category id or None, listings], in no order
+    prices: list[list[int]]  # [price bucket, listings], by bucket
+    stores_total: int
+    stores: list[list[Any]]  # [listings, merchant slug, store slug, store name]: the top STORE_FACET_SIZE
 
 
 def store_filter(store: str) -> tuple[str, str | None]:
@@ -125,29 +141,30 @@ def filters_build(query: SearchQuery, tree: CategoryTree, *, prefilter: bool = T
     `prefilter=False` leaves out the H3 cells of the circle (another index finds the rows near the customer); the
     exact distance is still tested."""
     located = query.lat is not None
-    filters = Filters(located=located, distance=geo.haversine_sql("l") if located else "NULL::float8")
-    params = filters.params
+    branch: list[str] = []
+    near: list[str] = []
+    row: list[str] = []  # over `{p}` like near: the row statement may test them after another index found the rows
+    params: dict[str, Any] = {}
     if located:
         params.update(lat=query.lat, lng=query.lng, radius=query.radius_km)
         if prefilter:
             cells, cells_params = geo.prefilter_sql("l", query.lat, query.lng, query.radius_km)
             params.update(cells_params)
-            filters.branch.append(cells)
-        filters.near.append("{d} <= %(radius)s")
+            branch.append(cells)
+        near.append("{d} <= %(radius)s")
     if query.delivery == "pickup":
-        filters.branch.append("l.offers_pickup")
+        branch.append("l.offers_pickup")
     elif query.delivery == "delivery":
-        filters.branch.append("l.offers_delivery")
+        branch.append("l.offers_delivery")
         if located:  # the customer must be inside the branch's delivery radius
-            filters.near.append("{d} <= {p}delivery_radius_km::float8")
+            near.append("{d} <= {p}delivery_radius_km::float8")
     if query.store:
         params["store_merchant"], store_slug = store_filter(query.store)
-        filters.branch.append("l.merchant_slug = %(store_merchant)s")
+        branch.append("l.merchant_slug = %(store_merchant)s")
         if store_slug:
             params["store_slug"] = store_slug
-            filters.branch.append("l.store_slug = %(store_slug)s")
+            branch.append("l.store_slug = %(store_slug)s")
 
-    row = filters.row  # over `{p}` like near: the row statement may test them after another index found the rows
     if query.category:
         node = tree.by_slug.get(query.category)
         if node is None:
@@ -165,8 +182,15 @@ def filters_build(query: SearchQuery, tree: CategoryTree, *, prefilter: bool = T
         if value is not None:
             row.append(f"{{p}}{column}" if value else f"NOT {{p}}{column}")
     bounds = (query.price_min, query.price_max)
-    filters.summable = all(bound is None or edge_index(bound) is not None for bound in bounds)
-    return filters
+    return Filters(
+        located=located,
+        distance=geo.haversine_sql("l") if located else "NULL::float8",
+        branch=branch,
+        near=near,
+        row=row,
+        summable=all(bound is None or edge_index(bound) is not None for bound in bounds),
+        params=params,
+    )
 
 
 # The expression of the per-cell word index (Listing's listing_search_geo): spelled exactly so, the planner uses it.

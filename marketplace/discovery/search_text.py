@@ -39,8 +39,8 @@ class TextQuery:
     def geo_queries(self, cells: tuple[int, ...], *, per_query: int = 4) -> list[str] | None:
         """The same words as tsqueries over the index `listing_search_geo` (each lexeme prefixed by a listing's H3
         cell), one per `per_query` cells: a row matches iff its words match and its cell is one of `cells`. ORed as
-        separate conditions, each is its own small index scan: one tsquery ORing 75 cells' prefixes cost 66 ms for
-        a common word at 25 km (GIN tests every candidate row against the whole OR), chunks of 3-6 cells 19 ms."""
+        separate conditions, each is its own small index scan: GIN tests every candidate row against the whole
+        tsquery, so one tsquery ORing a wide circle's every cell costs several times what a few small ones do."""
         if not self.stems:
             return None
         queries = []

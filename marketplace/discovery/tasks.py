@@ -1,17 +1,17 @@
-"""Celery entry points of discovery (thin: the work is in branch_cells.py)."""
+"""Celery entry points of discovery (thin: the work is in cell_refresh.py)."""
 
 from celery import shared_task
 from django.core.cache import cache
 from django.db import connection
 
-from marketplace.discovery.branch_cells import word_cells_refresh
+from marketplace.discovery.cell_refresh import Refreshed, word_cells_refresh
 
 _REFRESH_LOCK = "discovery:word-cells-refresh"
-_REFRESH_LOCK_SECONDS = 1800  # the first count of a million listings takes a minute or two; a dead run frees it
+_REFRESH_LOCK_SECONDS = 1800  # longer than a first count of the whole index; a dead run frees it
 
 
 @shared_task(name="marketplace.discovery.tasks.word_cells_refresh")
-def word_cells_refresh_task() -> tuple[int, int] | None:
+def word_cells_refresh_task() -> Refreshed | None:
     """Beat: every frequent word's branch cells counted ahead, so searches read them instead of counting. One run at
     a time (a run that overlaps the next beat would count the same branches twice)."""
     if not cache.add(_REFRESH_LOCK, 1, timeout=_REFRESH_LOCK_SECONDS):

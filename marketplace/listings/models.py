@@ -76,8 +76,8 @@ class Listing(models.Model):
             GinIndex(fields=["search"], name="listing_search"),
             # `search`'s lexemes, each prefixed by the listing's H3 resolution-6 cell ("86...f.sugar"): one probe
             # finds a word's listings within a circle's cells, where `search` lists the word's listings everywhere.
-            # An expression index, not a stored column: stored, it made the heap 48 % larger (481 -> 711 MiB at 1M
-            # listings) and every search read it; prefix queries without weights need no recheck of the rows.
+            # An expression index, not a stored column: stored, it made the heap half as large again and every
+            # search read it; prefix queries without weights need no recheck of the rows.
             GinIndex(GEO_TERMS, name="listing_search_geo"),
         ]
 

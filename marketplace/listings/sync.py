@@ -20,6 +20,7 @@ from django_tenants.utils import schema_context
 
 from marketplace.discovery.geo import cells_of
 from marketplace.listings.models import BranchListing, Listing
+from tenant_apps.catalog.effective_price import EFFECTIVE_PRICE, REGULAR_PRICE, branch_price_join
 from tenant_apps.catalog.models import Variant
 from tenant_apps.outbox.models import Entity, OutboxEvent
 from tenant_apps.stores.models import Branch
@@ -40,7 +41,7 @@ _SOURCE = f"""
            b.name AS branch_name,
            p.name AS title, v.name AS variant_name, p.description, p.category_id,
            COALESCE(p.attributes -> 'tags', '[]'::jsonb) AS tags, v.sku,
-           COALESCE(bp.price, v.price) AS price, GREATEST(v.price, COALESCE(bp.price, v.price)) AS regular_price,
+           {EFFECTIVE_PRICE} AS price, {REGULAR_PRICE} AS regular_price,
            v.currency,
            COALESCE(sl.available, 0) > 0 AS in_stock, GREATEST(COALESCE(sl.available, 0), 0) AS available,
            COALESCE((SELECT m.public_id FROM catalog_productmedia m
@@ -63,7 +64,7 @@ _SOURCE = f"""
     JOIN stores_branch b ON b.store_id = s.id
     {_GEO_JOIN}
     LEFT JOIN inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
-    LEFT JOIN catalog_branchprice bp ON bp.branch_id = b.id AND bp.variant_id = v.id
+    {branch_price_join()}
     LEFT JOIN public.categories_category c ON c.id = p.category_id
     WHERE p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND {{scope}}
 """

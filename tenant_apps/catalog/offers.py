@@ -3,8 +3,7 @@
 merchant's schema (schema_context), or name the schema (`branch_offers_and_terms`). One query for any number of
 (branch, variant) pairs.
 
-The effective price follows the same rule as the listing sync (marketplace/listings/sync.py): the branch's own
-price when it has one, else the variant's; the regular price is never below it (above it means an offer)."""
+The effective price is the one rule the listing sync follows too (effective_price.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +13,12 @@ from decimal import Decimal
 
 from django.db import connection
 
+from tenant_apps.catalog.effective_price import EFFECTIVE_PRICE, REGULAR_PRICE, branch_price_join
 from tenant_apps.stores.models import Branch
 
-_OFFERS = """
+_OFFERS = f"""
     SELECT b.id, v.id, p.id, p.name, v.name, v.sku, v.currency,
-           COALESCE(bp.price, v.price), GREATEST(v.price, COALESCE(bp.price, v.price)),
+           {EFFECTIVE_PRICE}, {REGULAR_PRICE},
            GREATEST(COALESCE(sl.available, 0), 0),
            (p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND b.store_id = p.store_id)
     FROM unnest(%s::bigint[], %s::bigint[]) AS want(branch_id, variant_id)
@@ -26,7 +26,7 @@ _OFFERS = """
     JOIN stores_store s ON s.id = b.store_id
     JOIN catalog_variant v ON v.id = want.variant_id
     JOIN catalog_product p ON p.id = v.product_id
-    LEFT JOIN catalog_branchprice bp ON bp.branch_id = b.id AND bp.variant_id = v.id
+    {branch_price_join()}
     LEFT JOIN inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
 """
 
@@ -107,21 +107,21 @@ def _terms(branch_id, store_name, branch_name, branch_phone, store_phone, lat, l
 # The offers and the terms of their branches in one round trip, with the tables qualified by the merchant's schema:
 # checkout and the cart read each merchant once without switching the connection's search_path (a SET statement
 # there and another one back to public).
-_OFFERS_AND_TERMS = """
+_OFFERS_AND_TERMS = f"""
     SELECT b.id, want.variant_id, v.id IS NOT NULL, p.id, p.name, v.name, v.sku, v.currency,
-           COALESCE(bp.price, v.price), GREATEST(v.price, COALESCE(bp.price, v.price)),
+           {EFFECTIVE_PRICE}, {REGULAR_PRICE},
            GREATEST(COALESCE(sl.available, 0), 0),
            COALESCE(p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND b.store_id = p.store_id,
                     FALSE),
            s.name, b.name, b.phone, s.phone, b.latitude, b.longitude, b.is_active AND s.is_active, b.offers_pickup,
            b.offers_delivery, b.offers_partner_delivery, b.delivery_radius_km, b.delivery_fee, b.delivery_min_order
     FROM unnest(%s::bigint[], %s::bigint[]) AS want(branch_id, variant_id)
-    JOIN {schema}.stores_branch b ON b.id = want.branch_id
-    JOIN {schema}.stores_store s ON s.id = b.store_id
-    LEFT JOIN {schema}.catalog_variant v ON v.id = want.variant_id
-    LEFT JOIN {schema}.catalog_product p ON p.id = v.product_id
-    LEFT JOIN {schema}.catalog_branchprice bp ON bp.branch_id = b.id AND bp.variant_id = v.id
-    LEFT JOIN {schema}.inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
+    JOIN {{schema}}.stores_branch b ON b.id = want.branch_id
+    JOIN {{schema}}.stores_store s ON s.id = b.store_id
+    LEFT JOIN {{schema}}.catalog_variant v ON v.id = want.variant_id
+    LEFT JOIN {{schema}}.catalog_product p ON p.id = v.product_id
+    {branch_price_join(schema="{schema}")}
+    LEFT JOIN {{schema}}.inventory_stocklevel sl ON sl.branch_id = b.id AND sl.variant_id = v.id
 """
 
 

@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import schema_context
 
+from marketplace.discovery.selectors import product_detail
 from marketplace.listings import sync
 from marketplace.listings.models import BranchListing
+from shared_apps.categories.models import Category
 from tenant_apps.catalog.models import ProductStatus
 from tenant_apps.catalog.services import branch_price_set, product_update
-from tenant_apps.inventory.services import stock_receive
+from tenant_apps.inventory.services import stock_receive, stock_reserve, stock_sell
 from tenant_apps.stores.services import branch_update, store_update
 from tests.shop_factory import LAHORE, build_shop
 
@@ -123,8 +125,6 @@ def test_nearby_and_categories_reject_bad_locations(db, host_client):
 
 
 def test_categories_count_listings_near_the_customer(shop, api):
-    from shared_apps.categories.models import Category
-
     rice = Category.objects.create(slug="rice", name="Rice")
     with schema_context(shop.schema):
         product_update(product=shop.products[0], category_id=rice.pk)
@@ -136,8 +136,6 @@ def test_categories_count_listings_near_the_customer(shop, api):
 
 
 def test_sales_make_a_listing_popular(shop, api):
-    from tenant_apps.inventory.services import stock_reserve, stock_sell
-
     branch = shop.branches[0]
     with schema_context(shop.schema):
         variant = shop.products[1].variants.get()
@@ -150,8 +148,6 @@ def test_sales_make_a_listing_popular(shop, api):
 
 
 def test_product_offers_say_which_branch_is_open(shop):
-    from marketplace.discovery.selectors import product_detail
-
     always = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     with schema_context(shop.schema):
         branch_update(branch=shop.branches[0], opening_hours=always)

@@ -19,6 +19,8 @@ from marketplace.discovery.seo import opening_hours_schema
 from marketplace.discovery.tests.market import Market, build_market
 from marketplace.listings.sync import listings_publish
 from tenant_apps.catalog.models import Product
+from tenant_apps.outbox.models import Entity
+from tenant_apps.outbox.services import outbox_emit
 
 
 @pytest.fixture
@@ -325,9 +327,6 @@ def test_product_page_has_variants_offers_nearest_first_and_product_jsonld(
 def test_pages_escape_what_merchants_write(market, client):
     with schema_context(market.shops["gulberg-grocer"].merchant.schema_name):
         Product.objects.filter(name="Nurpur Butter").update(description="</script><script>alert(1)</script>")
-        from tenant_apps.outbox.models import Entity
-        from tenant_apps.outbox.services import outbox_emit
-
         outbox_emit(entity=Entity.PRODUCT, entity_id=market.shops["gulberg-grocer"].products["Nurpur Butter"].pk)
     listings_publish(schema=market.shops["gulberg-grocer"].merchant.schema_name)
     shop, butter = market.product("gulberg-grocer", "Nurpur Butter")

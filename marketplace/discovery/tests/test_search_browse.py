@@ -11,13 +11,15 @@ from decimal import Decimal
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from marketplace.discovery import branch_cells
+from marketplace.discovery import cell_cache, cell_counts, cell_refresh, cell_store
 from marketplace.discovery.schemas import SearchQuery
-from marketplace.discovery.search import search_plan, search_run
+from marketplace.discovery.search import PlanFamily, RowStatement, search_plan, search_run
 from marketplace.discovery.search_text import search_terms_refresh
+from marketplace.discovery.tasks import _REFRESH_LOCK, word_cells_refresh_task
 from marketplace.discovery.tests.factories import category_make, listing_make
 
 CENTRE = (24.8607, 67.0011)
@@ -65,17 +67,15 @@ def branches(make_merchant):
 
 
 def _answer(params: dict, *, summaries: bool) -> tuple:
-    total, in_stock, page, categories, prices, store_count, stores = search_run(
-        search_plan(SearchQuery(**params), summaries=summaries)
-    )
+    rows = search_run(search_plan(SearchQuery(**params), summaries=summaries))
     return (
-        total,
-        in_stock,
-        [(row["id"], round(row["distance_km"] or 0, 9), round(row["score"], 9)) for row in page],
-        sorted(map(tuple, categories), key=repr),
-        [tuple(bucket) for bucket in prices],
-        store_count,
-        [tuple(store) for store in stores],
+        rows.total,
+        rows.in_stock,
+        [(row["id"], round(row["distance_km"] or 0, 9), round(row["score"], 9)) for row in rows.page],
+        sorted(map(tuple, rows.categories), key=repr),
+        [tuple(bucket) for bucket in rows.prices],
+        rows.stores_total,
+        [tuple(store) for store in rows.stores],
     )
 
 
@@ -100,7 +100,7 @@ def test_summaries_give_the_row_statements_answer(branches, sort):
     for filters, radius, page in itertools.product(FILTERS, (3, 8, 50), (1, 2, 4)):
         params = {"lat": CENTRE[0], "lng": CENTRE[1], "radius_km": radius, "sort": sort, "page": page, "limit": 7}
         params.update(filters)
-        assert search_plan(SearchQuery(**params)).browse is not None
+        assert search_plan(SearchQuery(**params)).family == PlanFamily.BRANCHES
         assert _answer(params, summaries=True) == _answer(params, summaries=False), params
 
 
@@ -116,7 +116,7 @@ def test_frequent_words_per_branch_give_the_row_statements_answer(branches, sort
         params = {"q": q, "lat": CENTRE[0], "lng": CENTRE[1], "radius_km": radius, "sort": sort, "page": page}
         params.update(filters, limit=6)
         plan = search_plan(SearchQuery(**params))
-        assert plan.browse is not None and plan.browse.words is not None, params
+        assert plan.family == PlanFamily.BRANCHES_WORD, params
         assert _answer(params, summaries=True) == _answer(params, summaries=False), params
     explained = {"q": "bread", "lat": CENTRE[0], "lng": CENTRE[1], "sort": sort, "explain": True}
     assert _answer(explained, summaries=True) == _answer(explained, summaries=False)
@@ -152,8 +152,8 @@ def test_without_a_location_and_between_edges(branches):
     for params in ({"sort": "price_asc"}, {"sort": "relevance", "page": 3}, {"category": "food", "sort": "newest"}):
         assert _answer(params, summaries=True) == _answer(params, summaries=False), params
     between = {"lat": CENTRE[0], "lng": CENTRE[1], "price_min": "120.5"}
-    assert search_plan(SearchQuery(**between)).browse is None  # not a histogram edge: the row statement counts
-    assert search_plan(SearchQuery(q="bread", lat=CENTRE[0], lng=CENTRE[1])).browse is None
+    assert search_plan(SearchQuery(**between)).family == PlanFamily.ROWS  # not an edge: the row statement counts
+    assert isinstance(search_plan(SearchQuery(q="bread", lat=CENTRE[0], lng=CENTRE[1])).statements, RowStatement)
 
 
 def test_a_price_on_an_edge_counts_on_both_sides_of_it(branches):
@@ -167,10 +167,10 @@ def test_a_price_on_an_edge_counts_on_both_sides_of_it(branches):
 def test_price_walk_costs_are_read_on_a_freshly_booted_machine(branches, monkeypatch):
     """The whole index's bucket counts are read the first time, even when the monotonic clock is younger than their
     time to live (a machine up for minutes: with them missing, every price walk looked cheap)."""
-    monkeypatch.setattr(branch_cells, "_buckets", None)
-    monkeypatch.setattr(branch_cells.time, "monotonic", lambda: 5.0)
+    monkeypatch.setattr(cell_cache, "_buckets", None)
+    monkeypatch.setattr(cell_cache.time, "monotonic", lambda: 5.0)
     with connection.cursor() as cursor:
-        counts = branch_cells.bucket_counts(cursor)
+        counts = cell_cache.bucket_counts(cursor)
     assert sum(counts.values()) == len(branches)
 
 
@@ -186,7 +186,7 @@ def test_a_words_counts_are_shared_by_every_process(branches, monkeypatch):
     with CaptureQueriesContext(connection) as first:
         answer = _answer(params, summaries=True)
     assert _word_counts(first) == 1
-    monkeypatch.setattr(branch_cells, "_cache", OrderedDict())  # another web process: nothing in its memory
+    monkeypatch.setattr(cell_cache, "_cache", OrderedDict())  # another web process: nothing in its memory
     with CaptureQueriesContext(connection) as other:
         assert _answer({**params, "q": "bread"}, summaries=True) == answer  # the same stem: the same counts
     assert _word_counts(other) == 0
@@ -196,12 +196,12 @@ def test_a_words_counts_are_shared_by_every_process(branches, monkeypatch):
 def test_beat_counts_every_frequent_word_ahead(branches, monkeypatch):
     monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
     search_terms_refresh()
-    words, counted = branch_cells.word_cells_refresh(min_listings=1)
+    words, counted = cell_refresh.word_cells_refresh(min_listings=1)
     n_branches = len({(row.merchant.id, row.branch_id) for row in branches})
     assert words > 5 and counted == words * n_branches
-    assert branch_cells.word_cells_refresh(min_listings=1) == (words, 0)  # idempotent
+    assert cell_refresh.word_cells_refresh(min_listings=1) == (words, 0)  # idempotent
 
-    monkeypatch.setattr(branch_cells, "_cache", OrderedDict())
+    monkeypatch.setattr(cell_cache, "_cache", OrderedDict())
     for q, sort in itertools.product(["sugar", "bread", "tea"], ["relevance", "price_asc", "distance"]):
         params = {"q": q, "lat": CENTRE[0], "lng": CENTRE[1], "radius_km": 8, "sort": sort}
         with CaptureQueriesContext(connection) as searched:
@@ -212,31 +212,27 @@ def test_beat_counts_every_frequent_word_ahead(branches, monkeypatch):
     first = branches[0]
     same_branch = {f: getattr(first, f) for f in ("branch_id", "store_id", "store_slug", "offers_delivery")}
     listing_make(first.merchant, lat=first.latitude, lng=first.longitude, title="Sugar", **same_branch)
-    assert branch_cells.word_cells_refresh(min_listings=1) == (words, words)  # that branch, for every word
+    assert cell_refresh.word_cells_refresh(min_listings=1) == (words, words)  # that branch, for every word
 
 
 def test_without_redis_words_are_counted_in_the_process(branches, monkeypatch):
     monkeypatch.setattr("marketplace.discovery.search.WORD_CELLS_MIN_LISTINGS", 0)
-    monkeypatch.setattr(branch_cells, "redis_client", lambda: redis.Redis(port=1, socket_connect_timeout=0.2))
+    monkeypatch.setattr(cell_store, "redis_client", lambda: redis.Redis(port=1, socket_connect_timeout=0.2))
     params = {"q": "tea", "lat": CENTRE[0], "lng": CENTRE[1], "radius_km": 50, "sort": "popular"}
     assert _answer(params, summaries=True) == _answer(params, summaries=False)
 
 
 def test_words_of_a_stem_take_only_plain_lexemes():
-    assert branch_cells.Words.of_stem("sugar").params == {"word": "'sugar':*"}
+    assert cell_counts.Words.of_stem("sugar").params == {"word": "'sugar':*"}
     with pytest.raises(ValueError):
-        branch_cells.Words.of_stem("a' | 'b")
+        cell_counts.Words.of_stem("a' | 'b")
 
 
 def test_the_beat_task_runs_one_refresh_at_a_time(branches):
-    from django.core.cache import cache
-
-    from marketplace.discovery.tasks import _REFRESH_LOCK, word_cells_refresh_task
-
     search_terms_refresh()
     assert cache.add(_REFRESH_LOCK, 1, timeout=60)
     try:
         assert word_cells_refresh_task.apply().get() is None  # another run holds it
     finally:
         cache.delete(_REFRESH_LOCK)
-    assert word_cells_refresh_task.apply().get() == branch_cells.word_cells_refresh()
+    assert word_cells_refresh_task.apply().get() == cell_refresh.word_cells_refresh()

@@ -2,14 +2,13 @@
 
 import django.contrib.postgres.indexes
 import django.db.models.deletion
+import h3
 from django.db import migrations, models
 
 
 def fill_new_columns(apps, schema_editor):
     """Existing rows: H3 cells as 64-bit ints at the new resolutions, regular price = price. The publisher
     rewrites every field on the next change, and `rebuild_listings` recomputes all of them."""
-    import h3
-
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("UPDATE listings_listing SET regular_price = price")
         cursor.execute("SELECT DISTINCT latitude, longitude FROM listings_listing")

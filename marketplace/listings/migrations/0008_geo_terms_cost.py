@@ -1,6 +1,6 @@
-"""listings_geo_terms costs ~23 us a row (an array of the listing's lexemes, each prefixed, made into a tsvector):
+"""listings_geo_terms is dear per row (an array of the listing's lexemes, each prefixed, made into a tsvector):
 declared at the default cost of a SQL function, the planner would evaluate it on every row of a few branches
-rather than probe its index (a search's word counts took a second where the index answers in milliseconds)."""
+rather than probe its index, whose prefix queries never compute it."""
 
 from django.db import migrations
 

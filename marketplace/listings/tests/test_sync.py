@@ -12,6 +12,7 @@ from tenant_apps.catalog.services import branch_price_set, product_update, varia
 from tenant_apps.inventory.services import stock_receive, stock_reserve
 from tenant_apps.outbox.models import OutboxEvent
 from tenant_apps.stores.services import branch_update
+from tenants.services import merchant_suspend
 from tests.shop_factory import build_shop
 
 SNAPSHOT_FIELDS = (
@@ -118,8 +119,6 @@ def test_an_older_version_never_overwrites_a_newer_row(shop):
 
 
 def test_suspended_merchant_disappears_from_the_index(shop):
-    from tenants.services import merchant_suspend
-
     publish(shop)
     merchant_suspend(merchant=shop.merchant)
     sync.listings_rebuild(schema=shop.schema)
