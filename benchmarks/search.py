@@ -17,7 +17,7 @@ dropped).
 Measured: a seeded mix of searches (common and rare words, two words, a typo, browse without text, root and leaf
 categories, price ranges, in stock, delivery, offers; radius 2/5/10 km and a few 25/50; every sort; pages 1-3) from
 customer locations drawn like the merchants (dense centres, sparse outskirts), after beat's refresh of the frequent
-words' branch cells has run (timed, as a running deployment has it: branch_cells.word_cells_refresh):
+words' branch cells has run (timed, as a running deployment has it: cell_refresh.word_cells_refresh):
 1. HTTP: GET /api/v1/search on the Procfile's web server (1 worker), one keep-alive client (a minimal HTTP/1.1
    one), sequential; wall time per request, every answer must be 200;
 2. raw SQL: for the same queries, `search_plan(SearchQuery(**params))` built in this process, executed on a plain
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace, bench_name: str, run_started: float, *, reused
         f"(e.g. {', '.join(random.Random(1).sample(vocab.rare, min(5, len(vocab.rare))))}), "
         f"{len(vocab.pairs)} pairs; typos of {len(vocab.typo_sources)} words"
     )
-    report.section("Frequent words counted ahead per branch, as beat keeps them (branch_cells.word_cells_refresh)")
+    report.section("Frequent words counted ahead per branch, as beat keeps them (cell_refresh.word_cells_refresh)")
     refresh = word_cells_refreshed()
     print(
         f"{refresh['words']} words (>= {refresh['min_listings']:,} listings), {refresh['counted']:,} word x branch "
@@ -352,7 +352,9 @@ def word_cells_refreshed() -> dict[str, Any]:
     nothing changed), and the Redis memory the counts take."""
     # Django is set up in run().
     from kernel.cache import redis_client
-    from marketplace.discovery.branch_cells import WORD_CELLS_MIN_LISTINGS, shared_keys_pattern, word_cells_refresh
+    from marketplace.discovery.cell_counts import WORD_CELLS_MIN_LISTINGS
+    from marketplace.discovery.cell_refresh import word_cells_refresh
+    from marketplace.discovery.cell_store import shared_keys_pattern
 
     started = time.perf_counter()
     words, counted = word_cells_refresh()
@@ -438,8 +440,8 @@ def run_passes(queries: list[Query], *, warmup: list[Query], conninfo: str) -> t
                             http_info["wall_s"] += q.http_ms / 1000
                         else:
                             elapsed, statements, (plan, row) = raw(q, cursor)
-                            q.sql_ms, q.statements_ms, q.total = elapsed * 1000, statements * 1000, row[0]
-                            q.cells = len(plan.params.get("cells", []))
+                            q.sql_ms, q.statements_ms, q.total = elapsed * 1000, statements * 1000, row.total
+                            q.cells = len(getattr(plan.statements, "params", {}).get("cells", []))
                             sql_info["plans"][index[id(q)]] = plan
                             sql_info["wall_s"] += elapsed
             http_info["sessions"] = sessions_opened() - before  # the raw connection was opened before
@@ -469,12 +471,14 @@ def run_baseline(queries: list[Query], *, conninfo: str, per_class: int) -> list
             for q in sample:
                 served = search_plan(SearchQuery(**q.params))
                 row_plan = search_plan(SearchQuery(**q.params), summaries=False)
-                naive = _PREFILTER.sub("TRUE", row_plan.sql)
-                assert naive != row_plan.sql, "the prefilter condition was not found in the statement"
-                naive_plan = dataclasses.replace(row_plan, sql=naive)
+                naive = _PREFILTER.sub("TRUE", row_plan.statements.sql)
+                assert naive != row_plan.statements.sql, "the prefilter condition was not found in the statement"
+                naive_plan = dataclasses.replace(
+                    row_plan, statements=dataclasses.replace(row_plan.statements, sql=naive)
+                )
                 for plan, into in ((served, served_ms), (row_plan, rows_ms), (naive_plan, naive_ms)):
                     t0 = time.perf_counter()
-                    total = plan.execute(cursor)[0]
+                    total = plan.execute(cursor).total
                     into.append((time.perf_counter() - t0) * 1000)
                     assert total == q.total, f"baseline total {total} != {q.total} for {q.params}"
             rows.append((cls, len(sample), stats(served_ms), stats(rows_ms), stats(naive_ms)))
@@ -571,6 +575,8 @@ def groups_report(queries: list[Query]) -> tuple[list, list, list, list]:
 
 def slowest_explain(queries: list[Query], sql_info: dict[str, Any], conninfo: str) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the slowest raw SQL query, and the ten slowest over HTTP."""
+    from marketplace.discovery.search_browse import BranchSearch  # Django is set up in run()
+
     slowest_i = max(range(len(queries)), key=lambda i: queries[i].sql_ms)
     slowest = queries[slowest_i]
     plan = sql_info["plans"][slowest_i]
@@ -578,8 +584,11 @@ def slowest_explain(queries: list[Query], sql_info: dict[str, Any], conninfo: st
     print(f"class {slowest.cls!r}, {slowest.total:,} hits, {slowest.cells} cells; params {slowest.params}")
     with raw_connect(conninfo) as conn:
         # A search without words runs the summaries' statement, then its page: the first is the one that grows.
+        statements = plan.statements
         sql, params = (
-            (plan.browse.summary_sql(), plan.browse.filters.params) if plan.browse else (plan.sql, plan.params)
+            (statements.summary_sql(), statements.filters.params)
+            if isinstance(statements, BranchSearch)
+            else (statements.sql, statements.params)
         )
         explain = [r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()]
     print("\n".join(explain))

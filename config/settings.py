@@ -125,9 +125,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 # round trip for never failing that request. Celery tasks drop a broken or obsolete session first (config/celery.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
 # Search aggregates tens of thousands of rows in memory (32 MB keeps them off temp files), and JIT compilation costs
-# ~200 ms on exactly those statements while saving nothing for OLTP. No parallel workers: starting two costs a few
-# ms, which a request's statement rarely wins back (search p50 9.6 -> 7.3 ms, p99 55 -> 46 ms without them), and on
-# a loaded server they take cores from other requests. All measured in benchmarks/search.py.
+# most on exactly those statements while saving nothing for OLTP. No parallel workers: starting them costs more
+# than a request's short statement wins back, and on a loaded server they take cores from other requests
+# (docs/benchmarks.md, search).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
     "DB_SESSION_OPTIONS", default="-c jit=off -c work_mem=32MB -c max_parallel_workers_per_gather=0"
 )
@@ -144,7 +144,7 @@ if DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
         "timeout": 10,
     }
 # A statement run DB_PREPARE_THRESHOLD times on a session is prepared there: PostgreSQL stops planning it (the
-# checkout's offers join: 1.0 ms of planning per run). DB_PREPARED=0 behind a transaction-mode PgBouncer < 1.21.
+# checkout's offers join plans longer than it runs). DB_PREPARED=0 behind a transaction-mode PgBouncer < 1.21.
 # Searches opt out per statement (kernel.db.unprepared). docs/decisions/0007-web-serving.md.
 if env.bool("DB_PREPARED", default=True):
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
