@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -67,59 +68,41 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
     return api
 
 
-def _public_api() -> NinjaAPI:
-    # routers import models: read them when the URLconf is built, after the apps are ready
-    from marketplace.cart.api import router as cart_router
-    from marketplace.checkout.api import router as checkout_router
-    from marketplace.discovery.api import router as discovery_router
-    from marketplace.orders.api import router as orders_router
-    from shared_apps.accounts.api import router as accounts_router
-    from shared_apps.media.api import router as media_router
-    from shared_apps.payments.api import router as payments_router
-    from shared_apps.platform.api import router as platform_router
-
-    api = NinjaAPI(
-        title="Planckly API",
-        version="1",
-        description="Marketplace, customer and platform endpoints. Merchant consoles: /api/v1/console/ on each host.",
-        urls_namespace="api-v1",
-    )
-    api.add_router("", accounts_router)
-    api.add_router("/platform", platform_router, tags=["platform"])
-    api.add_router("/media", media_router)
-    api.add_router("", discovery_router)
-    api.add_router("", cart_router)
-    api.add_router("", checkout_router)
-    api.add_router("", orders_router)
-    api.add_router("", payments_router)
+def _api(*, title: str, description: str, namespace: str, routers: tuple[tuple[str, str, str], ...]) -> NinjaAPI:
+    """One API from its routers as (prefix, dotted path, tag or ""): routers import models, so they are read here,
+    when the URLconf is built after the apps are ready, not when this module is."""
+    api = NinjaAPI(title=title, version="1", description=description, urls_namespace=namespace)
+    for prefix, path, tag in routers:
+        api.add_router(prefix, import_string(path), tags=[tag] if tag else None)
     return install_error_handlers(api)
 
 
-def _console_api() -> NinjaAPI:
-    # routers import models: read them when the URLconf is built, after the apps are ready
-    from tenant_apps.catalog.api import router as catalog_router
-    from tenant_apps.catalog.csv_api import router as csv_router
-    from tenant_apps.inventory.api import router as inventory_router
-    from tenant_apps.orders.api import router as orders_router
-    from tenant_apps.orders.payments_api import router as console_payments_router
-    from tenant_apps.staff.api import router as staff_router
-    from tenant_apps.stores.api import router as stores_router
-
-    api = NinjaAPI(
-        title="Planckly merchant console API",
-        version="1",
-        description="Served on <slug>.<domain>; every route is scoped to the caller's membership in that merchant.",
-        urls_namespace="console-api-v1",
-    )
-    api.add_router("", stores_router)
-    api.add_router("", staff_router)
-    api.add_router("", catalog_router)
-    api.add_router("", inventory_router)
-    api.add_router("", csv_router)
-    api.add_router("", orders_router)
-    api.add_router("", console_payments_router)
-    return install_error_handlers(api)
-
-
-public_api = _public_api()
-console_api = _console_api()
+public_api = _api(
+    title="Planckly API",
+    description="Marketplace, customer and platform endpoints. Merchant consoles: /api/v1/console/ on each host.",
+    namespace="api-v1",
+    routers=(
+        ("", "shared_apps.accounts.api.router", ""),
+        ("/platform", "shared_apps.platform.api.router", "platform"),
+        ("/media", "shared_apps.media.api.router", ""),
+        ("", "marketplace.discovery.api.router", ""),
+        ("", "marketplace.cart.api.router", ""),
+        ("", "marketplace.checkout.api.router", ""),
+        ("", "marketplace.orders.api.router", ""),
+        ("", "shared_apps.payments.api.router", ""),
+    ),
+)
+console_api = _api(
+    title="Planckly merchant console API",
+    description="Served on <slug>.<domain>; every route is scoped to the caller's membership in that merchant.",
+    namespace="console-api-v1",
+    routers=(
+        ("", "tenant_apps.stores.api.router", ""),
+        ("", "tenant_apps.staff.api.router", ""),
+        ("", "tenant_apps.catalog.api.router", ""),
+        ("", "tenant_apps.inventory.api.router", ""),
+        ("", "tenant_apps.catalog.csv_api.router", ""),
+        ("", "tenant_apps.orders.api.router", ""),
+        ("", "tenant_apps.orders.payments_api.router", ""),
+    ),
+)

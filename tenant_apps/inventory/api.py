@@ -91,6 +91,14 @@ def stock_list(request: HttpRequest, branch_id: int, low_only: bool = False):
     return [r for r in rows if r.low] if low_only else rows
 
 
+def _stock_write(request: HttpRequest, branch_id: int, variant_id: int, key: str | None, write, **fields) -> LevelOut:
+    """Receive, adjust and count share their route: the access check, the keyed service call with the payload's
+    fields, the level after it."""
+    actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
+    write(branch_id=branch.pk, variant_id=variant.pk, actor_id=actor.user_id, idempotency_key=key, **fields)
+    return _level_after(branch.pk, variant.pk)
+
+
 @router.post("/branches/{branch_id}/stock/{variant_id}/receive", response=LevelOut)
 def stock_receive(
     request: HttpRequest,
@@ -99,16 +107,7 @@ def stock_receive(
     payload: ReceiveIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ):
-    actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
-    services.stock_receive(
-        branch_id=branch.pk,
-        variant_id=variant.pk,
-        quantity=payload.quantity,
-        actor_id=actor.user_id,
-        note=payload.note,
-        idempotency_key=idempotency_key,
-    )
-    return _level_after(branch.pk, variant.pk)
+    return _stock_write(request, branch_id, variant_id, idempotency_key, services.stock_receive, **payload.dict())
 
 
 @router.post("/branches/{branch_id}/stock/{variant_id}/adjust", response=LevelOut)
@@ -119,17 +118,7 @@ def stock_adjust(
     payload: AdjustIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ):
-    actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
-    services.stock_adjust(
-        branch_id=branch.pk,
-        variant_id=variant.pk,
-        delta=payload.delta,
-        reason=payload.reason,
-        actor_id=actor.user_id,
-        note=payload.note,
-        idempotency_key=idempotency_key,
-    )
-    return _level_after(branch.pk, variant.pk)
+    return _stock_write(request, branch_id, variant_id, idempotency_key, services.stock_adjust, **payload.dict())
 
 
 @router.post("/branches/{branch_id}/stock/{variant_id}/count", response=LevelOut)
@@ -140,16 +129,7 @@ def stock_count(
     payload: CountIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ):
-    actor, branch, variant = _target(request, branch_id, variant_id, Perm.STOCK_ADJUST)
-    services.stock_count(
-        branch_id=branch.pk,
-        variant_id=variant.pk,
-        counted=payload.counted,
-        actor_id=actor.user_id,
-        note=payload.note,
-        idempotency_key=idempotency_key,
-    )
-    return _level_after(branch.pk, variant.pk)
+    return _stock_write(request, branch_id, variant_id, idempotency_key, services.stock_count, **payload.dict())
 
 
 @router.get("/branches/{branch_id}/movements", response=list[MovementOut])
