@@ -23,6 +23,9 @@ class CategoryAdmin(ModelAdmin):
         listed = Listing.objects.filter(category=OuterRef("pk")).order_by().values("category").annotate(n=Count("pk"))
         return super().get_queryset(request).annotate(listing_count=Coalesce(Subquery(listed.values("n")), 0))
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # hide instead (is_active): tenant catalogs refer to categories without a constraint (ADR 0001)
+
     @admin.display(description="Listings", ordering="listing_count")
     def listings(self, category: Category) -> int:
         return category.listing_count

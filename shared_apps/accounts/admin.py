@@ -21,6 +21,9 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "name", "password1", "password2"]})]
     readonly_fields = ["last_login", "date_joined"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate instead: merchant schemas refer to accounts without a constraint (ADR 0001)
+
 
 admin.site.unregister(Group)
 
