@@ -1,24 +1,28 @@
 """Tenant tables refer to public rows (users, categories) without a database constraint (docs/decisions/0001).
 
-Schemas built before that decision still carry those foreign keys: this drops every constraint from a table of the
-current schema to a table of another schema. In a schema built since, it finds none and does nothing."""
+Schemas built before that decision still carry those foreign keys: this drops them. In a schema built since, it
+finds none and does nothing."""
 
 from django.db import migrations
 
+# The six columns by name: a catalog-wide search of pg_constraint would cost every schema a scan of every
+# schema's constraints, and a deploy runs this once per merchant.
 DROP_CROSS_SCHEMA_FOREIGN_KEYS = """
 DO $$
 DECLARE ref record;
 BEGIN
     FOR ref IN
-        SELECT con.conname, tab.relname
+        SELECT con.conname, con.conrelid::regclass AS tab
         FROM pg_constraint con
-        JOIN pg_class tab ON tab.oid = con.conrelid
-        JOIN pg_class target ON target.oid = con.confrelid
-        WHERE con.contype = 'f'
-          AND tab.relnamespace = current_schema()::regnamespace
-          AND target.relnamespace <> tab.relnamespace
+        WHERE con.conrelid = ANY (ARRAY[
+                to_regclass('catalog_product'), to_regclass('inventory_stockmovement'),
+                to_regclass('orders_ordertransition'), to_regclass('staff_membership'),
+                to_regclass('staff_invitation'), to_regclass('staff_auditentry')
+            ]::oid[])
+          AND con.contype = 'f'
+          AND con.confrelid IN (to_regclass('public.accounts_user'), to_regclass('public.categories_category'))
     LOOP
-        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', ref.relname, ref.conname);
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', ref.tab, ref.conname);
     END LOOP;
 END
 $$
