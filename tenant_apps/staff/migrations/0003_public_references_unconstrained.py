@@ -5,7 +5,7 @@ finds none and does nothing."""
 
 from django.db import migrations
 
-# The six columns by name: a catalog-wide search of pg_constraint would cost every schema a scan of every
+# The six tables by name: a catalog-wide search of pg_constraint would cost every schema a scan of every
 # schema's constraints, and a deploy runs this once per merchant.
 DROP_CROSS_SCHEMA_FOREIGN_KEYS = """
 DO $$
