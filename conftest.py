@@ -59,6 +59,16 @@ def _rate_limits_reset():
 
 
 @pytest.fixture
+def host_cache_held():
+    """The host -> merchant cache never expires during the test: a query count taken after a warm-up request must not
+    see the host lookup again because a slow machine let the cache's seconds run out in between."""
+    from unittest import mock
+
+    with mock.patch("tenants.middleware.HOST_CACHE_SECONDS", float("inf")):
+        yield
+
+
+@pytest.fixture
 def make_merchant(db) -> Callable[..., Merchant]:
     """Provision merchants through the real service (schemas vanish with the test: rollback or the fixture above)."""
     from tenants.services import merchant_provision

@@ -128,7 +128,7 @@ def test_list_filters_and_pages(grocer, place):
     )
 
 
-def test_the_list_costs_the_same_queries_for_one_order_or_many(grocer, place):
+def test_the_list_costs_the_same_queries_for_one_order_or_many(grocer, place, host_cache_held):
     place()
 
     def queries() -> tuple[int, int]:

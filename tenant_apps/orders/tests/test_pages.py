@@ -40,7 +40,7 @@ def _page_queries(client, path: str) -> tuple[int, str]:
     return len(sql), response.content.decode()
 
 
-def test_the_queue_groups_open_orders_and_polls(grocer, place):
+def test_the_queue_groups_open_orders_and_polls(grocer, place, host_cache_held):
     new, cooking, ready, done = place(), place(), place(fulfilment="delivery"), place()
     _api(grocer, cooking, "accept", "prepare")
     _api(grocer, ready, "accept", "prepare", "ready")
@@ -150,7 +150,7 @@ def _backdate(grocer, order: MerchantOrder, days: int) -> None:
         MerchantOrder.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(days=days))
 
 
-def test_dashboards_show_real_figures(grocer, place):
+def test_dashboards_show_real_figures(grocer, place, host_cache_held):
     today = [place(), place(items=[(BUTTER, 1)], fulfilment="delivery")]  # Rs 1,180 and Rs 640 + Rs 100 fee
     rejected = place()
     _api(grocer, rejected, "accept")

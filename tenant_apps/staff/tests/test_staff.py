@@ -155,7 +155,7 @@ def _queries(call) -> int:
     return len([q for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")])
 
 
-def test_staff_list_query_count_does_not_grow_with_staff(world):
+def test_staff_list_query_count_does_not_grow_with_staff(world, host_cache_held):
     api = _api(world, world.users["merchant"])
     api.get("/api/v1/console/staff")  # the host lookup is cached per process after the first request
     before = _queries(lambda: api.get("/api/v1/console/staff"))
