@@ -1,7 +1,5 @@
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
 from tenant_apps.staff.models import Membership, Role
@@ -14,6 +12,7 @@ from tenants.services import (
     merchant_reactivate,
     merchant_suspend,
 )
+from tenants.tests.provisioning_race import provisionings_raced
 
 
 def test_provision_creates_schema_domain_and_owner_membership(make_merchant):
@@ -71,26 +70,7 @@ def test_taken_slug_is_a_conflict(make_merchant):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_provisioning_of_one_slug_creates_exactly_one(make_merchant):
     make_merchant(slug="warmup-shop")  # records the schema script once, outside the race
-    results: list[str] = []
-    barrier = threading.Barrier(4)
-
-    def provision(i: int) -> None:
-        barrier.wait()
-        try:
-            merchant_provision(name=f"Racer {i}", slug="race-shop", owner_phone=f"+92300777000{i}")
-            results.append("ok")
-        except TenantsError as exc:
-            results.append(str(exc.code))
-        except Exception as exc:
-            results.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=provision, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = provisionings_raced(slug="race-shop", phones="+92300777000")
     try:
         assert sorted(results) == ["ok", "slug_taken", "slug_taken", "slug_taken"]
         assert Merchant.objects.filter(slug="race-shop").count() == 1

@@ -1,9 +1,8 @@
 import dataclasses
-import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
 from tenant_apps.staff.models import Membership, Role
@@ -14,6 +13,7 @@ from tenants.models import Merchant, TenantSchemaSpare
 from tenants.schema_catalog import schema_describe, shape_digest
 from tenants.selectors import merchants_all
 from tenants.services import merchant_provision
+from tenants.tests.provisioning_race import provisionings_raced
 
 
 def _spare_names() -> list[str]:
@@ -100,26 +100,7 @@ def test_migrate_tenants_refills_the_pool(db):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_provisionings_of_one_slug_claim_one_spare(make_merchant):
     schema_spares.spares_refill(target=3)
-    results: list[str] = []
-    barrier = threading.Barrier(4)
-
-    def provision(i: int) -> None:
-        barrier.wait()
-        try:
-            merchant_provision(name=f"Racer {i}", slug="pool-race", owner_phone=f"+92300777100{i}")
-            results.append("ok")
-        except TenantsError as exc:
-            results.append(str(exc.code))
-        except Exception as exc:
-            results.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=provision, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = provisionings_raced(slug="pool-race", phones="+92300777100")
     assert sorted(results) == ["ok", "slug_taken", "slug_taken", "slug_taken"]
     assert Merchant.objects.filter(slug="pool-race").count() == 1
     assert len(_spare_names()) == 2
