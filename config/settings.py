@@ -183,7 +183,11 @@ STATICFILES_DIRS = [
     # Front-end libraries come from npm (package-lock.json) and are served straight out of node_modules.
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/alpinejs", BASE_DIR / "node_modules" / "alpinejs" / "dist"),
+    ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
 ]
+# Map tiles: any XYZ template; OpenStreetMap by default. Without network the maps still draw their markers.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -25,6 +25,7 @@ def surface(request: HttpRequest) -> dict[str, Any]:
         "base_domain": settings.BASE_DOMAIN,
         "actor": actor,
         "actor_perms": {p.replace(".", "_") for p in actor.permissions} if actor else set(),
+        "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
     }
 
 
