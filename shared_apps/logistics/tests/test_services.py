@@ -107,7 +107,9 @@ def test_an_expired_quote_is_quoted_again_before_booking(uber):
     stale = courier_quote(provider="uber", pickup=SHOP, dropoff=HOME)
     uber.configure(quote_ttl_seconds=900)
     # We believe it valid for an hour; the courier says expired_quote: a new quote, then the booking.
-    believed = Quote(id=stale.id, fee=stale.fee, currency="PKR", expires_at=timezone.now() + timedelta(hours=1), eta=None)
+    believed = Quote(
+        id=stale.id, fee=stale.fee, currency="PKR", expires_at=timezone.now() + timedelta(hours=1), eta=None
+    )
     delivery = courier_book(delivery_id=requested(quote=believed).pk)
     assert delivery.status == DeliveryStatus.PENDING and delivery.quote_id != stale.id
     # Past its time on our side: re-quoted without asking the courier to book on it.
