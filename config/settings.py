@@ -275,6 +275,17 @@ UNFOLD = {
                     {"title": "Webhooks", "icon": "webhook", "link": "/admin/payments/webhookevent/"},
                 ],
             },
+            {
+                "title": "Logistics",
+                "items": [
+                    {
+                        "title": "Courier deliveries",
+                        "icon": "local_shipping",
+                        "link": "/admin/logistics/courierdelivery/",
+                    },
+                    {"title": "Courier webhooks", "icon": "webhook", "link": "/admin/logistics/courierwebhook/"},
+                ],
+            },
         ],
     },
 }
