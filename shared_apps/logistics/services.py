@@ -5,6 +5,7 @@ Who calls what, and where it runs:
 
 | service                    | calls the courier | runs in                     | guarantee                          |
 |----------------------------|-------------------|-----------------------------|------------------------------------|
+| `courier_quote_request`    | no                | anywhere (the checkout)     | answer read by courier_quote_reply |
 | `courier_quote`            | yes               | a worker: courier_quote_task | LogisticsError on refusal         |
 | `courier_delivery_request` | no                | anywhere (web, receivers)   | one open delivery per order        |
 | `courier_book`             | yes               | a worker: courier_book_task | books at most once (key stored first) |
@@ -32,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -130,6 +132,43 @@ def courier_quote(*, provider: str, pickup: Stop, dropoff: Stop, cod_amount: Dec
         return _adapter(provider).quote(pickup=pickup, dropoff=dropoff, cod_amount=cod_amount)
     except CourierError as error:
         raise _domain_error(error) from error
+
+
+QUOTE_TASK = "shared_apps.logistics.tasks.courier_quote_task"
+QUOTE_REPLY_CACHE = "logistics:quote:{}"
+QUOTE_REPLY_SECONDS = 15 * 60  # a quote is valid 15 minutes; its answer is no use longer
+
+
+def courier_quote_request(*, provider: str, pickup: Stop, dropoff: Stop, cod_amount: Decimal = Decimal("0")) -> str:
+    """Ask a worker for a quote (no provider call here: web requests may call this). Returns the reply key that
+    `selectors.courier_quote_reply` reads once the worker has answered. Raises LogisticsError(COURIER_UNKNOWN)."""
+    if provider not in CourierProvider.values:
+        raise LogisticsError(LogisticsErrorCode.COURIER_UNKNOWN, field="provider")
+    reply_key = uuid.uuid4().hex
+    task_send(
+        QUOTE_TASK,
+        provider=provider,
+        pickup=stop_as_json(pickup),
+        dropoff=stop_as_json(dropoff),
+        cod_amount=str(cod_amount),
+        reply_key=reply_key,
+    )
+    return reply_key
+
+
+def courier_quote_answer(
+    *, provider: str, pickup: Stop, dropoff: Stop, cod_amount: Decimal, reply_key: str
+) -> Quote | None:
+    """The worker's half of courier_quote_request: quote, and leave the answer (or the error's code) under
+    `reply_key` for QUOTE_REPLY_SECONDS. Returns the quote, None after a refusal."""
+    try:
+        quote = courier_quote(provider=provider, pickup=pickup, dropoff=dropoff, cod_amount=cod_amount)
+    except LogisticsError as error:
+        cache.set(QUOTE_REPLY_CACHE.format(reply_key), {"error": str(error.code)}, timeout=QUOTE_REPLY_SECONDS)
+        return None
+    answer = {key: str(value) if value is not None else None for key, value in asdict(quote).items()}
+    cache.set(QUOTE_REPLY_CACHE.format(reply_key), answer, timeout=QUOTE_REPLY_SECONDS)
+    return quote
 
 
 # ---- booking --------------------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ never in a web request. Every task is idempotent: a retry or a second delivery c
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +13,7 @@ from shared_apps.logistics.couriers.base import CourierError, CourierErrorKind
 from shared_apps.logistics.services import (
     courier_book,
     courier_cancel,
-    courier_quote,
+    courier_quote_answer,
     couriers_poll,
     stop_from_json,
 )
@@ -22,18 +21,19 @@ from shared_apps.logistics.services import (
 RETRY_SECONDS = (10, 30, 60, 120, 300)  # a courier that did not answer is asked again, the same key each time
 
 
-@shared_task(name="shared_apps.logistics.tasks.courier_quote_task")
-def courier_quote_task(provider: str, pickup: dict[str, Any], dropoff: dict[str, Any], cod_amount: str = "0") -> dict:
-    """A quote for the checkout (stops as services.stop_as_json); the result as JSON-safe values (fee as a string).
-    A LogisticsError propagates to the caller waiting on the result."""
+@shared_task(name="shared_apps.logistics.tasks.courier_quote_task", ignore_result=True)
+def courier_quote_task(
+    provider: str, pickup: dict[str, Any], dropoff: dict[str, Any], cod_amount: str, reply_key: str
+) -> None:
+    """A quote asked for by services.courier_quote_request; the answer is left for selectors.courier_quote_reply."""
     connection.set_schema_to_public()
-    quote = courier_quote(
+    courier_quote_answer(
         provider=provider,
         pickup=stop_from_json(pickup),
         dropoff=stop_from_json(dropoff),
         cod_amount=Decimal(cod_amount),
+        reply_key=reply_key,
     )
-    return {key: str(value) if value is not None else None for key, value in asdict(quote).items()}
 
 
 @shared_task(bind=True, name="shared_apps.logistics.tasks.courier_book_task", ignore_result=True, max_retries=5)

@@ -18,6 +18,7 @@ from shared_apps.logistics.couriers.base import CourierError, CourierErrorKind, 
 from shared_apps.logistics.couriers.uberdirect import signature
 from shared_apps.logistics.errors import LogisticsError, LogisticsErrorCode
 from shared_apps.logistics.models import CourierDelivery, CourierWebhook, DeliveryStatus, WebhookStatus
+from shared_apps.logistics.selectors import courier_quote_reply
 from shared_apps.logistics.services import (
     _booking_request,
     courier_book,
@@ -25,9 +26,11 @@ from shared_apps.logistics.services import (
     courier_cancel_request,
     courier_delivery_request,
     courier_quote,
+    courier_quote_request,
     courier_webhook_receive,
     couriers_poll,
 )
+from shared_apps.logistics.tasks import courier_quote_task
 from shared_apps.logistics.testing import FAR, HOME, ITEMS, SHOP
 
 pytestmark = pytest.mark.django_db
@@ -311,3 +314,18 @@ def test_the_poller_queues_bookings_whose_task_was_lost(uber):
         counts = couriers_poll(now=timezone.now())
     assert counts["requeued"] == 1
     sent.assert_called_once_with("shared_apps.logistics.tasks.courier_book_task", delivery_id=delivery.pk)
+
+
+def test_the_checkout_asks_a_worker_for_a_quote_and_reads_the_answer(uber):
+    with mock.patch("shared_apps.logistics.services.task_send") as sent:
+        key = courier_quote_request(provider="uber", pickup=SHOP, dropoff=HOME)
+        far_key = courier_quote_request(provider="uber", pickup=SHOP, dropoff=FAR)
+    assert courier_quote_reply(reply_key=key) is None  # the worker has not answered yet
+    for call in sent.call_args_list:
+        assert call.args == ("shared_apps.logistics.tasks.courier_quote_task",)
+        courier_quote_task(**call.kwargs)  # what the worker runs
+    quote = courier_quote_reply(reply_key=key)
+    assert quote.id.startswith("dqt_") and quote.fee > 0 and quote.expires_at > timezone.now()
+    with pytest.raises(LogisticsError) as caught:
+        courier_quote_reply(reply_key=far_key)
+    assert caught.value.code == LogisticsErrorCode.UNDELIVERABLE
