@@ -369,6 +369,8 @@ COURIER_TIMEOUT_SECONDS = env.float("COURIER_TIMEOUT_SECONDS", default=10.0)
 COURIER_POLL_BATCH = env.int("COURIER_POLL_BATCH", default=100)  # parcels asked about per beat run
 # PostEx answers in minutes at best and parcels move in days: asking about one more often is wasted calls.
 COURIER_POLL_INTERVAL_SECONDS = env.int("COURIER_POLL_INTERVAL_SECONDS", default=600)
+# A courier with webhooks that said nothing about an open delivery for this long is asked (a notification was lost).
+COURIER_QUIET_SECONDS = env.int("COURIER_QUIET_SECONDS", default=900)
 # Uber Direct: token https://auth.uber.com/oauth/v2/token, API https://api.uber.com, credentials from the dashboard.
 UBER_DIRECT_TOKEN_URL = _provider("UBER_DIRECT_TOKEN_URL", "http://127.0.0.1:8100/uber/oauth/v2/token")
 UBER_DIRECT_API_BASE = _provider("UBER_DIRECT_API_BASE", "http://127.0.0.1:8100/uber")

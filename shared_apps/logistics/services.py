@@ -303,7 +303,13 @@ def courier_book(*, delivery_id: int) -> CourierDelivery:
         return CourierDelivery.objects.get(pk=delivery_id)
     delivery = _booked(delivery.pk, booking)
     if delivery.cancel_requested_at is not None:
-        return courier_cancel(delivery_id=delivery.pk)
+        # Cancelled while the booking was on its way (the customer already sees it cancelled): undo it at the courier.
+        try:
+            _transition(delivery.pk, DeliveryStatus(adapter.cancel(provider_id=delivery.provider_id).value))
+        except CourierError as error:
+            logger.warning("courier delivery %s: booked after its cancel, not cancelled: %s", delivery.pk, error)
+            _note_error(delivery, error)
+        return CourierDelivery.objects.get(pk=delivery_id)
     return delivery
 
 
@@ -620,23 +626,25 @@ def _apply(delivery: CourierDelivery, webhook: CourierWebhook) -> str:
 
 def couriers_poll(*, now: datetime | None = None, batch: int | None = None) -> dict[str, int]:
     """Beat: ask couriers without webhooks (adapter.polled) about open parcels not asked about for
-    COURIER_POLL_INTERVAL_SECONDS, oldest first, `batch` per courier; each history entry is stored and applied like a
+    COURIER_POLL_INTERVAL_SECONDS, and couriers with webhooks about open deliveries quiet for COURIER_QUIET_SECONDS
+    (a notification may be lost), oldest first, `batch` per courier; each answer is stored and applied like a
     notification (once, forward only). Then queue bookings whose task was lost and apply notifications whose
     delivery is now known. Each item on its own: a failure is logged and retried next run."""
     now = now or timezone.now()
     batch = batch or settings.COURIER_POLL_BATCH
     interval = timedelta(seconds=settings.COURIER_POLL_INTERVAL_SECONDS)
     counts = {"polled": 0, "moved": 0, "errors": 0, "requeued": 0, "webhooks": 0}
+    quiet = timedelta(seconds=settings.COURIER_QUIET_SECONDS)
     for provider in CourierProvider.values:
         adapter = courier_for(provider)
-        if not adapter.polled:
-            continue
         due = (
             CourierDelivery.objects.filter(provider=provider, status__in=OPEN_STATUSES)
             .exclude(provider_id="")
-            .filter(Q(polled_at__isnull=True) | Q(polled_at__lt=now - interval))
-            .order_by(F("polled_at").asc(nulls_first=True), "id")[:batch]
+            .filter(Q(polled_at__isnull=True) | Q(polled_at__lt=now - (interval if adapter.polled else quiet)))
         )
+        if not adapter.polled:  # a courier with webhooks is asked only when it has been quiet (a lost notification)
+            due = due.filter(status_changed_at__lt=now - quiet)
+        due = due.order_by(F("polled_at").asc(nulls_first=True), "id")[:batch]
         for delivery in due:
             counts["polled"] += 1
             CourierDelivery.objects.filter(pk=delivery.pk).update(polled_at=now)

@@ -329,3 +329,29 @@ def test_the_checkout_asks_a_worker_for_a_quote_and_reads_the_answer(uber):
     with pytest.raises(LogisticsError) as caught:
         courier_quote_reply(reply_key=far_key)
     assert caught.value.code == LogisticsErrorCode.UNDELIVERABLE
+
+
+def test_a_cancel_that_overtakes_the_booking_is_undone_at_the_courier(uber, status_moves):
+    delivery = requested()
+    real_create = courier_for("uber").__class__.create
+
+    def create_then_cancel(adapter, request):
+        booked = real_create(adapter, request)
+        courier_cancel_request(delivery=CourierDelivery.objects.get(pk=delivery.pk))  # while the answer travels
+        return booked
+
+    with mock.patch.object(courier_for("uber").__class__, "create", create_then_cancel):
+        after = courier_book(delivery_id=delivery.pk)
+    assert after.status == DeliveryStatus.CANCELED and after.provider_id
+    assert [d["status"] for d in uber.listing() if d["id"] == after.provider_id] == ["canceled"]
+    assert status_moves.of(delivery.pk) == [("requested", "canceled")]
+
+
+def test_an_uber_delivery_quiet_too_long_is_asked_about(uber, status_moves):
+    delivery = courier_book(delivery_id=requested().pk)
+    uber.advance(delivery.provider_id, status="pickup_complete")  # its notification lost (the sandbox sends none)
+    couriers_poll(now=timezone.now())  # not quiet long enough yet
+    assert CourierDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.PENDING
+    couriers_poll(now=timezone.now() + timedelta(hours=1))
+    assert CourierDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.PICKUP_COMPLETE
+    assert status_moves.of(delivery.pk) == [("requested", "pending"), ("pending", "pickup_complete")]
