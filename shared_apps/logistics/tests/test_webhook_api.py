@@ -90,6 +90,14 @@ def test_a_huge_declared_body_is_refused_before_it_is_read():
 
 
 @pytest.mark.django_db
+def test_the_route_needs_no_csrf_token():
+    body = event(event_id="evt_csrf")
+    client = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
+    response = client.post(URL, body, content_type="application/json", HTTP_X_UBER_SIGNATURE=signature(body, KEY))
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
 def test_the_route_is_only_on_the_marketplace_host_and_only_for_post():
     assert Client(HTTP_HOST="localhost").get(URL).status_code == 405
 
