@@ -90,6 +90,7 @@ public_api = _api(
         ("", "marketplace.checkout.api.router", ""),
         ("", "marketplace.orders.api.router", ""),
         ("", "shared_apps.payments.api.router", ""),
+        ("", "shared_apps.logistics.api.router", ""),
     ),
 )
 console_api = _api(

@@ -4,17 +4,20 @@ discovered from the tenant URLconf and the console API, so a new route missing f
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context
 
-from config.api import console_api
-from shared_apps.accounts.services import guest_create
+from config.api import console_api, public_api
+from shared_apps.accounts.services import guest_create, user_get_or_create_by_phone
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
 from tenant_apps.catalog.models import BranchPrice
 from tenant_apps.inventory.models import StockLevel
@@ -426,3 +429,46 @@ def test_a_branch_never_touches_a_variant_of_another_store(make_merchant, method
     with schema_context(world.t.schema_name):
         assert not StockLevel.objects.filter(branch_id=branch, variant_id=variant).exists()
         assert not BranchPrice.objects.filter(branch_id=branch, variant_id=variant).exists()
+
+
+# ---- public routes that are signed instead of authenticated ---------------------------------------------------------
+# The couriers' webhooks live on the marketplace host and take no user: the signature of the raw body is the only
+# credential. (method, route) -> the signing header. Every public API route under /webhooks/ must be listed here.
+SIGNED_PUBLIC: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/webhooks/couriers/uber"): "x-uber-signature",
+}
+
+
+def _public_webhook_routes() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for prefix, router in public_api._routers:
+        for path, path_view in router.path_operations.items():
+            if (prefix + path).startswith("/webhooks/"):
+                for operation in path_view.operations:
+                    found |= {(method, "/api/v1" + prefix + path) for method in operation.methods}
+    return found
+
+
+def test_every_public_webhook_route_is_in_the_signed_table():
+    assert _public_webhook_routes() == set(SIGNED_PUBLIC), "add new public webhook routes to SIGNED_PUBLIC"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(SIGNED_PUBLIC), ids=[f"{m} {p}" for m, p in sorted(SIGNED_PUBLIC)])
+def test_a_signed_public_route_answers_anyone_with_a_signature_and_nobody_without(make_merchant, method, path):
+    body = (
+        b'{"event_id": "evt_matrix", "kind": "event.delivery_status", "delivery_id": "del_matrix", "status": "pickup"}'
+    )
+    good = hmac.new(settings.UBER_DIRECT_WEBHOOK_SIGNING_KEY.encode(), body, hashlib.sha256).hexdigest()
+    header = "HTTP_" + SIGNED_PUBLIC[(method, path)].upper().replace("-", "_")
+    market = Client(HTTP_HOST="localhost")
+    user = user_get_or_create_by_phone(phone="+923009990001")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=user).access}"}
+    for headers in ({}, bearer, {header: "0" * 64}, {**bearer, header: "0" * 64}):
+        response = getattr(market, method.lower())(path, body, content_type="application/json", **headers)
+        assert response.status_code == 401 and response.json()["code"], (headers.keys(), response.content)
+    response = getattr(market, method.lower())(path, body, content_type="application/json", **{header: good})
+    assert response.status_code == 200, response.content
+    merchant = make_merchant()
+    on_console = Client(HTTP_HOST=f"{merchant.slug}.localhost")
+    response = getattr(on_console, method.lower())(path, body, content_type="application/json", **{header: good})
+    assert response.status_code == 404  # the marketplace's route only
