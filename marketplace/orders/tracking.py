@@ -8,6 +8,7 @@ unique (number, step) makes the step's SMS go out once however often the step is
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -184,9 +185,7 @@ def tracking_view(tracking: PartTracking | None, *, now=None) -> dict[str, Any] 
     if tracking.latitude is not None and not pickup:
         markers.append({"lat": float(tracking.latitude), "lng": float(tracking.longitude), "kind": "home"})
     if tracking.rider_latitude is not None:
-        markers.append(
-            {"lat": float(tracking.rider_latitude), "lng": float(tracking.rider_longitude), "kind": "rider"}
-        )
+        markers.append({"lat": float(tracking.rider_latitude), "lng": float(tracking.rider_longitude), "kind": "rider"})
     return {
         "number": tracking.number,
         "step": tracking.step,
@@ -203,4 +202,5 @@ def tracking_view(tracking: PartTracking | None, *, now=None) -> dict[str, Any] 
         "handover_code": tracking.handover_code if not pickup and not ended else "",
         "rider_name": tracking.rider_name,
         "markers": markers,
+        "markers_json": json.dumps(markers),
     }

@@ -10,6 +10,7 @@ class FulfilmentErrorCode(ErrorCode):
     NOT_READY = ("delivery_not_ready", 409, _("The order is not ready to leave the shop yet."))
     STEP_INVALID = ("delivery_step_invalid", 409, _("This delivery cannot take that step from where it is."))
     NOT_RIDER = ("delivery_not_rider", 403, _("Only a rider of this branch can carry it."))
+    RIDER_INVALID = ("delivery_rider_invalid", 400, _("Choose a rider of this branch."))
     ALREADY_TAKEN = ("delivery_already_taken", 409, _("Another rider took this delivery just now."))
     NOTHING_READY = ("delivery_nothing_ready", 404, _("No order is waiting for a rider right now."))
     NOT_ACTIVE = ("delivery_not_active", 409, _("This delivery is not on the road: its position is not shared."))

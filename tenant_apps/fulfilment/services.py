@@ -233,14 +233,14 @@ def rider_can_carry(membership: Membership, delivery: Delivery) -> bool:
 
 def delivery_assign(*, delivery: Delivery, rider: Membership, by: Membership) -> Delivery:
     """A Branch Manager gives the delivery to one of the branch's riders (again: to another one). Raises
-    WRONG_METHOD (not the shop's own delivery), NOT_RIDER (not a rider of this branch), STEP_INVALID (already on
+    WRONG_METHOD (not the shop's own delivery), RIDER_INVALID (not a rider of this branch), STEP_INVALID (already on
     the road past pickup, or ended)."""
     with transaction.atomic():
         order, delivery = _locked(delivery.pk)
         if delivery.method != DeliveryMethod.OWN_RIDER:
             raise FulfilmentError(FulfilmentErrorCode.WRONG_METHOD)
         if rider.branch_id != delivery.branch_id or not rider_can_carry(rider, delivery):
-            raise FulfilmentError(FulfilmentErrorCode.NOT_RIDER, field="rider_id")
+            raise FulfilmentError(FulfilmentErrorCode.RIDER_INVALID, field="rider_id")
         if delivery.status not in (D.WAITING, D.READY, D.ASSIGNED):
             raise FulfilmentError(FulfilmentErrorCode.STEP_INVALID)
         now = timezone.now()

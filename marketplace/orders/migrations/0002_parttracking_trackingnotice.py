@@ -4,43 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customer_orders', '0001_initial'),
+        ("customer_orders", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PartTracking',
+            name="PartTracking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=24, unique=True)),
-                ('customer_order_id', models.BigIntegerField(db_index=True)),
-                ('step', models.CharField(blank=True, max_length=20)),
-                ('method', models.CharField(max_length=10)),
-                ('pickup_code', models.CharField(max_length=4)),
-                ('handover_code', models.CharField(max_length=4)),
-                ('eta', models.DateTimeField(blank=True, null=True)),
-                ('rider_name', models.CharField(blank=True, max_length=120)),
-                ('shop_latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('shop_longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('rider_latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('rider_longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=24, unique=True)),
+                ("customer_order_id", models.BigIntegerField(db_index=True)),
+                ("step", models.CharField(blank=True, max_length=20)),
+                ("method", models.CharField(max_length=10)),
+                ("pickup_code", models.CharField(max_length=4)),
+                ("handover_code", models.CharField(max_length=4)),
+                ("eta", models.DateTimeField(blank=True, null=True)),
+                ("rider_name", models.CharField(blank=True, max_length=120)),
+                ("shop_latitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("shop_longitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("latitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("longitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("rider_latitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("rider_longitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='TrackingNotice',
+            name="TrackingNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=24)),
-                ('step', models.CharField(max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=24)),
+                ("step", models.CharField(max_length=20)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('number', 'step'), name='tracking_notice_once')],
+                "constraints": [models.UniqueConstraint(fields=("number", "step"), name="tracking_notice_once")],
             },
         ),
     ]

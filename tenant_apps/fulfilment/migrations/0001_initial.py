@@ -5,82 +5,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orders', '0001_initial'),
-        ('staff', '0003_public_references_unconstrained'),
-        ('stores', '0003_branch_preparation_minutes'),
+        ("orders", "0001_initial"),
+        ("staff", "0003_public_references_unconstrained"),
+        ("stores", "0003_branch_preparation_minutes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('pickup', 'Customer pickup'), ('own_rider', "Shop's rider"), ('partner', 'Partner courier')], max_length=10)),
-                ('status', models.CharField(choices=[('waiting', 'Being prepared'), ('ready', 'Ready'), ('assigned', 'Rider assigned'), ('picked_up', 'Picked up'), ('on_the_way', 'On the way'), ('arrived', 'Arrived'), ('delivered', 'Delivered'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('returned', 'Returned')], default='waiting', max_length=12)),
-                ('pickup_code', models.CharField(help_text='Shown to the customer; staff type it at the counter.', max_length=4)),
-                ('handover_code', models.CharField(help_text='Shown to the customer; the rider types it at the door.', max_length=4)),
-                ('code_failures', models.PositiveSmallIntegerField(default=0)),
-                ('code_failed_at', models.DateTimeField(blank=True, null=True)),
-                ('proof_photo', models.CharField(blank=True, help_text='Cloudinary public id: customer away.', max_length=255)),
-                ('eta', models.DateTimeField(blank=True, help_text='When the customer gets it, as promised now.', null=True)),
-                ('courier_status', models.CharField(blank=True, max_length=20)),
-                ('last_latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('last_longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('last_accuracy', models.FloatField(blank=True, null=True)),
-                ('last_heading', models.FloatField(blank=True, null=True)),
-                ('last_position_at', models.DateTimeField(blank=True, null=True)),
-                ('ready_at', models.DateTimeField(blank=True, null=True)),
-                ('assigned_at', models.DateTimeField(blank=True, null=True)),
-                ('picked_up_at', models.DateTimeField(blank=True, null=True)),
-                ('arrived_at', models.DateTimeField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='stores.branch')),
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='delivery', to='orders.merchantorder')),
-                ('rider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='staff.membership')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("pickup", "Customer pickup"),
+                            ("own_rider", "Shop's rider"),
+                            ("partner", "Partner courier"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Being prepared"),
+                            ("ready", "Ready"),
+                            ("assigned", "Rider assigned"),
+                            ("picked_up", "Picked up"),
+                            ("on_the_way", "On the way"),
+                            ("arrived", "Arrived"),
+                            ("delivered", "Delivered"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("returned", "Returned"),
+                        ],
+                        default="waiting",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "pickup_code",
+                    models.CharField(help_text="Shown to the customer; staff type it at the counter.", max_length=4),
+                ),
+                (
+                    "handover_code",
+                    models.CharField(help_text="Shown to the customer; the rider types it at the door.", max_length=4),
+                ),
+                ("code_failures", models.PositiveSmallIntegerField(default=0)),
+                ("code_failed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "proof_photo",
+                    models.CharField(blank=True, help_text="Cloudinary public id: customer away.", max_length=255),
+                ),
+                (
+                    "eta",
+                    models.DateTimeField(
+                        blank=True, help_text="When the customer gets it, as promised now.", null=True
+                    ),
+                ),
+                ("courier_status", models.CharField(blank=True, max_length=20)),
+                ("last_latitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("last_longitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("last_accuracy", models.FloatField(blank=True, null=True)),
+                ("last_heading", models.FloatField(blank=True, null=True)),
+                ("last_position_at", models.DateTimeField(blank=True, null=True)),
+                ("ready_at", models.DateTimeField(blank=True, null=True)),
+                ("assigned_at", models.DateTimeField(blank=True, null=True)),
+                ("picked_up_at", models.DateTimeField(blank=True, null=True)),
+                ("arrived_at", models.DateTimeField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deliveries", to="stores.branch"
+                    ),
+                ),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="delivery", to="orders.merchantorder"
+                    ),
+                ),
+                (
+                    "rider",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deliveries",
+                        to="staff.membership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='CashCollection',
+            name="CashCollection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(default='PKR', max_length=3)),
-                ('collected_at', models.DateTimeField(auto_now_add=True)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cash_collections', to='stores.branch')),
-                ('rider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cash_collections', to='staff.membership')),
-                ('delivery', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='cash', to='fulfilment.delivery')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("currency", models.CharField(default="PKR", max_length=3)),
+                ("collected_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="cash_collections", to="stores.branch"
+                    ),
+                ),
+                (
+                    "rider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cash_collections",
+                        to="staff.membership",
+                    ),
+                ),
+                (
+                    "delivery",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cash", to="fulfilment.delivery"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-collected_at'],
+                "ordering": ["-collected_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['branch', 'status', 'id'], name='delivery_branch_queue'),
+            model_name="delivery",
+            index=models.Index(fields=["branch", "status", "id"], name="delivery_branch_queue"),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['rider', 'status'], name='delivery_rider_open'),
+            model_name="delivery",
+            index=models.Index(fields=["rider", "status"], name="delivery_rider_open"),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['assigned', 'picked_up', 'on_the_way', 'arrived']), _negated=True), ('rider__isnull', False), ('method', 'partner'), _connector='OR'), name='delivery_carried_by_someone'),
+            model_name="delivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["assigned", "picked_up", "on_the_way", "arrived"]), _negated=True),
+                    ("rider__isnull", False),
+                    ("method", "partner"),
+                    _connector="OR",
+                ),
+                name="delivery_carried_by_someone",
+            ),
         ),
         migrations.AddIndex(
-            model_name='cashcollection',
-            index=models.Index(fields=['branch', 'collected_at'], name='cash_branch_day'),
+            model_name="cashcollection",
+            index=models.Index(fields=["branch", "collected_at"], name="cash_branch_day"),
         ),
         migrations.AddConstraint(
-            model_name='cashcollection',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='cash_collection_positive'),
+            model_name="cashcollection",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="cash_collection_positive"),
         ),
     ]

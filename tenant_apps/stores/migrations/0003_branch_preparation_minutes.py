@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stores', '0002_branch_delivery_fee_branch_delivery_min_order_and_more'),
+        ("stores", "0002_branch_delivery_fee_branch_delivery_min_order_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='branch',
-            name='preparation_minutes',
-            field=models.PositiveSmallIntegerField(default=20, help_text='From an order placed to ready: the first part of every promised time.'),
+            model_name="branch",
+            name="preparation_minutes",
+            field=models.PositiveSmallIntegerField(
+                default=20, help_text="From an order placed to ready: the first part of every promised time."
+            ),
         ),
     ]
