@@ -36,7 +36,7 @@ D, S = DeliveryStatus, OrderStatus
 MAX_CODE_FAILURES = 5
 CODE_LOCK = timedelta(minutes=15)
 POSITION_EVERY = timedelta(seconds=2)  # a phone sharing every 5-10 s never meets it; a loop in a page does
-ON_THE_ROAD = (D.ASSIGNED, D.PICKED_UP, D.ON_THE_WAY, D.ARRIVED)
+HANDOVER_MINUTES = 5  # parking, stairs, a gate: at the door is not yet in the customer's hands
 ACTIVE = (D.PICKED_UP, D.ON_THE_WAY, D.ARRIVED)  # the rider carries it: its position is shared
 ENDED = (D.DELIVERED, D.FAILED, D.CANCELLED, D.RETURNED)
 # The delivery's steps in order; a courier's late or repeated notice never moves a delivery backwards.
@@ -64,7 +64,7 @@ def eta_estimate(*, delivery: Delivery, order: MerchantOrder, now: datetime) -> 
     until it is ready, then travel from the branch (or from the rider's last position once it is on the road)."""
     branch = delivery.branch
     if delivery.status == D.ARRIVED:
-        return now
+        return now + timedelta(minutes=HANDOVER_MINUTES)
     if delivery.method == DeliveryMethod.PICKUP:
         travel = 0.0
     elif delivery.status in ACTIVE and delivery.last_latitude is not None:
@@ -80,7 +80,8 @@ def eta_estimate(*, delivery: Delivery, order: MerchantOrder, now: datetime) -> 
         )
     preparing = delivery.status == D.WAITING and order.status not in (S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY)
     start = max(now, (order.placed_at or now) + timedelta(minutes=branch.preparation_minutes)) if preparing else now
-    return start + timedelta(minutes=travel)
+    handover = 0 if delivery.method == DeliveryMethod.PICKUP else HANDOVER_MINUTES
+    return start + timedelta(minutes=travel + handover)
 
 
 def delivery_is_late(delivery: Delivery, *, now: datetime | None = None) -> bool:

@@ -19,6 +19,7 @@ from shared_apps.sms.tasks import sms_deliver
 from tenant_apps.fulfilment.errors import FulfilmentError, FulfilmentErrorCode
 from tenant_apps.fulfilment.models import CashCollection, Delivery, DeliveryMethod, DeliveryStatus
 from tenant_apps.fulfilment.services import (
+    HANDOVER_MINUTES,
     MAX_CODE_FAILURES,
     Position,
     courier_status_apply,
@@ -352,7 +353,7 @@ def test_the_promised_time_follows_the_steps(grocer, ready_delivery, riders):
     taken = _in(grocer, lambda: delivery_take_next(rider=rider))
     _in(grocer, lambda: delivery_picked_up(delivery=taken, rider=rider))
     arrived = _in(grocer, lambda: delivery_arrived(delivery=taken, rider=rider))
-    assert arrived.eta <= timezone.now() and arrived.eta != placed_eta
+    assert arrived.eta <= timezone.now() + timedelta(minutes=HANDOVER_MINUTES) and arrived.eta != placed_eta
     assert PartTracking.objects.get(number=order.number).eta == arrived.eta
 
 
