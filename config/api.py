@@ -105,5 +105,6 @@ console_api = _api(
         ("", "tenant_apps.catalog.csv_api.router", ""),
         ("", "tenant_apps.orders.api.router", ""),
         ("", "tenant_apps.orders.payments_api.router", ""),
+        ("", "tenant_apps.fulfilment.api.router", ""),
     ),
 )

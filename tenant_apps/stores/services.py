@@ -17,6 +17,7 @@ from tenant_apps.stores.models import Branch, Store
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_PREPARATION_MINUTES = 24 * 60  # a promise further than a day is not a preparation time
 
 
 class StoresErrorCode(ErrorCode):
@@ -86,6 +87,11 @@ def _branch_fields(data: dict[str, Any]) -> dict[str, Any]:
             if number < 0:
                 raise StoresError(StoresErrorCode.DELIVERY_INVALID, field=key)
             clean[key] = number
+    if "preparation_minutes" in clean:
+        minutes = _decimal(clean["preparation_minutes"], "preparation_minutes", StoresErrorCode.DELIVERY_INVALID)
+        if not 0 <= minutes <= MAX_PREPARATION_MINUTES or minutes != int(minutes):
+            raise StoresError(StoresErrorCode.DELIVERY_INVALID, field="preparation_minutes")
+        clean["preparation_minutes"] = int(minutes)
     if "opening_hours" in clean or "hours_exceptions" in clean:
         clean["opening_hours"], clean["hours_exceptions"] = hours_validate(
             clean.get("opening_hours", {}), clean.get("hours_exceptions", {})

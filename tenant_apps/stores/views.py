@@ -73,6 +73,7 @@ def branch_detail(request: HttpRequest, branch_id: int) -> HttpResponse:
                 delivery_radius_km=data.get("delivery_radius_km") or "0",
                 delivery_fee=data.get("delivery_fee") or "0",
                 delivery_min_order=data.get("delivery_min_order") or "0",
+                preparation_minutes=data.get("preparation_minutes") or str(branch.preparation_minutes),
             )
             return redirect(f"/branches/{branch_id}/")
     except DomainError as exc:
