@@ -227,7 +227,7 @@ def merchant_go_live(*, merchant: Merchant, by: Any) -> Merchant:
     not review new merchants, else AWAITING_APPROVAL. Idempotent: already live or waiting, it is returned unchanged.
     Raises STATE_INVALID for a suspended or archived merchant. The SMS and the listing rebuild follow the commit."""
     with transaction.atomic():
-        locked = Merchant.objects.select_for_update().select_related("owner").get(pk=merchant.pk)
+        locked = Merchant.objects.select_for_update(of=("self",)).select_related("owner").get(pk=merchant.pk)
         if locked.status in (MerchantStatus.ACTIVE, MerchantStatus.AWAITING_APPROVAL):
             return locked
         if locked.status != MerchantStatus.PENDING or locked.is_public:
@@ -245,7 +245,7 @@ def merchant_approve(*, merchant: Merchant, by: Any) -> Merchant:
     """An operator approves a merchant waiting for approval: ACTIVE and visible (listings rebuilt after commit, the
     owner told by SMS). Raises STATE_INVALID unless it is waiting for approval (so a double click approves once)."""
     with transaction.atomic():
-        locked = Merchant.objects.select_for_update().select_related("owner").get(pk=merchant.pk)
+        locked = Merchant.objects.select_for_update(of=("self",)).select_related("owner").get(pk=merchant.pk)
         if locked.status != MerchantStatus.AWAITING_APPROVAL:
             raise TenantsError(TenantsErrorCode.STATE_INVALID)
         _live(locked, by)
@@ -260,7 +260,7 @@ def merchant_reject(*, merchant: Merchant, by: Any, reason: str) -> Merchant:
     if not 3 <= len(reason) <= REJECTION_REASON_MAX:
         raise TenantsError(TenantsErrorCode.REASON_INVALID, field="reason")
     with transaction.atomic():
-        locked = Merchant.objects.select_for_update().select_related("owner").get(pk=merchant.pk)
+        locked = Merchant.objects.select_for_update(of=("self",)).select_related("owner").get(pk=merchant.pk)
         if locked.status != MerchantStatus.AWAITING_APPROVAL:
             raise TenantsError(TenantsErrorCode.STATE_INVALID)
         locked.status, locked.rejection_reason, locked.rejected_at = MerchantStatus.PENDING, reason, timezone.now()
