@@ -211,9 +211,7 @@ def _owner_sms_on_commit(merchant: Merchant, body: str) -> None:
 def _live(merchant: Merchant, by: Any) -> None:
     merchant.status, merchant.went_live_at, merchant.status_changed_by = MerchantStatus.ACTIVE, timezone.now(), by
     merchant.rejection_reason, merchant.rejected_at = "", None
-    merchant.save(
-        update_fields=["status", "went_live_at", "status_changed_by", "rejection_reason", "rejected_at"]
-    )
+    merchant.save(update_fields=["status", "went_live_at", "status_changed_by", "rejection_reason", "rejected_at"])
     _listed_changed_on_commit(merchant)
     _owner_sms_on_commit(
         merchant,

@@ -80,9 +80,11 @@ def merchant_signup(*, user: User, details: SignupDetails, console_url_format: s
     if user.phone_verified_at is None:
         raise OnboardingError(OnboardingErrorCode.PHONE_NOT_VERIFIED, field="phone")
     details, category_id = signup_validate(details)
-    if Merchant.objects.filter(owner=user, name__iexact=details.business_name).exclude(
-        status=MerchantStatus.ARCHIVED
-    ).exists():
+    if (
+        Merchant.objects.filter(owner=user, name__iexact=details.business_name)
+        .exclude(status=MerchantStatus.ARCHIVED)
+        .exists()
+    ):
         raise OnboardingError(OnboardingErrorCode.SHOP_EXISTS, field="business_name")
     for attempt in range(SLUG_RACE_RETRIES):
         try:
@@ -98,7 +100,7 @@ def merchant_signup(*, user: User, details: SignupDetails, console_url_format: s
                 user_name_set(user=user, name=details.owner_name)
                 with schema_context(merchant.schema_name):
                     store_create(name=details.business_name)
-                console = console_url_format.format(host=merchant.domains.get(is_primary=True).domain)
+                console = console_url_format.format(host=merchant.domains.get(is_primary=True).domain) + "/"
                 sms_send_on_commit(
                     to=user.phone,
                     body=_(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
 from marketplace.discovery.location import AREAS
+from marketplace.onboarding.errors import OnboardingErrorCode
 from marketplace.onboarding.services import SignupDetails, merchant_signup, signup_problems
 from shared_apps.accounts.handoff import handoff_token_issue
 from shared_apps.accounts.ratelimit import client_ip
@@ -63,7 +64,12 @@ class SellShopForm(forms.Form):
         help_text=_("As customers know it, e.g. Ali Kiryana Store."),
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
-    category = forms.ChoiceField(label=_("What does your shop sell?"), required=False, widget=forms.RadioSelect)
+    category = forms.ChoiceField(
+        label=_("What does your shop sell?"),
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": OnboardingErrorCode.CATEGORY_INVALID.default_message},
+    )
     area = forms.CharField(
         label=_("Area"),
         max_length=200,
@@ -90,8 +96,8 @@ class SellShopForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        if not self.errors:
-            for field, code in signup_problems(self.details()).items():
+        for field, code in signup_problems(self.details()).items():
+            if field not in self.errors:  # a field's own check (too long, not a choice) already said why
                 self.add_error(field, code.default_message)
         return data
 

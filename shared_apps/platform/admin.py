@@ -129,7 +129,7 @@ class RejectForm(forms.Form):
         max_length=services.REJECTION_REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy(
-            "Say what to fix, in plain words, e.g. \"Add a photo of each product and your shop's phone number.\" "
+            'Say what to fix, in plain words, e.g. "Add a photo of each product and your shop\'s phone number." '
             "It is shown in the merchant's console and sent by SMS."
         ),
     )

@@ -6,72 +6,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('categories', '0001_initial'),
-        ('tenants', '0002_tenantschemaspare'),
+        ("categories", "0001_initial"),
+        ("tenants", "0002_tenantschemaspare"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OnboardingPolicy',
+            name="OnboardingPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('approval_required', models.BooleanField(default=False, help_text='On: a new merchant who presses Go live waits for an operator to approve it in the approval queue. Off: it goes live at once.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "approval_required",
+                    models.BooleanField(
+                        default=False,
+                        help_text="On: a new merchant who presses Go live waits for an operator to approve it in the approval queue. Off: it goes live at once.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'onboarding policy',
-                'verbose_name_plural': 'onboarding policy',
+                "verbose_name": "onboarding policy",
+                "verbose_name_plural": "onboarding policy",
             },
         ),
         migrations.CreateModel(
-            name='ApprovalQueueEntry',
-            fields=[
-            ],
+            name="ApprovalQueueEntry",
+            fields=[],
             options={
-                'verbose_name': 'merchant waiting for approval',
-                'verbose_name_plural': 'approval queue',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "merchant waiting for approval",
+                "verbose_name_plural": "approval queue",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('tenants.merchant',),
+            bases=("tenants.merchant",),
         ),
         migrations.AddField(
-            model_name='merchant',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='categories.category'),
+            model_name="merchant",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="categories.category",
+            ),
         ),
         migrations.AddField(
-            model_name='merchant',
-            name='rejected_at',
+            model_name="merchant",
+            name="rejected_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='merchant',
-            name='rejection_reason',
-            field=models.TextField(blank=True, help_text='Shown to the merchant in its console.'),
+            model_name="merchant",
+            name="rejection_reason",
+            field=models.TextField(blank=True, help_text="Shown to the merchant in its console."),
         ),
         migrations.AddField(
-            model_name='merchant',
-            name='review_requested_at',
+            model_name="merchant",
+            name="review_requested_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='merchant',
-            name='status_changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="merchant",
+            name="status_changed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='merchant',
-            name='went_live_at',
+            model_name="merchant",
+            name="went_live_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='merchant',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Not live yet'), ('awaiting_approval', 'Waiting for approval'), ('active', 'Live'), ('suspended', 'Suspended'), ('archived', 'Archived')], default='active', max_length=20),
+            model_name="merchant",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Not live yet"),
+                    ("awaiting_approval", "Waiting for approval"),
+                    ("active", "Live"),
+                    ("suspended", "Suspended"),
+                    ("archived", "Archived"),
+                ],
+                default="active",
+                max_length=20,
+            ),
         ),
     ]
