@@ -1,0 +1,51 @@
+"""Operators work the approval queue in the admin: it lists only merchants waiting, approve makes them live, reject
+asks for the reason the merchant will read and changes nothing without one."""
+
+from django.test import override_settings
+
+from tenants.models import Merchant, MerchantStatus, OnboardingPolicy
+from tenants.services import merchant_go_live
+
+QUEUE = "/admin/tenants/approvalqueueentry/"
+
+
+@override_settings(MERCHANT_APPROVAL_REQUIRED=True)
+def _waiting(make_merchant, slug: str) -> Merchant:
+    merchant = make_merchant(slug=slug, name=slug.replace("-", " ").title(), pending=True)
+    return merchant_go_live(merchant=merchant, by=merchant.owner)
+
+
+def test_the_queue_lists_only_merchants_waiting_for_approval(admin_client, make_merchant):
+    _waiting(make_merchant, "waiting-grocer")
+    make_merchant(slug="pending-grocer", name="Pending Grocer", pending=True)
+    make_merchant(slug="live-grocer", name="Live Grocer")
+    html = admin_client.get(QUEUE).content.decode()
+    assert "Waiting Grocer" in html and "Pending Grocer" not in html and "Live Grocer" not in html
+
+
+def test_approve_from_the_queue_makes_it_live(admin_client, make_merchant):
+    merchant = _waiting(make_merchant, "waiting-grocer")
+    response = admin_client.post(QUEUE, {"action": "approve", "_selected_action": [merchant.pk]}, follow=True)
+    assert response.status_code == 200 and "are live now" in response.content.decode()
+    assert Merchant.objects.get(pk=merchant.pk).status == MerchantStatus.ACTIVE
+
+
+def test_reject_asks_for_a_reason_and_needs_one(admin_client, make_merchant):
+    merchant = _waiting(make_merchant, "waiting-grocer")
+    form = admin_client.post(QUEUE, {"action": "reject", "_selected_action": [merchant.pk]})
+    assert form.status_code == 200 and "Reason the merchant will read" in form.content.decode()
+    empty = admin_client.post(QUEUE, {"action": "reject", "_selected_action": [merchant.pk], "apply": "1"})
+    assert empty.status_code == 200 and Merchant.objects.get(pk=merchant.pk).status == MerchantStatus.AWAITING_APPROVAL
+    done = admin_client.post(
+        QUEUE,
+        {"action": "reject", "_selected_action": [merchant.pk], "apply": "1", "reason": "Add your shop's phone."},
+    )
+    assert done.status_code == 302
+    rejected = Merchant.objects.get(pk=merchant.pk)
+    assert (rejected.status, rejected.rejection_reason) == (MerchantStatus.PENDING, "Add your shop's phone.")
+
+
+def test_operators_flip_the_policy_in_the_admin(admin_client):
+    response = admin_client.post("/admin/tenants/onboardingpolicy/add/", {"approval_required": "on"})
+    assert response.status_code == 302
+    assert OnboardingPolicy.objects.get(pk=1).approval_required is True
