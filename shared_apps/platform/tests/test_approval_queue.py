@@ -1,12 +1,17 @@
 """Operators work the approval queue in the admin: it lists only merchants waiting, approve makes them live, reject
 asks for the reason the merchant will read and changes nothing without one."""
 
+import itertools
+import re
+
 from django.test import override_settings
 
 from tenants.models import Merchant, MerchantStatus, OnboardingPolicy
 from tenants.services import merchant_go_live
+from tests.query_counts import assert_list_queries_flat
 
 QUEUE = "/admin/tenants/approvalqueueentry/"
+_n = itertools.count(1)
 
 
 @override_settings(MERCHANT_APPROVAL_REQUIRED=True)
@@ -49,3 +54,17 @@ def test_operators_flip_the_policy_in_the_admin(admin_client):
     response = admin_client.post("/admin/tenants/onboardingpolicy/add/", {"approval_required": "on"})
     assert response.status_code == 302
     assert OnboardingPolicy.objects.get(pk=1).approval_required is True
+
+
+def test_the_queue_costs_the_same_for_one_merchant_or_four(admin_client, make_merchant):
+    _waiting(make_merchant, f"queue-shop-{next(_n)}")
+
+    def rows(response) -> int:
+        assert response.status_code == 200
+        return len(re.findall(r'name="_selected_action" value="\d+"', response.content.decode()))
+
+    def more() -> None:
+        for _ in range(3):
+            _waiting(make_merchant, f"queue-shop-{next(_n)}")
+
+    assert_list_queries_flat(read=lambda: admin_client.get(QUEUE), rows=rows, add_rows=more, few=1, many=4)
