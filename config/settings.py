@@ -55,6 +55,7 @@ SHARED_APPS = [
     "marketplace.cart",
     "marketplace.checkout",
     "marketplace.orders",
+    "marketplace.onboarding",  # /sell/: a shopkeeper signs up as a merchant
     "shared_apps.payments",
     "shared_apps.logistics",
     "shared_apps.platform",
@@ -264,6 +265,8 @@ UNFOLD = {
                 "title": "Marketplace",
                 "items": [
                     {"title": "Merchants", "icon": "storefront", "link": "/admin/tenants/merchant/"},
+                    {"title": "Approval queue", "icon": "approval", "link": "/admin/tenants/approvalqueueentry/"},
+                    {"title": "Onboarding policy", "icon": "rule", "link": "/admin/tenants/onboardingpolicy/"},
                     {"title": "Categories", "icon": "category", "link": "/admin/categories/category/"},
                 ],
             },
@@ -298,6 +301,11 @@ UNFOLD = {
 
 # Extra host names that serve the marketplace (e.g. the production apex domain next to BASE_DOMAIN).
 PUBLIC_EXTRA_HOSTS = env.list("PUBLIC_EXTRA_HOSTS", default=[])
+# Links we send by SMS (a merchant's console): the scheme and port the hosts are reached on, around "{host}".
+SITE_URL_FORMAT = env.str("SITE_URL_FORMAT", default="http://{host}:8000" if DEV else "https://{host}")
+# Whether a new merchant's "Go live" waits for an operator's approval, until an operator saves the onboarding policy
+# in the admin (tenants.OnboardingPolicy), which then decides.
+MERCHANT_APPROVAL_REQUIRED = env.bool("MERCHANT_APPROVAL_REQUIRED", default=False)
 
 
 # SMS through a Twilio-compatible REST API (shared_apps/sms). Defaults talk to the local sandbox (sandboxes/sms.py);

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("marketplace.cart.urls")),
     path("", include("marketplace.checkout.urls")),
     path("", include("marketplace.orders.urls")),
+    path("", include("marketplace.onboarding.urls")),
     path("", include(payment_urlpatterns)),
 ]
 

@@ -9,6 +9,7 @@ class TenantsErrorCode(ErrorCode):
     PHONE_INVALID = ("phone_invalid", 400, "Enter a valid phone number in international format, e.g. +923001234567.")
     MERCHANT_NOT_FOUND = ("merchant_not_found", 404, "No such merchant.")
     STATE_INVALID = ("merchant_state_invalid", 409, "The merchant is not in a state that allows this.")
+    REASON_INVALID = ("reason_invalid", 400, "Write the reason the merchant will read (3-500 characters).")
     TEMPLATE_STALE = ("tenant_template_stale", 409, "Tenant migrations changed; run migrate_tenants first.")
 
 

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model
 
-from tenants.models import Domain, Merchant, MerchantStatus
+from tenants.models import Domain, Merchant
 from tenants.views import merchant_unavailable, unknown_host
 
 HOST_CACHE_SECONDS = 5.0  # other processes see a suspension within this long
@@ -72,6 +72,6 @@ class MerchantHostMiddleware(TenantMainMiddleware):
         else:
             connection.set_tenant(tenant)
         self.setup_url_routing(request)
-        if tenant.schema_name != "public" and tenant.status != MerchantStatus.ACTIVE:
+        if tenant.schema_name != "public" and not tenant.console_open:
             return merchant_unavailable(request)
         return None

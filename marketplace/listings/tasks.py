@@ -37,3 +37,13 @@ def search_terms_refresh_task() -> int:
     """Beat: the search vocabulary (typo correction) follows the index within minutes."""
     connection.set_schema_to_public()
     return search_terms_refresh()
+
+
+@shared_task(name="marketplace.listings.tasks.listings_rebuild", acks_late=True)
+def listings_rebuild(schema: str) -> int:
+    """Sent by tenants.services after commit when a merchant becomes visible or hidden (goes live, is approved,
+    suspended, reactivated): its rows are recomputed from its schema. Idempotent."""
+    connection.set_schema_to_public()
+    if not Merchant.objects.filter(schema_name=schema).exclude(status=MerchantStatus.ARCHIVED).exists():
+        return 0  # archived (schema renamed) since the kick: nothing of it is listed any more
+    return sync.listings_rebuild(schema=schema).upserted

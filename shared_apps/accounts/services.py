@@ -130,3 +130,12 @@ def guest_claim(*, guest_id: str, user: User) -> bool:
         guest.save(update_fields=["claimed_by", "claimed_at"])
         guest_claimed.send(sender=Guest, guest=guest, user=user)
     return True
+
+
+def user_name_set(*, user: User, name: str) -> User:
+    """Set the name a person goes by (shown to staff and merchants). Idempotent; the caller validated `name`."""
+    name = (name or "").strip()
+    if user.name != name:
+        User.objects.filter(pk=user.pk).update(name=name)
+        user.name = name
+    return user

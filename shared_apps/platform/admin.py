@@ -1,12 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
 from kernel.errors import DomainError
 from shared_apps.accounts.phones import phone_normalize
-from tenants import services
+from tenants import selectors, services
 from tenants.errors import TenantsErrorCode
-from tenants.models import Domain, Merchant
+from tenants.models import ApprovalQueueEntry, Domain, Merchant, OnboardingPolicy
 
 
 class MerchantCreateForm(forms.ModelForm):
@@ -46,7 +49,21 @@ class MerchantAdmin(ModelAdmin):
     list_display = ["name", "slug", "area", "status", "owner", "created_at"]
     list_filter = ["status", "area"]
     search_fields = ["name", "slug", "owner__phone"]
-    readonly_fields = ["schema_name", "status", "owner", "stats", "created_at", "suspended_at", "archived_at"]
+    readonly_fields = [
+        "schema_name",
+        "status",
+        "owner",
+        "category",
+        "stats",
+        "created_at",
+        "review_requested_at",
+        "went_live_at",
+        "rejected_at",
+        "rejection_reason",
+        "status_changed_by",
+        "suspended_at",
+        "archived_at",
+    ]
     inlines = [DomainInline]
     actions = ["suspend", "reactivate", "archive"]
 
@@ -104,3 +121,99 @@ class MerchantAdmin(ModelAdmin):
     @admin.action(description="Archive selected merchants (schema kept until purge)")
     def archive(self, request, queryset):
         self._apply(request, queryset, services.merchant_archive, "Archived")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason the merchant will read"),
+        max_length=services.REJECTION_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy(
+            'Say what to fix, in plain words, e.g. "Add a photo of each product and your shop\'s phone number." '
+            "It is shown in the merchant's console and sent by SMS."
+        ),
+    )
+
+
+@admin.register(ApprovalQueueEntry)
+class ApprovalQueueAdmin(ModelAdmin):
+    """The operators' approval queue: merchants who pressed "Go live" while the onboarding policy asks for review.
+    Approve makes them live at once; reject sends them back with a reason they read in their console."""
+
+    list_display = ["name", "owner", "area", "category", "review_requested_at", "console"]
+    list_display_links = None
+    search_fields = ["name", "slug", "owner__phone"]
+    actions = ["approve", "reject"]
+    ordering = ["review_requested_at", "pk"]
+
+    def get_queryset(self, request):
+        return selectors.merchants_awaiting_approval().select_related("owner", "category")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)  # the list and its actions, no edit form
+
+    @admin.display(description=gettext_lazy("Console"))
+    def console(self, obj: Merchant) -> str:
+        return services.merchant_domain(obj.slug)
+
+    @admin.action(description=gettext_lazy("Approve: make the selected merchants live"))
+    def approve(self, request, queryset):
+        done = 0
+        for merchant in queryset:
+            try:
+                services.merchant_approve(merchant=merchant, by=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{merchant}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(n)d merchant(s) are live now.") % {"n": done}, messages.SUCCESS)
+
+    @admin.action(description=gettext_lazy("Reject: send back with a reason…"))
+    def reject(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for merchant in queryset:
+                try:
+                    services.merchant_reject(merchant=merchant, by=request.user, reason=form.cleaned_data["reason"])
+                    done += 1
+                except DomainError as exc:
+                    self.message_user(request, f"{merchant}: {exc.message}", messages.ERROR)
+            if done:
+                self.message_user(
+                    request, _("%(n)d merchant(s) sent back with your reason.") % {"n": done}, messages.SUCCESS
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject: tell the merchant why"),
+            "opts": self.model._meta,
+            "merchants": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/tenants/approval_reject.html", context)
+
+
+@admin.register(OnboardingPolicy)
+class OnboardingPolicyAdmin(ModelAdmin):
+    """One switch: whether new merchants wait for approval before customers see them."""
+
+    list_display = ["__str__", "approval_required", "updated_at"]
+    fields = ["approval_required"]
+
+    def has_add_permission(self, request) -> bool:
+        return not OnboardingPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1  # the one row the platform reads (tenants.selectors.onboarding_approval_required)
+        super().save_model(request, obj, form, change)

@@ -33,6 +33,7 @@ class Perm(StrEnum):
     PAYMENTS_REFUND = "payments.refund"  # give money back out of the merchant's own share of an order
     DELIVERIES_RIDE = "deliveries.ride"  # the rider page: take, carry and hand over its own deliveries
     DELIVERIES_ASSIGN = "deliveries.assign"  # give a branch's delivery to one of its riders
+    MERCHANT_GO_LIVE = "merchant.go_live"  # show the whole merchant to customers: its owner's call alone
 
 
 class Duty(StrEnum):
@@ -56,7 +57,8 @@ _BRANCH_STAFF_BASE = frozenset({Perm.DASHBOARD_VIEW, Perm.STORE_VIEW, Perm.BRANC
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.MERCHANT: _EVERYTHING,
-    Role.SHOP_OWNER: _EVERYTHING - {Perm.STORE_CREATE},  # everything else, but only inside its store (scope)
+    # everything else, but only inside its store (scope)
+    Role.SHOP_OWNER: _EVERYTHING - {Perm.STORE_CREATE, Perm.MERCHANT_GO_LIVE},
     Role.BRANCH_MANAGER: _BRANCH_STAFF_BASE
     | {Perm.BRANCH_MANAGE, Perm.STAFF_VIEW, Perm.STOCK_VIEW, Perm.STOCK_ADJUST, Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS}
     | {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_REFUND, Perm.DELIVERIES_ASSIGN},
