@@ -1,10 +1,10 @@
 """The stream process's side of Redis: ONE pub/sub connection per process (per event loop), fanned out in memory to
 every open stream, so 2,000 open streams cost 2,000 small queues, not 2,000 Redis connections.
 
-The hub pattern-subscribes to every live channel of this database (`live:<database>:*`), parses each message once, renders its SSE frame once and
-hands that frame to the queue of each stream listening to the message's channel. Nothing here touches the database:
-streams replay from the event log when they connect (shared_apps/live/streams.py), the hub only carries what is
-published afterwards.
+The hub pattern-subscribes to every live channel of this database (`live:<database>:*`), parses each message once,
+renders its SSE frame once and hands that frame to the queue of each stream listening to the message's channel.
+Nothing here touches the database: streams replay from the event log when they connect (shared_apps/live/streams.py),
+the hub only carries what is published afterwards.
 
 When the Redis connection drops (a restart, a failover) every open stream is ended: the browser's EventSource
 reconnects after `retry:` with `Last-Event-ID`, and the new stream replays from the log what was committed

@@ -4,9 +4,9 @@ The one entry point every floor above uses. Channels are strings named by `chann
 stream endpoints agree on them without importing each other.
 
 An event is written to the `LiveEvent` log inside the caller's transaction (one row per channel: its id is that
-channel's SSE `id:`), and published to Redis (`live:<database>:<channel>`, JSON `{"id", "kind", "data"}`) once the transaction
-commits. A rollback removes the rows and publishes nothing; a publish lost to a Redis outage is replayed from the
-log when the stream reconnects with `Last-Event-ID` (shared_apps/live/streams.py).
+channel's SSE `id:`), and published to Redis (`live:<database>:<channel>`, JSON `{"id", "kind", "data"}`) once the
+transaction commits. A rollback removes the rows and publishes nothing; a publish lost to a Redis outage is replayed
+from the log when the stream reconnects with `Last-Event-ID` (shared_apps/live/streams.py).
 """
 
 from __future__ import annotations
