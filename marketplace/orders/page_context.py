@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from kernel.money import money
 from marketplace.cart.page_context import FULFILMENT_LABELS
+from marketplace.listings.models import BranchSummary
 from marketplace.orders.api import order_out
-from marketplace.orders.models import CustomerOrder, CustomerOrderStatus
+from marketplace.orders.models import CustomerOrder, CustomerOrderPart, CustomerOrderStatus
+from shared_apps.live.selectors import live_last_event_id
+from shared_apps.live.services import channel_order
 from shared_apps.payments.selectors import payment_can_pay
-from tenant_apps.orders.models import OrderStatus
+from tenant_apps.orders.models import Fulfilment, MerchantOrder, OrderStatus
 
 ORDERS_SHOWN = 50
 PART_LABELS = {**{s.value: s.label for s in OrderStatus}, OrderStatus.PLACED: "Placed"}
@@ -105,3 +111,42 @@ def order_card(order: CustomerOrder) -> dict[str, Any]:
         "items": sum(line["quantity"] for p in parts for line in p.lines),
         "total_label": money(order.total, order.currency),
     }
+
+
+def order_live_view(order: CustomerOrder) -> dict[str, Any]:
+    """What the order's page needs to go live: its stream, the last event it was rendered with (the stream replays
+    anything after it), and the map's markers — each shop, and where a delivery goes. Two to four reads."""
+    parts = list(order.parts.all())  # prefetched by orders_of
+    channel = channel_order(order.pk)
+    shops = BranchSummary.objects.filter(
+        merchant_id__in={p.merchant_id for p in parts}, branch_id__in={p.branch_id for p in parts}
+    ).values("merchant_id", "branch_id", "latitude", "longitude")
+    where = {(s["merchant_id"], s["branch_id"]): s for s in shops}
+    markers = []
+    for part in parts:
+        shop = where.get((part.merchant_id, part.branch_id))
+        if shop is not None:
+            label = f"{part.store_name} · {part.branch_name}"
+            markers.append({"lat": shop["latitude"], "lng": shop["longitude"], "label": label, "kind": "shop"})
+    destination = _destination(parts)
+    if destination is not None:
+        markers.append({"lat": destination[0], "lng": destination[1], "label": _("Delivery address"), "kind": "home"})
+    return {
+        "src": f"/api/v1/orders/{order.pk}/events",
+        "last_id": live_last_event_id(channels=[channel]) if order.status not in SETTLED else 0,
+        "markers": markers,
+        "markers_json": json.dumps(markers),
+    }
+
+
+def _destination(parts: list[CustomerOrderPart]) -> tuple[float, float] | None:
+    # The pin the customer set at checkout is kept with the shop's order (tenant schema), one read for the first part
+    # that is delivered; a pickup order has none.
+    part = next((p for p in parts if p.fulfilment != Fulfilment.PICKUP), None)
+    if part is None:
+        return None
+    with schema_context(part.merchant.schema_name):
+        row = MerchantOrder.objects.filter(pk=part.merchant_order_id).values_list("latitude", "longitude").first()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return float(row[0]), float(row[1])
