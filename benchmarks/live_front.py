@@ -39,9 +39,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000, help="requests per path, per round and route")
     parser.add_argument("--rounds", type=int, default=3, help="direct/front rounds, alternated (default 3)")
     parser.add_argument("--redis-db", type=int, default=8)
+    parser.add_argument("--db-name", default=None, help="bench database name (default: <DATABASE_URL name>_front)")
     args = parser.parse_args()
     redis_database_use(args.redis_db)
-    with bench_database(name=None, suffix="front") as _:
+    with bench_database(name=args.db_name, suffix="front") as _:
         django_start(quiet=True)
         shared_apps_migrate()
         return run(args)
@@ -49,6 +50,7 @@ def main() -> int:
 
 def run(args: argparse.Namespace) -> int:
     web = WebServer(workers=2)
+    web.wait()  # listening: the front's port is another one
     front_port = free_port()
     env, tokens = procfile_line("front")
     log = tempfile.TemporaryFile()  # noqa: SIM115
@@ -60,13 +62,14 @@ def run(args: argparse.Namespace) -> int:
         stderr=subprocess.STDOUT,
     )
     try:
-        web.wait()
         time.sleep(1.0)
         results: dict[tuple[str, str], list[float]] = {}
         front_cpu: list[float] = []
-        for _ in range(args.rounds):
-            for route, port in (("direct", web.port), ("front", front_port)):
+        for round_ in range(args.rounds):
+            routes = (("direct", web.port), ("front", front_port))
+            for route, port in routes if round_ % 2 == 0 else routes[::-1]:  # neither always goes first
                 for path in PATHS:
+                    _times(port, path, 50)  # warm this route's connection and the view
                     before = process_cpu_s([front.pid])
                     results.setdefault((route, path), []).extend(_times(port, path, args.requests))
                     if route == "front":

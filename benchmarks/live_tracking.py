@@ -394,6 +394,7 @@ def streams_run(
             specs.append(("localhost", f"/api/v1/orders/{order['id']}/events", order["token"], f"order:{order['id']}"))
     ctx = multiprocessing.get_context("spawn")
     opened, stop, results = ctx.Queue(), ctx.Event(), ctx.Queue()
+    stream_warm(servers.front_port, specs[-1])  # the live process's first stream loads what every stream shares
     rss_before = rss_kib(servers.live_pids())
     client = ctx.Process(target=stream_client, args=(servers.front_port, specs, opened, stop, results))
     client.start()
@@ -427,6 +428,17 @@ def streams_run(
         "load": load_b,
         "rss_per_stream_kib": rss_per_stream,
     }
+
+
+def stream_warm(port: int, spec: tuple[str, str, str, str]) -> None:
+    """Open one stream, read its first bytes, leave."""
+    host, path, token, _ = spec
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+        received = b""
+        while b"retry:" not in received:
+            received += _recv(sock)
+    time.sleep(0.5)
 
 
 def transitions_commit(
