@@ -109,7 +109,7 @@ class LiveHub:
     async def _subscribe_forever(self) -> None:
         attempt = 0
         while True:
-            client = aioredis.from_url(self._url, socket_keepalive=True)
+            client = aioredis.from_url(self._url)
             try:
                 async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.psubscribe(self._pattern)
