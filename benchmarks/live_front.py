@@ -1,7 +1,7 @@
 """What `make run`'s front costs the pages: the same requests sent straight to the Procfile's `web` (granian WSGI, as
 before the live streams) and through the Procfile's `front` (Caddy, routing the stream paths to `live` and every
 other path to `web`), back to back, from one keep-alive client — latency per request and the front's CPU per request.
-The figures behind docs/decisions/0009-live-streams.md.
+The figures behind docs/decisions/0010-live-streams.md.
 
 Run from the repo root:
 

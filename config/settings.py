@@ -348,10 +348,9 @@ JAZZCASH_MPIN = _provider("JAZZCASH_MPIN", "1234")
 JAZZCASH_TXN_TYPE = env.str("JAZZCASH_TXN_TYPE", default="MWALLET")
 JAZZCASH_FEE_RATE = Decimal(env.str("JAZZCASH_FEE_RATE", default="0.02"))
 
-# Live events (shared_apps/live, docs/decisions/0009-live-streams.md): the event log streams replay from is kept this
+# Live events (shared_apps/live, docs/decisions/0010-live-streams.md): the event log streams replay from is kept this
 # long; streams send a heartbeat comment this often (proxies close idle connections) and tell EventSource to
 # reconnect after LIVE_RETRY_MS.
 LIVE_EVENT_RETENTION_DAYS = env.int("LIVE_EVENT_RETENTION_DAYS", default=3)
 LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15.0)
 LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=2000)
-ORDER_TRACKING_TOKEN_MAX_AGE = env.int("ORDER_TRACKING_TOKEN_MAX_AGE", default=14 * 24 * 3600)  # the SMS's link

@@ -19,7 +19,7 @@ from marketplace.cart.shoppers import shopper_of
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.orders.selectors import access_customer_order, orders_of
 from marketplace.orders.services import CustomerOrderError, CustomerOrderErrorCode, customer_order_cancel
-from marketplace.orders.tracking import tracking_token_order_id
+from marketplace.orders.stream_tokens import tracking_token_order_number
 from shared_apps.accounts.auth import shopper_auth
 from shared_apps.live.services import channel_order
 from shared_apps.live.streams import live_stream_response
@@ -200,12 +200,12 @@ class TrackingToken(APIKeyQuery):
     param_name = "token"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> TrackedOrder | None:
-        order_id = tracking_token_order_id(key) if key else None
-        return TrackedOrder(order_id) if order_id is not None else None
+        number = tracking_token_order_number(key) if key else None
+        return TrackedOrder(number) if number is not None else None
 
 
-class TrackedOrder(int):
-    """The customer order a tracking token opens (and nothing else)."""
+class TrackedOrder(str):
+    """The number of the customer order a tracking token opens (and nothing else)."""
 
 
 EVENT_STREAM_DOC = {
@@ -233,7 +233,7 @@ def order_events(request: HttpRequest, order_id: int, last_event_id: int | None 
     delivery side tells (rider positions, ETA). The same auth as GET /orders/{order_id} (anyone else's order is 404,
     before any stream), or `?token=` from the order's tracking link."""
     if isinstance(request.auth, TrackedOrder):
-        if request.auth != order_id:
+        if not CustomerOrder.objects.filter(pk=order_id, number=request.auth).exists():
             raise CustomerOrderError(CustomerOrderErrorCode.NOT_FOUND)
     else:
         access_customer_order(shopper=shopper_of(request.auth), order_id=order_id)

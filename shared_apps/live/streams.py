@@ -3,7 +3,7 @@ the same auth and access rules as the objects' own reads).
 
 | served by | the response |
 |---|---|
-| ASGI (Procfile `live`, ADR 0009) | `retry:`, the replay after `Last-Event-ID`, then each event published on the |
+| ASGI (Procfile `live`, ADR 0010) | `retry:`, the replay after `Last-Event-ID`, then each event published on the |
 | | channels and a heartbeat comment, until the client leaves or Redis is lost |
 | WSGI (Procfile `web`, if a request | `retry:` and the replay, then it ends: EventSource reconnects after `retry` ms |
 | ever reaches it) | (polling, degraded) instead of holding a page worker for as long as the stream |

@@ -1,4 +1,4 @@
-// Live pages over Server-Sent Events (shared_apps/live; docs/decisions/0009-live-streams.md).
+// Live pages over Server-Sent Events (shared_apps/live; docs/decisions/0010-live-streams.md).
 //
 //   <div data-live-src="/api/v1/orders/7/events [more urls]"   one EventSource per url, same origin, cookies sent
 //        data-live-last-id="123"                               the last event the page was rendered with: the stream
@@ -6,7 +6,8 @@
 //                                                              Last-Event-ID takes over on every reconnect)
 //        data-live-refresh="#order-live"                       re-fetched by htmx (hx-trigger="live") on each event
 //        data-live-map="#order-map"                            `position` events move its rider marker
-//        data-live-fallback-seconds="30">                      a slow poll, only while no stream can connect
+//        data-live-fallback-seconds="30">                      a slow poll, only while no stream can connect (or
+//                                                              when the element names no stream at all)
 //
 // Each event is delivered once (deduplicated by id across reconnects and urls) and re-dispatched on the element as
 // a DOM event `live:<kind>` with detail {id, data}; `live:any` follows every one. An event `reload` reloads the page
@@ -29,7 +30,7 @@
   }
 
   Live.prototype.start = function () {
-    if (!window.EventSource) return this.poll();
+    if (!window.EventSource || !this.urls.length) return this.poll();
     var self = this;
     this.urls.forEach(function (url) { self.open(url); });
   };
@@ -103,7 +104,7 @@
   };
 
   function init(root) {
-    (root || document).querySelectorAll("[data-live-src]").forEach(function (el) {
+    (root || document).querySelectorAll("[data-live-src], [data-live-refresh]").forEach(function (el) {
       if (el.plancklyLive) return;
       el.plancklyLive = new Live(el);
       el.plancklyLive.start();

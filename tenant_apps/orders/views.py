@@ -25,7 +25,9 @@ from tenant_apps.staff.permissions import Perm
 from tenant_apps.stores.models import Branch
 
 POLL_SECONDS = 20  # the fallback poll, only while the live stream cannot connect
-LIVE_BRANCHES_MAX = 8  # an "every branch" board listens to this many streams at most; beyond, it polls
+# An "every branch" board opens a stream per branch up to this many (a browser holds ~6 HTTP/1.1 connections per
+# host: the page's own requests need the rest); beyond, it polls slowly.
+LIVE_BRANCHES_MAX = 3
 
 
 def _chosen_branch(request: HttpRequest) -> Branch | None:
