@@ -5,7 +5,8 @@
 //                                                              replays what happened since (then the browser's
 //                                                              Last-Event-ID takes over on every reconnect)
 //        data-live-refresh="#order-live"                       re-fetched by htmx (hx-trigger="live") on each event
-//        data-live-map="#order-map"                            `position` events move its rider marker
+//        data-live-map="#order-map"                            position events move the rider marker of the maps
+//                                                              this selector matches
 //        data-live-fallback-seconds="30">                      a slow poll, only while no stream can connect (or
 //                                                              when the element names no stream at all)
 //
@@ -14,7 +15,10 @@
 // (the client was too far behind to replay).
 (function () {
   "use strict";
-  var KINDS = ["status", "order", "position", "eta", "delivery", "reload"];
+  // status/order: an order moved (shared_apps/live publishers); delivery.*: the fulfilment side (a step, a rider's
+  // position: {position: {lat, lng}}); reload: too far behind to replay
+  var KINDS = ["status", "order", "position", "eta", "delivery", "delivery.changed", "delivery.position", "reload"];
+  var POSITIONS = ["position", "delivery.position"];  // they move a marker, nothing to re-fetch
   var SEEN_KEPT = 500;
 
   function Live(el) {
@@ -66,19 +70,22 @@
     var data = {};
     try { data = JSON.parse(e.data || "{}"); } catch (err) { data = {}; }
     var detail = { id: e.lastEventId, kind: kind, data: data };
-    if (kind === "position") this.moveRider(data);
+    var moves = POSITIONS.indexOf(kind) >= 0;
+    if (moves) this.moveRider(data.position || data);
     this.el.dispatchEvent(new CustomEvent("live:" + kind, { detail: detail, bubbles: true }));
     this.el.dispatchEvent(new CustomEvent("live:any", { detail: detail, bubbles: true }));
-    if (kind !== "position") this.refresh();
+    if (!moves) this.refresh();
   };
 
   Live.prototype.moveRider = function (data) {
-    var map = this.el.dataset.liveMap && document.querySelector(this.el.dataset.liveMap);
+    // every map the element names (its own, and any a re-fetched fragment drew), animated between positions
+    if (!this.el.dataset.liveMap || !data) return;
     var lat = parseFloat(data.lat !== undefined ? data.lat : data.latitude);
     var lng = parseFloat(data.lng !== undefined ? data.lng : data.longitude);
-    if (!map || !map.plancklyMap || isNaN(lat) || isNaN(lng)) return;
-    map.hidden = false;
-    map.plancklyMap.markerMove("rider", lat, lng, data.label || "Rider");
+    if (isNaN(lat) || isNaN(lng)) return;
+    document.querySelectorAll(this.el.dataset.liveMap).forEach(function (map) {
+      if (map.plancklyMap && map.plancklyMap.markerMove) map.plancklyMap.markerMove("rider", lat, lng, data.label);
+    });
   };
 
   Live.prototype.refresh = function () {

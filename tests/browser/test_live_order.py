@@ -92,7 +92,19 @@ def test_the_order_page_follows_a_status_change_and_the_rider_without_reload(
 
     with transaction.atomic():
         live_publish(channels=[channel_order(placed["id"])], kind="position", data={"lat": 31.512, "lng": 74.345})
-    expect(page.locator("#order-map .map-marker--rider")).to_have_count(1, timeout=5000)
+    rider = page.locator("#order-map .map-marker--rider")
+    expect(rider).to_have_count(1, timeout=5000)
+    first = rider.evaluate("el => el.style.transform")
+    with transaction.atomic():  # as the fulfilment side tells a rider's position
+        live_publish(
+            channels=[channel_order(placed["id"])],
+            kind="delivery.position",
+            data={"step": "on_the_way", "position": {"lat": 31.515, "lng": 74.349}},
+        )
+    page.wait_for_function(
+        "first => document.querySelector('#order-map .map-marker--rider').style.transform !== first", arg=first
+    )
+    expect(rider).to_have_count(1)  # moved, not added
     assert page.evaluate("window.__notReloaded") is True
     assert page.locator("[data-live-src]").get_attribute("data-live-state") == "open"  # never fell back to polling
     screenshot("live-order-page-rider")
