@@ -27,7 +27,7 @@ def free_port() -> int:
 
 @contextmanager
 def stream_server(**env: str) -> Iterator[str]:
-    """granian's ASGI interface serving config.asgi (as Procfile `live` does) against the test database."""
+    """granian's ASGI interface serving config.asgi_live (as Procfile `live` does) against the test database."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -37,7 +37,7 @@ def stream_server(**env: str) -> Iterator[str]:
         "LIVE_RETRY_MS": "100",
         **env,
     }
-    command = [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "config.asgi:application"]
+    command = [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "config.asgi_live:application"]
     server = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-ws"],
         env=full_env,

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 import redis
-from django.db import transaction
+from django.db import connection, transaction
 
 from marketplace.orders.models import CustomerOrder
 from shared_apps.accounts.services import guest_create
@@ -169,3 +169,22 @@ def test_a_redis_restart_while_streams_are_open_loses_no_event(throwaway_redis, 
 
     for (order, _), client in zip(orders, clients, strict=True):
         assert [e.id for e in client.events] == before[order.pk] + during[order.pk] + after[order.pk]
+
+
+def test_open_streams_hold_no_database_session_each(server):
+    def sessions() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    order, headers = _guest_order()
+    client = EventSourceClient(f"{server}/api/v1/orders/{order.pk}/events", headers).start()
+    client.wait_open()
+    before = sessions()
+    clients = [EventSourceClient(f"{server}/api/v1/orders/{order.pk}/events", headers).start() for _ in range(12)]
+    for each in clients:
+        each.wait_open()
+    after = sessions()
+    for each in [client, *clients]:
+        each.stop()
+    assert after - before <= 1, f"{after - before} more PostgreSQL sessions for 12 more open streams"
