@@ -220,6 +220,7 @@ def orders_place(shop: BenchShop, n: int) -> list[dict[str, Any]]:
 
 def buyers_create(n: int, listing_id: int) -> list[str]:
     """`n` guests with one unit of the listing in their carts; their Bearer tokens."""
+    # Django is set up in run(): the services can be imported.
     from marketplace.cart.services import cart_item_add
     from marketplace.cart.shoppers import Shopper
     from shared_apps.accounts.services import guest_create
@@ -234,6 +235,8 @@ def buyers_create(n: int, listing_id: int) -> list[str]:
 
 
 def owner_token() -> str:
+    """The shop owner's access token (the branch board's streams)."""
+    # Django is set up in run(): the models can be imported.
     from shared_apps.accounts.models import User
     from shared_apps.accounts.tokens import token_pair_issue
 
@@ -446,6 +449,7 @@ def transitions_commit(
 ) -> None:
     """Move the orders at a steady rate, each move in its own transaction; note each event's id, channel and the wall
     clock when the commit and its after-commit publish returned."""
+    # Django is set up in run(): the models and services can be imported.
     from django.db import connection, transaction
     from django_tenants.utils import schema_context
 
