@@ -61,6 +61,7 @@ bench: setup services migrate
 	$(PY) benchmarks/search.py
 	$(PY) benchmarks/flash_sale.py
 	$(PY) benchmarks/webhooks.py
+	$(PY) benchmarks/live_tracking.py
 
 clean: stop
 	rm -rf .data staticfiles

@@ -59,6 +59,7 @@ SHARED_APPS = [
     "shared_apps.payments",
     "shared_apps.logistics",
     "shared_apps.platform",
+    "shared_apps.live",  # the live event log that SSE streams replay from (public schema)
     "demo",  # seed_demo, demo_totp: the top of the house, above every app it seeds
 ]
 # contenttypes stays public-only: tenant schemas see public's table through the search path, so content types
@@ -398,3 +399,9 @@ POSTEX_API_TOKEN = _provider("POSTEX_API_TOKEN", "sandbox-postex-token")
 POSTEX_PICKUP_ADDRESS_CODE = _provider("POSTEX_PICKUP_ADDRESS_CODE", "001")
 POSTEX_FEE = Decimal(env.str("POSTEX_FEE", default="250.00"))  # PostEx has no quote API: its rate card
 POSTEX_DELIVERY_DAYS = env.int("POSTEX_DELIVERY_DAYS", default=3)
+# Live events (shared_apps/live, docs/decisions/0011-live-streams.md): the event log streams replay from is kept this
+# long; streams send a heartbeat comment this often (proxies close idle connections) and tell EventSource to
+# reconnect after LIVE_RETRY_MS.
+LIVE_EVENT_RETENTION_DAYS = env.int("LIVE_EVENT_RETENTION_DAYS", default=3)
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15.0)
+LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=2000)

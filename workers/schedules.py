@@ -31,6 +31,8 @@ SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    # The live event log replays a reconnecting stream; older events are of no use to anyone.
+    "live-events-purge": {"task": "shared_apps.live.tasks.live_events_purge", "schedule": 3600.0},
     "carts-expire": {"task": "marketplace.cart.tasks.carts_expire", "schedule": 3600.0},
     # New merchants take a prebuilt schema (tenants/schema_spares.py); refill the pool they drew from.
     "tenant-spares-refill": {

@@ -1,5 +1,6 @@
-"""The customer's orders: GET /api/v1/orders, GET /api/v1/orders/{id}, POST /api/v1/orders/{id}/cancel, and paying
-for them: GET /api/v1/orders/{id}/payment, POST /api/v1/orders/{id}/payment/attempts."""
+"""The customer's orders: GET /api/v1/orders, GET /api/v1/orders/{id}, its live events GET /api/v1/orders/{id}/events,
+POST /api/v1/orders/{id}/cancel, and paying for them: GET /api/v1/orders/{id}/payment,
+POST /api/v1/orders/{id}/payment/attempts."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import APIKeyQuery
 
 from kernel.idempotency import IdempotencyKeyHeader
 from marketplace.cart.shoppers import shopper_of
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.orders.selectors import access_customer_order, orders_of
-from marketplace.orders.services import customer_order_cancel
+from marketplace.orders.services import CustomerOrderError, CustomerOrderErrorCode, customer_order_cancel
+from marketplace.orders.tracking import TrackingError, track_token_order_number
 from shared_apps.accounts.auth import shopper_auth
+from shared_apps.live.services import channel_order
+from shared_apps.live.streams import live_stream_response
 from shared_apps.payments.selectors import payment_detail
 from shared_apps.payments.services import payment_attempt_start, payment_redirect
 
@@ -187,6 +192,56 @@ def orders_list(request: HttpRequest):
 def order_detail(request: HttpRequest, order_id: int):
     """One of the caller's orders with each shop's part and its timeline; anyone else's order is 404."""
     return order_out(access_customer_order(shopper=shopper_of(request.auth), order_id=order_id))
+
+
+class TrackingToken(APIKeyQuery):
+    """`?token=` from the customer's tracking link (SMS): opens that one order without signing in."""
+
+    param_name = "token"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> TrackedOrder | None:
+        if not key:
+            return None
+        try:
+            return TrackedOrder(track_token_order_number(token=key))
+        except TrackingError:  # forged, altered or expired: not a credential
+            return None
+
+
+class TrackedOrder(str):
+    """The number of the customer order a tracking token opens (and nothing else)."""
+
+
+EVENT_STREAM_DOC = {
+    "responses": {
+        200: {
+            "description": (
+                "Server-Sent Events: `retry:`, then the events after `Last-Event-ID` (header) or `last_event_id` "
+                "(query), then each new event as it is committed (`id:` the event id, `event:` its kind, `data:` "
+                "JSON), and a `: heartbeat` comment every ~15 s. Reconnect with the last id received to miss nothing."
+            ),
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
+@router.get(
+    "/orders/{order_id}/events",
+    auth=[*shopper_auth, TrackingToken()],
+    openapi_extra=EVENT_STREAM_DOC,
+    summary="The order's live events (text/event-stream)",
+)
+def order_events(request: HttpRequest, order_id: int, last_event_id: int | None = None):
+    """What happens to one order, live: `status` (a shop's part moved: part, status, label), and whatever the
+    delivery side tells (rider positions, ETA). The same auth as GET /orders/{order_id} (anyone else's order is 404,
+    before any stream), or `?token=` from the order's tracking link."""
+    if isinstance(request.auth, TrackedOrder):
+        if not CustomerOrder.objects.filter(pk=order_id, number=request.auth).exists():
+            raise CustomerOrderError(CustomerOrderErrorCode.NOT_FOUND)
+    else:
+        access_customer_order(shopper=shopper_of(request.auth), order_id=order_id)
+    return live_stream_response(request, channels=[channel_order(order_id)])
 
 
 @router.post("/orders/{order_id}/cancel", response=OrderOut)

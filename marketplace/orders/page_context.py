@@ -13,6 +13,8 @@ from marketplace.cart.page_context import FULFILMENT_LABELS
 from marketplace.orders.api import order_out
 from marketplace.orders.models import CustomerOrder, CustomerOrderStatus, PartTracking
 from marketplace.orders.tracking import tracking_view
+from shared_apps.live.selectors import live_last_event_id
+from shared_apps.live.services import channel_order
 from shared_apps.payments.selectors import payment_can_pay
 from tenant_apps.orders.models import OrderStatus
 
@@ -110,4 +112,13 @@ def order_card(order: CustomerOrder) -> dict[str, Any]:
         "shops": ", ".join(p.store_name for p in parts),
         "items": sum(line["quantity"] for p in parts for line in p.lines),
         "total_label": money(order.total, order.currency),
+    }
+
+
+def order_live_view(order: CustomerOrder) -> dict[str, Any]:
+    """What the order's page needs to go live: its stream and the last event it was rendered with (the stream
+    replays anything after it). The maps are each part's (tracking_view: shop, destination, rider). One read."""
+    return {
+        "src": f"/api/v1/orders/{order.pk}/events",
+        "last_id": live_last_event_id(channels=[channel_order(order.pk)]) if order.status not in SETTLED else 0,
     }

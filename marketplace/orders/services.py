@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 from kernel.errors import DomainError, ErrorCode
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.orders.status import customer_status
+from shared_apps.live.services import channel_order, live_publish
 from shared_apps.payments.lock_order import customer_order_lock, merchant_orders_lock
 from shared_apps.payments.services import payment_intent_expire, payment_intents_expired
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
@@ -49,7 +50,18 @@ def part_mirror(*, order: MerchantOrder, to_status: str, reason: str) -> None:
     part.status = to_status
     part.timeline = [*part.timeline, timeline_entry(to_status, reason)]
     part.save(update_fields=["status", "timeline", "updated_at"])
-    customer_order_status_refresh(part.order_id)
+    order_status = customer_order_status_refresh(part.order_id)
+    live_publish(
+        channels=[channel_order(part.order_id)],
+        kind="status",
+        data={
+            "part": part.number,
+            "status": to_status,
+            "label": OrderStatus(to_status).label,
+            "order_status": order_status,
+            "reason": reason,
+        },
+    )
 
 
 def customer_order_status_refresh(order_id: int) -> str:

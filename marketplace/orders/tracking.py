@@ -55,8 +55,8 @@ def track_link(*, customer_order_number: str) -> str:
     return f"{base}/track/{track_token_issue(customer_order_number=customer_order_number)}"
 
 
-def track_order_by_token(*, token: str) -> CustomerOrder:
-    """The one order a tracking token names. Raises LINK_INVALID (404: forged or altered, or no such order) or
+def track_token_order_number(*, token: str) -> str:
+    """The customer order number a tracking token names. Raises LINK_INVALID (404: forged or altered) or
     LINK_EXPIRED (410: older than TRACK_LINK_MAX_AGE_HOURS)."""
     max_age = timedelta(hours=settings.TRACK_LINK_MAX_AGE_HOURS)
     try:
@@ -66,11 +66,16 @@ def track_order_by_token(*, token: str) -> CustomerOrder:
     except signing.BadSignature as exc:
         raise TrackingError(TrackingErrorCode.LINK_INVALID) from exc
     number = payload.get("o") if isinstance(payload, dict) else None
-    order = (
-        CustomerOrder.objects.filter(number=number).select_related("payment").prefetch_related("parts").first()
-        if isinstance(number, str)
-        else None
-    )
+    if not isinstance(number, str):
+        raise TrackingError(TrackingErrorCode.LINK_INVALID)
+    return number
+
+
+def track_order_by_token(*, token: str) -> CustomerOrder:
+    """The one order a tracking token names. Raises LINK_INVALID (404: forged or altered, or no such order) or
+    LINK_EXPIRED (410: older than TRACK_LINK_MAX_AGE_HOURS)."""
+    number = track_token_order_number(token=token)
+    order = CustomerOrder.objects.filter(number=number).select_related("payment").prefetch_related("parts").first()
     if order is None:
         raise TrackingError(TrackingErrorCode.LINK_INVALID)
     return order

@@ -2,7 +2,8 @@
 shop's part, its status and timeline, cancel while no shop has accepted).
 
 Only the owner — the session's user or guest — sees an order; anyone else gets the 404 a missing order gets. The
-order's page polls a fragment with htmx every few seconds until the order is settled (delivered, cancelled…).
+order's page listens to the order's live stream (static/live/live.js) and re-fetches its fragment on each event;
+it polls the fragment slowly only while no stream can connect.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 from marketplace.cart.shoppers import shopper_of_page
 from marketplace.cart.views import is_htmx
 from marketplace.orders.models import CustomerOrder
-from marketplace.orders.page_context import ORDERS_SHOWN, order_card, order_view
+from marketplace.orders.page_context import ORDERS_SHOWN, order_card, order_live_view, order_view
 from marketplace.orders.selectors import access_customer_order, orders_of
 from marketplace.orders.services import CustomerOrderError, customer_order_cancel
 from marketplace.orders.tracking import TrackingError, track_order_by_token
 
-POLL_SECONDS = 4
+POLL_SECONDS = 20  # the fallback poll, only while the live stream cannot connect
 
 
 def _mine(request: HttpRequest, number: str) -> CustomerOrder:
@@ -47,7 +48,12 @@ def orders_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def order_page(request: HttpRequest, number: str) -> HttpResponse:
     order = _mine(request, number)
-    context = {"order": order_view(order), "poll_seconds": POLL_SECONDS, "placed": request.GET.get("placed") == "1"}
+    context = {
+        "order": order_view(order),
+        "live": order_live_view(order),
+        "poll_seconds": POLL_SECONDS,
+        "placed": request.GET.get("placed") == "1",
+    }
     return render(request, "customer_orders/order.html", context)
 
 

@@ -5,11 +5,14 @@ a move the state machine refuses 409 with its code (order_transition_invalid, or
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from shared_apps.accounts.auth import user_auth
+from shared_apps.live.services import channel_branch
+from shared_apps.live.streams import live_stream_response
 from tenant_apps.orders.actions import merchant_order_act, staff_actions
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.orders.selectors import order_detail, orders_list
@@ -124,6 +127,30 @@ def order_list(
     if branch_id is not None:
         access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.ORDERS_VIEW)
     return orders_list(actor=actor, branch_id=branch_id, status=status, open_only=open)
+
+
+@router.get(
+    "/branches/{branch_id}/events",
+    summary="The branch board's live events (text/event-stream)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": (
+                    "Server-Sent Events: `retry:`, the events after `Last-Event-ID` (header) or `last_event_id` "
+                    "(query), then each new one as it is committed (`id:`, `event: order` with id, number, status, "
+                    "from_status), and a `: heartbeat` comment every ~15 s."
+                ),
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def branch_events(request: HttpRequest, branch_id: int, last_event_id: int | None = None):
+    """The branch's order board, live: a new order, or any staff member's move. Who may listen is decided once, at
+    connect: a membership whose scope holds the branch and may view orders (anyone else: 404 before any stream)."""
+    actor = access_console(user=request.user, perm=Perm.ORDERS_VIEW)
+    branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.ORDERS_VIEW)
+    return live_stream_response(request, channels=[channel_branch(connection.schema_name, branch.pk)])
 
 
 @router.get("/orders/{order_id}", response=OrderOut)

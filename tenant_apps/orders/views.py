@@ -1,15 +1,19 @@
-"""Console pages for orders: the queue per branch (New / In progress / Ready; the page polls a fragment every 3 s
-with HTMX, so new orders appear without a reload) and one order's page with its lines, customer, history and the
+"""Console pages for orders: the queue per branch (New / In progress / Ready; the page listens to the branches' live
+streams and re-fetches its fragment with HTMX on each event, so new orders and other staff's moves appear without a
+reload — a slow poll only while no stream connects) and one order's page with its lines, customer, history and the
 staff's moves. Views are thin: scope and role come from the access layer, moves from orders.actions."""
 
 from __future__ import annotations
 
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
 from kernel.money import money
+from shared_apps.live.selectors import live_last_event_id
+from shared_apps.live.services import channel_branch
 from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.actions import merchant_order_act, staff_actions
 from tenant_apps.orders.models import Fulfilment, MerchantOrder
@@ -20,7 +24,10 @@ from tenant_apps.staff.pages import console_page
 from tenant_apps.staff.permissions import Perm
 from tenant_apps.stores.models import Branch
 
-POLL_SECONDS = 3
+POLL_SECONDS = 20  # the fallback poll, only while the live stream cannot connect
+# An "every branch" board opens a stream per branch up to this many (a browser holds ~6 HTTP/1.1 connections per
+# host: the page's own requests need the rest); beyond, it polls slowly.
+LIVE_BRANCHES_MAX = 3
 
 
 def _chosen_branch(request: HttpRequest) -> Branch | None:
@@ -31,14 +38,24 @@ def _chosen_branch(request: HttpRequest) -> Branch | None:
     return chosen or actor.branch  # a Branch Manager's or an Employee's own branch; None for the others
 
 
-def order_queue_context(*, actor: Membership, branch: Branch | None) -> dict:
-    """What `orders/_queue.html` renders: the open orders grouped, and the URL it polls every POLL_SECONDS."""
+def order_queue_context(*, actor: Membership, branch: Branch | None, live: bool = True) -> dict:
+    """What `orders/_queue_live.html` renders: the open orders grouped, the URL of the fragment, and the live streams
+    of the branches shown (the board's own branch, or every branch in scope up to LIVE_BRANCHES_MAX)."""
     groups = order_queue(actor=actor, branch_id=branch.pk if branch else None)
+    branch_ids = [branch.pk] if branch else [b.pk for b in branch_choices(actor)] if live else []
+    streams = None
+    if live and branch_ids and len(branch_ids) <= LIVE_BRANCHES_MAX:
+        channels = [channel_branch(connection.schema_name, pk) for pk in branch_ids]
+        streams = {
+            "src": " ".join(f"/api/v1/console/branches/{pk}/events" for pk in branch_ids),
+            "last_id": live_last_event_id(channels=channels),
+        }
     return {
         "branch": branch,
         "groups": groups,
         "poll_seconds": POLL_SECONDS,
         "queue_url": f"/orders/queue/?branch={branch.pk}" if branch else "/orders/queue/",
+        "live": streams,
     }
 
 
@@ -53,7 +70,9 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 def queue_fragment(request: HttpRequest) -> HttpResponse:
     """The queue alone: what the queue page (and an Employee's dashboard) polls."""
     return render(
-        request, "orders/_queue.html", order_queue_context(actor=request.actor, branch=_chosen_branch(request))
+        request,
+        "orders/_queue.html",
+        order_queue_context(actor=request.actor, branch=_chosen_branch(request), live=False),
     )
 
 

@@ -53,7 +53,7 @@ def test_my_orders_lists_mine_newest_first(customer, host_client, django_assert_
 
 def test_order_page_has_a_section_per_shop_with_lines_totals_and_timeline(customer, django_assert_max_num_queries):
     order = place(customer)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):  # + the map's shops and the live stream's last event id
         response = customer.get(f"/orders/{order.number}/")
     page = text(response)
     body = response.content.decode()
@@ -61,7 +61,8 @@ def test_order_page_has_a_section_per_shop_with_lines_totals_and_timeline(custom
     assert "Gulberg Grocer · Liberty Market Placed" in page and "Crust & Crumb · MM Alam Road Placed" in page
     assert "2 \u00d7 Guard Basmati Rice 1 kg Rs 1,180" in page and "Total Rs 2,980" in page
     assert "Timeline Placed" in page and "Pickup from the shop" in page
-    assert f'hx-get="/orders/{order.number}/live" hx-trigger="every 4s"' in body
+    assert f'hx-get="/orders/{order.number}/live" hx-trigger="live"' in body  # re-fetched on each live event
+    assert f'data-live-src="/api/v1/orders/{order.pk}/events"' in body and "data-map-markers=" in body
     assert "Cancel order" in page
 
 

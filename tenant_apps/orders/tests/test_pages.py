@@ -51,13 +51,15 @@ def test_the_queue_groups_open_orders_and_polls(grocer, place, host_cache_held):
     assert new.number in _section(html, "new") and cooking.number in _section(html, "in_progress")
     assert ready.number in _section(html, "ready") and "Out for delivery" in _section(html, "ready")
     assert done.number not in html  # handed over: no longer in the queue
-    assert 'hx-get="/orders/queue/?branch=' in html and 'hx-trigger="every 3s"' in html
+    assert 'hx-get="/orders/queue/?branch=' in html and 'hx-trigger="live"' in html  # re-fetched on each event
+    assert 'data-live-src="/api/v1/console/branches/' in html and "live/live.js" in html
     assert 'href="/orders/"' in html and ">Orders</a>" in html  # the console's nav link
     for _ in range(3):
         place(items=[(BUTTER, 1)])
     more_queries, html = _page_queries(client, "/orders/")
     assert html.count("order-card ") == 6
-    assert more_queries == queries <= 6, f"{queries} queries with 3 open orders, {more_queries} with 6"
+    # with the live stream's last event id (one index probe)
+    assert more_queries == queries <= 7, f"{queries} queries with 3 open orders, {more_queries} with 6"
 
     fragment = client.get("/orders/queue/").content.decode()
     assert fragment.startswith('<div id="order-queue"') and new.number in fragment and "<html" not in fragment
