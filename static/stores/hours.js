@@ -18,7 +18,9 @@
     field(form, day, "close1").value = close1 || "";
     field(form, day, "open2").value = open2 || "";
     field(form, day, "close2").value = close2 || "";
-    syncRow(form.querySelector('[data-day="' + day + '"]'));
+    var row = form.querySelector('[data-day="' + day + '"]');
+    syncRow(row);
+    breaks(row);
   }
   function applyPreset(form, name) {
     if (name === "copy-mon") {
@@ -33,9 +35,25 @@
     p.days.forEach(function (d) { setDay(form, d, "open", p.open, p.close); });
     (p.closed || []).forEach(function (d) { setDay(form, d, "closed"); });
   }
+  function breaks(row) {
+    // The second period of a day shows when it holds a time; otherwise "Add a break" opens it.
+    var second = row.querySelector("[data-second]"), add = row.querySelector("[data-break-add]");
+    if (!second || !add) return;
+    var filled = Array.prototype.some.call(second.querySelectorAll("input"), function (i) { return i.value; });
+    second.hidden = !filled;
+    add.hidden = filled;
+  }
   function init() {
     var form = document.querySelector("[data-hours-form]");
     if (!form) return;
+    form.querySelectorAll("[data-day]").forEach(breaks);
+    form.addEventListener("click", function (e) {
+      if (!e.target.matches("[data-break-add]")) return;
+      var row = e.target.closest("[data-day]");
+      row.querySelector("[data-second]").hidden = false;
+      e.target.hidden = true;
+      row.querySelector("[data-second] input").focus();
+    });
     form.querySelectorAll("[data-day], [data-exception]").forEach(syncRow);
     form.addEventListener("change", function (e) {
       if (e.target.matches("[data-mode]")) syncRow(e.target.closest("[data-day], [data-exception]"));

@@ -335,6 +335,7 @@ def branch_detail(request: HttpRequest, branch_id: int) -> HttpResponse:
         "hours": _hours_summary(branch),
         "exceptions": sorted(branch.hours_exceptions.items()),
         "state": opening_state(branch.opening_hours, branch.hours_exceptions),
+        "radius_km": f"{branch.delivery_radius_km.normalize():f}",  # 3.5, not 3.50
         "can_manage": Perm.BRANCH_MANAGE in request.actor.permissions,
     }
     return render(request, "stores/branch_detail.html", context)
