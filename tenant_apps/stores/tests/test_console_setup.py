@@ -3,10 +3,14 @@ or the form again with what was typed and the message (pages), and changes nothi
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from tenant_apps.staff.models import AuditEntry
+from tenant_apps.stores import services, views
 from tenant_apps.stores.models import Branch, Store
 from tenant_apps.stores.services import branch_create, store_create
 from tests.console_clients import console_api_client, console_page_client
@@ -201,3 +205,28 @@ def test_the_delivery_page_needs_a_radius_for_own_riders_and_changes_nothing_wit
         "3.00",
         "150.00",
     )
+
+
+def test_a_logo_is_uploaded_to_the_merchants_stores_folder_and_replaced(shop, monkeypatch):
+    """The upload itself is the media app's (tested there against the Cloudinary sandbox): here, where it goes and
+    what the store keeps."""
+    uploads = []
+
+    def upload(*, file, filename, folder, tenant_schema, resource_type):
+        uploads.append((filename, folder, resource_type))
+        return SimpleNamespace(public_id=f"{folder}/logo-{len(uploads)}", resource_type="image")
+
+    monkeypatch.setattr(views, "asset_upload", upload)
+    monkeypatch.setattr(services, "assets_destroy_on_commit", lambda *, public_ids: uploads.append(public_ids))
+    store = _in(shop, lambda: store_create(name="Dates Corner"))
+    client = console_page_client(shop, shop.owner)
+    for name in ("logo.png", "logo2.png"):
+        response = client.post(
+            f"/stores/{store.pk}/", {"action": "logo", "logo": SimpleUploadedFile(name, b"\x89PNG", "image/png")}
+        )
+        assert response.status_code == 302
+    folder = f"merchants/{shop.schema_name}/stores"
+    assert uploads == [("logo.png", folder, "image"), ("logo2.png", folder, "image"), [f"{folder}/logo-1"]]
+    assert _in(shop, lambda: Store.objects.get().logo_public_id) == f"{folder}/logo-2"
+    missing = client.post(f"/stores/{store.pk}/", {"action": "logo"})
+    assert missing.status_code == 400 and 'role="alert"' in missing.content.decode()
