@@ -90,6 +90,7 @@ public_api = _api(
         ("", "marketplace.checkout.api.router", ""),
         ("", "marketplace.orders.api.router", ""),
         ("", "shared_apps.payments.api.router", ""),
+        ("", "shared_apps.logistics.api.router", ""),
     ),
 )
 console_api = _api(
@@ -104,5 +105,6 @@ console_api = _api(
         ("", "tenant_apps.catalog.csv_api.router", ""),
         ("", "tenant_apps.orders.api.router", ""),
         ("", "tenant_apps.orders.payments_api.router", ""),
+        ("", "tenant_apps.fulfilment.api.router", ""),
     ),
 )

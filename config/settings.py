@@ -56,6 +56,7 @@ SHARED_APPS = [
     "marketplace.checkout",
     "marketplace.orders",
     "shared_apps.payments",
+    "shared_apps.logistics",
     "shared_apps.platform",
     "demo",  # seed_demo, demo_totp: the top of the house, above every app it seeds
 ]
@@ -68,6 +69,7 @@ TENANT_APPS = [
     "tenant_apps.inventory",
     "tenant_apps.outbox",
     "tenant_apps.orders",
+    "tenant_apps.fulfilment",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -188,6 +190,11 @@ STATICFILES_DIRS = [
 # Map tiles: any XYZ template; OpenStreetMap by default. Without network the maps still draw their markers.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+# A shop's own rider in town traffic: what the promised time of a delivery assumes between two points.
+FULFILMENT_RIDER_KMH = env.float("FULFILMENT_RIDER_KMH", default=18.0)
+# The customer's tracking link (/track/<token>, sent by SMS) opens the order without signing in until it expires.
+TRACK_LINK_MAX_AGE_HOURS = env.int("TRACK_LINK_MAX_AGE_HOURS", default=72)
+TRACK_LINK_BASE_URL = env.str("TRACK_LINK_BASE_URL", default=f"http://{BASE_DOMAIN}:8000")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -274,6 +281,17 @@ UNFOLD = {
                     {"title": "Webhooks", "icon": "webhook", "link": "/admin/payments/webhookevent/"},
                 ],
             },
+            {
+                "title": "Logistics",
+                "items": [
+                    {
+                        "title": "Courier deliveries",
+                        "icon": "local_shipping",
+                        "link": "/admin/logistics/courierdelivery/",
+                    },
+                    {"title": "Courier webhooks", "icon": "webhook", "link": "/admin/logistics/courierwebhook/"},
+                ],
+            },
         ],
     },
 }
@@ -346,3 +364,29 @@ JAZZCASH_INTEGRITY_SALT = _provider("JAZZCASH_INTEGRITY_SALT", "sandboxsalt1")
 JAZZCASH_MPIN = _provider("JAZZCASH_MPIN", "1234")
 JAZZCASH_TXN_TYPE = env.str("JAZZCASH_TXN_TYPE", default="MWALLET")
 JAZZCASH_FEE_RATE = Decimal(env.str("JAZZCASH_FEE_RATE", default="0.02"))
+
+# Partner couriers (shared_apps/logistics/couriers): name -> adapter class. Defaults talk to the local sandboxes
+# (sandboxes/uberdirect.py, sandboxes/postex.py); production sets the couriers' hosts and the account's credentials.
+LOGISTICS_COURIERS = {
+    "uber": "shared_apps.logistics.couriers.uberdirect.UberDirectCourier",
+    "postex": "shared_apps.logistics.couriers.postex.PostExCourier",
+}
+COURIER_TIMEOUT_SECONDS = env.float("COURIER_TIMEOUT_SECONDS", default=10.0)
+COURIER_POLL_BATCH = env.int("COURIER_POLL_BATCH", default=100)  # parcels asked about per beat run
+# PostEx answers in minutes at best and parcels move in days: asking about one more often is wasted calls.
+COURIER_POLL_INTERVAL_SECONDS = env.int("COURIER_POLL_INTERVAL_SECONDS", default=600)
+# A courier with webhooks that said nothing about an open delivery for this long is asked (a notification was lost).
+COURIER_QUIET_SECONDS = env.int("COURIER_QUIET_SECONDS", default=900)
+# Uber Direct: token https://auth.uber.com/oauth/v2/token, API https://api.uber.com, credentials from the dashboard.
+UBER_DIRECT_TOKEN_URL = _provider("UBER_DIRECT_TOKEN_URL", "http://127.0.0.1:8100/uber/oauth/v2/token")
+UBER_DIRECT_API_BASE = _provider("UBER_DIRECT_API_BASE", "http://127.0.0.1:8100/uber")
+UBER_DIRECT_CUSTOMER_ID = _provider("UBER_DIRECT_CUSTOMER_ID", "sandbox-customer")
+UBER_DIRECT_CLIENT_ID = _provider("UBER_DIRECT_CLIENT_ID", "sandbox-client")
+UBER_DIRECT_CLIENT_SECRET = _provider("UBER_DIRECT_CLIENT_SECRET", "sandbox-client-secret")
+UBER_DIRECT_WEBHOOK_SIGNING_KEY = _provider("UBER_DIRECT_WEBHOOK_SIGNING_KEY", "sandbox-uber-signing-key")
+# PostEx: https://api.postex.pk/services/integration/api/order, the merchant portal's API token and pickup address.
+POSTEX_API_BASE = _provider("POSTEX_API_BASE", "http://127.0.0.1:8100/postex/services/integration/api/order")
+POSTEX_API_TOKEN = _provider("POSTEX_API_TOKEN", "sandbox-postex-token")
+POSTEX_PICKUP_ADDRESS_CODE = _provider("POSTEX_PICKUP_ADDRESS_CODE", "001")
+POSTEX_FEE = Decimal(env.str("POSTEX_FEE", default="250.00"))  # PostEx has no quote API: its rate card
+POSTEX_DELIVERY_DAYS = env.int("POSTEX_DELIVERY_DAYS", default=3)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("tenant_apps.inventory.urls")),
     path("", include("tenant_apps.orders.urls")),
     path("", include("tenant_apps.orders.payments_urls")),
+    path("", include("tenant_apps.fulfilment.urls")),
 ]
 
 handler404 = "config.views.page_not_found"

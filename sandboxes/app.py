@@ -10,10 +10,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from sandboxes import cloudinary, foree, jazzcash, sms
+from sandboxes import cloudinary, foree, jazzcash, postex, sms, uberdirect
 
 # {"name", "path", "protocol"}: each provider module's PROVIDER
-PROVIDERS: list[dict[str, str]] = [sms.PROVIDER, cloudinary.PROVIDER, foree.PROVIDER, jazzcash.PROVIDER]
+PROVIDERS: list[dict[str, str]] = [
+    sms.PROVIDER,
+    cloudinary.PROVIDER,
+    foree.PROVIDER,
+    jazzcash.PROVIDER,
+    uberdirect.PROVIDER,
+    postex.PROVIDER,
+]
 
 
 async def index(request: Request) -> HTMLResponse:
@@ -41,6 +48,8 @@ app = Starlette(
         *sms.routes,
         *foree.routes,
         *jazzcash.routes,
+        *uberdirect.routes,
+        *postex.routes,
         *cloudinary.routes,
     ]
 )

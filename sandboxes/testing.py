@@ -79,6 +79,28 @@ def _payment_urls(base_url: str) -> dict[str, str]:
     }
 
 
+def _courier_urls(base_url: str) -> dict[str, str]:
+    """The couriers' settings pointed at the sandbox at `base_url` (same paths as the defaults)."""
+    return {
+        "UBER_DIRECT_TOKEN_URL": f"{base_url}/uber/oauth/v2/token",
+        "UBER_DIRECT_API_BASE": f"{base_url}/uber",
+        "POSTEX_API_BASE": f"{base_url}/postex/services/integration/api/order",
+    }
+
+
+def _courier_credentials() -> dict[str, str]:
+    """The courier sandboxes accept whatever courier credentials the app is configured with."""
+    from django.conf import settings  # this plugin loads before pytest-django configures settings
+
+    return {
+        "SANDBOX_UBER_CLIENT_ID": settings.UBER_DIRECT_CLIENT_ID,
+        "SANDBOX_UBER_CLIENT_SECRET": settings.UBER_DIRECT_CLIENT_SECRET,
+        "SANDBOX_UBER_CUSTOMER_ID": settings.UBER_DIRECT_CUSTOMER_ID,
+        "SANDBOX_UBER_SIGNING_KEY": settings.UBER_DIRECT_WEBHOOK_SIGNING_KEY,
+        "SANDBOX_POSTEX_TOKEN": settings.POSTEX_API_TOKEN,
+    }
+
+
 def _payment_credentials() -> dict[str, str]:
     """The sandbox accepts whatever payment credentials the app is configured with."""
     from django.conf import settings  # this plugin loads before pytest-django configures settings
@@ -115,6 +137,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
         "SMS_ACCOUNT_SID": settings.SMS_ACCOUNT_SID,
         "SMS_AUTH_TOKEN": settings.SMS_AUTH_TOKEN,
         **_payment_urls(base_url),
+        **_courier_urls(base_url),
     }
     env = {
         **os.environ,
@@ -123,9 +146,13 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
         "SANDBOX_SMS_AUTH_TOKEN": settings.SMS_AUTH_TOKEN,
         **cloudinary_credentials,
         **_payment_credentials(),
+        **_courier_credentials(),
+        # A simulated courier's hour takes about seven seconds: its whole route fits in a test.
+        "SANDBOX_COURIER_TIME_SCALE": "0.002",
         # Nobody listens here: a test that wants the notifications points the sandbox at its live server.
         "SANDBOX_FOREE_NOTIFICATION_URL": "http://127.0.0.1:9/nobody",
         "SANDBOX_JAZZCASH_IPN_URL": "http://127.0.0.1:9/nobody",
+        "SANDBOX_UBER_WEBHOOK_URL": "http://127.0.0.1:9/nobody",
     }
     with log.open("w") as log_file:
         process = subprocess.Popen(
@@ -189,6 +216,14 @@ def sms_settings(settings: Any, sandbox_server: SandboxServer) -> Any:
 def payment_settings(settings: Any, sandbox_server: SandboxServer) -> Any:
     """Django settings for this test with both payment gateways pointed at the sandbox process."""
     for name, value in _payment_urls(sandbox_server.base_url).items():
+        setattr(settings, name, value)
+    return settings
+
+
+@pytest.fixture
+def courier_settings(settings: Any, sandbox_server: SandboxServer) -> Any:
+    """Django settings for this test with both couriers pointed at the sandbox process."""
+    for name, value in _courier_urls(sandbox_server.base_url).items():
         setattr(settings, name, value)
     return settings
 

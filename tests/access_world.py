@@ -1,8 +1,8 @@
 """A small merchant world with every role and scope relation, shared by the access-matrix and scope tests.
 
 Tenant T: stores S1 (branches B1a, B1b) and S2 (branch B2a). Members: merchant (the owner), shop owner of S1,
-branch manager of B1a, employee of B1a (both duties), plus employees in B1b and B2a as targets. Tenant U: a second
-merchant with its own store and branch. Users without memberships: a stranger. `world_orders_add` gives every
+branch manager of B1a, employee of B1a (every duty: it also rides), plus riders in B1b and B2a as targets. Tenant U:
+a second merchant with its own store and branch. Users without memberships: a stranger. `world_orders_add` gives every
 branch an order in each status a staff member moves from (named "O_<branch>_<status>"); `world_payments_add` gives
 every branch a cash order handed over and paid (named "O_<branch>_picked_up", its money in the payments ledger).
 """
@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 from shared_apps.accounts.models import User
 from shared_apps.accounts.services import user_get_or_create_by_phone
 from tenant_apps.catalog.models import Product, Variant
+from tenant_apps.fulfilment.models import Delivery
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.staff.models import Invitation, Membership, Role
 from tenant_apps.stores.models import Branch, Store
@@ -93,9 +94,13 @@ def build_world(make_merchant) -> World:
         specs = {
             "shop_owner": {"role": Role.SHOP_OWNER, "store_id": ids["S1"]},
             "branch_manager": {"role": Role.BRANCH_MANAGER, "branch_id": ids["B1a"]},
-            "employee": {"role": Role.EMPLOYEE, "branch_id": ids["B1a"], "duties": ["process_orders", "update_stock"]},
-            "emp_b1b": {"role": Role.EMPLOYEE, "branch_id": ids["B1b"]},
-            "emp_b2a": {"role": Role.EMPLOYEE, "branch_id": ids["B2a"]},
+            "employee": {
+                "role": Role.EMPLOYEE,
+                "branch_id": ids["B1a"],
+                "duties": ["process_orders", "update_stock", "deliver"],
+            },
+            "emp_b1b": {"role": Role.EMPLOYEE, "branch_id": ids["B1b"], "duties": ["deliver"]},
+            "emp_b2a": {"role": Role.EMPLOYEE, "branch_id": ids["B2a"], "duties": ["deliver"]},
         }
         for key, spec in specs.items():
             ids[f"M_{key}"] = Membership.objects.create(user=world.users[key], **spec).pk
@@ -139,6 +144,47 @@ def _orders(ids: dict[str, int], branches: tuple[str, ...], prefix: str) -> None
                 subtotal=Decimal("100.00"),
                 total=Decimal("100.00"),
             ).pk
+
+
+WORLD_PICKUP_CODE = "4321"
+
+
+def _deliveries(ids: dict[str, int], riders: dict[str, str], prefix: str) -> None:
+    """Per branch: "D_<branch>", an own-rider delivery its rider has picked up, and "DP_<branch>", the pickup
+    delivery of its ready_for_pickup order (code WORLD_PICKUP_CODE)."""
+    for branch, rider in riders.items():
+        order = MerchantOrder.objects.create(
+            number=f"{prefix}{branch}-ride"[:24],
+            customer_order_id=0,
+            customer_order_number=f"{prefix}{branch}",
+            branch_id=ids[branch],
+            status=OrderStatus.OUT_FOR_DELIVERY,
+            fulfilment="delivery",
+            payment_method="cod",
+            customer_name="Matrix buyer",
+            customer_phone="+923001234567",
+            address="House 1, Gulberg",
+            latitude=Decimal("31.51"),
+            longitude=Decimal("74.34"),
+            subtotal=Decimal("100.00"),
+            total=Decimal("100.00"),
+        )
+        common = {"branch_id": ids[branch], "handover_code": "8765", "pickup_code": WORLD_PICKUP_CODE}
+        ids[f"D_{branch}"] = Delivery.objects.create(
+            order=order, method="own_rider", status="picked_up", rider_id=ids[rider], **common
+        ).pk
+        ids[f"DP_{branch}"] = Delivery.objects.create(
+            order_id=ids[f"O_{branch}_ready_for_pickup"], method="pickup", status="ready", **common
+        ).pk
+
+
+def world_deliveries_add(world: World) -> World:
+    """Deliveries to aim the fulfilment routes at (after world_orders_add): T's branches and U's B1a."""
+    with schema_context(world.t.schema_name):
+        _deliveries(world.ids, {"B1a": "M_employee", "B1b": "M_emp_b1b", "B2a": "M_emp_b2a"}, "T")
+    with schema_context(world.u.schema_name):
+        _deliveries(world.u_ids, {"B1a": "M_emp"}, "U")
+    return world
 
 
 def world_orders_add(world: World) -> World:

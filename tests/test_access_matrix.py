@@ -4,21 +4,31 @@ discovered from the tenant URLconf and the console API, so a new route missing f
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context
 
-from config.api import console_api
-from shared_apps.accounts.services import guest_create
+from config.api import console_api, public_api
+from shared_apps.accounts.services import guest_create, user_get_or_create_by_phone
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
 from tenant_apps.catalog.models import BranchPrice
 from tenant_apps.inventory.models import StockLevel
-from tests.access_world import World, build_world, world_orders_add, world_payments_add
+from tests.access_world import (
+    WORLD_PICKUP_CODE,
+    World,
+    build_world,
+    world_deliveries_add,
+    world_orders_add,
+    world_payments_add,
+)
 
 ROLES = ("merchant", "shop_owner", "branch_manager", "employee")
 A, B, C = "own", "sibling_branch", "sibling_store"
@@ -152,6 +162,14 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/orders/{order_id}/"): ORDERS,
     ("POST", "/orders/{order_id}/refund/"): REFUNDS,
     ("GET", "/payments/"): PAYMENTS,
+    # deliveries: riders are Employees with the deliver duty (the world's employee has it); a rider reaches only its
+    # own deliveries, Branch Managers assign within their branch, the counter hands pickups over (orders.process)
+    ("GET", "/rider/"): {"merchant": ONLY_A, "shop_owner": ONLY_A, "employee": ONLY_A},
+    ("POST", "/rider/take/"): {"employee": ONLY_A},  # a rider of a branch; nothing ready: told so on the page
+    ("POST", "/rider/deliveries/{delivery_id}/"): {"employee": ONLY_A},  # only its own: others' are 404/403
+    ("POST", "/deliveries/{delivery_id}/assign/"): {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A},
+    ("POST", "/deliveries/{delivery_id}/handover/"): ORDERS,  # aims at a pickup ready at the counter
+    ("POST", "/api/v1/console/deliveries/{delivery_id}/location"): {"employee": ONLY_A},
     ("GET", "/signin/"): PUBLIC,
     ("POST", "/signin/verify/"): PUBLIC,
     ("POST", "/signout/"): PUBLIC,
@@ -175,6 +193,7 @@ TARGETS = {
     "variant_id": {A: "V1", B: "V1", C: "V2"},
     "media_id": {A: "P1", B: "P1", C: "P2"},  # no media in the world: every call is a 404 or a deny
     "order_id": {A: "B1a", B: "B1b", C: "B2a"},  # the branch of the order; its status comes from the route
+    "delivery_id": {A: "D_B1a", B: "D_B1b", C: "D_B2a"},  # a picked-up ride ("DP_": a pickup, for /handover/)
 }
 U_TARGETS = {
     "store_id": "S1",
@@ -185,6 +204,7 @@ U_TARGETS = {
     "variant_id": "V1",
     "media_id": "P1",
     "order_id": "B1a",
+    "delivery_id": "D_B1a",
 }
 # The status an order must be in for the route's move to apply (the world has one of each per branch).
 ORDER_STATUS_FOR = {
@@ -263,6 +283,10 @@ def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
         ("POST", "/products/{product_id}/"): {"action": "update", "name": "Renamed", "status": "active"},
         ("POST", "/api/v1/console/orders/{order_id}/reject"): {"reason": "Out of stock"},
         ("POST", "/orders/{order_id}/"): {"action": "accept"},
+        ("POST", "/rider/deliveries/{delivery_id}/"): {"action": "arrived"},
+        ("POST", "/deliveries/{delivery_id}/assign/"): {"rider_id": ids.get("M_employee", 0)},
+        ("POST", "/deliveries/{delivery_id}/handover/"): {"code": WORLD_PICKUP_CODE},
+        ("POST", "/api/v1/console/deliveries/{delivery_id}/location"): {"lat": 31.52, "lng": 74.35, "accuracy": 9},
         ("POST", "/api/v1/console/orders/{order_id}/refund"): {"amount": "1.00", "reason": "One item was damaged"},
         ("POST", "/orders/{order_id}/refund/"): {"amount": "1.00", "reason": "One item was damaged"},
         ("POST", "/branches/{branch_id}/stock/"): {
@@ -338,6 +362,10 @@ def _request(world: World, method: str, path: str, probe: Probe):
         name = U_TARGETS[param] if on_u else by_case[probe.case]
         if param == "order_id":
             name = _order_name(name, path)
+        if "{" + param + "}" not in url:
+            continue
+        if param == "delivery_id" and path.endswith("/handover/"):
+            name = name.replace("D_", "DP_")
         url = url.replace("{" + param + "}", str(ids[name]))
     client = Client(HTTP_HOST=f"{merchant.slug}.localhost")
     user = world.users.get(probe.principal) or (world.stranger if probe.principal == "stranger" else None)
@@ -404,6 +432,8 @@ def test_access_matrix(make_merchant, method, path):
     world = world_orders_add(build_world(make_merchant))
     if "refund" in path or "payments" in path:
         world = world_payments_add(world)
+    if "deliver" in path or "rider" in path:
+        world = world_deliveries_add(world)
     failures = []
     for probe in _probes(path):
         allowed = _allowed(entry, method, path, probe)
@@ -448,3 +478,46 @@ def test_a_branch_never_touches_a_variant_of_another_store(make_merchant, method
     with schema_context(world.t.schema_name):
         assert not StockLevel.objects.filter(branch_id=branch, variant_id=variant).exists()
         assert not BranchPrice.objects.filter(branch_id=branch, variant_id=variant).exists()
+
+
+# ---- public routes that are signed instead of authenticated ---------------------------------------------------------
+# The couriers' webhooks live on the marketplace host and take no user: the signature of the raw body is the only
+# credential. (method, route) -> the signing header. Every public API route under /webhooks/ must be listed here.
+SIGNED_PUBLIC: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/webhooks/couriers/uber"): "x-uber-signature",
+}
+
+
+def _public_webhook_routes() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for prefix, router in public_api._routers:
+        for path, path_view in router.path_operations.items():
+            if (prefix + path).startswith("/webhooks/"):
+                for operation in path_view.operations:
+                    found |= {(method, "/api/v1" + prefix + path) for method in operation.methods}
+    return found
+
+
+def test_every_public_webhook_route_is_in_the_signed_table():
+    assert _public_webhook_routes() == set(SIGNED_PUBLIC), "add new public webhook routes to SIGNED_PUBLIC"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(SIGNED_PUBLIC), ids=[f"{m} {p}" for m, p in sorted(SIGNED_PUBLIC)])
+def test_a_signed_public_route_answers_anyone_with_a_signature_and_nobody_without(make_merchant, method, path):
+    body = (
+        b'{"event_id": "evt_matrix", "kind": "event.delivery_status", "delivery_id": "del_matrix", "status": "pickup"}'
+    )
+    good = hmac.new(settings.UBER_DIRECT_WEBHOOK_SIGNING_KEY.encode(), body, hashlib.sha256).hexdigest()
+    header = "HTTP_" + SIGNED_PUBLIC[(method, path)].upper().replace("-", "_")
+    market = Client(HTTP_HOST="localhost")
+    user = user_get_or_create_by_phone(phone="+923009990001")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=user).access}"}
+    for headers in ({}, bearer, {header: "0" * 64}, {**bearer, header: "0" * 64}):
+        response = getattr(market, method.lower())(path, body, content_type="application/json", **headers)
+        assert response.status_code == 401 and response.json()["code"], (headers.keys(), response.content)
+    response = getattr(market, method.lower())(path, body, content_type="application/json", **{header: good})
+    assert response.status_code == 200, response.content
+    merchant = make_merchant()
+    on_console = Client(HTTP_HOST=f"{merchant.slug}.localhost")
+    response = getattr(on_console, method.lower())(path, body, content_type="application/json", **{header: good})
+    assert response.status_code == 404  # the marketplace's route only

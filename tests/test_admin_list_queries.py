@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shared_apps.accounts.models import User
 from shared_apps.categories.models import Category
+from shared_apps.logistics.models import CourierDelivery, CourierWebhook
 from shared_apps.payments.models import WebhookEvent
 from tests.access_world import paid_cash_order_add
 from tests.query_counts import assert_list_queries_flat
@@ -66,6 +67,20 @@ def _webhook(world: dict, count: int) -> None:
         WebhookEvent.objects.create(gateway="foree", dedupe_key=f"txn-{next(_n)}", body="{}")
 
 
+def _courier_delivery(world: dict, count: int) -> None:
+    for _ in range(count):
+        n = next(_n)
+        delivery = CourierDelivery.objects.create(
+            provider="uber", idempotency_key=f"key-{n}", reference=f"CD{n}", merchant_schema="s", merchant_order_id=n
+        )
+        CourierWebhook.objects.create(provider="uber", dedup_key=f"evt-{n}", delivery=delivery, body="{}")
+
+
+def _courier_webhook(world: dict, count: int) -> None:
+    for _ in range(count):
+        CourierWebhook.objects.create(provider="uber", dedup_key=f"evt-{next(_n)}", body="{}")
+
+
 def _merchant(world: dict, count: int) -> None:
     for _ in range(count):
         world["make_merchant"]()
@@ -79,6 +94,8 @@ CHANGELISTS = {
     "customer orders": Changelist("/admin/customer_orders/customerorder/", _paid_order),
     "transactions": Changelist("/admin/payments/paymentintent/", _paid_order),
     "webhooks": Changelist("/admin/payments/webhookevent/", _webhook),
+    "courier deliveries": Changelist("/admin/logistics/courierdelivery/", _courier_delivery),
+    "courier webhooks": Changelist("/admin/logistics/courierwebhook/", _courier_webhook),
     "merchants": Changelist("/admin/tenants/merchant/", _merchant),
 }
 

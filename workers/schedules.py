@@ -25,6 +25,12 @@ SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    # Parcels of couriers without webhooks (PostEx), bookings whose task was lost, early courier notifications.
+    "couriers-poll": {
+        "task": "shared_apps.logistics.tasks.couriers_poll_task",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "carts-expire": {"task": "marketplace.cart.tasks.carts_expire", "schedule": 3600.0},
     # New merchants take a prebuilt schema (tenants/schema_spares.py); refill the pool they drew from.
     "tenant-spares-refill": {

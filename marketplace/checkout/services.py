@@ -48,7 +48,7 @@ from marketplace.cart.services import cart_prices_seen
 from marketplace.cart.shoppers import Shopper
 from marketplace.checkout.errors import CheckoutError, CheckoutErrorCode
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart, CustomerOrderStatus
-from marketplace.orders.services import part_notify, timeline_entry
+from marketplace.orders.services import timeline_entry
 from shared_apps.accounts.phones import phone_normalize
 from shared_apps.payments.models import PaymentMethod
 from shared_apps.payments.services import ONLINE, payment_intent_create
@@ -276,8 +276,6 @@ def _place(
                     failed += [_lost_line(line, now.get((line.item.branch_id, line.item.variant_id))) for line in lost]
     if failed:
         raise CheckoutError(CheckoutErrorCode.OUT_OF_STOCK, extra={"lines": failed})
-    for part in parts:
-        part_notify(part, status=part.status)
     return CheckoutResult(order, replayed=False, parts=parts)
 
 

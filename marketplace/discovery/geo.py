@@ -14,16 +14,10 @@ from functools import lru_cache
 
 import h3
 
-EARTH_RADIUS_KM = 6371.0088
+from kernel.geo import EARTH_RADIUS_KM, haversine_km
+
 RESOLUTIONS = (8, 7, 6)  # finest first: the finest whose cover stays small fetches the fewest extra rows
 MAX_CELLS = 100
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lng2 - lng1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def haversine_sql(alias: str) -> str:

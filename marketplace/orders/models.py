@@ -77,3 +77,43 @@ class CustomerOrderPart(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class PartTracking(models.Model):
+    """Where one merchant part is as the customer follows it: its step in the one vocabulary
+    (tenant_apps/fulfilment/vocabulary.py), the promised time, the codes the customer shows and the rider's last
+    position. Written by the merchant's delivery in the same transaction (marketplace/orders/tracking.py); keyed by
+    the part's number because the delivery is made before checkout writes the part."""
+
+    number = models.CharField(max_length=24, unique=True)
+    customer_order_id = models.BigIntegerField(db_index=True)
+    step = models.CharField(max_length=20, blank=True)  # "" while the order waits for its payment
+    method = models.CharField(max_length=10)
+    pickup_code = models.CharField(max_length=4)
+    handover_code = models.CharField(max_length=4)
+    eta = models.DateTimeField(null=True, blank=True)
+    rider_name = models.CharField(max_length=120, blank=True)
+    shop_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    shop_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    rider_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    rider_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.step or '-'}"
+
+
+class TrackingNotice(models.Model):
+    """One text per (part, step): the unique row is what makes a step's SMS go out once, however often it is told."""
+
+    number = models.CharField(max_length=24)
+    step = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["number", "step"], name="tracking_notice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.step}"

@@ -11,7 +11,8 @@ from django.utils.dateparse import parse_datetime
 from kernel.money import money
 from marketplace.cart.page_context import FULFILMENT_LABELS
 from marketplace.orders.api import order_out
-from marketplace.orders.models import CustomerOrder, CustomerOrderStatus
+from marketplace.orders.models import CustomerOrder, CustomerOrderStatus, PartTracking
+from marketplace.orders.tracking import tracking_view
 from shared_apps.payments.selectors import payment_can_pay
 from tenant_apps.orders.models import OrderStatus
 
@@ -73,9 +74,11 @@ def _part(part: dict[str, Any], currency: str) -> dict[str, Any]:
 
 
 def order_view(order: CustomerOrder) -> dict[str, Any]:
-    """One order as its page shows it (reads only what orders_of prefetched)."""
+    """One order as its page shows it: what orders_of prefetched, and each part's tracking (one query)."""
     out = order_out(order)
     payment = out["payment"]
+    numbers = [part["number"] for part in out["parts"]]
+    trackings = {t.number: t for t in PartTracking.objects.filter(number__in=numbers)}
     return {
         "number": order.number,
         "created_at": order.created_at,
@@ -86,7 +89,10 @@ def order_view(order: CustomerOrder) -> dict[str, Any]:
         "subtotal_label": money(order.subtotal, order.currency),
         "delivery_label": money(order.delivery_total, order.currency) if order.delivery_total else "Free",
         "total_label": money(order.total, order.currency),
-        "parts": [_part(part, order.currency) for part in out["parts"]],
+        "parts": [
+            {**_part(part, order.currency), "tracking": tracking_view(trackings.get(part["number"]))}
+            for part in out["parts"]
+        ],
         "can_cancel": out["can_cancel"],
         "can_pay": bool(payment) and payment_can_pay(payment),
         "payment_status": payment.get_status_display() if payment else "",

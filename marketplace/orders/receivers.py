@@ -1,4 +1,5 @@
-"""Into the customer's side: every MerchantOrder move is mirrored into the customer's order, and cash handed over is
+"""Into the customer's side: every MerchantOrder move is mirrored into the customer's order (and every delivery
+step into the part's tracking, texted once per step), and cash handed over is
 captured on the payment, in the same transaction as the move; what payments says (a method chosen, a payment
 succeeded, parts refunded) moves the order; a guest's cart and orders follow them into the account they sign in
 to."""
@@ -17,11 +18,13 @@ from marketplace.orders.services import (
     customer_orders_claim,
     part_mirror,
 )
+from marketplace.orders.tracking import tracking_mirror
 from shared_apps.accounts.services import guest_claimed
 from shared_apps.payments.models import PaymentMethod, PaymentPart
 from shared_apps.payments.services import ONLINE, payment_cod_collected, payment_cod_dropped, payment_intent_cancel
 from shared_apps.payments.signals import payment_method_chosen, payment_succeeded, refund_parts_ended
 from shared_apps.payments.tasks import part_refund_task
+from tenant_apps.fulfilment.signals import tracking_changed
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.orders.states import SYSTEM, Actor, allowed_next, merchant_order_changed, merchant_order_transition
 
@@ -32,6 +35,11 @@ HANDED_OVER = frozenset({OrderStatus.PICKED_UP, OrderStatus.DELIVERED})
 def _mirror(sender, *, order, from_status: str, to_status: str, reason: str, **kwargs) -> None:
     if from_status:  # at creation checkout writes the part itself
         part_mirror(order=order, to_status=to_status, reason=reason)
+
+
+@receiver(tracking_changed, dispatch_uid="customer-order-part-tracking")
+def _tracking(sender, *, delivery, order, step: str | None, **kwargs) -> None:
+    tracking_mirror(delivery=delivery, order=order, step=step)
 
 
 @receiver(merchant_order_changed, dispatch_uid="customer-order-cod-collected")

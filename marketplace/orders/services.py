@@ -12,7 +12,6 @@ from django_tenants.utils import schema_context
 
 from kernel.errors import DomainError, ErrorCode
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
-from marketplace.orders.notifications import order_sms_on_commit
 from marketplace.orders.status import customer_status
 from shared_apps.payments.lock_order import customer_order_lock, merchant_orders_lock
 from shared_apps.payments.services import payment_intent_expire, payment_intents_expired
@@ -35,23 +34,10 @@ def timeline_entry(status: str, note: str = "") -> dict[str, Any]:
     return {"status": status, "label": OrderStatus(status).label, "at": timezone.now().isoformat(), "note": note}
 
 
-def part_notify(part: CustomerOrderPart, *, status: str, reason: str = "") -> None:
-    order = part.order
-    order_sms_on_commit(
-        phone=order.contact_phone,
-        status=status,
-        number=part.number,
-        store=part.store_name,
-        branch=part.branch_name,
-        total=str(part.total),
-        currency=order.currency,
-        reason=reason,
-    )
-
-
 def part_mirror(*, order: MerchantOrder, to_status: str, reason: str) -> None:
     """Bring the customer's view of one merchant order in line after a move (same transaction), refresh the
-    customer order's derived status and text the customer. A part that is not mirrored yet is skipped."""
+    customer order's derived status. A part that is not mirrored yet is skipped. (The customer is texted per
+    tracking step: marketplace/orders/tracking.py.)"""
     part = (
         CustomerOrderPart.objects.select_for_update()
         .select_related("order")
@@ -64,7 +50,6 @@ def part_mirror(*, order: MerchantOrder, to_status: str, reason: str) -> None:
     part.timeline = [*part.timeline, timeline_entry(to_status, reason)]
     part.save(update_fields=["status", "timeline", "updated_at"])
     customer_order_status_refresh(part.order_id)
-    part_notify(part, status=to_status, reason=reason)
 
 
 def customer_order_status_refresh(order_id: int) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("orders/<slug:number>/live", views.order_live, name="live"),
     path("orders/<slug:number>/cancel", views.order_cancel, name="cancel"),
     path("orders/<slug:number>/payment", payment_views.payment_page, name="payment"),
+    path("track/<str:token>", views.track_page, name="track"),
     path("orders/<slug:number>/payment/live", payment_views.payment_live, name="payment_live"),
 ]
 

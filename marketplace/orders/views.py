@@ -17,6 +17,7 @@ from marketplace.orders.models import CustomerOrder
 from marketplace.orders.page_context import ORDERS_SHOWN, order_card, order_view
 from marketplace.orders.selectors import access_customer_order, orders_of
 from marketplace.orders.services import CustomerOrderError, customer_order_cancel
+from marketplace.orders.tracking import TrackingError, track_order_by_token
 
 POLL_SECONDS = 4
 
@@ -54,6 +55,18 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
 def order_live(request: HttpRequest, number: str) -> HttpResponse:
     """The part of the order's page that changes (statuses, timelines, cancel), for the page's poll."""
     return _live(request, _mine(request, number))
+
+
+@require_GET
+def track_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The order a tracking link names (from the customer's SMS), without signing in: its parts, their steps,
+    promised times and map, and nothing else — no other order, no cancel, no payment. A forged link is 404, an
+    expired one 410 with a way to the account."""
+    try:
+        order = track_order_by_token(token=token)
+    except TrackingError as exc:
+        return render(request, "customer_orders/track_gone.html", {"message": exc.message}, status=exc.status)
+    return render(request, "customer_orders/track.html", {"order": order_view(order), "token": token})
 
 
 @require_POST

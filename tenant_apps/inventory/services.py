@@ -13,12 +13,12 @@ their own and hold a level's row lock for a single round trip before the caller'
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from kernel.idempotency import Earlier, idempotency_key_clean, idempotent_write, request_fingerprint
@@ -37,54 +37,69 @@ def _idempotency_conflict() -> InventoryError:
     return InventoryError(InventoryErrorCode.IDEMPOTENCY_CONFLICT)
 
 
+@dataclass(frozen=True)
+class _Write:
+    """Where a stock write lands, who makes it and what its movement says; `key` and `fingerprint` are the
+    idempotency key and the write's fingerprint, set by `_once` when the caller gave a key."""
+
+    branch_id: int
+    variant_id: int
+    actor_id: int | None
+    note: str = ""
+    reference: str = ""
+    key: str | None = None
+    fingerprint: str | None = None
+
+
 def _once(
-    name: str, idempotency_key: str | None, write: Callable[..., StockMovement], **arguments: Any
+    name: str,
+    idempotency_key: str | None,
+    write: Callable[..., StockMovement],
+    target: _Write,
+    **arguments: Any,
 ) -> StockMovement:
-    """Run `write(**arguments)` once per key: `write` records the key and the fingerprint on its movement."""
+    """Run `write(target, **arguments)` once per key: the movement records the key and the fingerprint (the write's
+    name, its target and every argument)."""
     key = idempotency_key_clean(idempotency_key)
-    fingerprint = request_fingerprint({"write": name, **arguments}) if key else None
+    fingerprint = None
+    if key:
+        where = {f: getattr(target, f) for f in ("branch_id", "variant_id", "actor_id", "note", "reference")}
+        fingerprint = request_fingerprint({"write": name, **where, **arguments})
+    target = replace(target, key=key, fingerprint=fingerprint)
     return idempotent_write(
         key=key,
         fingerprint=fingerprint or "",
         find=_movement_by_key,
-        write=lambda: write(**arguments, key=key, fingerprint=fingerprint),
+        write=lambda: write(target, **arguments),
         conflict=_idempotency_conflict,
     ).result
 
 
-def _record(
-    *,
-    branch_id: int,
-    variant_id: int,
-    reason: str,
-    on_hand_delta: int = 0,
-    reserved_delta: int = 0,
-    actor_id: int | None,
-    reference: str = "",
-    note: str = "",
-    key: str | None,
-    fingerprint: str | None,
-) -> StockMovement:
-    on_hand = StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id).values_list("on_hand", flat=True)
+def _record(w: _Write, *, reason: str, on_hand_delta: int = 0, reserved_delta: int = 0) -> StockMovement:
+    on_hand = StockLevel.objects.filter(branch_id=w.branch_id, variant_id=w.variant_id).values_list(
+        "on_hand", flat=True
+    )
     movement = StockMovement.objects.create(
-        branch_id=branch_id,
-        variant_id=variant_id,
+        branch_id=w.branch_id,
+        variant_id=w.variant_id,
         reason=reason,
         on_hand_delta=on_hand_delta,
         reserved_delta=reserved_delta,
         on_hand_after=on_hand.first(),
-        actor_id=actor_id,
-        reference=reference,
-        note=note,
-        idempotency_key=key,
-        request_hash=fingerprint,
+        actor_id=w.actor_id,
+        reference=w.reference,
+        note=w.note,
+        idempotency_key=w.key,
+        request_hash=w.fingerprint,
     )
-    outbox_emit(entity=Entity.STOCK, entity_id=variant_id, branch_id=branch_id)
+    outbox_emit(entity=Entity.STOCK, entity_id=w.variant_id, branch_id=w.branch_id)
     return movement
 
 
-def _level(branch_id: int, variant_id: int) -> None:
-    StockLevel.objects.get_or_create(branch_id=branch_id, variant_id=variant_id)
+def _level(w: _Write) -> QuerySet[StockLevel]:
+    """The write's level row (created at zero the first time), as a queryset to update conditionally."""
+    StockLevel.objects.get_or_create(branch_id=w.branch_id, variant_id=w.variant_id)
+    return StockLevel.objects.filter(branch_id=w.branch_id, variant_id=w.variant_id)
 
 
 def _positive(quantity: int) -> int:
@@ -104,45 +119,15 @@ def stock_receive(
     idempotency_key: str | None = None,
 ) -> StockMovement:
     """Goods arrived: on_hand += quantity. Raises QUANTITY_INVALID; once per key (see the module docstring)."""
-    return _once(
-        "receive",
-        idempotency_key,
-        _receive,
-        branch_id=branch_id,
-        variant_id=variant_id,
-        quantity=quantity,
-        actor_id=actor_id,
-        note=note,
-        reference=reference,
-    )
+    target = _Write(branch_id, variant_id, actor_id, note=note, reference=reference)
+    return _once("receive", idempotency_key, _receive, target, quantity=quantity)
 
 
 @transaction.atomic
-def _receive(
-    *,
-    branch_id: int,
-    variant_id: int,
-    quantity: int,
-    actor_id: int | None,
-    note: str,
-    reference: str,
-    key: str | None,
-    fingerprint: str | None,
-) -> StockMovement:
+def _receive(w: _Write, *, quantity: int) -> StockMovement:
     _positive(quantity)
-    _level(branch_id, variant_id)
-    StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id).update(on_hand=F("on_hand") + quantity)
-    return _record(
-        branch_id=branch_id,
-        variant_id=variant_id,
-        reason=MovementReason.RECEIVE,
-        on_hand_delta=quantity,
-        actor_id=actor_id,
-        note=note,
-        reference=reference,
-        key=key,
-        fingerprint=fingerprint,
-    )
+    _level(w).update(on_hand=F("on_hand") + quantity)
+    return _record(w, reason=MovementReason.RECEIVE, on_hand_delta=quantity)
 
 
 def stock_adjust(
@@ -157,52 +142,22 @@ def stock_adjust(
 ) -> StockMovement:
     """A manual change (+/-): breakage, found items, customer returns. Never below what is reserved. Raises
     REASON_INVALID, QUANTITY_INVALID, BELOW_RESERVED; once per key (see the module docstring)."""
-    return _once(
-        "adjust",
-        idempotency_key,
-        _adjust,
-        branch_id=branch_id,
-        variant_id=variant_id,
-        delta=delta,
-        actor_id=actor_id,
-        reason=reason,
-        note=note,
-    )
+    target = _Write(branch_id, variant_id, actor_id, note=note)
+    return _once("adjust", idempotency_key, _adjust, target, delta=delta, reason=reason)
 
 
 @transaction.atomic
-def _adjust(
-    *,
-    branch_id: int,
-    variant_id: int,
-    delta: int,
-    actor_id: int | None,
-    reason: str,
-    note: str,
-    key: str | None,
-    fingerprint: str | None,
-) -> StockMovement:
+def _adjust(w: _Write, *, delta: int, reason: str) -> StockMovement:
     if reason not in (MovementReason.ADJUSTMENT, MovementReason.RETURN):
         raise InventoryError(InventoryErrorCode.REASON_INVALID, field="reason")
     if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
         raise InventoryError(InventoryErrorCode.QUANTITY_INVALID, field="delta")
-    _level(branch_id, variant_id)
-    level = StockLevel.objects.filter(branch_id=branch_id, variant_id=variant_id)
+    level = _level(w)
     if delta < 0:
         level = level.filter(available__gte=-delta)  # reserved units are promised to orders
-    updated = level.update(on_hand=F("on_hand") + delta)
-    if not updated:
+    if not level.update(on_hand=F("on_hand") + delta):
         raise InventoryError(InventoryErrorCode.BELOW_RESERVED, field="delta")
-    return _record(
-        branch_id=branch_id,
-        variant_id=variant_id,
-        reason=reason,
-        on_hand_delta=delta,
-        actor_id=actor_id,
-        note=note,
-        key=key,
-        fingerprint=fingerprint,
-    )
+    return _record(w, reason=reason, on_hand_delta=delta)
 
 
 def stock_count(
@@ -216,47 +171,19 @@ def stock_count(
 ) -> StockMovement:
     """A shelf count: on_hand becomes `counted` (the difference is the movement). Locks the level row. Raises
     QUANTITY_INVALID, BELOW_RESERVED; once per key (see the module docstring)."""
-    return _once(
-        "count",
-        idempotency_key,
-        _count,
-        branch_id=branch_id,
-        variant_id=variant_id,
-        counted=counted,
-        actor_id=actor_id,
-        note=note,
-    )
+    target = _Write(branch_id, variant_id, actor_id, note=note)
+    return _once("count", idempotency_key, _count, target, counted=counted)
 
 
 @transaction.atomic
-def _count(
-    *,
-    branch_id: int,
-    variant_id: int,
-    counted: int,
-    actor_id: int | None,
-    note: str,
-    key: str | None,
-    fingerprint: str | None,
-) -> StockMovement:
+def _count(w: _Write, *, counted: int) -> StockMovement:
     if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
         raise InventoryError(InventoryErrorCode.QUANTITY_INVALID, field="counted")
-    _level(branch_id, variant_id)
-    level = StockLevel.objects.select_for_update().get(branch_id=branch_id, variant_id=variant_id)
+    level = _level(w).select_for_update().get()
     if counted < level.reserved:
         raise InventoryError(InventoryErrorCode.BELOW_RESERVED, field="counted")
-    delta = counted - level.on_hand
     StockLevel.objects.filter(pk=level.pk).update(on_hand=counted)
-    return _record(
-        branch_id=branch_id,
-        variant_id=variant_id,
-        reason=MovementReason.COUNT,
-        on_hand_delta=delta,
-        actor_id=actor_id,
-        note=note,
-        key=key,
-        fingerprint=fingerprint,
-    )
+    return _record(w, reason=MovementReason.COUNT, on_hand_delta=counted - level.on_hand)
 
 
 _MOVE = """
@@ -304,17 +231,7 @@ _RELEASE = _Move(MovementReason.RELEASE, "reserved", 0, -1, InventoryErrorCode.Q
 _SELL = _Move(MovementReason.SALE, "reserved", -1, -1, InventoryErrorCode.QUANTITY_INVALID)
 
 
-def _conditional_move(
-    move: _Move,
-    *,
-    branch_id: int,
-    variant_id: int,
-    quantity: int,
-    reference: str,
-    actor_id: int | None,
-    key: str | None,
-    fingerprint: str | None,
-) -> StockMovement:
+def _conditional_move(move: _Move, w: _Write, *, quantity: int) -> StockMovement:
     """One atomic statement: `UPDATE ... WHERE <guard> >= quantity` applies the deltas only if the guard still holds,
     and the ledger row and outbox event are inserted only for the row it updated; else raises the move's failure."""
     _positive(quantity)
@@ -322,16 +239,16 @@ def _conditional_move(
     reason = move.reason
     on_hand_delta, reserved_delta = quantity * move.on_hand_per_unit, quantity * move.reserved_per_unit
     params = {
-        "branch_id": branch_id,
-        "variant_id": variant_id,
+        "branch_id": w.branch_id,
+        "variant_id": w.variant_id,
         "quantity": quantity,
         "reason": reason,
         "on_hand_delta": on_hand_delta,
         "reserved_delta": reserved_delta,
-        "reference": reference,
-        "actor_id": actor_id,
-        "key": key,
-        "fingerprint": fingerprint,
+        "reference": w.reference,
+        "actor_id": w.actor_id,
+        "key": w.key,
+        "fingerprint": w.fingerprint,
         "now": now,
         "entity": Entity.STOCK.value,
     }
@@ -361,17 +278,17 @@ def _conditional_move(
         ],
         [
             movement_id,
-            branch_id,
-            variant_id,
+            w.branch_id,
+            w.variant_id,
             reason,
             on_hand_delta,
             reserved_delta,
             on_hand_after,
-            reference,
+            w.reference,
             "",
-            actor_id,
-            key,
-            fingerprint,
+            w.actor_id,
+            w.key,
+            w.fingerprint,
             now,
         ],
     )
@@ -388,16 +305,8 @@ def stock_reserve(
 ) -> StockMovement:
     """Hold `quantity` for an order, or raise OUT_OF_STOCK. Never oversells (conditional atomic update). Once per
     key (see the module docstring)."""
-    return _once(
-        "reserve",
-        idempotency_key,
-        partial(_conditional_move, _RESERVE),
-        branch_id=branch_id,
-        variant_id=variant_id,
-        quantity=quantity,
-        reference=reference,
-        actor_id=actor_id,
-    )
+    target = _Write(branch_id, variant_id, actor_id, reference=reference)
+    return _once("reserve", idempotency_key, partial(_conditional_move, _RESERVE), target, quantity=quantity)
 
 
 def stock_release(
@@ -411,16 +320,8 @@ def stock_release(
 ) -> StockMovement:
     """Give back a reservation (order cancelled, payment expired); QUANTITY_INVALID when that much is not reserved.
     Once per key (see the module docstring)."""
-    return _once(
-        "release",
-        idempotency_key,
-        partial(_conditional_move, _RELEASE),
-        branch_id=branch_id,
-        variant_id=variant_id,
-        quantity=quantity,
-        reference=reference,
-        actor_id=actor_id,
-    )
+    target = _Write(branch_id, variant_id, actor_id, reference=reference)
+    return _once("release", idempotency_key, partial(_conditional_move, _RELEASE), target, quantity=quantity)
 
 
 def stock_sell(
@@ -434,13 +335,5 @@ def stock_sell(
 ) -> StockMovement:
     """Turn a reservation into a sale (paid): reserved and on_hand both go down by `quantity`; QUANTITY_INVALID when
     that much is not reserved. Once per key (see the module docstring)."""
-    return _once(
-        "sell",
-        idempotency_key,
-        partial(_conditional_move, _SELL),
-        branch_id=branch_id,
-        variant_id=variant_id,
-        quantity=quantity,
-        reference=reference,
-        actor_id=actor_id,
-    )
+    target = _Write(branch_id, variant_id, actor_id, reference=reference)
+    return _once("sell", idempotency_key, partial(_conditional_move, _SELL), target, quantity=quantity)

@@ -10,6 +10,7 @@ role changes on a page (a branch picker, the home's order panel) is asked here t
 | what the caller needs | function |
 |---|---|
 | the actor | `access_console_membership`, `access_console` (with a permission) |
+| a branch's riders to assign from | `scoped_riders(actor, branch_id=...)` |
 | every row of a kind it may see | `scoped_<entities>(actor)` |
 | one object, by id | `access_<entity>_by_id(*, actor, <entity>_id, perm)` |
 | a branch and a variant it sells | `access_branch_variant(*, actor, branch_id, variant_id, perm)` |
@@ -25,6 +26,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from tenant_apps.catalog.models import Product, ProductMedia, Variant
+from tenant_apps.fulfilment.models import Delivery
 from tenant_apps.inventory.models import StockLevel
 from tenant_apps.orders.models import MerchantOrder
 from tenant_apps.staff.errors import AccessError, AccessErrorCode
@@ -150,6 +152,29 @@ def scoped_orders(actor: Membership) -> QuerySet[MerchantOrder]:
     return orders.filter(branch_id=actor.branch_id)
 
 
+def scoped_deliveries(actor: Membership) -> QuerySet[Delivery]:
+    """Deliveries of the orders in scope. An Employee who only rides sees those given to it, never a colleague's;
+    one who also processes the branch's orders sees the branch's (it hands pickups over at the counter)."""
+    deliveries = Delivery.objects.select_related("order", "branch", "branch__store")
+    if actor.role == Role.MERCHANT:
+        return deliveries
+    if actor.role == Role.SHOP_OWNER:
+        return deliveries.filter(branch__store_id=actor.store_id)
+    if actor.role == Role.BRANCH_MANAGER:
+        return deliveries.filter(branch_id=actor.branch_id)
+    deliveries = deliveries.filter(branch_id=actor.branch_id)
+    return deliveries if Perm.ORDERS_VIEW in actor.permissions else deliveries.filter(rider_id=actor.pk)
+
+
+def scoped_riders(actor: Membership, *, branch_id: int) -> QuerySet[Membership]:
+    """The active riders (Employees with the deliver duty) of one branch in scope, by name."""
+    return (
+        scoped_memberships(actor)
+        .filter(branch_id=branch_id, is_active=True, role=Role.EMPLOYEE, duties__contains=["deliver"])
+        .order_by("pk")
+    )
+
+
 # "This branch sells this variant" ---------------------------------------------------------------------------
 # A branch sells every variant of its own store's products and nothing else; its own price or a stock level never
 # widens that. The rule is written here only: for a branch's list (variants_sold_at), for rows checked in bulk
@@ -233,6 +258,13 @@ def access_order_by_id(*, actor: Membership, order_id: int, perm: Perm = Perm.OR
     order = _one(scoped_orders(actor), order_id)
     require(actor, perm)
     return order
+
+
+def access_delivery_by_id(*, actor: Membership, delivery_id: int, perm: Perm = Perm.DELIVERIES_RIDE) -> Delivery:
+    """One delivery in scope (a rider: one of its own) whose role grants `perm`."""
+    delivery = _one(scoped_deliveries(actor), delivery_id)
+    require(actor, perm)
+    return delivery
 
 
 # What a role changes on a page ------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 from tenant_apps.staff.roles import Role
 
 
@@ -29,6 +31,8 @@ class Perm(StrEnum):
     PROMOTIONS_MANAGE = "promotions.manage"
     PAYMENTS_VIEW = "payments.view"  # the merchant's shares and settlements (console /payments/)
     PAYMENTS_REFUND = "payments.refund"  # give money back out of the merchant's own share of an order
+    DELIVERIES_RIDE = "deliveries.ride"  # the rider page: take, carry and hand over its own deliveries
+    DELIVERIES_ASSIGN = "deliveries.assign"  # give a branch's delivery to one of its riders
 
 
 class Duty(StrEnum):
@@ -36,6 +40,15 @@ class Duty(StrEnum):
 
     PROCESS_ORDERS = "process_orders"
     UPDATE_STOCK = "update_stock"
+    DELIVER = "deliver"  # a rider: the shop's own deliveries (tenant_apps/fulfilment)
+
+
+# What the console calls each duty.
+DUTY_LABELS: dict[str, str] = {
+    Duty.PROCESS_ORDERS: _("Process orders"),
+    Duty.UPDATE_STOCK: _("Update stock"),
+    Duty.DELIVER: _("Rider"),
+}
 
 
 _EVERYTHING = frozenset(Perm)
@@ -46,13 +59,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SHOP_OWNER: _EVERYTHING - {Perm.STORE_CREATE},  # everything else, but only inside its store (scope)
     Role.BRANCH_MANAGER: _BRANCH_STAFF_BASE
     | {Perm.BRANCH_MANAGE, Perm.STAFF_VIEW, Perm.STOCK_VIEW, Perm.STOCK_ADJUST, Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS}
-    | {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_REFUND},
+    | {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_REFUND, Perm.DELIVERIES_ASSIGN},
     Role.EMPLOYEE: _BRANCH_STAFF_BASE,  # plus what its duties grant; never money (no duty grants payments.*)
 }
 
 DUTY_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Duty.PROCESS_ORDERS: frozenset({Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS}),
     Duty.UPDATE_STOCK: frozenset({Perm.STOCK_VIEW, Perm.STOCK_ADJUST}),
+    Duty.DELIVER: frozenset({Perm.DELIVERIES_RIDE}),
 }
 
 

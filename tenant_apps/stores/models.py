@@ -43,6 +43,9 @@ class Branch(models.Model):
     delivery_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     delivery_min_order = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     offers_partner_delivery = models.BooleanField(default=False)
+    preparation_minutes = models.PositiveSmallIntegerField(
+        default=20, help_text="From an order placed to ready: the first part of every promised time."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

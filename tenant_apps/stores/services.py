@@ -47,6 +47,7 @@ __all__ = [
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+MAX_PREPARATION_MINUTES = 24 * 60  # a promise further than a day is not a preparation time
 MAX_RADIUS_KM = Decimal("50")  # further than a rider's round trip in city traffic: a courier's job, not a branch's
 STORE_FIELDS = frozenset({"name", "description", "phone", "is_active"})
 # What the audit log records of a branch change: every field a person edits (not the JSON of its hours in full).
@@ -65,6 +66,7 @@ _BRANCH_AUDITED = (
     "delivery_fee",
     "delivery_min_order",
     "offers_partner_delivery",
+    "preparation_minutes",
     "is_active",
 )
 
@@ -218,6 +220,11 @@ def _branch_fields(data: dict[str, Any], current: Branch | None = None) -> dict[
         clean["phone"] = _phone(clean["phone"])
     _location(clean, current)
     _delivery(clean, current)
+    if "preparation_minutes" in clean:
+        minutes = _decimal(clean["preparation_minutes"], "preparation_minutes", StoresErrorCode.DELIVERY_INVALID)
+        if not 0 <= minutes <= MAX_PREPARATION_MINUTES or minutes != int(minutes):
+            raise StoresError(StoresErrorCode.DELIVERY_INVALID, field="preparation_minutes")
+        clean["preparation_minutes"] = int(minutes)
     if "opening_hours" in clean or "hours_exceptions" in clean:
         clean["opening_hours"], clean["hours_exceptions"] = hours_validate(
             clean.get("opening_hours", current.opening_hours if current else {}),
@@ -414,6 +421,7 @@ def branch_delivery_set(
     delivery_fee: Any,
     delivery_min_order: Any,
     offers_partner_delivery: bool,
+    preparation_minutes: Any = None,
     by: Membership | None = None,
 ) -> Branch:
     """Replace the branch's delivery options together (what the delivery page saves). Raises DELIVERY_INVALID,
@@ -427,4 +435,5 @@ def branch_delivery_set(
         delivery_fee=delivery_fee,
         delivery_min_order=delivery_min_order,
         offers_partner_delivery=offers_partner_delivery,
+        **({} if preparation_minutes is None else {"preparation_minutes": preparation_minutes}),
     )

@@ -288,6 +288,7 @@ def _delivery_values(data: QueryDict) -> dict[str, Any]:
         "delivery_radius_km": data.get("delivery_radius_km", "").strip() or "0",
         "delivery_fee": data.get("delivery_fee", "").strip() or "0",
         "delivery_min_order": data.get("delivery_min_order", "").strip() or "0",
+        "preparation_minutes": data.get("preparation_minutes", "").strip() or None,  # None: left as it is
     }
 
 
@@ -304,6 +305,7 @@ def branch_delivery(request: HttpRequest, branch_id: int) -> HttpResponse:
         "delivery_radius_km": f"{branch.delivery_radius_km.normalize():f}",
         "delivery_fee": f"{branch.delivery_fee.normalize():f}",
         "delivery_min_order": f"{branch.delivery_min_order.normalize():f}",
+        "preparation_minutes": branch.preparation_minutes,
     }
     if request.method == "POST":
         values = _delivery_values(request.POST)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stores", "0002_branch_delivery_fee_branch_delivery_min_order_and_more"),
+        ("stores", "0003_branch_preparation_minutes"),
     ]
 
     operations = [

@@ -1,0 +1,45 @@
+"""Console API of deliveries: the rider's phone shares its position (contract path
+`POST /api/v1/console/deliveries/{delivery_id}/location`). Only the assigned rider, only while it carries the
+order, one position per 2 s per delivery; anything else is a 4xx with the error envelope and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from shared_apps.accounts.auth import user_auth
+from tenant_apps.fulfilment.services import Position, delivery_location_record
+from tenant_apps.staff.access import access_console, access_delivery_by_id
+from tenant_apps.staff.permissions import Perm
+
+router = Router(auth=user_auth, tags=["deliveries"])
+
+
+class LocationIn(Schema):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    accuracy: float | None = Field(default=None, ge=0, le=100_000, description="Metres, as the browser reports.")
+    heading: float | None = Field(default=None, ge=0, le=360, description="Degrees clockwise from north.")
+
+
+class LocationOut(Schema):
+    delivery_id: int
+    status: str
+    eta: datetime | None
+    recorded_at: datetime
+
+
+@router.post("/deliveries/{delivery_id}/location", response=LocationOut)
+def delivery_location(request: HttpRequest, delivery_id: int, payload: LocationIn):
+    """The assigned rider's position while the delivery is picked up, on the way or arrived (409 otherwise); stored
+    on the delivery and told live to the order's and branch's listeners. 429 `delivery_position_too_often` inside
+    2 s of the last one."""
+    actor = access_console(user=request.user, perm=Perm.DELIVERIES_RIDE)
+    delivery = access_delivery_by_id(actor=actor, delivery_id=delivery_id)
+    position = Position(lat=payload.lat, lng=payload.lng, accuracy=payload.accuracy, heading=payload.heading)
+    delivery = delivery_location_record(delivery=delivery, rider=actor, position=position)
+    return LocationOut(
+        delivery_id=delivery.pk, status=delivery.status, eta=delivery.eta, recorded_at=delivery.last_position_at
+    )
