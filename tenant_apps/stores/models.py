@@ -10,7 +10,8 @@ class Store(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     description = models.TextField(blank=True)
     phone = models.CharField(max_length=20, blank=True)
-    is_active = models.BooleanField(default=True)
+    logo_public_id = models.CharField(max_length=255, blank=True)  # a MediaAsset under merchants/<schema>/stores
+    is_active = models.BooleanField(default=True)  # closed: its branches stop selling (listings hidden)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

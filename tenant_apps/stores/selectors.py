@@ -38,3 +38,8 @@ def low_stock(*, actor: Membership) -> QuerySet[StockLevel]:
         .select_related("branch", "variant__product")
         .order_by("available", "variant__product__name")
     )
+
+
+def stores_for_new_branch(*, actor: Membership) -> QuerySet[Store]:
+    """The open stores the actor may add a branch to (a closed store gets none until it reopens)."""
+    return scoped_stores(actor).filter(is_active=True).order_by("name")

@@ -364,14 +364,18 @@ def test_a_late_order_is_flagged_on_the_board(grocer, ready_delivery):
     assert 'id="late-orders"' in queue and order.number in queue
 
 
-def test_preparation_minutes_are_edited_on_the_branch_page(grocer):
+def test_preparation_minutes_are_edited_on_the_branchs_delivery_page(grocer):
     client = grocer.page_client("manager")
-    response = client.post(f"/branches/{grocer.liberty.pk}/", {"preparation_minutes": "35", "offers_pickup": "on"})
+    response = client.post(
+        f"/branches/{grocer.liberty.pk}/delivery/", {"preparation_minutes": "35", "offers_pickup": "on"}
+    )
     assert response.status_code == 302
     with schema_context(grocer.merchant.schema_name):
         grocer.liberty.refresh_from_db()
     assert grocer.liberty.preparation_minutes == 35
-    refused = client.post(f"/branches/{grocer.liberty.pk}/", {"preparation_minutes": "-4", "offers_pickup": "on"})
+    refused = client.post(
+        f"/branches/{grocer.liberty.pk}/delivery/", {"preparation_minutes": "-4", "offers_pickup": "on"}
+    )
     assert refused.status_code == 400
 
 

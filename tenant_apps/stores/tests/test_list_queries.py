@@ -147,3 +147,14 @@ def test_a_branch_page_costs_the_same_for_one_staff_member_or_six(world):
         few=1,
         many=6,
     )
+
+
+def test_the_stores_page_costs_the_same_for_two_stores_or_five(world):
+    client = console_page_client(world.t, world.users["merchant"])
+    assert_list_queries_flat(
+        read=lambda: client.get("/stores/"),
+        rows=html_count('class="card store-row"'),
+        add_rows=lambda: _stores_added(world, 3),
+        few=2,
+        many=5,
+    )
