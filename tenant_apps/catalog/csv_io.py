@@ -1157,6 +1157,9 @@ def products_template_rows(*, actor: Membership) -> list[list[str]]:
         "description",
         "status",
     ]
+    # an example's category only where the platform offers it: the template imports as it is
+    examples = Category.objects.filter(slug__in=[e[5] for e in TEMPLATE_EXAMPLES], is_active=True)
+    offered = set(examples.values_list("slug", flat=True))
     places: list[tuple[str, str]] = [(b.store.name, b.name) for b in branches] if with_stock else []
     if not places:
         places = [(name, "") for _, name in stores[:1]] or [("", "")]
@@ -1171,7 +1174,7 @@ def products_template_rows(*, actor: Membership) -> list[list[str]]:
             "sku": sku,
             "price": price,
             "on_hand": on_hand,
-            "category_slug": category,
+            "category_slug": category if category in offered else "",
             "description": "",
             "status": ProductStatus.ACTIVE,
         }
