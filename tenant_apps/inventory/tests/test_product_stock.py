@@ -127,3 +127,15 @@ def test_a_change_on_a_searched_page_comes_back_to_that_search(world):
     body = {"variant_id": honey.pk, "action": "receive", "amount": "4", "key": "h1", "q": "honey", "page": "1"}
     response = client.post(f"/branches/{world.ids['B1a']}/stock/", body)
     assert response.status_code == 302 and response["Location"] == f"/branches/{world.ids['B1a']}/stock/?q=honey&page=1"
+
+
+def test_the_api_reads_and_sets_the_threshold_and_refuses_bad_values_with_the_envelope(world):
+    api = console_api_client(world.t, world.users["merchant"])
+    path = f"/api/v1/console/products/{world.ids['P1']}"
+    ok = api.patch(path, {"low_stock_threshold": 7}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["low_stock_threshold"] == 7
+    for bad, code in ((-1, "low_stock_threshold_invalid"), (None, "low_stock_threshold_invalid"), ("many", "invalid")):
+        response = api.patch(path, {"low_stock_threshold": bad}, content_type="application/json")
+        assert response.status_code == 400 and response.json()["code"] == code, response.content
+    with schema_context(world.t.schema_name):
+        assert Product.objects.get(pk=world.ids["P1"]).low_stock_threshold == 7
