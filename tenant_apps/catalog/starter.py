@@ -76,6 +76,7 @@ class StarterList:
     title: str
     description: str
     version: int
+    position: int  # where the page offers it among the lists
     items: tuple[StarterItem, ...]
 
     @property
@@ -94,13 +95,15 @@ def _load(path: Path) -> StarterList:
         )
         for item in data["items"]
     )
-    return StarterList(data["list"], data["title"], data.get("description", ""), int(data["version"]), items)
+    return StarterList(
+        data["list"], data["title"], data.get("description", ""), int(data["version"]), int(data["position"]), items
+    )
 
 
 @cache
 def starter_lists() -> dict[str, StarterList]:
-    """Every list, by slug, read once per process (the files ship with the code)."""
-    lists = [_load(path) for path in sorted(LISTS_DIR.glob("*.json"))]
+    """Every list, by slug in the page's order, read once per process (the files ship with the code)."""
+    lists = sorted((_load(path) for path in LISTS_DIR.glob("*.json")), key=lambda s: (s.position, s.slug))
     return {starter.slug: starter for starter in lists}
 
 
