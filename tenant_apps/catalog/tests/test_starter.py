@@ -15,6 +15,7 @@ from tenant_apps.outbox.models import Entity, OutboxEvent
 from tenant_apps.staff.models import AuditEntry
 from tenant_apps.stores.services import store_create
 from tests.console_clients import console_page_client
+from tests.query_counts import assert_list_queries_flat, html_count
 from tests.shop_factory import Shop, build_shop
 
 PICKS = [
@@ -183,3 +184,20 @@ def test_an_unknown_list_is_a_404_and_the_lists_name_their_rows(shop):
     assert client.get("/products/starter/?list=nope").status_code == 404
     assert client.get("/products/starter/").status_code == 200
     assert starter_list("pharmacy").rows[0].key == "panadol/strip"
+
+
+def test_the_starter_page_costs_the_same_with_one_item_in_the_catalog_or_four(shop, host_cache_held):
+    client = console_page_client(shop.merchant, shop.merchant.owner)
+
+    def added(picks: list[StarterPick]) -> None:
+        with schema_context(shop.schema):
+            _add(shop, picks, stock=3)
+
+    added(PICKS[:1])
+    assert_list_queries_flat(
+        read=lambda: client.get("/products/starter/", {"list": "grocery"}),
+        rows=html_count("In your products"),
+        add_rows=lambda: added(PICKS[1:]),
+        few=1,
+        many=4,
+    )
