@@ -21,7 +21,7 @@ from shared_apps.media.services import asset_upload, delivery_url, tenant_folder
 from tenant_apps.catalog import csv_io, services
 from tenant_apps.catalog.models import ProductStatus
 from tenant_apps.inventory.selectors import product_stock_by_branch
-from tenant_apps.inventory.services import stock_change
+from tenant_apps.inventory.stock_forms import stock_change
 from tenant_apps.staff.access import (
     access_branch_variant,
     access_product_by_id,

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
-from tenant_apps.inventory import services
 from tenant_apps.inventory.selectors import branch_stock_movements, branch_stock_sheet
+from tenant_apps.inventory.stock_forms import stock_change
 from tenant_apps.staff.access import access_branch_by_id, access_branch_variant
 from tenant_apps.staff.pages import console_error_page, console_page
 from tenant_apps.staff.permissions import Perm
@@ -41,7 +41,7 @@ def branch_stock(request: HttpRequest, branch_id: int) -> HttpResponse:
                 variant_id=int(request.POST.get("variant_id") or 0),
                 perm=Perm.STOCK_ADJUST,
             )
-            services.stock_change(
+            stock_change(
                 branch_id=branch.pk,
                 variant_id=variant.pk,
                 action=request.POST.get("action", ""),
