@@ -151,6 +151,9 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/audit/"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
     ("GET", "/products/"): EVERY_ROLE_A,
     ("GET", "/imports/"): EVERY_ROLE_A,
+    ("GET", "/imports/template.csv"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("GET", "/products/starter/"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("POST", "/products/starter/"): {"merchant": ONLY_A, "shop_owner": ONLY_A},  # the store in the body
     ("POST", "/products/new/"): {"merchant": ABC, "shop_owner": AB},
     ("GET", "/products/{product_id}/"): {"merchant": ABC, "shop_owner": AB, "branch_manager": AB, "employee": AB},
     ("POST", "/products/{product_id}/"): {"merchant": ABC, "shop_owner": AB},
@@ -284,6 +287,12 @@ def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
         },
         ("POST", "/products/new/"): {"name": f"Ghee {n}", "store_id": store, "sku": f"G-{n}", "price": "650"},
         ("POST", "/products/{product_id}/"): {"action": "update", "name": "Renamed", "status": "active"},
+        ("POST", "/products/starter/"): {
+            "list": "grocery",
+            "store": store,
+            "pick": "olpers-milk/1l",
+            "price:olpers-milk/1l": "330",
+        },
         ("POST", "/api/v1/console/orders/{order_id}/reject"): {"reason": "Out of stock"},
         ("POST", "/orders/{order_id}/"): {"action": "accept"},
         ("POST", "/rider/deliveries/{delivery_id}/"): {"action": "arrived"},

@@ -88,6 +88,12 @@ def branch_view(nearby: NearbyBranch) -> dict[str, Any]:
     }
 
 
+def only_left(*, available: int, threshold: int) -> int | None:
+    """The N of "Only N left": what a listing still has when it is at or under its product's threshold, else None
+    (plenty, or none at all). Decided here at render time from the published fields, never in the search's SQL."""
+    return available if 0 < available <= threshold else None
+
+
 def offers_by_branch(page: ProductPage) -> list[dict[str, Any]]:
     """The product's offers grouped per branch, nearest branch first (the selector's order)."""
     branches: dict[int, dict[str, Any]] = {}
@@ -115,6 +121,7 @@ def offers_by_branch(page: ProductPage) -> list[dict[str, Any]]:
                 "regular_price_label": money(row.regular_price, row.currency) if row.has_offer else "",
                 "in_stock": row.in_stock,
                 "available": row.available,
+                "only_left": only_left(available=row.available, threshold=row.low_stock_threshold),
             }
         )
     return list(branches.values())

@@ -36,6 +36,8 @@ class Listing(models.Model):
     currency = models.CharField(max_length=3)
     in_stock = models.BooleanField(default=False)
     available = models.IntegerField(default=0)
+    # The product's "only N left" threshold: a page shows the badge when 0 < available <= it (never in SQL).
+    low_stock_threshold = models.IntegerField(default=5, db_default=5)
     image_public_id = models.CharField(max_length=255, blank=True)
     # Coordinates are floats here (distance maths per row); the merchant's Branch keeps the exact decimals.
     latitude = models.FloatField()

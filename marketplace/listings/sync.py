@@ -44,6 +44,7 @@ _SOURCE = f"""
            {EFFECTIVE_PRICE} AS price, {REGULAR_PRICE} AS regular_price,
            v.currency,
            COALESCE(sl.available, 0) > 0 AS in_stock, GREATEST(COALESCE(sl.available, 0), 0) AS available,
+           p.low_stock_threshold,
            COALESCE((SELECT m.public_id FROM catalog_productmedia m
                      WHERE m.product_id = p.id AND m.kind = 'image' ORDER BY m.position, m.id LIMIT 1), '')
                AS image_public_id,
@@ -72,6 +73,7 @@ _COLUMNS = (
     "merchant_id, branch_id, variant_id, product_id, store_id, merchant_slug, store_name, store_slug, branch_name, "
     "title, "
     "variant_name, description, category_id, tags, sku, price, regular_price, currency, in_stock, available, "
+    "low_stock_threshold, "
     "image_public_id, latitude, longitude, h3_r6, h3_r7, h3_r8, offers_pickup, offers_delivery, delivery_radius_km, "
     "search, source_updated_at, listed_at, popularity"
 )

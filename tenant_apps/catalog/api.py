@@ -71,6 +71,7 @@ class ProductPatch(Schema):
     category_id: int | None = None
     attributes: dict | None = None
     status: str | None = None
+    low_stock_threshold: int | None = None  # "only N left" at or under it
 
 
 class ProductOut(Schema):
@@ -82,6 +83,7 @@ class ProductOut(Schema):
     category_id: int | None
     attributes: dict
     status: str
+    low_stock_threshold: int
     updated_at: datetime
     variants: list[VariantOut]
     media: list[MediaOut]
@@ -97,6 +99,7 @@ class ProductOut(Schema):
             category_id=product.category_id,
             attributes=product.attributes,
             status=product.status,
+            low_stock_threshold=product.low_stock_threshold,
             updated_at=product.updated_at,
             variants=[VariantOut.from_orm(v) for v in product.variants.all()],
             media=[

@@ -16,10 +16,21 @@ Products CSV, one row per variant (UTF-8 with or without BOM, header row require
   category_slug: a platform category; empty means none. options: a JSON object of texts, `{"Size": "1 kg"}`; empty
   means {}.
 
-Stock CSV: `branch_id,sku,on_hand` sets on_hand as a shelf count; every level that changes gets one "count" movement in
-the ledger (actor = the importer), so the ledger still sums to the level. A count below what is reserved for open
-orders is a row error. The other columns of the stock export (branch_name, product_name, variant_name, reserved,
-available) may stay in the file and are ignored, so an edited export imports as it is.
+Opening stock in the products CSV: optional columns `store` (the store's name, instead of store_slug), `branch` (the
+branch's name) and `on_hand` set each row's variant's shelf count at that branch, in the same transaction as the
+products (needs stock.adjust). The template (`products_template_rows`, the imports page's download) has these
+columns, with the branch and store named, never numbered. A row's store is its store_slug, else its store name,
+else its branch's store, else the actor's only store.
+
+Stock CSV: `branch_id,sku,on_hand` (or `branch,sku,on_hand`, optionally with `store`) sets on_hand as a shelf count;
+every level that changes gets one "count" movement in the ledger (actor = the importer), so the ledger still sums to
+the level. A count below what is reserved for open orders is a row error. The other columns of the stock export
+(branch_name, product_name, variant_name, reserved, available) may stay in the file and are ignored, so an edited
+export imports as it is; a row with an empty branch_id reads its branch_name.
+
+Branches and stores by name: trimmed, inner spaces collapsed, case-insensitive; a name that several branches in the
+actor's scope share is a row error (`branch_ambiguous`) unless the row's store names one of them; a branch_id, where
+given, wins (existing files keep working).
 
 All or nothing: the whole file is validated first. Any problem raises CsvImportError (HTTP 400, code
 `import_invalid`, plus an `errors` list: one `{"row", "field", "code", "message"}` per problem; rows are spreadsheet
@@ -87,8 +98,11 @@ PRODUCT_COLUMNS = (
     "barcode",
     "options",
 )
-PRODUCT_REQUIRED = ("store_slug", "product_name", "sku", "price")
-STOCK_COLUMNS = ("branch_id", "sku", "on_hand")
+PRODUCT_REQUIRED = ("product_name", "sku", "price")  # and a store: store_slug, store, branch or the only one
+PRODUCT_STOCK_COLUMNS = ("store", "branch", "on_hand")  # by name: what the template has instead of store_slug
+STOCK_COLUMNS = ("branch_id", "sku", "on_hand")  # the stock CSV of existing users; `branch` (+ `store`) by name too
+STOCK_REQUIRED = ("sku", "on_hand")
+STOCK_BRANCH_COLUMNS = ("branch_id", "branch", "branch_name")  # one of them names each row's branch
 STOCK_EXPORT_COLUMNS = (
     "branch_id",
     "branch_name",
@@ -100,6 +114,7 @@ STOCK_EXPORT_COLUMNS = (
     "available",
 )
 STOCK_IGNORED = tuple(c for c in STOCK_EXPORT_COLUMNS if c not in STOCK_COLUMNS)
+STOCK_OPTIONAL = ("branch_id", "branch", "store", *STOCK_IGNORED)
 
 MAX_ROWS = CSV_MAX_ROWS  # small enough to import inside the request, no worker (benchmarks/csv_import.py checks)
 MAX_BYTES = 20 * 1024 * 1024
@@ -387,6 +402,8 @@ class _ProductRow:
     category: Category | None
     status: str | None  # None: keep (draft when new)
     variant: dict[str, Any]  # the variant fields the file sets
+    branch_id: int | None = None  # where on_hand is counted (the template's branch column)
+    on_hand: int | None = None  # None: the row sets no stock
 
 
 @dataclass
@@ -400,6 +417,8 @@ class _ProductPlan:
     rows_unchanged: int = 0
     product_fields: list[str] = field(default_factory=list)  # what bulk_update writes: the file's columns only
     variant_fields: list[str] = field(default_factory=list)
+    variants_kept: list[Variant] = field(default_factory=list)  # unchanged variants a row counts stock of
+    counts: list[_ProductRow] = field(default_factory=list)  # rows that set on_hand at a branch
 
 
 def _options(raw: str) -> dict[str, str] | None:
@@ -421,7 +440,10 @@ def _row_error(problems: list[RowError], row: int, column: str, code: ErrorCode,
 def _product_rows(actor: Membership, sheet: _Sheet, progress: ImportProgress) -> tuple[list[_ProductRow], list]:
     """Every cell checked on its own (scope, formats, lengths); rows with a problem are left out of the result."""
     has = sheet.columns.__contains__
-    stores = dict(scoped_stores(actor).values_list("slug", "pk"))
+    places = _Places(actor)
+    stores = {slug: pk for pk, slug, _ in places.stores}
+    only_store = places.stores[0][0] if len(places.stores) == 1 else None
+    can_stock = Perm.STOCK_ADJUST in actor.permissions
     slugs = {cells.get("category_slug", "").strip() for _, cells in sheet.rows} - {""}
     categories = {c.slug: c for c in Category.objects.filter(slug__in=slugs)}
     errors: list[RowError] = list(sheet.errors)
@@ -430,14 +452,7 @@ def _product_rows(actor: Membership, sheet: _Sheet, progress: ImportProgress) ->
     for i, (number, cells) in enumerate(sheet.rows):
         problems: list[RowError] = []
         problem = partial(_row_error, problems, number)
-        store_slug = cells["store_slug"].strip()
-        store_id = stores.get(store_slug)
-        if store_id is None:
-            problem(
-                "store_slug",
-                CsvErrorCode.OUTSIDE_SCOPE,
-                f"Store '{store_slug}' is unknown or outside the stores you manage.",
-            )
+        store_id, branch_id, on_hand = _row_place(number, cells, places, stores, only_store, can_stock, problems)
         name = cells["product_name"].strip()
         if not name or len(name) > 200:
             problem("product_name", CatalogErrorCode.NAME_INVALID, "Give the product a name (at most 200 characters).")
@@ -482,9 +497,56 @@ def _product_rows(actor: Membership, sheet: _Sheet, progress: ImportProgress) ->
             errors += problems
         else:
             description = cells.get("description", "")
-            rows.append(_ProductRow(number, store_id, name, sku, price, description, category, status, variant))  # type: ignore[arg-type]
+            rows.append(
+                _ProductRow(
+                    number, store_id, name, sku, price, description, category, status, variant, branch_id, on_hand
+                )  # type: ignore[arg-type]
+            )
         progress.set("validating", i + 1)
     return rows, errors
+
+
+def _row_place(
+    number: int,
+    cells: dict[str, str],
+    places: _Places,
+    stores: dict[str, int],
+    only_store: int | None,
+    can_stock: bool,
+    problems: list[RowError],
+) -> tuple[int | None, int | None, int | None]:
+    """A products row's store, and the branch and count of its opening stock (module docstring): (store id, branch
+    id, on_hand), with the reasons it cannot be told appended to `problems`."""
+    before = len(problems)
+    store_id = None
+    if store_slug := cells.get("store_slug", "").strip():
+        store_id = stores.get(store_slug)
+        if store_id is None:
+            message = f"Store '{store_slug}' is unknown or outside the stores you manage."
+            problems.append(_error(number, "store_slug", CsvErrorCode.OUTSIDE_SCOPE, message))
+    elif cells.get("store", "").strip():
+        store_id = places.store_by_name(number, cells["store"], problems)
+    raw_units = cells.get("on_hand", "").strip()
+    branch_named = cells.get("branch", "").strip()
+    place = None
+    if (raw_units or branch_named) and len(problems) == before:
+        place = places.branch(
+            number, branch_id="", name=branch_named, name_column="branch", store_id=store_id, problems=problems
+        )
+        store_id = place.store_id if place else store_id
+    if store_id is None and len(problems) == before:
+        if only_store is None:
+            problems.append(_error(number, "store", CsvErrorCode.STORE_MISSING))
+        store_id = only_store
+    on_hand = None
+    if raw_units:
+        on_hand = int(raw_units) if _whole(raw_units) and int(raw_units) <= MAX_ON_HAND else None
+        if on_hand is None:
+            message = f"'{raw_units}' is not a whole number of units, zero or more."
+            problems.append(_error(number, "on_hand", CsvErrorCode.ON_HAND_INVALID, message))
+        elif not can_stock:
+            problems.append(_error(number, "on_hand", CsvErrorCode.STOCK_FORBIDDEN))
+    return store_id, place.branch_id if place and on_hand is not None else None, on_hand
 
 
 @dataclass
@@ -624,6 +686,10 @@ def _plan_group(
             plan.rows_updated += 1
         else:
             plan.rows_unchanged += 1
+        if row.on_hand is not None and row.branch_id is not None:
+            plan.counts.append(row)
+            if variant is not None:
+                plan.variants_kept.append(variant)  # its id, for the count (a changed one is listed twice: harmless)
 
 
 def _products_plan(actor: Membership, sheet: _Sheet, progress: ImportProgress) -> _ProductPlan:
@@ -656,7 +722,9 @@ def _products_plan(actor: Membership, sheet: _Sheet, progress: ImportProgress) -
     return plan
 
 
-def _products_apply(plan: _ProductPlan, progress: ImportProgress) -> dict[str, Any]:
+def _products_apply(
+    actor: Membership, plan: _ProductPlan, progress: ImportProgress, reference: str = ""
+) -> dict[str, Any]:
     plan.products_changed.sort(key=lambda p: p.pk)  # pk order, as every lock in this codebase is taken
     plan.variants_changed.sort(key=lambda v: v.pk)
     lists = (plan.products_new, plan.products_changed, plan.variants_new, plan.variants_changed)
@@ -684,9 +752,11 @@ def _products_apply(plan: _ProductPlan, progress: ImportProgress) -> dict[str, A
             ]
             emitted = outbox_emit_many(events=events, batch_size=BATCH)
             steps.advance()
+            stock = _opening_stock_apply(actor, plan, progress, reference) if plan.counts else None
     except IntegrityError as exc:  # a SKU or product name taken by someone else since the file was validated
         raise DomainError(CsvErrorCode.IMPORT_CONFLICT) from exc
     return {
+        "movements": stock["movements"] if stock else None,
         "kind": "products",
         "rows": plan.rows,
         "created": len(plan.variants_new),
@@ -694,8 +764,21 @@ def _products_apply(plan: _ProductPlan, progress: ImportProgress) -> dict[str, A
         "unchanged": plan.rows_unchanged,
         "products_created": len(plan.products_new),
         "products_updated": len(plan.products_changed),
-        "events": emitted,
+        "events": emitted + (stock["events"] if stock else 0),
     }
+
+
+def _opening_stock_apply(actor: Membership, plan: _ProductPlan, progress: ImportProgress, reference: str) -> dict:
+    """The rows' on_hand as shelf counts, inside the products' transaction (their new variants have ids now)."""
+    variant_ids = {v.sku: v.pk for v in plan.variants_new + plan.variants_changed + plan.variants_kept}
+    counts = [_Count(row.row, row.branch_id, variant_ids[row.sku], row.on_hand) for row in plan.counts]
+    current = {
+        (b, v): (on_hand, reserved)
+        for b, v, on_hand, reserved in StockLevel.objects.filter(
+            branch_id__in={c.branch_id for c in counts}, variant_id__in={c.variant_id for c in counts}
+        ).values_list("branch_id", "variant_id", "on_hand", "reserved")
+    }
+    return _stock_apply(actor, counts, current, plan.rows, progress, reference)
 
 
 def products_import(*, actor: Membership, data: bytes | str, progress: ImportProgress | None = None) -> dict[str, Any]:
@@ -708,15 +791,97 @@ def products_import(*, actor: Membership, data: bytes | str, progress: ImportPro
     but re-importing the same file changes nothing."""
     require(actor, Perm.CATALOG_MANAGE)
     progress = progress or _NoProgress()
+    reference = f"csv-import:{progress.import_id or uuid.uuid4()}"
 
     def work() -> dict[str, Any]:
-        sheet = _read(data, required=PRODUCT_REQUIRED, optional=PRODUCT_COLUMNS)
-        return _products_apply(_products_plan(actor, sheet, progress), progress)
+        sheet = _read(data, required=PRODUCT_REQUIRED, optional=PRODUCT_COLUMNS + PRODUCT_STOCK_COLUMNS)
+        return _products_apply(actor, _products_plan(actor, sheet, progress), progress, reference)
 
     return _run(progress, work)
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Branches and stores by name
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _name_key(text: str) -> str:
+    """How a typed name is compared: trimmed, inner spaces collapsed, case-insensitive ("  gulberg  MAIN" = "Gulberg
+    Main")."""
+    return " ".join(text.split()).casefold()
+
+
+@dataclass(frozen=True)
+class _Place:
+    branch_id: int | None
+    store_id: int | None
+
+
+class _Places:
+    """The actor's stores and branches, read once per file, and each row's store/branch resolved by id or name."""
+
+    def __init__(self, actor: Membership) -> None:
+        self.stores = list(scoped_stores(actor).values_list("pk", "slug", "name"))
+        self.branches = list(scoped_branches(actor).values_list("pk", "store_id", "name", "store__name"))
+        self.by_branch_id = {pk: store_id for pk, store_id, _, _ in self.branches}
+        self.branches_by_name: dict[str, list[tuple[int, int, str]]] = {}
+        for pk, store_id, name, store_name in self.branches:
+            self.branches_by_name.setdefault(_name_key(name), []).append((pk, store_id, store_name))
+        self.stores_by_name: dict[str, list[int]] = {}
+        for pk, _, name in self.stores:
+            self.stores_by_name.setdefault(_name_key(name), []).append(pk)
+
+    def store_by_name(self, number: int, name: str, problems: list[RowError]) -> int | None:
+        found = self.stores_by_name.get(_name_key(name), [])
+        if not found:
+            message = f"Store '{name.strip()}' is unknown or outside the stores you manage."
+            problems.append(_error(number, "store", CsvErrorCode.OUTSIDE_SCOPE, message))
+            return None
+        if len(found) > 1:
+            message = f"{len(found)} of your stores are named '{name.strip()}': use the column store_slug."
+            problems.append(_error(number, "store", CsvErrorCode.STORE_AMBIGUOUS, message))
+            return None
+        return found[0]
+
+    def branch(
+        self, number: int, *, branch_id: str, name: str, name_column: str, store_id: int | None, problems: list
+    ) -> _Place | None:
+        """The row's branch: by id where the id cell is filled, else by name (within `store_id` when the row names
+        its store). Appends the reason to `problems` and returns None when it is not one branch in scope."""
+        if branch_id.strip():
+            raw = branch_id.strip()
+            found = self.by_branch_id.get(int(raw)) if _whole(raw) else None
+            if found is None or (store_id is not None and found != store_id):
+                message = f"Branch '{raw}' is unknown or outside the branches you manage."
+                problems.append(_error(number, "branch_id", CsvErrorCode.OUTSIDE_SCOPE, message))
+                return None
+            return _Place(int(raw), found)
+        if not name.strip():
+            problems.append(_error(number, name_column, CsvErrorCode.BRANCH_MISSING))
+            return None
+        candidates = self.branches_by_name.get(_name_key(name), [])
+        if store_id is not None:
+            candidates = [c for c in candidates if c[1] == store_id]
+        if not candidates:
+            where = " of that store" if store_id is not None else ""
+            message = f"Branch '{name.strip()}' is unknown{where} or outside the branches you manage."
+            problems.append(_error(number, name_column, CsvErrorCode.OUTSIDE_SCOPE, message))
+            return None
+        if len(candidates) > 1:
+            stores = sorted({store_name for _, _, store_name in candidates})
+            if len(stores) > 1:
+                message = (
+                    f"{len(candidates)} branches are named '{name.strip()}' (in {', '.join(stores)}): "
+                    "add a column store with the store's name."
+                )
+            else:
+                message = f"{len(candidates)} branches of {stores[0]} are named '{name.strip()}': use branch_id."
+            problems.append(_error(number, name_column, CsvErrorCode.BRANCH_AMBIGUOUS, message))
+            return None
+        pk, found_store, _ = candidates[0]
+        return _Place(pk, found_store)
+
+
 # Stock
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -739,7 +904,8 @@ def _stock_rows(
     """The valid counts and the current (on_hand, reserved) of their levels, or CsvImportError with every problem
     (reservations included, read without locks here and checked again under locks when applying)."""
     progress.set("validating", 0, len(sheet.rows))
-    branches = dict(scoped_branches(actor).values_list("pk", "store_id"))
+    places = _Places(actor)
+    name_column = next((c for c in ("branch", "branch_name") if c in sheet.columns), "branch_id")
     skus = {cells["sku"].strip() for _, cells in sheet.rows}
     variants = {
         sku: (pk, store_id)
@@ -750,18 +916,18 @@ def _stock_rows(
     counts: list[_Count] = []
     for i, (number, cells) in enumerate(sheet.rows):
         before = len(errors)
-        raw_branch = cells["branch_id"].strip()
-        branch_id = int(raw_branch) if _whole(raw_branch) else None
-        store_id = branches.get(branch_id)  # type: ignore[arg-type]
-        if store_id is None:
-            errors.append(
-                _error(
-                    number,
-                    "branch_id",
-                    CsvErrorCode.OUTSIDE_SCOPE,
-                    f"Branch '{raw_branch}' is unknown or outside the branches you manage.",
-                )
+        row_store = places.store_by_name(number, cells["store"], errors) if cells.get("store", "").strip() else None
+        place = None
+        if len(errors) == before:
+            place = places.branch(
+                number,
+                branch_id=cells.get("branch_id", ""),
+                name=cells.get(name_column, ""),
+                name_column=name_column,
+                store_id=row_store,
+                problems=errors,
             )
+        branch_id, store_id = (place.branch_id, place.store_id) if place else (None, None)
         sku = cells["sku"].strip()
         variant_id, variant_store = variants.get(sku, (None, None))
         if store_id is not None and (
@@ -789,7 +955,7 @@ def _stock_rows(
                         number,
                         "sku",
                         CsvErrorCode.ROW_DUPLICATE,
-                        f"Branch {branch_id} and SKU '{sku}' are on row {seen[key]} too.",
+                        f"This branch and SKU '{sku}' are on row {seen[key]} too.",
                     )
                 )
             else:
@@ -912,7 +1078,10 @@ def stock_import(*, actor: Membership, data: bytes | str, progress: ImportProgre
     reference = f"csv-import:{progress.import_id or uuid.uuid4()}"
 
     def work() -> dict[str, Any]:
-        sheet = _read(data, required=STOCK_COLUMNS, optional=STOCK_IGNORED)
+        sheet = _read(data, required=STOCK_REQUIRED, optional=STOCK_OPTIONAL)
+        if not sheet.columns & set(STOCK_BRANCH_COLUMNS):
+            message = "Name each row's branch: add a column branch (its name) or branch_id."
+            raise CsvImportError([_error(1, "branch", CsvErrorCode.COLUMN_MISSING, message)])
         counts, current = _stock_rows(actor, sheet, progress)
         return _stock_apply(actor, counts, current, len(sheet.rows), progress, reference)
 
@@ -957,6 +1126,60 @@ def products_export_rows(*, actor: Membership) -> Iterator[list[str]]:
             ]
 
     return rows()
+
+
+# Three rows a shopkeeper recognises, to overwrite: the template is filled in, never explained at length.
+TEMPLATE_EXAMPLES = (
+    ("Olper's Milk", "1 L", "OLPERS-MILK-1L", "330.00", "24", "dairy-eggs"),
+    ("Tapal Danedar", "950 g", "TAPAL-DANEDAR-950G", "1450.00", "10", "tea-beverages"),
+    ("Basmati rice", "5 kg", "BASMATI-RICE-5KG", "1650.00", "8", "rice-flour-pulses"),
+)
+
+
+def products_template_rows(*, actor: Membership) -> list[list[str]]:
+    """The products CSV a new merchant fills in: the header and example rows at its branches, each branch named by
+    its name (and its store by name when the actor's scope holds several), never by id. Imports as it is. Checks
+    CATALOG_MANAGE; without stock.adjust, or without a branch yet, the stock columns are left out."""
+    require(actor, Perm.CATALOG_MANAGE)
+    stores = list(scoped_stores(actor).order_by("name", "pk").values_list("pk", "name"))
+    branches = list(scoped_branches(actor).filter(is_active=True).order_by("store__name", "name", "pk"))
+    with_stock = bool(branches) and Perm.STOCK_ADJUST in actor.permissions
+    with_store = len(stores) > 1
+    header = [
+        *(["store"] if with_store else []),
+        *(["branch"] if with_stock else []),
+        "product_name",
+        "variant_name",
+        "sku",
+        "price",
+        *(["on_hand"] if with_stock else []),
+        "category_slug",
+        "description",
+        "status",
+    ]
+    # an example's category only where the platform offers it: the template imports as it is
+    examples = Category.objects.filter(slug__in=[e[5] for e in TEMPLATE_EXAMPLES], is_active=True)
+    offered = set(examples.values_list("slug", flat=True))
+    places: list[tuple[str, str]] = [(b.store.name, b.name) for b in branches] if with_stock else []
+    if not places:
+        places = [(name, "") for _, name in stores[:1]] or [("", "")]
+    rows = [header]
+    for i, (name, variant, sku, price, on_hand, category) in enumerate(TEMPLATE_EXAMPLES):
+        store_name, branch_name = places[i % len(places)]
+        cells = {
+            "store": store_name,
+            "branch": branch_name,
+            "product_name": name,
+            "variant_name": variant,
+            "sku": sku,
+            "price": price,
+            "on_hand": on_hand,
+            "category_slug": category if category in offered else "",
+            "description": "",
+            "status": ProductStatus.ACTIVE,
+        }
+        rows.append([_cell_out(cells[column]) for column in header])
+    return rows
 
 
 def stock_export_rows(*, actor: Membership, branch_id: int | None = None) -> Iterator[list[str]]:

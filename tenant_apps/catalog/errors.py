@@ -10,6 +10,14 @@ class CatalogErrorCode(ErrorCode):
     STATUS_INVALID = ("status_invalid", 400, "Status is draft, active or archived.")
     VARIANTS_REQUIRED = ("variants_required", 400, "A product needs at least one variant.")
     SLUG_TAKEN = ("product_slug_taken", 409, "Another product of this store already uses this name.")
+    THRESHOLD_INVALID = (
+        "low_stock_threshold_invalid",
+        400,
+        "Enter the number of units under which stock counts as low: a whole number, zero or more.",
+    )
+    STARTER_LIST_UNKNOWN = ("starter_list_unknown", 404, "There is no starter list of that name.")
+    STARTER_NOTHING_PICKED = ("starter_nothing_picked", 400, "Tick at least one item and give it a price.")
+    STARTER_PICKS_INVALID = ("starter_picks_invalid", 400, "Some rows need a fix: see the messages next to them.")
 
 
 CSV_MAX_ROWS = 10_000  # rows one CSV import may hold
@@ -40,6 +48,15 @@ class CsvErrorCode(ErrorCode):
     ROW_TOO_LONG = ("row_too_long", 400, "This row has more cells than the header.")
     TOO_LONG = ("too_long", 400, "This cell is too long.")
     OUTSIDE_SCOPE = ("outside_scope", 400, "Unknown, or outside the stores and branches you manage.")
+    BRANCH_AMBIGUOUS = (
+        "branch_ambiguous",
+        400,
+        "Several branches have this name: add the store's name, or use branch_id.",
+    )
+    STORE_AMBIGUOUS = ("store_ambiguous", 400, "Several stores have this name: use store_slug.")
+    BRANCH_MISSING = ("branch_missing", 400, "Name the branch this row's stock is at.")
+    STORE_MISSING = ("store_missing", 400, "Name the store (column store) or the branch (column branch).")
+    STOCK_FORBIDDEN = ("stock_forbidden", 400, "Your role cannot set stock.")
     SKU_DUPLICATE = ("sku_duplicate", 400, "This SKU is on an earlier row too.")
     ROW_DUPLICATE = ("row_duplicate", 400, "This branch and SKU are on an earlier row too.")
     PRODUCT_CONFLICT = ("product_conflict", 400, "Rows of one product must agree on this cell.")

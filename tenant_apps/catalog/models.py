@@ -6,6 +6,9 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+DEFAULT_LOW_STOCK_THRESHOLD = 5
+MAX_LOW_STOCK_THRESHOLD = 100_000
+
 
 class ProductStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -24,12 +27,23 @@ class Product(models.Model):
     description = models.TextField(blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=ProductStatus.choices, default=ProductStatus.DRAFT)
+    # "Only N left" from here down: the console's low-stock lists and the marketplace's badge (per branch's stock).
+    low_stock_threshold = models.PositiveIntegerField(default=DEFAULT_LOW_STOCK_THRESHOLD)
+    # The starter-list item this product was added from ("grocery/olpers-milk"): adding the item again finds it.
+    starter_key = models.CharField(max_length=120, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["store", "slug"], name="product_slug_unique_per_store")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "slug"], name="product_slug_unique_per_store"),
+            models.UniqueConstraint(
+                fields=["store", "starter_key"],
+                condition=~models.Q(starter_key=""),
+                name="product_starter_key_unique_per_store",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -13,7 +13,14 @@ from django.utils.text import slugify
 from shared_apps.categories.models import Category
 from shared_apps.media.services import assets_destroy_on_commit
 from tenant_apps.catalog.errors import CatalogError, CatalogErrorCode
-from tenant_apps.catalog.models import BranchPrice, Product, ProductMedia, ProductStatus, Variant
+from tenant_apps.catalog.models import (
+    MAX_LOW_STOCK_THRESHOLD,
+    BranchPrice,
+    Product,
+    ProductMedia,
+    ProductStatus,
+    Variant,
+)
 from tenant_apps.outbox.models import Entity
 from tenant_apps.outbox.services import outbox_emit
 
@@ -72,9 +79,11 @@ def product_create(
     category_id: int | None = None,
     attributes: dict | None = None,
     status: str = ProductStatus.DRAFT,
+    starter_key: str = "",
 ) -> Product:
     """A product with its variants, all or nothing. Raises NAME_INVALID, VARIANTS_REQUIRED, SKU_INVALID, SKU_TAKEN,
-    PRICE_INVALID, CATEGORY_INVALID, STATUS_INVALID, SLUG_TAKEN."""
+    PRICE_INVALID, CATEGORY_INVALID, STATUS_INVALID, SLUG_TAKEN (also when the store has a product of the same
+    `starter_key`: catalog/starter.py keys what it adds)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise CatalogError(CatalogErrorCode.NAME_INVALID, field="name")
@@ -95,6 +104,7 @@ def product_create(
                 category_id=_category(category_id),
                 attributes=attributes or {},
                 status=status,
+                starter_key=starter_key,
             )
             Variant.objects.bulk_create([Variant(product=product, **row) for row in rows])
             outbox_emit(entity=Entity.PRODUCT, entity_id=product.pk)
@@ -104,9 +114,18 @@ def product_create(
     return product
 
 
+def low_stock_threshold_clean(value: Any) -> int:
+    """A threshold as typed (text or int): a whole number 0..MAX_LOW_STOCK_THRESHOLD, or THRESHOLD_INVALID."""
+    text = str(value).strip() if not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_LOW_STOCK_THRESHOLD:
+        raise CatalogError(CatalogErrorCode.THRESHOLD_INVALID, field="low_stock_threshold")
+    return int(text)
+
+
 def product_update(*, product: Product, **changes: Any) -> Product:
-    """Change name, description, category, attributes or status (draft/active/archived)."""
-    allowed = {"name", "description", "category_id", "attributes", "status"}
+    """Change name, description, category, attributes, status (draft/active/archived) or low_stock_threshold (the
+    "only N left" line, published with the product's listings)."""
+    allowed = {"name", "description", "category_id", "attributes", "status", "low_stock_threshold"}
     unknown = set(changes) - allowed
     if unknown:
         raise CatalogError(CatalogErrorCode.NAME_INVALID, f"Unknown fields: {', '.join(sorted(unknown))}")
@@ -119,6 +138,8 @@ def product_update(*, product: Product, **changes: Any) -> Product:
         raise CatalogError(CatalogErrorCode.STATUS_INVALID, field="status")
     if "category_id" in changes:
         changes["category_id"] = _category(changes["category_id"])
+    if "low_stock_threshold" in changes:
+        changes["low_stock_threshold"] = low_stock_threshold_clean(changes["low_stock_threshold"])
     with transaction.atomic():
         product = Product.objects.select_for_update().get(pk=product.pk)
         for key, value in changes.items():

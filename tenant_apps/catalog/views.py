@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import uuid
 from itertools import zip_longest
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
 from shared_apps.categories.models import Category
 from shared_apps.media.errors import MediaError, MediaErrorCode
 from shared_apps.media.services import asset_upload, delivery_url, tenant_folder
-from tenant_apps.catalog import services
+from tenant_apps.catalog import csv_io, services
 from tenant_apps.catalog.models import ProductStatus
+from tenant_apps.inventory.selectors import product_stock_by_branch
+from tenant_apps.inventory.stock_forms import stock_change
 from tenant_apps.staff.access import (
+    access_branch_variant,
     access_product_by_id,
     access_product_media_by_id,
     access_store_by_id,
     access_variant_by_id,
     scoped_branches,
     scoped_products,
-    scoped_stock_levels,
     scoped_stores,
 )
+from tenant_apps.staff.errors import AccessError, AccessErrorCode
 from tenant_apps.staff.pages import console_error_page, console_page
 from tenant_apps.staff.permissions import Perm
 
@@ -104,6 +111,13 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
                     status=request.POST.get("status", product.status),
                     category_id=int(request.POST["category_id"]) if request.POST.get("category_id") else None,
                 )
+            elif action == "threshold":
+                access_product_by_id(actor=actor, product_id=product_id, perm=Perm.CATALOG_MANAGE)
+                threshold = request.POST.get("low_stock_threshold", "")
+                services.product_update(product=product, low_stock_threshold=threshold)
+            elif action == "stock":
+                _stock_change(request, product)
+                return redirect(f"/products/{product_id}/#stock")
             elif action == "price":
                 variant = access_variant_by_id(
                     actor=actor, variant_id=int(request.POST.get("variant_id", 0)), perm=Perm.PRICE_BASE_EDIT
@@ -124,9 +138,37 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     media = [
         (m, delivery_url(public_id=m.public_id, resource_type=m.kind, variant="thumb")) for m in product.media.all()
     ]
-    levels = scoped_stock_levels(actor).filter(variant__product=product).select_related("branch", "variant")
-    context = {"product": product, "media": media, "levels": levels, "error": error, **_form_context(request)}
+    stock = product_stock_by_branch(actor=actor, product=product) if Perm.STOCK_VIEW in actor.permissions else []
+    context = {
+        "product": product,
+        "media": media,
+        "stock": stock,
+        "key": uuid.uuid4().hex,  # the stock forms' idempotency keys: a double submit applies once
+        "can_adjust": Perm.STOCK_ADJUST in actor.permissions,
+        "error": error,
+        **_form_context(request),
+    }
     return render(request, "catalog/product_detail.html", context, status=error.status if error else 200)
+
+
+def _stock_change(request: HttpRequest, product) -> None:
+    """A stock form of the product page: a branch in scope and a variant of this product it sells."""
+    branch, variant = access_branch_variant(
+        actor=request.actor,
+        branch_id=int(request.POST.get("branch_id") or 0),
+        variant_id=int(request.POST.get("variant_id") or 0),
+        perm=Perm.STOCK_ADJUST,
+    )
+    if variant.product_id != product.pk:
+        raise AccessError(AccessErrorCode.NOT_FOUND)
+    stock_change(
+        branch_id=branch.pk,
+        variant_id=variant.pk,
+        action=request.POST.get("action_kind", ""),
+        amount=request.POST.get("amount", ""),
+        actor_id=request.actor.user_id,
+        idempotency_key=request.POST.get("key") or None,
+    )
 
 
 def _upload(request: HttpRequest, product) -> None:
@@ -152,11 +194,23 @@ def imports(request: HttpRequest) -> HttpResponse:
     forms = [
         (
             "products",
-            "Products",
-            "store_slug,product_name,description,category_slug,status,sku,variant_name,price,barcode,options",
+            _("Products"),
+            "store,branch,product_name,variant_name,sku,price,on_hand,category_slug,description,status,barcode,options",
             "catalog_manage",
         ),
-        ("stock", "Stock counts", "branch_id,sku,on_hand", "stock_adjust"),
+        ("stock", _("Stock counts"), "branch,sku,on_hand (store, when two branches share a name)", "stock_adjust"),
     ]
     branches = scoped_branches(request.actor).order_by("store__name", "name")
     return render(request, "catalog/imports.html", {"forms": forms, "branches": branches})
+
+
+@console_page(Perm.CATALOG_MANAGE)
+def imports_template(request: HttpRequest) -> HttpResponse:
+    """The products CSV template (`console-imports-template`): branches and stores named, example rows to overwrite."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # spreadsheets read the file as UTF-8 (Urdu names, "é")
+    csv.writer(buffer).writerows(csv_io.products_template_rows(actor=request.actor))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="planckly-products-template.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -11,7 +11,12 @@ from kernel.idempotency import IdempotencyKeyHeader
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.inventory import services
 from tenant_apps.inventory.models import StockLevel
-from tenant_apps.inventory.selectors import branch_stock_level, branch_stock_levels, branch_stock_movements
+from tenant_apps.inventory.selectors import (
+    branch_stock_level,
+    branch_stock_levels,
+    branch_stock_movements,
+    stock_is_low,
+)
 from tenant_apps.staff.access import access_branch_by_id, access_branch_variant, access_console_membership
 from tenant_apps.staff.permissions import Perm
 
@@ -68,8 +73,8 @@ def _level_out(level: StockLevel) -> LevelOut:
         on_hand=level.on_hand,
         reserved=level.reserved,
         available=level.available,
-        low_stock_threshold=level.low_stock_threshold,
-        low=level.available <= level.low_stock_threshold,
+        low_stock_threshold=level.variant.product.low_stock_threshold,
+        low=stock_is_low(level),
     )
 
 

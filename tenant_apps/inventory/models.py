@@ -17,7 +17,6 @@ class StockLevel(models.Model):
     available = models.GeneratedField(
         expression=F("on_hand") - F("reserved"), output_field=models.IntegerField(), db_persist=True
     )
-    low_stock_threshold = models.PositiveIntegerField(default=5)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

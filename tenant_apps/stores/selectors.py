@@ -1,7 +1,8 @@
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, QuerySet
 
 from tenant_apps.catalog.models import ProductStatus
 from tenant_apps.inventory.models import StockLevel
+from tenant_apps.inventory.selectors import LOW_STOCK
 from tenant_apps.staff.access import (
     scoped_branches,
     scoped_memberships,
@@ -31,10 +32,10 @@ def console_summary(*, actor: Membership) -> dict[str, int]:
 
 
 def low_stock(*, actor: Membership) -> QuerySet[StockLevel]:
-    """Stock at or under its threshold in the actor's branches, emptiest first (the dashboard's alert)."""
+    """Stock at or under its product's threshold in the actor's branches, emptiest first (the dashboard's alert)."""
     return (
         scoped_stock_levels(actor)
-        .filter(available__lte=F("low_stock_threshold"))
+        .filter(LOW_STOCK)
         .select_related("branch", "variant__product")
         .order_by("available", "variant__product__name")
     )

@@ -77,3 +77,34 @@ def test_the_stock_page_costs_the_same_for_one_variant_or_seven(world):
         few=1,
         many=7,
     )
+
+
+def test_a_searched_stock_page_costs_the_same_for_one_match_or_seven(world, host_cache_held):
+    client = console_page_client(world.t, world.users["branch_manager"])
+    _received(world, 1)
+
+    assert_list_queries_flat(
+        read=lambda: client.get(f"/branches/{world.ids['B1a']}/stock/", {"q": "crate"}),
+        rows=html_count('<select name="action"'),
+        add_rows=lambda: _received(world, 6),
+        few=1,
+        many=7,
+    )
+
+
+def test_the_product_pages_stock_costs_the_same_for_one_variant_or_five(world, host_cache_held):
+    client = console_page_client(world.t, world.users["shop_owner"])
+
+    def grow() -> None:
+        with schema_context(world.t.schema_name):
+            for i in range(4):
+                variant = Variant.objects.create(product_id=world.ids["P1"], sku=f"P1-EXTRA-{i}", price=Decimal("5"))
+                stock_receive(branch_id=world.ids["B1a"], variant_id=variant.pk, quantity=3, actor_id=None)
+
+    assert_list_queries_flat(
+        read=lambda: client.get(f"/products/{world.ids['P1']}/"),
+        rows=lambda response: html_count('name="action_kind"')(response) // 2,  # two branches of S1
+        add_rows=grow,
+        few=1,
+        many=5,
+    )
