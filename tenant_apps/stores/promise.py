@@ -1,0 +1,31 @@
+"""When a branch's order will be ready or at the door: the one rule the checkout promises by, the customer's order
+page shows and the fulfilment floor re-computes from (this floor, so tenant apps can import it).
+
+ready = start + preparation; at the door = ready + travel, travel being the straight-line distance at
+DELIVERY_SPEED_KMH, rounded up to the minute. `start` is now, or the time a scheduled order was asked for."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+DELIVERY_HANDOVER_MINUTES = 5  # finding the door, the gate, the change: a rider's last few minutes
+
+
+def travel_minutes(distance_km: float, *, speed_kmh: float | None = None) -> int:
+    """Minutes a rider needs for `distance_km` (straight line) at the configured speed, rounded up."""
+    speed = speed_kmh or settings.DELIVERY_SPEED_KMH
+    return math.ceil(max(distance_km, 0.0) / speed * 60) + DELIVERY_HANDOVER_MINUTES
+
+
+def promised_time(
+    *, start: datetime, preparation_minutes: int, delivered: bool, distance_km: float | None = None
+) -> datetime:
+    """When the customer may expect the order: ready for pickup (`delivered` False), or at the door. A delivery
+    without a known distance promises the preparation only (the courier's own ETA replaces it later)."""
+    ready = start + timedelta(minutes=preparation_minutes)
+    if not delivered or distance_km is None:
+        return ready
+    return ready + timedelta(minutes=travel_minutes(distance_km))
