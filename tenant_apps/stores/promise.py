@@ -2,7 +2,8 @@
 page shows and the fulfilment floor re-computes from (this floor, so tenant apps can import it).
 
 ready = start + preparation; at the door = ready + travel, travel being the straight-line distance at
-DELIVERY_SPEED_KMH, rounded up to the minute. `start` is now, or the time a scheduled order was asked for."""
+DELIVERY_SPEED_KMH, rounded up to the minute;
+the promise itself is rounded up to the minute. `start` is now, or the time a scheduled order was asked for."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ def promised_time(
     """When the customer may expect the order: ready for pickup (`delivered` False), or at the door. A delivery
     without a known distance promises the preparation only (the courier's own ETA replaces it later)."""
     ready = start + timedelta(minutes=preparation_minutes)
-    if not delivered or distance_km is None:
-        return ready
-    return ready + timedelta(minutes=travel_minutes(distance_km))
+    if delivered and distance_km is not None:
+        ready += timedelta(minutes=travel_minutes(distance_km))
+    return _minute_up(ready)
+
+
+def _minute_up(at: datetime) -> datetime:
+    """A promise is to the minute, and never earlier than the sum."""
+    whole = at.replace(second=0, microsecond=0)
+    return whole if whole == at else whole + timedelta(minutes=1)
