@@ -23,10 +23,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from tenant_apps.stores.hours import DAYS
+from tenant_apps.stores.promise import when_label
+
+__all__ = ["BranchSchedule", "Period", "branch_schedule", "first_opening_after", "open_periods", "when_label"]
 
 
 @dataclass(frozen=True)
@@ -137,14 +138,3 @@ def first_opening_after(hours: dict | None, exceptions: dict | None, *, after: d
         return None
     periods = open_periods(hours, exceptions, since=after, until=after + timedelta(days=days))
     return next((p.start for p in periods if p.start > after), None)
-
-
-def when_label(at: datetime, *, now: datetime | None = None) -> str:
-    """A time as a customer reads it: "today at 09:00", "tomorrow at 09:00", "Wed 9 Dec at 09:00"."""
-    local, today = timezone.localtime(at), timezone.localtime(now or timezone.now()).date()
-    clock = local.strftime("%H:%M")
-    if local.date() == today:
-        return _("today at %(time)s") % {"time": clock}
-    if local.date() == today + timedelta(days=1):
-        return _("tomorrow at %(time)s") % {"time": clock}
-    return _("%(day)s at %(time)s") % {"day": date_format(local, "D j M"), "time": clock}

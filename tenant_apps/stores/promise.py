@@ -11,6 +11,9 @@ import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 DELIVERY_HANDOVER_MINUTES = 5  # finding the door, the gate, the change: a rider's last few minutes
 
@@ -36,3 +39,14 @@ def _minute_up(at: datetime) -> datetime:
     """A promise is to the minute, and never earlier than the sum."""
     whole = at.replace(second=0, microsecond=0)
     return whole if whole == at else whole + timedelta(minutes=1)
+
+
+def when_label(at: datetime, *, now: datetime | None = None) -> str:
+    """A time as a customer reads it: "today at 09:00", "tomorrow at 09:00", "Wed 9 Dec at 09:00"."""
+    local, today = timezone.localtime(at), timezone.localtime(now or timezone.now()).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return _("today at %(time)s") % {"time": clock}
+    if local.date() == today + timedelta(days=1):
+        return _("tomorrow at %(time)s") % {"time": clock}
+    return _("%(day)s at %(time)s") % {"day": date_format(local, "D j M"), "time": clock}

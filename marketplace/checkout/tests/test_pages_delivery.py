@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from marketplace.cart.tests.test_pages import LIBERTY, text
 from marketplace.checkout.tests.test_checkout_delivery import (
@@ -88,7 +89,7 @@ def test_the_shops_part_follows_the_pin_delivery_area_and_promised_time(ayesha_a
     assert not CustomerOrder.objects.exists()
 
 
-def test_a_closed_shop_offers_its_next_opening_and_takes_a_scheduled_order(ayesha_at_checkout):
+def test_a_closed_shop_offers_its_next_opening_and_takes_a_scheduled_order(ayesha_at_checkout, market, host_client):
     client, _, _ = ayesha_at_checkout
     closed_until_tomorrow_nine(rice())
     page = client.get("/checkout")
@@ -102,8 +103,15 @@ def test_a_closed_shop_offers_its_next_opening_and_takes_a_scheduled_order(ayesh
     response = client.post("/checkout", data)
     assert response.status_code == 302, text(response)[:2000]
     part = CustomerOrder.objects.get().parts.get()
-    assert part.scheduled_for is not None and part.scheduled_for.astimezone().hour in range(24)
+    assert timezone.localtime(part.scheduled_for).strftime("%H:%M") == "09:00"  # as soon as it opens
     assert merchant_order(rice(), part.order_id).scheduled_for == part.scheduled_for
+    shown = text(client.get(response["Location"]))
+    assert "Ready tomorrow at 09:20 · Scheduled for tomorrow at 09:00" in shown
+    console = host_client("gulberg-grocer.localhost")
+    console.force_login(market.shops["gulberg-grocer"].merchant.owner)
+    assert "Scheduled tomorrow at 09:00" in text(console.get("/orders/queue/"))
+    detail = text(console.get(f"/orders/{merchant_order(rice(), part.order_id).pk}/"))
+    assert "Scheduled for tomorrow at 09:00" in detail and "Promised Ready tomorrow at 09:20" in detail
 
 
 def test_a_shop_closed_beyond_the_horizon_says_so_and_cannot_be_ordered(ayesha_at_checkout):
