@@ -108,4 +108,6 @@ def checkout_options(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     addresses = _addresses(request)
     form = checkout_form_posted(request.POST)
-    return _render(request, shopper, location_from_request(request), form, addresses, template="checkout/_groups.html")
+    location = location_from_request(request)
+    response = _render(request, shopper, location, form, addresses, template="checkout/_groups.html")
+    return HttpResponse(status=204) if response.status_code == 302 else response  # the cart emptied meanwhile

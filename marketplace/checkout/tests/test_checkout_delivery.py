@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_tenants.utils import schema_context
 
+from kernel.idempotency import request_fingerprint
+from marketplace.checkout.services import CheckoutRequest, GroupChoice
 from marketplace.checkout.tests.conftest import Buyer
 from marketplace.orders.models import CustomerOrder
 from shared_apps.accounts.models import Address
@@ -233,3 +235,23 @@ def test_a_delivery_promises_preparation_and_the_ride(ayesha, rice, settings):
     promised = parse_datetime(response.json()["parts"][0]["promised_at"])
     # ~0.1 km at 12 km/h: a minute of riding, five at the door, twenty of preparation
     assert before + timedelta(minutes=26) <= promised <= timezone.now() + timedelta(minutes=27)  # to the minute
+
+
+def test_a_request_without_address_or_schedule_keeps_the_fingerprint_it_had():
+    """Orders placed before addresses and schedules came replay with their keys: the new defaults are left out."""
+    request = CheckoutRequest(payment_method="cod", contact_phone="0300", groups=(GroupChoice("grocer:1"),))
+    before = {
+        "payment_method": "cod",
+        "contact_phone": "0300",
+        "contact_name": "",
+        "address": "",
+        "lat": None,
+        "lng": None,
+        "note": "",
+        "groups": [{"group": "grocer:1", "fulfilment": "pickup", "address": ""}],
+    }
+    assert request.fingerprint() == request_fingerprint(before)
+    scheduled = CheckoutRequest(
+        payment_method="cod", contact_phone="0300", groups=(GroupChoice("grocer:1", scheduled_for="2026-12-08T09:00"),)
+    )
+    assert scheduled.fingerprint() != request.fingerprint()
