@@ -63,7 +63,10 @@ def addresses_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def address_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return _form(request, None, {"label": "Home", "city": ""}, None)
+        user = request.user  # the pin starts where the customer shops from, when they said so
+        return _form(
+            request, None, {"label": "Home", "latitude": user.location_lat, "longitude": user.location_lng}, None
+        )
     try:
         address_create(user=request.user, fields=_fields(request.POST), make_default=bool(request.POST.get("default")))
     except DomainError as exc:
