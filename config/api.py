@@ -83,6 +83,7 @@ public_api = _api(
     namespace="api-v1",
     routers=(
         ("", "shared_apps.accounts.api.router", ""),
+        ("", "shared_apps.accounts.address_api.router", ""),
         ("/platform", "shared_apps.platform.api.router", "platform"),
         ("/media", "shared_apps.media.api.router", ""),
         ("", "marketplace.discovery.api.router", ""),

@@ -179,6 +179,7 @@ TIME_ZONE = "Asia/Karachi"
 USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = "PKR"
+DEFAULT_CITY = "Lahore"  # a new address's city when the customer leaves it out
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -347,6 +348,11 @@ PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=15)  # unpa
 PARTNER_DELIVERY_BASE_FEE = Decimal(env.str("PARTNER_DELIVERY_BASE_FEE", default="150.00"))
 PARTNER_DELIVERY_FEE_PER_KM = Decimal(env.str("PARTNER_DELIVERY_FEE_PER_KM", default="25.00"))
 PARTNER_DELIVERY_MAX_KM = env.float("PARTNER_DELIVERY_MAX_KM", default=15.0)
+# The promised time (marketplace/checkout/promise.py): travel at this speed by straight-line distance, plus the
+# branch's preparation; a shop closed now takes scheduled orders up to this many days ahead, in slots of this size.
+DELIVERY_SPEED_KMH = env.float("DELIVERY_SPEED_KMH", default=18.0)
+CHECKOUT_SCHEDULE_HORIZON_DAYS = env.int("CHECKOUT_SCHEDULE_HORIZON_DAYS", default=2)
+CHECKOUT_SCHEDULE_SLOT_MINUTES = env.int("CHECKOUT_SCHEDULE_SLOT_MINUTES", default=30)
 
 # Online payments (shared_apps/payments/gateways). Defaults talk to the local sandboxes (sandboxes/foree.py,
 # sandboxes/jazzcash.py); production sets the providers' hosts and the merchant account's credentials.

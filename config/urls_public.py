@@ -6,6 +6,7 @@ from django.urls import include, path
 from config import views
 from config.api import public_api
 from marketplace.orders.urls import payment_urlpatterns
+from shared_apps.accounts.urls import address_urlpatterns
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", public_api.urls),
     path("", include("shared_apps.accounts.urls")),
+    path("", include(address_urlpatterns)),
     path("", include("marketplace.discovery.urls")),
     path("", include("marketplace.cart.urls")),
     path("", include("marketplace.checkout.urls")),

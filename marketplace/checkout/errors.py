@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from kernel.errors import DomainError, ErrorCode
 
 
@@ -15,6 +17,9 @@ class CheckoutErrorCode(ErrorCode):
     FULFILMENT_UNAVAILABLE = ("fulfilment_unavailable", 400, "This shop cannot fulfil the order that way.")
     ADDRESS_REQUIRED = ("address_required", 400, "Give a delivery address.")
     PAYMENT_METHOD_INVALID = ("payment_method_invalid", 400, "Choose cash on delivery, Foree Pay or JazzCash.")
+    ADDRESS_UNKNOWN = ("address_unknown", 400, _("That address is not in your saved addresses."))
+    SHOP_CLOSED = ("shop_closed", 409, _("This shop is closed now."))
+    SCHEDULE_INVALID = ("schedule_invalid", 400, _("The shop is not open at that time. Choose one of its times."))
 
 
 class CheckoutError(DomainError):

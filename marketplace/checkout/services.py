@@ -12,6 +12,12 @@ The order of work keeps row locks short and deadlock-free:
 4. reserve stock last, merchants in id order, then branches and variants in id order, each a one-statement
    conditional UPDATE (`available >= n`, with its ledger row); a hot product's row is locked only from that
    statement to the commit right after.
+Before any write, each shop's group is also timed (schedule.py, promise.py): a branch closed now takes the order
+only for a time the customer chose within its opening hours (SHOP_CLOSED names the group and its next opening
+otherwise), and every part is stored with the time it was promised for. Delivery is measured from the delivery
+address's pin — a saved address of the signed-in customer, or the one given with the request — not from where the
+customer browses; the order keeps a copy of the address.
+
 Any line that cannot be reserved raises OUT_OF_STOCK listing every such line, and the whole transaction — orders,
 reservations in the other merchants' schemas included — rolls back.
 
@@ -24,12 +30,17 @@ guest and claimed since, which the (shopper, key) index cannot see.
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from itertools import groupby
 
 from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from kernel.errors import DomainError
@@ -47,9 +58,14 @@ from marketplace.cart.pricing import PricedCart, PricedGroup, cart_price
 from marketplace.cart.services import cart_prices_seen
 from marketplace.cart.shoppers import Shopper
 from marketplace.checkout.errors import CheckoutError, CheckoutErrorCode
+from marketplace.checkout.promise import group_promised_at
+from marketplace.checkout.schedule import BranchSchedule, branch_schedule, first_opening_after, when_label
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart, CustomerOrderStatus
 from marketplace.orders.services import timeline_entry
+from shared_apps.accounts.errors import AccountsError
+from shared_apps.accounts.models import Address, User
 from shared_apps.accounts.phones import phone_normalize
+from shared_apps.accounts.services import AddressFields, address_create
 from shared_apps.payments.models import PaymentMethod
 from shared_apps.payments.services import ONLINE, payment_intent_create
 from tenant_apps.catalog.offers import branch_offers
@@ -66,6 +82,7 @@ class GroupChoice:
     group: str  # "<merchant slug>:<branch id>", as the cart shows it
     fulfilment: str = Fulfilment.PICKUP
     address: str = ""
+    scheduled_for: str = ""  # ISO 8601 with its offset; "" = as soon as possible (the branch must be open now)
 
 
 @dataclass(frozen=True)
@@ -73,17 +90,71 @@ class CheckoutRequest:
     payment_method: str
     contact_phone: str
     contact_name: str = ""
-    address: str = ""
-    lat: float | None = None
+    address: str = ""  # a new address's house and street (or the whole address in one line)
+    lat: float | None = None  # the delivery address's map pin; delivery radius and travel time count from it
     lng: float | None = None
     note: str = ""
     groups: tuple[GroupChoice, ...] = field(default_factory=tuple)
+    address_id: int | None = None  # a saved address of the signed-in customer, instead of the fields above
+    address_area: str = ""
+    address_city: str = ""
+    address_notes: str = ""  # for the rider
+    address_label: str = ""
+    save_address: bool = False  # a signed-in customer's new address is saved to the account with the order
 
     def fingerprint(self) -> str:
-        """The request's identity for its Idempotency-Key: the order in which groups are listed does not count."""
+        """The request's identity for its Idempotency-Key: the order in which groups are listed does not count.
+        Fields left at their defaults since the address and schedule came are left out, so a request that does not
+        use them keeps the fingerprint it always had."""
         fields = asdict(self)
         fields["groups"] = sorted(fields["groups"], key=lambda g: g["group"])
+        for group in fields["groups"]:
+            if not group["scheduled_for"]:
+                del group["scheduled_for"]
+        for name, default in _LATER_FIELDS.items():
+            if fields[name] == default:
+                del fields[name]
         return request_fingerprint(fields)
+
+
+_LATER_FIELDS = {
+    "address_id": None,
+    "address_area": "",
+    "address_city": "",
+    "address_notes": "",
+    "address_label": "",
+    "save_address": False,
+}
+
+
+@dataclass(frozen=True)
+class DeliveryAddress:
+    """Where the delivered parts go, as the order keeps it."""
+
+    text: str  # one line for the rider: house and street, area, city
+    notes: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    label: str = ""
+    address_id: int | None = None  # the saved address it came from
+
+    def snapshot(self) -> dict:
+        return {
+            "address_id": self.address_id,
+            "label": self.label,
+            "text": self.text,
+            "notes": self.notes,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+        }
+
+
+@dataclass(frozen=True)
+class GroupTiming:
+    """When one shop's part is wanted and promised."""
+
+    scheduled_for: datetime | None  # None: as soon as possible
+    promised_at: datetime
 
 
 @dataclass(frozen=True)
@@ -135,7 +206,8 @@ def checkout_place(*, shopper: Shopper, idempotency_key: str | None, request: Ch
     """Place the shopper's whole cart. Same key and body again (also in parallel) → the same order, `replayed`;
     same key with another body → KEY_REUSED (409); no key → KEY_MISSING (400). Raises OUT_OF_STOCK (409, `lines`),
     PRICES_CHANGED (409, `lines`; the new prices count as seen, so a second try goes through), CART_EMPTY,
-    GROUP_UNKNOWN, FULFILMENT_UNAVAILABLE, ADDRESS_REQUIRED, PAYMENT_METHOD_INVALID or PHONE_INVALID (400) —
+    GROUP_UNKNOWN, FULFILMENT_UNAVAILABLE, ADDRESS_REQUIRED, ADDRESS_UNKNOWN, SCHEDULE_INVALID,
+    PAYMENT_METHOD_INVALID or PHONE_INVALID (400), SHOP_CLOSED (409, `details`: the group, why, its next opening) —
     and then nothing was reserved or written. A fresh order comes back with its parts and payment loaded."""
     key = _key(idempotency_key)
     fingerprint = request.fingerprint()
@@ -151,8 +223,10 @@ def checkout_place(*, shopper: Shopper, idempotency_key: str | None, request: Ch
     priced = None
     try:
         items = _cart_lines(shopper)
-        priced = cart_price(items, lat=request.lat, lng=request.lng)
-        choices = _validate(shopper, request, priced)
+        delivery = _delivery_address(shopper, request)
+        priced = cart_price(items, lat=delivery.latitude, lng=delivery.longitude)
+        choices = _validate(shopper, request, priced, delivery)
+        timings = checkout_timings(priced, choices, now=timezone.now())
     except DomainError as exc:
         earlier = replay()  # this key's order, placed earlier or by a twin meanwhile
         if earlier is not None:
@@ -160,11 +234,40 @@ def checkout_place(*, shopper: Shopper, idempotency_key: str | None, request: Ch
         if isinstance(exc, CheckoutError) and exc.code == CheckoutErrorCode.PRICES_CHANGED and priced is not None:
             cart_prices_seen(priced)
         raise
-    place = partial(_place, shopper, key, fingerprint, request, items, priced, choices)
+    place = partial(_place, shopper, key, fingerprint, request, items, priced, choices, delivery, timings)
     return idempotent_write(key=key, fingerprint=fingerprint, find=find, write=place, conflict=_key_reused).result
 
 
-def _validate(shopper: Shopper, request: CheckoutRequest, priced: PricedCart) -> dict[str, GroupChoice]:
+def _delivery_address(shopper: Shopper, request: CheckoutRequest) -> DeliveryAddress:
+    """The address the request names: a saved one (ADDRESS_UNKNOWN unless it is the signed-in shopper's), or the
+    fields sent with it."""
+    if request.address_id is not None:
+        saved = None
+        if shopper.user_id is not None:
+            saved = Address.objects.filter(pk=request.address_id, user_id=shopper.user_id).first()
+        if saved is None:
+            raise CheckoutError(CheckoutErrorCode.ADDRESS_UNKNOWN, field="address_id")
+        return DeliveryAddress(
+            text=saved.one_line[:255],
+            notes=saved.notes,
+            latitude=float(saved.latitude),
+            longitude=float(saved.longitude),
+            label=saved.label,
+            address_id=saved.pk,
+        )
+    parts = (request.address.strip(), request.address_area.strip(), request.address_city.strip())
+    return DeliveryAddress(
+        text=", ".join(part for part in parts if part)[:255],
+        notes=request.address_notes.strip()[:255],
+        latitude=request.lat,
+        longitude=request.lng,
+        label=request.address_label.strip()[:40],
+    )
+
+
+def _validate(
+    shopper: Shopper, request: CheckoutRequest, priced: PricedCart, delivery: DeliveryAddress
+) -> dict[str, GroupChoice]:
     if request.payment_method not in PaymentMethod.values:
         raise CheckoutError(CheckoutErrorCode.PAYMENT_METHOD_INVALID, field="payment_method")
     phone_normalize(request.contact_phone, field="contact_phone")
@@ -193,9 +296,87 @@ def _validate(shopper: Shopper, request: CheckoutRequest, priced: PricedCart) ->
                 field="groups",
                 extra={"group": group.key, "reason": why},
             )
-        if choice.fulfilment != Fulfilment.PICKUP and not (choice.address or request.address).strip():
+        if choice.fulfilment != Fulfilment.PICKUP and not (choice.address.strip() or delivery.text):
             raise CheckoutError(CheckoutErrorCode.ADDRESS_REQUIRED, field="address", extra={"group": group.key})
     return choices
+
+
+def checkout_timings(priced: PricedCart, choices: dict[str, GroupChoice], *, now: datetime) -> dict[str, GroupTiming]:
+    """Each group's wanted and promised time. A branch closed now needs a scheduled time within its hours: without
+    one, SHOP_CLOSED (409) names the group and its next opening; a time it is not open at is SCHEDULE_INVALID (400).
+    A scheduled time that has come while the branch opened is as soon as possible."""
+    timings = {}
+    for group in priced.groups:
+        choice = choices[group.key]
+        terms = group.terms
+        hours, exceptions = (terms.opening_hours, terms.hours_exceptions) if terms else ({}, {})
+        schedule = branch_schedule(hours, exceptions, now=now)
+        wanted = _scheduled_time(choice.scheduled_for, group.key)
+        if wanted is None or (wanted <= now and schedule.open_now):
+            if not schedule.open_now:
+                raise _closed(group, schedule)
+            start, scheduled = now, None
+        elif schedule.accepts(wanted):
+            start, scheduled = wanted, wanted
+        elif not schedule.open_now and schedule.next_opening is None:
+            raise _closed(group, schedule)
+        else:
+            raise _schedule_invalid(group, schedule)
+        promised = group_promised_at(
+            terms=terms, fulfilment=choice.fulfilment, start=start, distance_km=group.distance_km
+        )
+        timings[group.key] = GroupTiming(scheduled_for=scheduled, promised_at=promised)
+    return timings
+
+
+def _scheduled_time(value: str, group_key: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        wanted = parse_datetime(value)
+    except ValueError:
+        wanted = None
+    if wanted is None:
+        raise CheckoutError(CheckoutErrorCode.SCHEDULE_INVALID, field="groups", extra={"details": {"group": group_key}})
+    return wanted if timezone.is_aware(wanted) else timezone.make_aware(wanted)
+
+
+def _shop_name(group: PricedGroup) -> str:
+    return group.terms.store_name if group.terms else group.key
+
+
+def _closed(group: PricedGroup, schedule: BranchSchedule) -> CheckoutError:
+    opening = schedule.next_opening
+    details = {"group": group.key, "next_opening": opening.isoformat() if opening else None}
+    if opening is not None:
+        message = _("%(shop)s is closed now. It opens %(when)s: order for then, or for a later time.") % {
+            "shop": _shop_name(group),
+            "when": when_label(opening, now=schedule.now),
+        }
+        details["reason"] = "closed_now"
+    else:
+        terms = group.terms
+        later = first_opening_after(
+            terms.opening_hours if terms else {}, terms.hours_exceptions if terms else {}, after=schedule.horizon_end
+        )
+        message = _("%(shop)s is closed and does not open in the next %(days)s days, so it cannot take this order.") % {
+            "shop": _shop_name(group),
+            "days": (schedule.horizon_end - schedule.now).days,
+        }
+        if later is not None:
+            message += " " + _("It opens %(when)s.") % {"when": when_label(later, now=schedule.now)}
+            details["next_opening"] = later.isoformat()
+        details["reason"] = "closed_beyond_horizon"
+    return CheckoutError(CheckoutErrorCode.SHOP_CLOSED, message, field="groups", extra={"details": details})
+
+
+def _schedule_invalid(group: PricedGroup, schedule: BranchSchedule) -> CheckoutError:
+    slots = schedule.slots()
+    message = _("%(shop)s is not open at that time.") % {"shop": _shop_name(group)}
+    if slots:
+        message += " " + _("The first time it can take is %(when)s.") % {"when": when_label(slots[0], now=schedule.now)}
+    details = {"group": group.key, "next_opening": slots[0].isoformat() if slots else None, "reason": "not_open_then"}
+    return CheckoutError(CheckoutErrorCode.SCHEDULE_INVALID, message, field="groups", extra={"details": details})
 
 
 def _line_problem(line) -> dict:
@@ -225,10 +406,13 @@ def _place(
     items: list[CartItem],
     priced: PricedCart,
     choices: dict[str, GroupChoice],
+    delivery: DeliveryAddress,
+    timings: dict[str, GroupTiming],
 ) -> CheckoutResult:
     phone = phone_normalize(request.contact_phone, field="contact_phone")
+    delivered = any(choice.fulfilment != Fulfilment.PICKUP for choice in choices.values())
     fees = {g.key: g.option(choices[g.key].fulfilment).fee for g in priced.groups}
-    subtotal, delivery = priced.subtotal, sum(fees.values(), Decimal("0.00"))
+    subtotal, delivery_total = priced.subtotal, sum(fees.values(), Decimal("0.00"))
     paid_online = request.payment_method in ONLINE
     order = CustomerOrder.objects.create(
         number=_order_number(),
@@ -238,17 +422,25 @@ def _place(
         contact_phone=phone,
         currency=priced.currency,
         subtotal=subtotal,
-        delivery_total=delivery,
-        total=subtotal + delivery,
+        delivery_total=delivery_total,
+        total=subtotal + delivery_total,
         payment_method=request.payment_method,
+        delivery_address=delivery.snapshot() if delivered else {},
         owner_key=shopper.key,
         idempotency_key=key,
         request_hash=fingerprint,
     )  # a twin with the same key blocks here until this transaction ends
     _cart_lines_delete(items)
+    if delivered and request.save_address and shopper.user_id is not None and delivery.address_id is None:
+        _address_save(shopper.user_id, request)
     actor = Actor(CUSTOMER, user_id=shopper.user_id)
     planned = [
-        (group, _spec(order, group, n, choices[group.key], request, fees[group.key], paid_online))
+        (
+            group,
+            _spec(
+                order, group, n, choices[group.key], request, fees[group.key], paid_online, delivery, timings[group.key]
+            ),
+        )
         for n, group in enumerate(priced.groups, start=1)  # merchants in id order (cart_price's order)
     ]
     merchant_orders = {}
@@ -257,7 +449,7 @@ def _place(
             for group, spec in merchant_groups:
                 merchant_orders[group.key] = merchant_order_create(spec=spec, actor=actor)
     parts = CustomerOrderPart.objects.bulk_create(
-        [_part(order, group, spec, merchant_orders[group.key]) for group, spec in planned]
+        [_part(order, group, spec, merchant_orders[group.key], timings[group.key]) for group, spec in planned]
     )
     payment_intent_create(
         customer_order=order, method=request.payment_method, amount=order.total, currency=order.currency, parts=parts
@@ -277,6 +469,22 @@ def _place(
     if failed:
         raise CheckoutError(CheckoutErrorCode.OUT_OF_STOCK, extra={"lines": failed})
     return CheckoutResult(order, replayed=False, parts=parts)
+
+
+def _address_save(user_id: int, request: CheckoutRequest) -> None:
+    """The new address into the customer's account, as asked. One they cannot save (the limit reached) does not
+    stop the order: it keeps its own copy either way."""
+    fields = AddressFields(
+        street=request.address,
+        latitude=request.lat,
+        longitude=request.lng,
+        label=request.address_label,
+        area=request.address_area,
+        city=request.address_city,
+        notes=request.address_notes,
+    )
+    with suppress(AccountsError):  # raised before its row is written: the transaction goes on unharmed
+        address_create(user=User(pk=user_id), fields=fields)
 
 
 def _by_merchant(planned):
@@ -337,9 +545,18 @@ def _cart_lines(shopper: Shopper) -> list[CartItem]:
 
 
 def _spec(
-    order, group: PricedGroup, n: int, choice: GroupChoice, request: CheckoutRequest, fee: Decimal, paid_online: bool
+    order,
+    group: PricedGroup,
+    n: int,
+    choice: GroupChoice,
+    request: CheckoutRequest,
+    fee: Decimal,
+    paid_online: bool,
+    delivery: DeliveryAddress,
+    timing: GroupTiming,
 ) -> OrderSpec:
     delivered = choice.fulfilment != Fulfilment.PICKUP
+    lat, lng = delivery.latitude, delivery.longitude
     return OrderSpec(
         number=f"{order.number}-{n}",
         customer_order_id=order.pk,
@@ -350,9 +567,12 @@ def _spec(
         paid_online=paid_online,
         customer_name=order.contact_name,
         customer_phone=order.contact_phone,
-        address=(choice.address or request.address).strip()[:255] if delivered else "",
-        latitude=Decimal(str(round(request.lat, 6))) if delivered and request.lat is not None else None,
-        longitude=Decimal(str(round(request.lng, 6))) if delivered and request.lng is not None else None,
+        address=(choice.address.strip() or delivery.text)[:255] if delivered else "",
+        address_notes=delivery.notes if delivered else "",
+        latitude=Decimal(str(round(lat, 6))) if delivered and lat is not None else None,
+        longitude=Decimal(str(round(lng, 6))) if delivered and lng is not None else None,
+        scheduled_for=timing.scheduled_for,
+        promised_at=timing.promised_at,
         note=request.note.strip()[:500],
         currency=order.currency,
         delivery_fee=fee,
@@ -372,7 +592,9 @@ def _spec(
     )
 
 
-def _part(order: CustomerOrder, group: PricedGroup, spec: OrderSpec, merchant_order) -> CustomerOrderPart:
+def _part(
+    order: CustomerOrder, group: PricedGroup, spec: OrderSpec, merchant_order, timing: GroupTiming
+) -> CustomerOrderPart:
     return CustomerOrderPart(
         order=order,
         merchant=group.merchant,
@@ -385,6 +607,8 @@ def _part(order: CustomerOrder, group: PricedGroup, spec: OrderSpec, merchant_or
         branch_phone=group.terms.phone,
         status=merchant_order.status,
         fulfilment=spec.fulfilment,
+        scheduled_for=timing.scheduled_for,
+        promised_at=timing.promised_at,
         subtotal=merchant_order.subtotal,
         delivery_fee=merchant_order.delivery_fee,
         total=merchant_order.total,

@@ -6,4 +6,5 @@ app_name = "checkout"
 
 urlpatterns = [
     path("checkout", views.checkout_page, name="page"),
+    path("checkout/options", views.checkout_options, name="options"),
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import APIKeyQuery
 
@@ -51,11 +51,22 @@ class PartOut(Schema):
     branch_name: str
     status: str
     fulfilment: str
+    scheduled_for: datetime | None = Field(None, description="Wanted at this time (the shop was closed, or later).")
+    promised_at: datetime | None = Field(None, description="Ready for pickup, or at the door, by this time.")
     subtotal: Decimal
     delivery_fee: Decimal
     total: Decimal
     lines: list[OrderLineOut]
     timeline: list[TimelineOut]
+
+
+class DeliveryAddressOut(Schema):
+    address_id: int | None = Field(None, description="The saved address it came from, if any.")
+    label: str = ""
+    text: str
+    notes: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class PaymentOut(Schema):
@@ -76,6 +87,7 @@ class OrderOut(Schema):
     subtotal: Decimal
     delivery_total: Decimal
     total: Decimal
+    delivery_address: DeliveryAddressOut | None = Field(None, description="Where delivered parts go, as at checkout.")
     payment: PaymentOut | None
     parts: list[PartOut]
     can_cancel: bool
@@ -138,6 +150,8 @@ def _part(part: CustomerOrderPart) -> dict[str, Any]:
         "branch_name": part.branch_name,
         "status": part.status,
         "fulfilment": part.fulfilment,
+        "scheduled_for": part.scheduled_for,
+        "promised_at": part.promised_at,
         "subtotal": part.subtotal,
         "delivery_fee": part.delivery_fee,
         "total": part.total,
@@ -161,6 +175,7 @@ def order_out(order: CustomerOrder, *, parts: list[CustomerOrderPart] | None = N
         "subtotal": order.subtotal,
         "delivery_total": order.delivery_total,
         "total": order.total,
+        "delivery_address": order.delivery_address or None,
         "payment": payment,
         "parts": [_part(p) for p in parts],
         "can_cancel": bool(live) and all(s in ("pending_payment", "placed") for s in live),

@@ -29,6 +29,9 @@ class CustomerOrder(models.Model):
     delivery_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     payment_method = models.CharField(max_length=12)
+    # Where it goes, as it was at checkout (a saved address may change or go later; the order keeps this copy):
+    # {address_id, label, text, notes, latitude, longitude}; empty when every part is picked up.
+    delivery_address = models.JSONField(default=dict, blank=True)
     # Checkout's Idempotency-Key, unique per shopper: a repeated request finds this order instead of a new one.
     owner_key = models.CharField(max_length=48, help_text="u:<user id> or g:<guest id> at checkout.")
     idempotency_key = models.CharField(max_length=80)
@@ -62,6 +65,10 @@ class CustomerOrderPart(models.Model):
     branch_phone = models.CharField(max_length=20, blank=True)
     status = models.CharField(max_length=20)
     fulfilment = models.CharField(max_length=10)
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="Wanted at this time, not as soon as possible."
+    )
+    promised_at = models.DateTimeField(null=True, blank=True, help_text="Ready (pickup) or delivered by, as promised.")
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     delivery_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)

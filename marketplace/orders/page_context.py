@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from kernel.money import money
 from marketplace.cart.page_context import FULFILMENT_LABELS
@@ -16,7 +17,8 @@ from marketplace.orders.tracking import tracking_view
 from shared_apps.live.selectors import live_last_event_id
 from shared_apps.live.services import channel_order
 from shared_apps.payments.selectors import payment_can_pay
-from tenant_apps.orders.models import OrderStatus
+from tenant_apps.orders.models import Fulfilment, OrderStatus
+from tenant_apps.stores.promise import when_label
 
 ORDERS_SHOWN = 50
 PART_LABELS = {**{s.value: s.label for s in OrderStatus}, OrderStatus.PLACED: "Placed"}
@@ -37,14 +39,29 @@ _TONES = {
 }
 # Nothing more happens to an order in these states: its page stops asking for news.
 SETTLED = {CustomerOrderStatus.COMPLETED, CustomerOrderStatus.CANCELLED, CustomerOrderStatus.REFUNDED}
+# A part in these states has kept (or no longer has) its promise: the page stops showing the time.
+_PROMISE_ENDED = {"picked_up", "delivered", "rejected", "cancelled", "refunded"}
 
 
 def _badge(status: str, label: str) -> dict[str, str]:
     return {"status": status, "label": label, "tone": _TONES.get(status, "new")}
 
 
+def _promise(part: dict[str, Any]) -> dict[str, str]:
+    """The part's promised (and, scheduled, wanted) time in words; empty once it is handed over or ended."""
+    if part["status"] in _PROMISE_ENDED or part.get("promised_at") is None:
+        return {}
+    kind = "ready" if part["fulfilment"] == Fulfilment.PICKUP else "arrives"
+    template = _("Ready %(when)s") if kind == "ready" else _("Arrives %(when)s")
+    promise = {"kind": kind, "label": template % {"when": when_label(part["promised_at"])}}
+    if part.get("scheduled_for"):
+        promise["scheduled"] = _("Scheduled for %(when)s") % {"when": when_label(part["scheduled_for"])}
+    return promise
+
+
 def _part(part: dict[str, Any], currency: str) -> dict[str, Any]:
     return {
+        "promise": _promise(part),
         "number": part["number"],
         "store_name": part["store_name"],
         "branch_name": part["branch_name"],
@@ -95,6 +112,7 @@ def order_view(order: CustomerOrder) -> dict[str, Any]:
             {**_part(part, order.currency), "tracking": tracking_view(trackings.get(part["number"]))}
             for part in out["parts"]
         ],
+        "delivery": order.delivery_address or None,
         "can_cancel": out["can_cancel"],
         "can_pay": bool(payment) and payment_can_pay(payment),
         "payment_status": payment.get_status_display() if payment else "",

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from kernel.errors import DomainError, ErrorCode
 
 
@@ -13,6 +15,10 @@ class AccountsErrorCode(ErrorCode):
     TOKEN_EXPIRED = ("token_expired", 401, "Your session has expired. Sign in again.")
     TOKEN_REVOKED = ("token_revoked", 401, "You have been signed out. Sign in again.")
     ACCOUNT_DISABLED = ("account_disabled", 403, "This account is disabled.")
+    ADDRESS_NOT_FOUND = ("address_not_found", 404, _("No such address."))
+    ADDRESS_INVALID = ("address_invalid", 400, _("Give the house and street of the address."))
+    ADDRESS_PIN_REQUIRED = ("address_pin_required", 400, _("Put the pin on the map where the door is."))
+    ADDRESS_LIMIT = ("address_limit", 409, _("You have saved as many addresses as we keep. Delete one first."))
 
 
 class AccountsError(DomainError):

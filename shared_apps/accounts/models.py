@@ -99,3 +99,42 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class Address(models.Model):
+    """A place a signed-in customer has things delivered to: several per user, one of them the default. The map pin
+    (latitude/longitude) is what delivery radius and travel time are measured from; the text is for the rider.
+    A guest's address is never stored here: it lives on the order's snapshot until they sign in and save it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(max_length=40, help_text="Home, Work or the customer's own name for the place.")
+    street = models.CharField(max_length=255, help_text="House, street.")
+    area = models.CharField(max_length=80, blank=True)
+    city = models.CharField(max_length=80, default="Lahore")
+    notes = models.CharField(max_length=255, blank=True, help_text="For the rider: gate, floor, landmark.")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "id"]
+        indexes = [models.Index(fields=["user", "id"], name="address_user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="address_one_default_per_user"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="address_coordinates_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.one_line}"
+
+    @property
+    def one_line(self) -> str:
+        """The address as a rider reads it on one line."""
+        return ", ".join(part for part in (self.street, self.area, self.city) if part)

@@ -7,14 +7,16 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
-from shared_apps.accounts.models import Guest, PhoneOTPDevice, User
+from shared_apps.accounts.models import Address, Guest, PhoneOTPDevice, User
 from shared_apps.accounts.phones import phone_normalize
 from shared_apps.accounts.ratelimit import rate_limit_hit
 from shared_apps.sms.tasks import sms_send_on_commit
@@ -139,3 +141,107 @@ def user_name_set(*, user: User, name: str) -> User:
         User.objects.filter(pk=user.pk).update(name=name)
         user.name = name
     return user
+
+
+# ── Delivery addresses ────────────────────────────────────────────────────────────────────────────────────────────
+ADDRESS_LIMIT = 20  # more than anyone delivers to; keeps the checkout's address list short
+_ADDRESS_TEXT_FIELDS = {"label": 40, "street": 255, "area": 80, "city": 80, "notes": 255}
+
+
+@dataclass(frozen=True)
+class AddressFields:
+    """What a customer gives for an address. The pin comes from the map picker, never typed."""
+
+    street: str
+    latitude: Decimal | float | str | None
+    longitude: Decimal | float | str | None
+    label: str = ""
+    area: str = ""
+    city: str = ""
+    notes: str = ""
+
+
+def _coordinate(value: object, low: int, high: int, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise AccountsError(AccountsErrorCode.ADDRESS_PIN_REQUIRED, field=field) from exc
+    if not number.is_finite() or not low <= number <= high:
+        raise AccountsError(AccountsErrorCode.ADDRESS_PIN_REQUIRED, field=field)
+    return number.quantize(Decimal("0.000001"))
+
+
+def address_clean(fields: AddressFields) -> dict[str, object]:
+    """The model's values for `fields`, trimmed; raises ADDRESS_INVALID (no street) or ADDRESS_PIN_REQUIRED."""
+    clean: dict[str, object] = {
+        name: (getattr(fields, name) or "").strip()[:limit] for name, limit in _ADDRESS_TEXT_FIELDS.items()
+    }
+    if not clean["street"]:
+        raise AccountsError(AccountsErrorCode.ADDRESS_INVALID, field="street")
+    clean["label"] = clean["label"] or str(_("Home"))
+    clean["city"] = clean["city"] or settings.DEFAULT_CITY
+    if fields.latitude in (None, "") or fields.longitude in (None, ""):
+        raise AccountsError(AccountsErrorCode.ADDRESS_PIN_REQUIRED, field="latitude")
+    clean["latitude"] = _coordinate(fields.latitude, -90, 90, "latitude")
+    clean["longitude"] = _coordinate(fields.longitude, -180, 180, "longitude")
+    return clean
+
+
+def _user_locked(user: User) -> None:
+    """Serialises one user's address writes: "one default per user" is then kept without a unique-index race."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
+def _default_set(address: Address) -> None:
+    Address.objects.filter(user_id=address.user_id, is_default=True).exclude(pk=address.pk).update(is_default=False)
+    if not address.is_default:
+        address.is_default = True
+        Address.objects.filter(pk=address.pk).update(is_default=True)
+
+
+@transaction.atomic
+def address_create(*, user: User, fields: AddressFields, make_default: bool = False) -> Address:
+    """A new saved address for `user`; the first one, or `make_default`, becomes the default (the only one).
+    Raises ADDRESS_INVALID, ADDRESS_PIN_REQUIRED or ADDRESS_LIMIT (409) and then writes nothing."""
+    clean = address_clean(fields)
+    _user_locked(user)
+    count = Address.objects.filter(user=user).count()
+    if count >= ADDRESS_LIMIT:
+        raise AccountsError(AccountsErrorCode.ADDRESS_LIMIT)
+    address = Address.objects.create(user=user, **clean)
+    if make_default or count == 0:
+        _default_set(address)
+    return address
+
+
+_ADDRESS_EDITABLE = ("label", "street", "area", "city", "notes", "latitude", "longitude")
+
+
+@transaction.atomic
+def address_update(*, address: Address, changes: dict[str, object], make_default: bool = False) -> Address:
+    """Change some of `address`'s fields (the names of AddressFields; others are ignored) and, with `make_default`,
+    make it the default. Validated as a whole, like a new one: raises ADDRESS_INVALID or ADDRESS_PIN_REQUIRED."""
+    current = {name: getattr(address, name) for name in _ADDRESS_EDITABLE}
+    current.update({k: v for k, v in changes.items() if k in _ADDRESS_EDITABLE})
+    clean = address_clean(AddressFields(**current))
+    _user_locked(address.user)
+    for name, value in clean.items():
+        setattr(address, name, value)
+    address.save(update_fields=[*clean, "updated_at"])
+    if make_default:
+        _default_set(address)
+    return address
+
+
+@transaction.atomic
+def address_delete(*, address: Address) -> None:
+    """Delete `address`. When it was the default, the oldest remaining address becomes the default. Orders keep
+    their own copy of the address, so none changes."""
+    _user_locked(address.user)
+    was_default = address.is_default
+    user_id = address.user_id
+    Address.objects.filter(pk=address.pk).delete()
+    if was_default:
+        oldest = Address.objects.filter(user_id=user_id).order_by("id").first()
+        if oldest is not None:
+            _default_set(oldest)

@@ -7,8 +7,9 @@ The effective price is the one rule the listing sync follows too (effective_pric
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
@@ -61,6 +62,9 @@ class BranchTerms:
     delivery_radius_km: Decimal
     delivery_fee: Decimal
     delivery_min_order: Decimal
+    # When it takes orders: stores.hours' weekly hours and date exceptions (checkout's schedule reads them).
+    opening_hours: dict = field(default_factory=dict)
+    hours_exceptions: dict = field(default_factory=dict)
 
 
 def branch_offers(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Offer]:
@@ -93,15 +97,32 @@ def branch_terms(branch_ids: Iterable[int]) -> dict[int, BranchTerms]:
             b.delivery_radius_km,
             b.delivery_fee,
             b.delivery_min_order,
+            b.opening_hours,
+            b.hours_exceptions,
         )
         for b in branches
     }
 
 
 def _terms(branch_id, store_name, branch_name, branch_phone, store_phone, lat, lng, is_open, *rest) -> BranchTerms:
+    *terms, hours, exceptions = rest
     return BranchTerms(
-        branch_id, store_name, branch_name, branch_phone or store_phone, float(lat), float(lng), is_open, *rest
+        branch_id,
+        store_name,
+        branch_name,
+        branch_phone or store_phone,
+        float(lat),
+        float(lng),
+        is_open,
+        *terms,
+        _json(hours),
+        _json(exceptions),
     )
+
+
+def _json(value) -> dict:
+    """A jsonb column read by a hand-written statement comes back as text (Django decodes JSONField values itself)."""
+    return (json.loads(value) if isinstance(value, str) else value) or {}
 
 
 # The offers and the terms of their branches in one round trip, with the tables qualified by the merchant's schema:
@@ -114,7 +135,8 @@ _OFFERS_AND_TERMS = f"""
            COALESCE(p.status = 'active' AND v.is_active AND s.is_active AND b.is_active AND b.store_id = p.store_id,
                     FALSE),
            s.name, b.name, b.phone, s.phone, b.latitude, b.longitude, b.is_active AND s.is_active, b.offers_pickup,
-           b.offers_delivery, b.offers_partner_delivery, b.delivery_radius_km, b.delivery_fee, b.delivery_min_order
+           b.offers_delivery, b.offers_partner_delivery, b.delivery_radius_km, b.delivery_fee, b.delivery_min_order,
+           b.opening_hours, b.hours_exceptions
     FROM unnest(%s::bigint[], %s::bigint[]) AS want(branch_id, variant_id)
     JOIN {{schema}}.stores_branch b ON b.id = want.branch_id
     JOIN {{schema}}.stores_store s ON s.id = b.store_id

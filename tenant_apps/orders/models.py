@@ -51,6 +51,7 @@ class MerchantOrder(models.Model):
     customer_name = models.CharField(max_length=120, blank=True)
     customer_phone = models.CharField(max_length=20)
     address = models.CharField(max_length=255, blank=True)
+    address_notes = models.CharField(max_length=255, blank=True, help_text="For the rider: gate, floor, landmark.")
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     note = models.CharField(max_length=500, blank=True)
@@ -59,6 +60,10 @@ class MerchantOrder(models.Model):
     delivery_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     reason = models.CharField(max_length=255, blank=True, help_text="Why it was rejected or cancelled.")
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="Wanted at this time, not as soon as possible."
+    )
+    promised_at = models.DateTimeField(null=True, blank=True, help_text="Ready (pickup) or delivered by, as promised.")
     paid_at = models.DateTimeField(null=True, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

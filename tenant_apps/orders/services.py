@@ -4,6 +4,7 @@ after creation go through orders.states only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -44,6 +45,9 @@ class OrderSpec:
     currency: str
     delivery_fee: Decimal
     lines: tuple[LineSpec, ...]
+    address_notes: str = ""  # for the rider: gate, floor, landmark
+    scheduled_for: datetime | None = None  # the customer asked for this time (the branch was closed, or later)
+    promised_at: datetime | None = None  # when checkout told the customer to expect it
 
 
 def merchant_order_create(*, spec: OrderSpec, actor: Actor) -> MerchantOrder:
@@ -62,6 +66,9 @@ def merchant_order_create(*, spec: OrderSpec, actor: Actor) -> MerchantOrder:
         customer_name=spec.customer_name,
         customer_phone=spec.customer_phone,
         address=spec.address,
+        address_notes=spec.address_notes,
+        scheduled_for=spec.scheduled_for,
+        promised_at=spec.promised_at,
         latitude=spec.latitude,
         longitude=spec.longitude,
         note=spec.note,

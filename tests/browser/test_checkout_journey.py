@@ -120,7 +120,7 @@ def test_guest_checks_out_two_shops_and_a_branch_manager_accepts(
     # Checkout: delivery from the grocer, pickup at the bakery, a wrong number first
     page.get_by_role("link", name="Checkout").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")
-    expect(page.get_by_label("Delivery address")).to_be_hidden()  # pickup everywhere, to start with
+    expect(page.get_by_label("House and street")).to_be_hidden()  # pickup everywhere, to start with
     expect(page.get_by_role("radio", name=re.compile("^Foree Pay"))).to_be_enabled()
     expect(page.get_by_role("radio", name=re.compile("^JazzCash"))).to_be_enabled()
     expect(page.get_by_role("radio", name=re.compile("^Cash on delivery"))).to_be_checked()
@@ -128,9 +128,9 @@ def test_guest_checks_out_two_shops_and_a_branch_manager_accepts(
     page.get_by_label("Mobile number").fill("12345")
     grocer_choice = page.get_by_role("group", name=re.compile("^Gulberg Grocer"))
     grocer_choice.get_by_role("radio", name=re.compile("^Delivery by the shop")).check()
-    expect(page.get_by_label("Delivery address")).to_be_visible()
+    expect(page.get_by_label("House and street")).to_be_visible()
     expect(page.locator(".checkout-summary")).to_contain_text(re.compile(r"Total\s*Rs 5,580"))  # + Rs 100 delivery
-    page.get_by_label("Delivery address").fill("House 12, Street 4, Gulberg III")
+    page.get_by_label("House and street").fill("House 12, Street 4, Gulberg III")
     page.get_by_role("button", name="Place order").click()
     expect(page.locator("#contact-phone-error")).to_contain_text("Enter a mobile number")
     expect(page.get_by_label("Mobile number")).to_have_attribute("aria-invalid", "true")

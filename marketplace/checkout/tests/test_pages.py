@@ -62,7 +62,8 @@ def test_checkout_page_shows_contact_fulfilment_per_shop_payment_and_total(shopp
     page = text(response)
     assert response.status_code == 200
     assert "Gulberg Grocer · Liberty Market" in page and "Crust & Crumb · MM Alam Road" in page
-    assert "Delivery by the shop Minimum order Rs 500 Rs 100" in page
+    assert re.search(r"Delivery by the shop Minimum order Rs 500 Arrives (today|tomorrow) at \d\d:\d\d Rs 100", page)
+    assert re.search(r"Pickup from the shop \(Liberty Market\) Ready (today|tomorrow) at \d\d:\d\d Free", page)
     assert "Cash on delivery Pay each shop when you get your order." in page
     assert "Foree Pay Pay now from your bank app, card or wallet." in page and "JazzCash Pay now from" in page
     assert not re.search(r'value="foree"[^>]*disabled', response.content.decode())

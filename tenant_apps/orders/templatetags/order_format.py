@@ -13,6 +13,7 @@ from django.utils.timesince import timesince
 from kernel.money import money as money_label
 from tenant_apps.orders.models import OrderStatus as S
 from tenant_apps.staff.roles import Role
+from tenant_apps.stores.promise import when_label
 
 register = template.Library()
 
@@ -62,3 +63,9 @@ def age(moment: datetime | None) -> str:
     if (timezone.now() - moment).total_seconds() < 60:
         return "just now"
     return f"{timesince(moment, depth=1)} ago"
+
+
+@register.filter
+def when(moment: datetime | None) -> str:
+    """A scheduled or promised time as staff read it: "today at 09:00", "tomorrow at 09:00", "Wed 9 Dec at 09:00"."""
+    return when_label(moment) if moment else ""
