@@ -193,8 +193,6 @@ STATICFILES_DIRS = [
 # Map tiles: any XYZ template; OpenStreetMap by default. Without network the maps still draw their markers.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
-# A shop's own rider in town traffic: what the promised time of a delivery assumes between two points.
-FULFILMENT_RIDER_KMH = env.float("FULFILMENT_RIDER_KMH", default=18.0)
 # The customer's tracking link (/track/<token>, sent by SMS) opens the order without signing in until it expires.
 TRACK_LINK_MAX_AGE_HOURS = env.int("TRACK_LINK_MAX_AGE_HOURS", default=72)
 TRACK_LINK_BASE_URL = env.str("TRACK_LINK_BASE_URL", default=f"http://{BASE_DOMAIN}:8000")

@@ -13,10 +13,8 @@ DEFAULT_PREPARATION_MINUTES = 20
 
 
 def branch_preparation_minutes(branch_row: BranchTerms | None) -> int:
-    """How long the branch takes to prepare an order. Every branch takes the default until branches carry their own
-    (Branch.preparation_minutes): then this reads it from the terms row, and nothing else changes."""
-    minutes = getattr(branch_row, "preparation_minutes", None)
-    return int(minutes) if minutes else DEFAULT_PREPARATION_MINUTES
+    """How long the branch takes to prepare an order (Branch.preparation_minutes, read with its terms)."""
+    return branch_row.preparation_minutes if branch_row is not None else DEFAULT_PREPARATION_MINUTES
 
 
 def group_promised_at(

@@ -65,6 +65,7 @@ class BranchTerms:
     # When it takes orders: stores.hours' weekly hours and date exceptions (checkout's schedule reads them).
     opening_hours: dict = field(default_factory=dict)
     hours_exceptions: dict = field(default_factory=dict)
+    preparation_minutes: int = 20  # Branch.preparation_minutes: what a promised time starts with
 
 
 def branch_offers(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Offer]:
@@ -99,13 +100,14 @@ def branch_terms(branch_ids: Iterable[int]) -> dict[int, BranchTerms]:
             b.delivery_min_order,
             b.opening_hours,
             b.hours_exceptions,
+            b.preparation_minutes,
         )
         for b in branches
     }
 
 
 def _terms(branch_id, store_name, branch_name, branch_phone, store_phone, lat, lng, is_open, *rest) -> BranchTerms:
-    *terms, hours, exceptions = rest
+    *terms, hours, exceptions, preparation_minutes = rest
     return BranchTerms(
         branch_id,
         store_name,
@@ -117,6 +119,7 @@ def _terms(branch_id, store_name, branch_name, branch_phone, store_phone, lat, l
         *terms,
         _json(hours),
         _json(exceptions),
+        preparation_minutes,
     )
 
 
@@ -136,7 +139,7 @@ _OFFERS_AND_TERMS = f"""
                     FALSE),
            s.name, b.name, b.phone, s.phone, b.latitude, b.longitude, b.is_active AND s.is_active, b.offers_pickup,
            b.offers_delivery, b.offers_partner_delivery, b.delivery_radius_km, b.delivery_fee, b.delivery_min_order,
-           b.opening_hours, b.hours_exceptions
+           b.opening_hours, b.hours_exceptions, b.preparation_minutes
     FROM unnest(%s::bigint[], %s::bigint[]) AS want(branch_id, variant_id)
     JOIN {{schema}}.stores_branch b ON b.id = want.branch_id
     JOIN {{schema}}.stores_store s ON s.id = b.store_id

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,12 +30,12 @@ from tenant_apps.orders.models import Fulfilment, MerchantOrder, OrderStatus
 from tenant_apps.orders.states import STAFF, SYSTEM, Actor, merchant_order_transition
 from tenant_apps.staff.models import Membership
 from tenant_apps.staff.permissions import Perm
+from tenant_apps.stores.promise import DELIVERY_HANDOVER_MINUTES, promised_time
 
 D, S = DeliveryStatus, OrderStatus
 MAX_CODE_FAILURES = 5
 CODE_LOCK = timedelta(minutes=15)
 POSITION_EVERY = timedelta(seconds=2)  # a phone sharing every 5-10 s never meets it; a loop in a page does
-HANDOVER_MINUTES = 5  # parking, stairs, a gate: at the door is not yet in the customer's hands
 ACTIVE = (D.PICKED_UP, D.ON_THE_WAY, D.ARRIVED)  # the rider carries it: its position is shared
 ENDED = (D.DELIVERED, D.FAILED, D.CANCELLED, D.RETURNED)
 # The delivery's steps in order; a courier's late or repeated notice never moves a delivery backwards.
@@ -51,37 +50,26 @@ def code_new() -> str:
 # Promised time ----------------------------------------------------------------------------------------------
 
 
-def travel_minutes(*, from_lat, from_lng, to_lat, to_lng) -> float:
-    """Minutes a rider needs between two points at the configured speed (straight line; 0 without a destination)."""
+def _distance_km(from_lat, from_lng, to_lat, to_lng) -> float | None:
     if None in (from_lat, from_lng, to_lat, to_lng):
-        return 0.0
-    km = haversine_km(float(from_lat), float(from_lng), float(to_lat), float(to_lng))
-    return km / settings.FULFILMENT_RIDER_KMH * 60
+        return None  # no destination pin: the promise is the preparation alone
+    return haversine_km(float(from_lat), float(from_lng), float(to_lat), float(to_lng))
 
 
 def eta_estimate(*, delivery: Delivery, order: MerchantOrder, now: datetime) -> datetime:
-    """When the customer gets the order, promised from where the delivery is now: the branch's preparation time
-    until it is ready, then travel from the branch (or from the rider's last position once it is on the road)."""
+    """When the customer gets the order, promised by the checkout's rule (tenant_apps/stores/promise.py) from where
+    the delivery is now: the branch's preparation time until it is ready, then travel from the branch (or from the
+    rider's last position once it is on the road)."""
     branch = delivery.branch
     if delivery.status == D.ARRIVED:
-        return now + timedelta(minutes=HANDOVER_MINUTES)
-    if delivery.method == DeliveryMethod.PICKUP:
-        travel = 0.0
-    elif delivery.status in ACTIVE and delivery.last_latitude is not None:
-        travel = travel_minutes(
-            from_lat=delivery.last_latitude,
-            from_lng=delivery.last_longitude,
-            to_lat=order.latitude,
-            to_lng=order.longitude,
-        )
-    else:
-        travel = travel_minutes(
-            from_lat=branch.latitude, from_lng=branch.longitude, to_lat=order.latitude, to_lng=order.longitude
-        )
+        return now + timedelta(minutes=DELIVERY_HANDOVER_MINUTES)
+    delivered = delivery.method != DeliveryMethod.PICKUP
+    on_the_road = delivery.status in ACTIVE and delivery.last_latitude is not None
+    origin = (delivery.last_latitude, delivery.last_longitude) if on_the_road else (branch.latitude, branch.longitude)
+    distance = _distance_km(*origin, order.latitude, order.longitude) if delivered else None
     preparing = delivery.status == D.WAITING and order.status not in (S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY)
     start = max(now, (order.placed_at or now) + timedelta(minutes=branch.preparation_minutes)) if preparing else now
-    handover = 0 if delivery.method == DeliveryMethod.PICKUP else HANDOVER_MINUTES
-    return start + timedelta(minutes=travel + handover)
+    return promised_time(start=start, preparation_minutes=0, delivered=delivered, distance_km=distance)
 
 
 def delivery_is_late(delivery: Delivery, *, now: datetime | None = None) -> bool:

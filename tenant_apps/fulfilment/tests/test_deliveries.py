@@ -19,7 +19,6 @@ from shared_apps.sms.tasks import sms_deliver
 from tenant_apps.fulfilment.errors import FulfilmentError, FulfilmentErrorCode
 from tenant_apps.fulfilment.models import CashCollection, Delivery, DeliveryMethod, DeliveryStatus
 from tenant_apps.fulfilment.services import (
-    HANDOVER_MINUTES,
     MAX_CODE_FAILURES,
     Position,
     courier_status_apply,
@@ -35,6 +34,7 @@ from tenant_apps.fulfilment.tests.conftest import delivery_of, moved
 from tenant_apps.fulfilment.vocabulary import COURIER_TO_DELIVERY, TrackStatus, track_status
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.staff.models import Membership
+from tenant_apps.stores.promise import DELIVERY_HANDOVER_MINUTES
 
 D, S, T = DeliveryStatus, OrderStatus, TrackStatus
 
@@ -353,7 +353,7 @@ def test_the_promised_time_follows_the_steps(grocer, ready_delivery, riders):
     taken = _in(grocer, lambda: delivery_take_next(rider=rider))
     _in(grocer, lambda: delivery_picked_up(delivery=taken, rider=rider))
     arrived = _in(grocer, lambda: delivery_arrived(delivery=taken, rider=rider))
-    assert arrived.eta <= timezone.now() + timedelta(minutes=HANDOVER_MINUTES) and arrived.eta != placed_eta
+    assert arrived.eta <= timezone.now() + timedelta(minutes=DELIVERY_HANDOVER_MINUTES) and arrived.eta != placed_eta
     assert PartTracking.objects.get(number=order.number).eta == arrived.eta
 
 
