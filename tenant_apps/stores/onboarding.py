@@ -25,7 +25,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shared_apps.categories.models import Category
 from tenant_apps.catalog.models import Product, ProductStatus
+from tenant_apps.catalog.starter import starter_lists
 from tenant_apps.inventory.models import StockLevel
 from tenant_apps.stores.models import Branch, Store
 from tenants.models import Merchant, MerchantStatus
@@ -150,7 +152,7 @@ def onboarding_checklist(*, merchant: Merchant) -> list[ChecklistStep]:
             hint=str(_("Tick them from a starter list, upload the CSV template, or add them one by one.")),
             done=has_products,
             required=True,
-            url=_first_url(("console-starter",), ("console-products",)),
+            url=_starter_url(merchant),
         ),
         ChecklistStep(
             key="stock",
@@ -169,6 +171,15 @@ def onboarding_checklist(*, merchant: Merchant) -> list[ChecklistStep]:
             url=None,
         ),
     ]
+
+
+def _starter_url(merchant: Merchant) -> str:
+    """The starter list of what the shop sells (its category, chosen at sign-up), else the page of every list."""
+    url = reverse("console-starter")
+    if not merchant.category_id:
+        return url
+    slug = Category.objects.filter(pk=merchant.category_id).values_list("slug", flat=True).first()
+    return f"{url}?list={slug}" if slug in starter_lists() else url
 
 
 def onboarding_state(*, merchant: Merchant) -> OnboardingState:
