@@ -3,11 +3,12 @@ logged by the task and never reaches the order (shared_apps/sms/tasks.py)."""
 
 from __future__ import annotations
 
+from kernel.money import money
 from shared_apps.sms.tasks import sms_send_on_commit
 from tenant_apps.orders.models import OrderStatus as S
 
 _TEXTS = {
-    S.PLACED: "Planckly: your order {number} at {store} is placed. Total {currency} {total}.",
+    S.PLACED: "Planckly: your order {number} at {store} is placed. Total {total}.",
     S.ACCEPTED: "Planckly: {store} accepted your order {number}.",
     S.READY_FOR_PICKUP: "Planckly: your order {number} is ready for pickup at {store}, {branch}.",
     S.OUT_FOR_DELIVERY: "Planckly: your order {number} from {store} is on its way.",
@@ -22,7 +23,7 @@ NOTIFIED = frozenset(_TEXTS)
 def order_text(*, status: str, number: str, store: str, branch: str, total: str, currency: str, reason: str) -> str:
     return (
         _TEXTS[status]
-        .format(number=number, store=store, branch=branch, total=total, currency=currency, reason=reason or "")
+        .format(number=number, store=store, branch=branch, total=money(total, currency), reason=reason or "")
         .strip()
     )
 

@@ -1,16 +1,14 @@
-"""Filters for the console's order pages and dashboards: {{ amount|money:currency }}, {{ status|status_tone }},
-{{ status|status_label }}, {{ role|role_label }}, {{ moment|age }}."""
+"""Filters for the console's order pages and dashboards: {{ status|status_tone }}, {{ status|status_label }},
+{{ role|role_label }}, {{ moment|age }}. Money is the builtin {{ amount|money:currency }} (kernel/money_filters.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from kernel.money import money as money_label
 from tenant_apps.orders.models import OrderStatus as S
 from tenant_apps.staff.roles import Role
 
@@ -28,12 +26,6 @@ _TONES = {
     S.CANCELLED: "stopped",
     S.REFUNDED: "stopped",
 }
-
-
-@register.filter
-def money(amount: Decimal | None, currency: str = "PKR") -> str:
-    """ "Rs 1,250" (paisa only when there are any), the same as the customer pages."""
-    return money_label(amount, currency or "PKR")
 
 
 @register.filter
