@@ -26,6 +26,7 @@ from tenant_apps.inventory.errors import InventoryError, InventoryErrorCode
 from tenant_apps.inventory.models import MovementReason, StockLevel, StockMovement
 from tenant_apps.outbox.models import Entity, OutboxEvent
 from tenant_apps.outbox.services import outbox_emit, outbox_publish_on_commit
+from tenant_apps.staff.audit import Actions, audit_record, branch_names, variant_names
 
 
 def _movement_by_key(key: str) -> Earlier[StockMovement] | None:
@@ -80,6 +81,24 @@ def _record(
         request_hash=fingerprint,
     )
     outbox_emit(entity=Entity.STOCK, entity_id=variant_id, branch_id=branch_id)
+    if on_hand_delta or reason == MovementReason.COUNT:  # a person's move on the shelf (not a reservation)
+        goods, branch = variant_names(variant_id), branch_names(branch_id)
+        audit_record(
+            action=Actions.STOCK_MOVED,
+            target_type="variant",
+            target_id=variant_id,
+            actor_user_id=actor_id,
+            store_id=branch["store_id"],
+            branch_id=branch_id,
+            branch=branch["branch"],
+            product=goods["product"],
+            variant=goods["variant"],
+            reason=reason,
+            delta=on_hand_delta,
+            on_hand_after=movement.on_hand_after,
+            reference=reference,
+            note=note,
+        )
     return movement
 
 

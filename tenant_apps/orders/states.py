@@ -24,6 +24,7 @@ from tenant_apps.inventory.models import MovementReason
 from tenant_apps.inventory.services import stock_adjust, stock_release, stock_sell
 from tenant_apps.orders.errors import OrderError, OrderErrorCode
 from tenant_apps.orders.models import Fulfilment, MerchantOrder, OrderStatus, OrderTransition, StockState
+from tenant_apps.staff.audit import Actions, audit_record, branch_names
 
 S = OrderStatus
 
@@ -172,6 +173,23 @@ def merchant_order_transition(*, order: MerchantOrder, to: str, actor: Actor, re
             actor_id=actor.user_id,
             actor_role=actor.label,
             reason=reason,
+        )
+        branch = branch_names(current.branch_id)
+        audit_record(
+            action=Actions.ORDER_MOVED,
+            target_type="order",
+            target_id=current.pk,
+            actor_user_id=actor.user_id,
+            store_id=branch["store_id"],
+            branch_id=current.branch_id,
+            branch=branch["branch"],
+            number=current.number,
+            by=actor.kind,
+            role=actor.role,
+            to=to,
+            to_label=str(S(to).label).lower(),
+            reason=reason,
+            **{"from": from_status},
         )
         merchant_order_changed.send(
             sender=MerchantOrder, order=current, from_status=from_status, to_status=to, reason=reason

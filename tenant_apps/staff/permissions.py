@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 from tenant_apps.staff.roles import Role
 
 
@@ -38,6 +40,22 @@ class Duty(StrEnum):
     UPDATE_STOCK = "update_stock"
 
 
+# What a duty is called wherever a person reads it (staff list, invitation form, dashboards, the audit log).
+DUTY_LABELS: dict[str, str] = {
+    Duty.PROCESS_ORDERS: _("Process orders"),
+    Duty.UPDATE_STOCK: _("Update stock"),
+}
+DUTY_HINTS: dict[str, str] = {
+    Duty.PROCESS_ORDERS: _("Accept, prepare and hand over orders"),
+    Duty.UPDATE_STOCK: _("Receive deliveries and count shelves"),
+}
+
+
+def duty_label(duty: str) -> str:
+    """ "process_orders" → "Process orders"; an unknown (retired) duty keeps its stored name, readable."""
+    return str(DUTY_LABELS.get(duty, duty.replace("_", " ").capitalize()))
+
+
 _EVERYTHING = frozenset(Perm)
 _BRANCH_STAFF_BASE = frozenset({Perm.DASHBOARD_VIEW, Perm.STORE_VIEW, Perm.BRANCH_VIEW, Perm.CATALOG_VIEW})
 
@@ -45,7 +63,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.MERCHANT: _EVERYTHING,
     Role.SHOP_OWNER: _EVERYTHING - {Perm.STORE_CREATE},  # everything else, but only inside its store (scope)
     Role.BRANCH_MANAGER: _BRANCH_STAFF_BASE
-    | {Perm.BRANCH_MANAGE, Perm.STAFF_VIEW, Perm.STOCK_VIEW, Perm.STOCK_ADJUST, Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS}
+    | {
+        Perm.BRANCH_MANAGE,
+        Perm.STAFF_VIEW,
+        Perm.AUDIT_VIEW,
+        Perm.STOCK_VIEW,
+        Perm.STOCK_ADJUST,
+        Perm.ORDERS_VIEW,
+        Perm.ORDERS_PROCESS,
+    }
     | {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_REFUND},
     Role.EMPLOYEE: _BRANCH_STAFF_BASE,  # plus what its duties grant; never money (no duty grants payments.*)
 }

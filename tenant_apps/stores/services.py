@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from kernel.errors import DomainError, ErrorCode
 from tenant_apps.outbox.models import Entity
 from tenant_apps.outbox.services import outbox_emit
+from tenant_apps.staff.audit import Actions, audit_record
 from tenant_apps.stores.hours import DAYS
 from tenant_apps.stores.models import Branch, Store
 
@@ -93,12 +94,40 @@ def _branch_fields(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _changed_audit(
+    action: str,
+    target_type: str,
+    target_id: int,
+    store_id: int | None,
+    branch_id: int | None,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    **names: Any,
+) -> None:
+    """One entry with the fields that really changed (a form that saves everything records only its edits)."""
+    changed = {key: value for key, value in after.items() if before.get(key) != value}
+    if changed:
+        audit_record(
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            store_id=store_id,
+            branch_id=branch_id,
+            before={key: before.get(key) for key in changed},
+            after=changed,
+            **names,
+        )
+
+
 def store_create(*, name: str, description: str = "", phone: str = "") -> Store:
     name = _name(name)
     try:
         with transaction.atomic():
             store = Store.objects.create(name=name, slug=slugify(name)[:60], description=description, phone=phone)
             outbox_emit(entity=Entity.STORE, entity_id=store.pk)
+            audit_record(
+                action=Actions.STORE_CREATED, target_type="store", target_id=store.pk, store_id=store.pk, store=name
+            )
     except IntegrityError as exc:
         raise StoresError(StoresErrorCode.SLUG_TAKEN, field="name") from exc
     return store
@@ -108,8 +137,10 @@ def store_update(*, store: Store, **changes: Any) -> Store:
     if "name" in changes:
         changes["name"] = _name(changes["name"])
     with transaction.atomic():
+        before = Store.objects.filter(pk=store.pk).values(*changes).first() or {}
         Store.objects.filter(pk=store.pk).update(**changes)
         outbox_emit(entity=Entity.STORE, entity_id=store.pk)
+        _changed_audit(Actions.STORE_CHANGED, "store", store.pk, store.pk, None, before, changes, store=store.name)
     store.refresh_from_db()
     return store
 
@@ -120,13 +151,26 @@ def branch_create(*, store: Store, **fields: Any) -> Branch:
     with transaction.atomic():
         branch = Branch.objects.create(store=store, **clean)
         outbox_emit(entity=Entity.BRANCH, entity_id=branch.pk)
+        audit_record(
+            action=Actions.BRANCH_CREATED,
+            target_type="branch",
+            target_id=branch.pk,
+            store_id=store.pk,
+            branch_id=branch.pk,
+            branch=branch.name,
+            store=store.name,
+        )
     return branch
 
 
 def branch_update(*, branch: Branch, **changes: Any) -> Branch:
     clean = _branch_fields(changes)
     with transaction.atomic():
+        before = Branch.objects.filter(pk=branch.pk).values(*clean).first() or {}
         Branch.objects.filter(pk=branch.pk).update(**clean)
         outbox_emit(entity=Entity.BRANCH, entity_id=branch.pk)
+        _changed_audit(
+            Actions.BRANCH_CHANGED, "branch", branch.pk, branch.store_id, branch.pk, before, clean, branch=branch.name
+        )
     branch.refresh_from_db()
     return branch
