@@ -3,7 +3,8 @@ happens to stock on the way, and the history row every move leaves. Nothing else
 
     pending_payment → placed → accepted → preparing → ready_for_pickup → picked_up
                                                     → out_for_delivery → delivered
-    placed/accepted/preparing → rejected (merchant, with a reason)
+    placed/accepted/preparing → rejected (merchant, with a reason) — never once the order has left the kitchen
+    (ready for pickup, out for delivery): goods on the road or on the counter are not turned away (REJECTABLE)
     pending_payment/placed → cancelled (customer before acceptance; system when payment times out)
     rejected/cancelled/picked_up/delivered → refunded (when money was taken)
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenant_apps.inventory.models import MovementReason
 from tenant_apps.inventory.services import stock_adjust, stock_release, stock_sell
@@ -51,6 +53,9 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     S.PICKED_UP: {S.REFUNDED: frozenset({SYSTEM})},
     S.DELIVERED: {S.REFUNDED: frozenset({SYSTEM})},
 }
+# Only an order still in the branch's hands may be rejected; once it is out for delivery (or waiting at the counter)
+# the rider or the customer holds it, and turning it away would strand the goods. TRANSITIONS agrees (a test holds it).
+REJECTABLE = frozenset({S.PLACED, S.ACCEPTED, S.PREPARING})
 # The next step a staff member takes from each status ("ready" depends on how the order leaves the branch).
 TERMINAL = frozenset({S.PICKED_UP, S.DELIVERED, S.REJECTED, S.CANCELLED, S.REFUNDED})
 OPEN_FOR_STAFF = (S.PLACED, S.ACCEPTED, S.PREPARING, S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY)
@@ -139,6 +144,13 @@ def merchant_order_transition(*, order: MerchantOrder, to: str, actor: Actor, re
     with transaction.atomic():
         current = MerchantOrder.objects.select_for_update().get(pk=order.pk)
         moves = TRANSITIONS.get(current.status, {})
+        if to == S.REJECTED and current.status not in REJECTABLE and current.status not in TERMINAL:
+            raise OrderError(
+                OrderErrorCode.TRANSITION_INVALID,
+                _("This order has left the branch (%(status)s): it can no longer be rejected.")
+                % {"status": current.get_status_display().lower()},
+                extra={"status": current.status, "allowed": allowed_next(current, actor.kind)},
+            )
         if to not in moves or (current.status == S.PREPARING and to not in (ready_status(current), S.REJECTED)):
             raise OrderError(
                 OrderErrorCode.TRANSITION_INVALID,

@@ -155,7 +155,9 @@ def invitation_resend(*, actor: Membership, invitation: Invitation, merchant_nam
     RESEND_AFTER of the last text, RESEND_LIMIT (429) after INVITATION_SENDS_MAX texts; INVITATION_CLOSED (409) once
     accepted or revoked. One transaction; the SMS leaves after commit."""
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().select_related("store", "branch").get(pk=invitation.pk)
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",)).select_related("store", "branch").get(pk=invitation.pk)
+        )
         if invitation.status != InvitationStatus.PENDING:
             raise StaffError(StaffErrorCode.INVITATION_CLOSED)
         if invitation.sends >= INVITATION_SENDS_MAX:
@@ -179,7 +181,9 @@ def invitation_resend(*, actor: Membership, invitation: Invitation, merchant_nam
 def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitation:
     """Withdraw a pending invitation (its link then says closed). INVITATION_CLOSED (409) once decided."""
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().select_related("store", "branch").get(pk=invitation.pk)
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",)).select_related("store", "branch").get(pk=invitation.pk)
+        )
         if invitation.status != InvitationStatus.PENDING:
             raise StaffError(StaffErrorCode.INVITATION_CLOSED)
         invitation.status, invitation.decided_at = InvitationStatus.REVOKED, timezone.now()
@@ -299,7 +303,7 @@ def membership_deactivate(*, actor: Membership, target: Membership) -> Membershi
     if role_outranks(role=target.role, giver_role=actor.role):
         raise StaffError(StaffErrorCode.ROLE_ABOVE_YOURS)
     with transaction.atomic():
-        target = Membership.objects.select_for_update().select_related("store", "branch").get(pk=target.pk)
+        target = Membership.objects.select_for_update(of=("self",)).select_related("store", "branch").get(pk=target.pk)
         if not target.is_active:
             raise StaffError(StaffErrorCode.ALREADY_REMOVED)
         _guard_last_merchant(target, None, False)

@@ -1,13 +1,15 @@
-"""Filters for the console's order pages and dashboards: {{ status|status_tone }}, {{ status|status_label }},
-{{ role|role_label }}, {{ moment|age }}. Money is the builtin {{ amount|money:currency }} (kernel/money_filters.py)."""
+"""Filters for the console's order pages and dashboards: {{ status|status_tone }}, {{ status|status_label }}, {{
+role|role_label }}, {{ moment|age }}, {{ duration|prep_time }}. Money is the builtin {{ amount|money:currency }}
+(kernel/money_filters.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from tenant_apps.orders.models import OrderStatus as S
 from tenant_apps.staff.roles import Role
@@ -54,3 +56,17 @@ def age(moment: datetime | None) -> str:
     if (timezone.now() - moment).total_seconds() < 60:
         return "just now"
     return f"{timesince(moment, depth=1)} ago"
+
+
+@register.filter
+def prep_time(duration: timedelta | None) -> str:
+    """An average preparation time as a cook says it: "under a minute", "12 min", "1 h 5 min"."""
+    if duration is None:
+        return ""
+    minutes = round(duration.total_seconds() / 60)
+    if minutes < 1:
+        return _("under a minute")
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return _("%(m)s min") % {"m": minutes}
+    return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes} if minutes else _("%(h)s h") % {"h": hours}
