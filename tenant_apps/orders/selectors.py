@@ -203,6 +203,11 @@ class Period(StrEnum):
     WEEK = "7d"
     MONTH = "30d"
 
+    @classmethod
+    def of(cls, value: str) -> Period:
+        """The period a query string names; the last 7 days for anything else."""
+        return cls(value) if value in {period.value for period in cls} else cls.WEEK
+
     @property
     def days(self) -> int:
         return {Period.TODAY: 1, Period.WEEK: 7, Period.MONTH: 30}[self]

@@ -48,7 +48,7 @@ def console_home(request: HttpRequest) -> HttpResponse:
     7 days, a bar chart) are aggregated in SQL, two queries; the board over the chosen ?period= (today, 7d, 30d: top
     products, average order value, per branch orders, sales and preparation time) three more."""
     actor = request.actor
-    period = Period(request.GET["period"]) if request.GET.get("period") in Period.values else Period.WEEK
+    period = Period.of(request.GET.get("period", ""))
     context = {
         # The onboarding checklist (sign-up flow) shows on the owners' dashboards until the shop is set up; the flag
         # is false while its template is not installed, so the dashboard renders without it.
