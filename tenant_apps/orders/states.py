@@ -199,7 +199,6 @@ def merchant_order_transition(*, order: MerchantOrder, to: str, actor: Actor, re
             by=actor.kind,
             role=actor.role,
             to=to,
-            to_label=str(S(to).label).lower(),
             reason=reason,
             **{"from": from_status},
         )

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from kernel.money import money
 from tenant_apps.catalog.models import Variant
+from tenant_apps.orders.models import OrderStatus
 from tenant_apps.staff.models import AuditEntry
 from tenant_apps.staff.roles import Role
 from tenant_apps.stores.models import Branch
@@ -231,8 +232,8 @@ def _role(value: str | None) -> str:
 
 
 def _order_status(value: str) -> str:
-    # Order statuses live with orders (a floor this module shares); their labels come from the entry itself.
-    return value.replace("_", " ")
+    """ "out_for_delivery" → "out for delivery", in the reader's language (the entry keeps the bare value)."""
+    return str(OrderStatus(value).label).lower() if value in OrderStatus.values else value.replace("_", " ")
 
 
 SENTENCES: dict[str, Callable[[str, dict], str]] = {
@@ -270,7 +271,7 @@ SENTENCES: dict[str, Callable[[str, dict], str]] = {
             "who": who,
             "n": d.get("number"),
             "where": _at(d),
-            "status": d.get("to_label") or _order_status(d.get("to", "")),
+            "status": _order_status(d.get("to", "")),
             "reason": d.get("reason", ""),
         }
     ),
