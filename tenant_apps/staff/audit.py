@@ -26,7 +26,7 @@ from typing import Any
 
 from django.db.models import TextChoices
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from kernel.money import money
 from tenant_apps.catalog.models import Variant
@@ -63,6 +63,8 @@ class Actions(StrEnum):
     BRANCH_PRICE_SET = "price.branch_set"  # a branch's own price (an offer when under the base price)
     BRANCH_PRICE_REMOVED = "price.branch_removed"
     STOCK_MOVED = "stock.moved"  # received, adjusted, counted, returned
+    STOCK_IMPORTED = "stock.imported"  # a stock CSV: one entry per branch
+    PRODUCTS_IMPORTED = "product.imported"  # a products CSV: one entry per store
     ORDER_MOVED = "order.moved"
     REFUND_REQUESTED = "refund.requested"
     INVITATION_CREATED = "staff.invited"
@@ -261,6 +263,18 @@ SENTENCES: dict[str, Callable[[str, dict], str]] = {
         % {"who": who, "goods": _goods(d), "where": _at(d), "old": _amount(d.get("before"))}
     ),
     Actions.STOCK_MOVED: _stock_move,
+    Actions.STOCK_IMPORTED: lambda who, d: (
+        ngettext(
+            "%(who)s imported a stock count for %(branch)s from a CSV file: %(n)s item changed",
+            "%(who)s imported a stock count for %(branch)s from a CSV file: %(n)s items changed",
+            d.get("levels") or 0,
+        )
+        % {"who": who, "branch": d.get("branch"), "n": d.get("levels") or 0}
+    ),
+    Actions.PRODUCTS_IMPORTED: lambda who, d: (
+        _("%(who)s imported products from a CSV file: %(new)s new, %(changed)s changed")
+        % {"who": who, "new": d.get("created") or 0, "changed": d.get("updated") or 0}
+    ),
     Actions.ORDER_MOVED: lambda who, d: (
         (
             _("%(who)s rejected order %(n)s%(where)s: “%(reason)s”")

@@ -11,6 +11,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from tenant_apps.catalog import services as catalog
+from tenant_apps.catalog.csv_io import products_import, stock_import
 from tenant_apps.catalog.models import Product, Variant
 from tenant_apps.inventory.services import stock_adjust, stock_receive
 from tenant_apps.staff.access import scoped_audit
@@ -191,3 +192,18 @@ def test_a_branch_managers_audit_page_costs_the_same_for_one_entry_or_seven(worl
         many=7,
     )
     assert queries <= 12
+
+
+def test_a_csv_import_is_one_entry_per_store_or_branch_it_changed(world):
+    with schema_context(world.t.schema_name):
+        merchant = _member(world, "merchant")
+        audit_actor_note(merchant.user_id)
+        products_import(actor=merchant, data="store_slug,product_name,sku,price\nstore-1,Dates,D-1,450.00\n")
+        b1a, b2a = world.ids["B1a"], world.ids["B2a"]
+        stock_import(actor=merchant, data=f"branch_id,sku,on_hand\n{b1a},P1-1,3\n{b2a},P2-1,4\n")
+        rows = [(e.store_id, e.branch_id, audit_sentence(e)) for e in AuditEntry.objects.order_by("id")]
+    assert rows == [
+        (world.ids["S1"], None, "Ali imported products from a CSV file: 1 new, 0 changed"),
+        (world.ids["S1"], b1a, "Ali imported a stock count for B1a from a CSV file: 1 item changed"),
+        (world.ids["S2"], b2a, "Ali imported a stock count for B2a from a CSV file: 1 item changed"),
+    ]
