@@ -85,30 +85,6 @@ def _record(
     return movement
 
 
-def _stock_audit(movement: StockMovement) -> None:
-    """The audit entry of a person's move on the shelf (received, adjusted, counted, returned); reservations, releases
-    and sales are the orders' and are told by their moves."""
-    if not movement.on_hand_delta and movement.reason != MovementReason.COUNT:
-        return
-    goods, branch = variant_names(movement.variant_id), branch_names(movement.branch_id)
-    audit_record(
-        action=Actions.STOCK_MOVED,
-        target_type="variant",
-        target_id=movement.variant_id,
-        actor_user_id=movement.actor_id,
-        store_id=branch["store_id"],
-        branch_id=movement.branch_id,
-        branch=branch["branch"],
-        product=goods["product"],
-        variant=goods["variant"],
-        reason=movement.reason,
-        delta=movement.on_hand_delta,
-        on_hand_after=movement.on_hand_after,
-        reference=movement.reference,
-        note=movement.note,
-    )
-
-
 def _level(branch_id: int, variant_id: int) -> None:
     StockLevel.objects.get_or_create(branch_id=branch_id, variant_id=variant_id)
 
@@ -469,4 +445,28 @@ def stock_sell(
         quantity=quantity,
         reference=reference,
         actor_id=actor_id,
+    )
+
+
+def _stock_audit(movement: StockMovement) -> None:
+    """The audit entry of a person's move on the shelf (received, adjusted, counted, returned); reservations, releases
+    and sales are the orders' and are told by their moves."""
+    if not movement.on_hand_delta and movement.reason != MovementReason.COUNT:
+        return
+    goods, branch = variant_names(movement.variant_id), branch_names(movement.branch_id)
+    audit_record(
+        action=Actions.STOCK_MOVED,
+        target_type="variant",
+        target_id=movement.variant_id,
+        actor_user_id=movement.actor_id,
+        store_id=branch["store_id"],
+        branch_id=movement.branch_id,
+        branch=branch["branch"],
+        product=goods["product"],
+        variant=goods["variant"],
+        reason=movement.reason,
+        delta=movement.on_hand_delta,
+        on_hand_after=movement.on_hand_after,
+        reference=movement.reference,
+        note=movement.note,
     )
