@@ -29,6 +29,30 @@ from tenant_apps.outbox.services import outbox_emit, outbox_publish_on_commit
 from tenant_apps.staff.audit import Actions, audit_record, branch_names, variant_names
 
 
+def _stock_audit(movement: StockMovement) -> None:
+    """The audit entry of a person's move on the shelf (received, adjusted, counted, returned); reservations, releases
+    and sales are the orders' and are told by their moves."""
+    if not movement.on_hand_delta and movement.reason != MovementReason.COUNT:
+        return
+    goods, branch = variant_names(movement.variant_id), branch_names(movement.branch_id)
+    audit_record(
+        action=Actions.STOCK_MOVED,
+        target_type="variant",
+        target_id=movement.variant_id,
+        actor_user_id=movement.actor_id,
+        store_id=branch["store_id"],
+        branch_id=movement.branch_id,
+        branch=branch["branch"],
+        product=goods["product"],
+        variant=goods["variant"],
+        reason=movement.reason,
+        delta=movement.on_hand_delta,
+        on_hand_after=movement.on_hand_after,
+        reference=movement.reference,
+        note=movement.note,
+    )
+
+
 def _movement_by_key(key: str) -> Earlier[StockMovement] | None:
     movement = StockMovement.objects.filter(idempotency_key=key).first()
     return Earlier(movement, fingerprint=movement.request_hash) if movement is not None else None
@@ -445,28 +469,4 @@ def stock_sell(
         quantity=quantity,
         reference=reference,
         actor_id=actor_id,
-    )
-
-
-def _stock_audit(movement: StockMovement) -> None:
-    """The audit entry of a person's move on the shelf (received, adjusted, counted, returned); reservations, releases
-    and sales are the orders' and are told by their moves."""
-    if not movement.on_hand_delta and movement.reason != MovementReason.COUNT:
-        return
-    goods, branch = variant_names(movement.variant_id), branch_names(movement.branch_id)
-    audit_record(
-        action=Actions.STOCK_MOVED,
-        target_type="variant",
-        target_id=movement.variant_id,
-        actor_user_id=movement.actor_id,
-        store_id=branch["store_id"],
-        branch_id=movement.branch_id,
-        branch=branch["branch"],
-        product=goods["product"],
-        variant=goods["variant"],
-        reason=movement.reason,
-        delta=movement.on_hand_delta,
-        on_hand_after=movement.on_hand_after,
-        reference=movement.reference,
-        note=movement.note,
     )
