@@ -207,3 +207,33 @@ def test_a_csv_import_is_one_entry_per_store_or_branch_it_changed(world):
         (world.ids["S1"], b1a, "Ali imported a stock count for B1a from a CSV file: 1 item changed"),
         (world.ids["S2"], b2a, "Ali imported a stock count for B2a from a CSV file: 1 item changed"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("action", "kind", "data", "sentence"),
+    [
+        ("store.created", "store", {"name": "Crust"}, "Planckly opened the store Crust"),
+        (
+            "store.updated",
+            "store",
+            {"name": "Crust", "after": {"phone": "1"}},
+            "Planckly changed the phone of the store Crust",
+        ),
+        ("branch.moved", "branch", {"name": "DHA"}, "Planckly moved DHA on the map"),
+        (
+            "catalog.starter_added",
+            "product",
+            {"products": 3, "list": "grocery"},
+            "Planckly added 3 products from the grocery starter list",
+        ),
+        (
+            "invitation.created",
+            "staff",
+            {"phone": "+923001", "role": "employee"},
+            "Planckly invited +923001 as Employee",
+        ),
+        ("something.new", "other", {}, "Planckly: something.new"),
+    ],
+)
+def test_entries_named_by_other_services_still_read_as_sentences(action, kind, data, sentence):
+    assert audit_sentence(AuditEntry(action=action, kind=kind, data=data)) == sentence
