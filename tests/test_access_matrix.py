@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context
@@ -49,6 +50,7 @@ ORDERS = {  # employees only with the process_orders duty (the world's employee 
 }
 PAYMENTS = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}  # never employees, whatever duties
 REFUNDS = {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A}  # money out of an order in scope
+AUDIT = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}  # each sees its scope's entries only
 
 # (method, route) -> PUBLIC, or {role: cases allowed}. Roles missing from a dict are denied everywhere.
 TABLE: dict[tuple[str, str], object] = {
@@ -78,7 +80,8 @@ TABLE: dict[tuple[str, str], object] = {
     ("DELETE", "/api/v1/console/invitations/{invitation_id}"): {"merchant": ABC, "shop_owner": AB},
     ("GET", "/api/v1/console/invitations/mine"): EVERY_ROLE_A,  # and any signed-in stranger
     ("POST", "/api/v1/console/invitations/{invitation_id}/accept"): {},  # only the invitee (tested on its own)
-    ("GET", "/api/v1/console/audit"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("POST", "/api/v1/console/invitations/{invitation_id}/resend"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/api/v1/console/audit"): AUDIT,
     ("POST", "/api/v1/console/stores"): {"merchant": ONLY_A},
     ("PATCH", "/api/v1/console/stores/{store_id}"): {"merchant": ABC, "shop_owner": AB},
     ("POST", "/api/v1/console/branches"): {"merchant": ABC, "shop_owner": AB},
@@ -148,7 +151,13 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/staff/invite/"): {"merchant": ABC, "shop_owner": AB},
     ("POST", "/staff/{membership_id}/remove/"): {"merchant": ABC, "shop_owner": AB},
     ("GET", "/invitations/"): EVERY_ROLE_A,  # and any signed-in stranger
-    ("GET", "/audit/"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
+    ("POST", "/staff/invitations/{invitation_id}/resend/"): {"merchant": ABC, "shop_owner": AB},
+    ("POST", "/staff/invitations/{invitation_id}/revoke/"): {"merchant": ABC, "shop_owner": AB},
+    ("GET", "/audit/"): AUDIT,
+    ("GET", "/audit/export.csv"): AUDIT,
+    ("GET", "/stock/low/"): EVERY_ROLE_A,  # employee: update_stock (the world's employee has it)
+    ("GET", "/orders/history/"): EVERY_ROLE_A,  # employee: process_orders
+    ("GET", "/orders/{order_id}/slip/"): ORDERS,
     ("GET", "/products/"): EVERY_ROLE_A,
     ("GET", "/imports/"): EVERY_ROLE_A,
     ("GET", "/imports/template.csv"): {"merchant": ONLY_A, "shop_owner": ONLY_A},
@@ -396,6 +405,11 @@ def _request(world: World, method: str, path: str, probe: Probe):
             response = getattr(client, method.lower())(url, body, content_type="application/json", **headers)
         else:
             response = getattr(client, method.lower())(url, body if method == "POST" else None, **headers)
+        if response.streaming:  # a streamed export reads the database as it is consumed: inside the probe
+            streamed = HttpResponse(b"".join(response.streaming_content), status=response.status_code)
+            for header, value in response.items():
+                streamed[header] = value
+            response = streamed
         transaction.set_rollback(True)
     return response
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from qrcode.image.svg import SvgPathImage
 
 from kernel.errors import DomainError, ErrorCode
+from kernel.money import money
 from marketplace.orders.models import CustomerOrder, PartTracking, TrackingNotice
 from shared_apps.accounts.models import User
 from shared_apps.sms.tasks import sms_send_on_commit
@@ -90,15 +91,14 @@ def _step_text(step: str, *, order: MerchantOrder, tracking: PartTracking, store
         "number": order.number,
         "store": store,
         "branch": branch,
-        "total": str(order.total),
-        "currency": order.currency,
+        "total": money(order.total, order.currency),
         "reason": order.reason,
         "code": tracking.pickup_code,
         "handover": tracking.handover_code,
         "rider": tracking.rider_name or _("A rider"),
     }
     texts = {
-        T.PLACED: _("Planckly: your order {number} at {store} is placed. Total {currency} {total}."),
+        T.PLACED: _("Planckly: your order {number} at {store} is placed. Total {total}."),
         T.ACCEPTED: _("Planckly: {store} accepted your order {number}."),
         T.PREPARING: _("Planckly: {store} is preparing your order {number}."),
         T.READY_FOR_PICKUP: _("Planckly: your order {number} is ready for pickup at {store}, {branch}. Code {code}.")

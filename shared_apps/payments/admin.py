@@ -25,6 +25,7 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from kernel.errors import DomainError
+from kernel.money import money
 from shared_apps.accounts.phones import phone_normalize
 from shared_apps.payments.errors import PaymentErrorCode
 from shared_apps.payments.ledger import part_allocated
@@ -148,7 +149,9 @@ class RefundForm(forms.Form):
     def __init__(self, *args, intent: PaymentIntent, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["part"].queryset = intent.parts.order_by("id")
-        self.fields["part"].label_from_instance = lambda p: f"{p.number} · {p.store_name} ({p.branch_name}) · {p.total}"
+        self.fields["part"].label_from_instance = lambda p: (
+            f"{p.number} · {p.store_name} ({p.branch_name}) · {money(p.total)}"
+        )
 
 
 class ReadOnlyAdmin(ModelAdmin):
@@ -171,9 +174,9 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
         "customer_phone",
         "method",
         "status_badge",
-        "amount",
-        "captured_amount",
-        "refunded_amount",
+        "amount_shown",
+        "captured_shown",
+        "refunded_shown",
         "created_at",
     ]
     list_filter = ["status", "method", "created_at"]
@@ -261,11 +264,29 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
     def status_badge(self, intent: PaymentIntent) -> str:
         return intent.status
 
+    @admin.display(description="Amount", ordering="amount")
+    def amount_shown(self, intent: PaymentIntent) -> str:
+        return money(intent.amount, intent.currency)
+
+    @admin.display(description="Captured", ordering="captured_amount")
+    def captured_shown(self, intent: PaymentIntent) -> str:
+        return money(intent.captured_amount, intent.currency)
+
+    @admin.display(description="Refunded", ordering="refunded_amount")
+    def refunded_shown(self, intent: PaymentIntent) -> str:
+        return money(intent.refunded_amount, intent.currency)
+
     @admin.display(description="Order")
     def order_link(self, intent: PaymentIntent) -> str:
         url = reverse("admin:customer_orders_customerorder_change", args=[intent.customer_order_id])
         order = intent.customer_order
-        return format_html('<a href="{}">{}</a> · {} · {}', url, order.number, order.get_status_display(), order.total)
+        return format_html(
+            '<a href="{}">{}</a> · {} · {}',
+            url,
+            order.number,
+            order.get_status_display(),
+            money(order.total, order.currency),
+        )
 
     @admin.display(description="Customer")
     def customer(self, intent: PaymentIntent) -> str:
@@ -273,8 +294,8 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
         return " · ".join(filter(None, [order.contact_name, order.contact_phone]))
 
     @admin.display(description="Refundable now")
-    def refundable_now(self, intent: PaymentIntent) -> Decimal:
-        return refundable(intent)
+    def refundable_now(self, intent: PaymentIntent) -> str:
+        return money(refundable(intent), intent.currency)
 
     @admin.display(description="Parts (one per merchant order)")
     def parts_table(self, intent: PaymentIntent) -> str:
@@ -285,7 +306,10 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
             "",
             '<tr><td class="pr-4">{}</td><td class="pr-4">{}</td><td class="pr-4">{}</td><td class="pr-4">{}</td>'
             '<td class="pr-4 text-right">{}</td><td class="text-right">{}</td></tr>',
-            ((p.number, p.store_name, p.branch_name, p.status, p.total, part_allocated(p.pk)) for p in parts),
+            (
+                (p.number, p.store_name, p.branch_name, p.status, money(p.total), money(part_allocated(p.pk)))
+                for p in parts
+            ),
         )
         head = mark_safe(
             '<tr class="text-left font-semibold"><th class="pr-4">Number</th><th class="pr-4">Store</th>'
@@ -323,7 +347,7 @@ class PaymentIntentAdmin(ReadOnlyAdmin):
                 else:
                     self.message_user(
                         request,
-                        f"Refunded {refund.amount} {refund.currency} (reference {refund.reference}).",
+                        f"Refunded {money(refund.amount, refund.currency)} (reference {refund.reference}).",
                         messages.SUCCESS,
                     )
                     return redirect(change_url)

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from kernel.money import money
+
 
 class PaymentMethod(models.TextChoices):
     COD = "cod", "Cash on delivery"
@@ -53,7 +55,7 @@ class PaymentIntent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.customer_order.number}: {self.get_method_display()} {self.amount} {self.currency}"
+        return f"Order {self.customer_order.number}: {self.get_method_display()} {money(self.amount, self.currency)}"
 
 
 class PaymentPart(models.Model):
@@ -173,7 +175,7 @@ class Refund(models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")]
 
     def __str__(self) -> str:
-        return f"refund {self.reference} {self.amount} {self.currency} ({self.status})"
+        return f"refund {self.reference} {money(self.amount, self.currency)} ({self.status})"
 
 
 class LedgerKind(models.TextChoices):
@@ -206,7 +208,7 @@ class LedgerEntry(models.Model):
         indexes = [models.Index(fields=["merchant", "created_at"], name="ledger_merchant_time")]
 
     def __str__(self) -> str:
-        return f"{self.key} {self.amount} {self.currency}"
+        return f"{self.key} {money(self.amount, self.currency)}"
 
 
 class WebhookStatus(models.TextChoices):

@@ -30,6 +30,7 @@ from kernel.idempotency import (
     idempotent_write,
     request_fingerprint,
 )
+from kernel.money import money
 from kernel.tasks import task_send
 from shared_apps.payments.errors import PaymentError, PaymentErrorCode
 from shared_apps.payments.gateways import gateway_for
@@ -633,7 +634,7 @@ def refund_request(
         if amount > available:
             raise PaymentError(
                 PaymentErrorCode.REFUND_TOO_LARGE,
-                f"At most {available} {intent.currency} can be refunded.",
+                f"At most {money(available, intent.currency)} can be refunded.",
                 field="amount",
                 extra={"refundable": str(available)},
             )

@@ -82,6 +82,7 @@ from tenant_apps.staff.access import (
     scoped_variants,
     variants_sold_at,
 )
+from tenant_apps.staff.audit import Actions, audit_record
 from tenant_apps.staff.models import Membership
 from tenant_apps.staff.permissions import Perm
 from tenant_apps.stores.models import Branch
@@ -751,6 +752,7 @@ def _products_apply(
                 if v.product_id not in products
             ]
             emitted = outbox_emit_many(events=events, batch_size=BATCH)
+            _products_import_audit(plan)
             steps.advance()
             stock = _opening_stock_apply(actor, plan, progress, reference) if plan.counts else None
     except IntegrityError as exc:  # a SKU or product name taken by someone else since the file was validated
@@ -779,6 +781,25 @@ def _opening_stock_apply(actor: Membership, plan: _ProductPlan, progress: Import
         ).values_list("branch_id", "variant_id", "on_hand", "reserved")
     }
     return _stock_apply(actor, counts, current, plan.rows, progress, reference)
+
+
+def _products_import_audit(plan: _ProductPlan) -> None:
+    """One audit entry per store the file changed (a row per product would drown the log): what came in, in numbers."""
+    touched = {p.store_id for p in plan.products_new + plan.products_changed}
+    variant_products = {v.product_id for v in plan.variants_new + plan.variants_changed} - {None}
+    if variant_products:
+        touched |= set(Product.objects.filter(pk__in=variant_products).values_list("store_id", flat=True))
+    for store_id in sorted(touched):
+        audit_record(
+            action=Actions.PRODUCTS_IMPORTED,
+            target_type="store",
+            target_id=store_id,
+            store_id=store_id,
+            rows=plan.rows,
+            created=len(plan.variants_new),
+            updated=plan.rows_updated,
+            products_created=len(plan.products_new),
+        )
 
 
 def products_import(*, actor: Membership, data: bytes | str, progress: ImportProgress | None = None) -> dict[str, Any]:
@@ -1052,6 +1073,7 @@ def _stock_apply(
             steps.advance()
         events = [(Entity.STOCK, c.variant_id, c.branch_id) for c, _, _ in changed]
         emitted = outbox_emit_many(events=events, batch_size=BATCH)
+        _stock_import_audit(actor, changed, reference)
         steps.advance()
     created = sum(1 for c, _, _ in changed if (c.branch_id, c.variant_id) not in current)
     return {
@@ -1063,6 +1085,27 @@ def _stock_apply(
         "movements": len(movements),
         "events": emitted,
     }
+
+
+def _stock_import_audit(actor: Membership, changed: list, reference: str) -> None:
+    """One audit entry per branch whose counts the file changed; each level's own movement is in the ledger."""
+    per_branch: dict[int, int] = {}
+    for count, _, _ in changed:
+        per_branch[count.branch_id] = per_branch.get(count.branch_id, 0) + 1
+    branches = Branch.objects.in_bulk(sorted(per_branch))
+    for branch_id, levels in sorted(per_branch.items()):
+        branch = branches.get(branch_id)
+        audit_record(
+            action=Actions.STOCK_IMPORTED,
+            target_type="branch",
+            target_id=branch_id,
+            actor_user_id=actor.user_id,
+            store_id=branch.store_id if branch else None,
+            branch_id=branch_id,
+            branch=branch.name if branch else "",
+            levels=levels,
+            reference=reference,
+        )
 
 
 def stock_import(*, actor: Membership, data: bytes | str, progress: ImportProgress | None = None) -> dict[str, Any]:

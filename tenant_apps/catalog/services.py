@@ -1,4 +1,5 @@
-"""Catalog writes. Each is one transaction that also emits the outbox events the marketplace index follows."""
+"""Catalog writes. Each is one transaction that also emits the outbox events the marketplace index follows and
+records its audit entry (staff/audit.py: the names at the time, before and after)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tenant_apps.catalog.models import (
 )
 from tenant_apps.outbox.models import Entity
 from tenant_apps.outbox.services import outbox_emit
+from tenant_apps.staff.audit import Actions, audit_record, branch_names, variant_names
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -108,6 +110,14 @@ def product_create(
             )
             Variant.objects.bulk_create([Variant(product=product, **row) for row in rows])
             outbox_emit(entity=Entity.PRODUCT, entity_id=product.pk)
+            audit_record(
+                action=Actions.PRODUCT_CREATED,
+                target_type="product",
+                target_id=product.pk,
+                store_id=store_id,
+                product=name,
+                variants=len(rows),
+            )
     except IntegrityError as exc:
         code = CatalogErrorCode.SKU_TAKEN if "sku" in str(exc) else CatalogErrorCode.SLUG_TAKEN
         raise CatalogError(code, field="sku" if code == CatalogErrorCode.SKU_TAKEN else "name") from exc
@@ -142,10 +152,22 @@ def product_update(*, product: Product, **changes: Any) -> Product:
         changes["low_stock_threshold"] = low_stock_threshold_clean(changes["low_stock_threshold"])
     with transaction.atomic():
         product = Product.objects.select_for_update().get(pk=product.pk)
+        before = {key: getattr(product, key) for key in changes}
         for key, value in changes.items():
             setattr(product, key, value)
         product.save()
         outbox_emit(entity=Entity.PRODUCT, entity_id=product.pk)
+        changed = {key: value for key, value in changes.items() if before[key] != value}
+        if changed:
+            audit_record(
+                action=Actions.PRODUCT_CHANGED,
+                target_type="product",
+                target_id=product.pk,
+                store_id=product.store_id,
+                product=product.name,
+                before={key: before[key] for key in changed},
+                after=changed,
+            )
     return product
 
 
@@ -156,6 +178,13 @@ def product_delete(*, product: Product) -> None:
         product_id = product.pk
         product.delete()
         outbox_emit(entity=Entity.PRODUCT, entity_id=product_id)
+        audit_record(
+            action=Actions.PRODUCT_DELETED,
+            target_type="product",
+            target_id=product_id,
+            store_id=product.store_id,
+            product=product.name,
+        )
         if public_ids:
             assets_destroy_on_commit(public_ids=public_ids)
 
@@ -165,6 +194,15 @@ def variant_create(*, product: Product, spec: VariantSpec) -> Variant:
         with transaction.atomic():
             variant = Variant.objects.create(product=product, **_variant_fields(spec))
             outbox_emit(entity=Entity.VARIANT, entity_id=variant.pk)
+            audit_record(
+                action=Actions.VARIANT_CREATED,
+                target_type="variant",
+                target_id=variant.pk,
+                store_id=product.store_id,
+                product=product.name,
+                variant=variant.name,
+                price=variant.price,
+            )
     except IntegrityError as exc:
         raise CatalogError(CatalogErrorCode.SKU_TAKEN, field="sku") from exc
     return variant
@@ -179,18 +217,53 @@ def variant_update(*, variant: Variant, **changes: Any) -> Variant:
     try:
         with transaction.atomic():
             variant = Variant.objects.select_for_update().get(pk=variant.pk)
+            before = {key: getattr(variant, key) for key in changes}
             for key, value in changes.items():
                 setattr(variant, key, value)
             variant.save()
             outbox_emit(entity=Entity.VARIANT, entity_id=variant.pk)
+            _variant_change_audit(variant=variant, before=before, changes=changes)
     except IntegrityError as exc:
         raise CatalogError(CatalogErrorCode.SKU_TAKEN, field="sku") from exc
     return variant
 
 
+def _variant_change_audit(*, variant: Variant, before: dict[str, Any], changes: dict[str, Any]) -> None:
+    """A new base price is a price entry (with before/after); any other change one entry listing what changed."""
+    names = variant_names(variant.pk)
+    if "price" in changes and before["price"] != changes["price"]:
+        audit_record(
+            action=Actions.PRICE_CHANGED,
+            target_type="variant",
+            target_id=variant.pk,
+            store_id=names["store_id"],
+            product=names["product"],
+            variant=names["variant"],
+            before=before["price"],
+            after=changes["price"],
+        )
+    other = {key: value for key, value in changes.items() if key != "price" and before[key] != value}
+    if other:
+        audit_record(
+            action=Actions.VARIANT_CHANGED,
+            target_type="variant",
+            target_id=variant.pk,
+            store_id=names["store_id"],
+            product=names["product"],
+            variant=names["variant"],
+            before={key: before[key] for key in other},
+            after=other,
+        )
+
+
 def branch_price_set(*, branch_id: int, variant_id: int, price: Any | None) -> BranchPrice | None:
-    """A branch's own price for a variant; None removes it (back to the base price)."""
+    """A branch's own price for a variant; None removes it (back to the base price). Audited with the price the
+    branch sold at before (its own, or the base price) and after."""
     with transaction.atomic():
+        names = variant_names(variant_id)
+        own = BranchPrice.objects.filter(branch_id=branch_id, variant_id=variant_id).values_list("price", flat=True)
+        before = own.first()
+        base = Variant.objects.filter(pk=variant_id).values_list("price", flat=True).first()
         if price is None:
             BranchPrice.objects.filter(branch_id=branch_id, variant_id=variant_id).delete()
             row = None
@@ -199,6 +272,21 @@ def branch_price_set(*, branch_id: int, variant_id: int, price: Any | None) -> B
                 branch_id=branch_id, variant_id=variant_id, defaults={"price": money(price)}
             )
         outbox_emit(entity=Entity.STOCK, entity_id=variant_id, branch_id=branch_id)
+        after = row.price if row is not None else None
+        if (after, before) != (None, None) and after != before:
+            audit_record(
+                action=Actions.BRANCH_PRICE_SET if after is not None else Actions.BRANCH_PRICE_REMOVED,
+                target_type="variant",
+                target_id=variant_id,
+                store_id=names["store_id"],
+                branch_id=branch_id,
+                branch=branch_names(branch_id)["branch"],
+                product=names["product"],
+                variant=names["variant"],
+                before=before if before is not None else base,
+                after=after,
+                base=base,
+            )
     return row
 
 
@@ -206,10 +294,19 @@ def product_media_add(*, product: Product, public_id: str, kind: str) -> Product
     """Attach an uploaded asset at the end of the product's gallery (idempotent per asset)."""
     with transaction.atomic():
         position = product.media.count()
-        media, _ = ProductMedia.objects.get_or_create(
+        media, created = ProductMedia.objects.get_or_create(
             public_id=public_id, defaults={"product": product, "kind": kind, "position": position}
         )
         outbox_emit(entity=Entity.PRODUCT, entity_id=product.pk)
+        if created:
+            audit_record(
+                action=Actions.MEDIA_ADDED,
+                target_type="product",
+                target_id=product.pk,
+                store_id=product.store_id,
+                product=product.name,
+                kind=kind,
+            )
     return media
 
 
@@ -222,4 +319,12 @@ def product_media_remove(*, media: ProductMedia) -> None:
             if item.position != position:
                 ProductMedia.objects.filter(pk=item.pk).update(position=position)
         outbox_emit(entity=Entity.PRODUCT, entity_id=product_id)
+        product = Product.objects.filter(pk=product_id).values("name", "store_id").first() or {}
+        audit_record(
+            action=Actions.MEDIA_REMOVED,
+            target_type="product",
+            target_id=product_id,
+            store_id=product.get("store_id"),
+            product=product.get("name", ""),
+        )
         assets_destroy_on_commit(public_ids=[public_id])

@@ -26,6 +26,31 @@ from tenant_apps.inventory.errors import InventoryError, InventoryErrorCode
 from tenant_apps.inventory.models import MovementReason, StockLevel, StockMovement
 from tenant_apps.outbox.models import Entity, OutboxEvent
 from tenant_apps.outbox.services import outbox_emit, outbox_publish_on_commit
+from tenant_apps.staff.audit import Actions, audit_record, branch_names, variant_names
+
+
+def _stock_audit(movement: StockMovement) -> None:
+    """The audit entry of a person's move on the shelf (received, adjusted, counted, returned); reservations, releases
+    and sales are the orders' and are told by their moves."""
+    if not movement.on_hand_delta and movement.reason != MovementReason.COUNT:
+        return
+    goods, branch = variant_names(movement.variant_id), branch_names(movement.branch_id)
+    audit_record(
+        action=Actions.STOCK_MOVED,
+        target_type="variant",
+        target_id=movement.variant_id,
+        actor_user_id=movement.actor_id,
+        store_id=branch["store_id"],
+        branch_id=movement.branch_id,
+        branch=branch["branch"],
+        product=goods["product"],
+        variant=goods["variant"],
+        reason=movement.reason,
+        delta=movement.on_hand_delta,
+        on_hand_after=movement.on_hand_after,
+        reference=movement.reference,
+        note=movement.note,
+    )
 
 
 def _movement_by_key(key: str) -> Earlier[StockMovement] | None:
@@ -93,6 +118,7 @@ def _record(w: _Write, *, reason: str, on_hand_delta: int = 0, reserved_delta: i
         request_hash=w.fingerprint,
     )
     outbox_emit(entity=Entity.STOCK, entity_id=w.variant_id, branch_id=w.branch_id)
+    _stock_audit(movement)
     return movement
 
 

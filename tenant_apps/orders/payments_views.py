@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kernel.errors import DomainError
+from kernel.money import money
 from shared_apps.payments.errors import PaymentErrorCode
 from tenant_apps.orders.refunds import merchant_order_refund
 from tenant_apps.orders.settlements import (
@@ -96,5 +97,5 @@ def order_refund_page(request: HttpRequest, order_id: int) -> HttpResponse:
         else:
             messages.error(request, f"Refund not made: {exc.message}")
     else:
-        messages.success(request, f"Refunded {refund.amount} {refund.currency} (reference {refund.reference}).")
+        messages.success(request, f"Refunded {money(refund.amount, refund.currency)} (reference {refund.reference}).")
     return redirect(f"/orders/{order.pk}/")

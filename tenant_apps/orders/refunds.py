@@ -12,6 +12,7 @@ from shared_apps.payments.models import PaymentIntent, PaymentPart, Refund
 from shared_apps.payments.services import refund_request, refundable
 from tenant_apps.orders.errors import OrderError, OrderErrorCode
 from tenant_apps.orders.models import MerchantOrder
+from tenant_apps.staff.audit import Actions, audit_record, branch_names
 from tenant_apps.staff.models import Membership
 
 
@@ -50,7 +51,7 @@ def merchant_order_refund(
     money = merchant_order_money(merchant_id=merchant_id, order=order)
     if money is None:
         raise PaymentError(PaymentErrorCode.NOTHING_TO_REFUND)
-    return refund_request(
+    refund = refund_request(
         intent=money.intent,
         amount=amount,
         part=money.part,
@@ -58,3 +59,20 @@ def merchant_order_refund(
         requested_as="merchant",
         user_id=actor.user_id,
     )
+    # After the payments service's own transaction: the money moved (or waits for an operator) whatever happens here.
+    branch = branch_names(order.branch_id)
+    audit_record(
+        action=Actions.REFUND_REQUESTED,
+        target_type="order",
+        target_id=order.pk,
+        actor_user_id=actor.user_id,
+        store_id=branch["store_id"],
+        branch_id=order.branch_id,
+        branch=branch["branch"],
+        number=order.number,
+        amount=refund.amount,
+        currency=refund.currency,
+        status=refund.status,
+        reason=reason,
+    )
+    return refund

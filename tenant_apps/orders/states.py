@@ -3,7 +3,8 @@ happens to stock on the way, and the history row every move leaves. Nothing else
 
     pending_payment → placed → accepted → preparing → ready_for_pickup → picked_up
                                                     → out_for_delivery → delivered
-    placed/accepted/preparing → rejected (merchant, with a reason)
+    placed/accepted/preparing → rejected (merchant, with a reason) — never once the order has left the kitchen
+    (ready for pickup, out for delivery): goods on the road or on the counter are not turned away (REJECTABLE)
     pending_payment/placed → cancelled (customer before acceptance; system when payment times out)
     rejected/cancelled/picked_up/delivered → refunded (when money was taken)
 
@@ -19,11 +20,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenant_apps.inventory.models import MovementReason
 from tenant_apps.inventory.services import stock_adjust, stock_release, stock_sell
 from tenant_apps.orders.errors import OrderError, OrderErrorCode
 from tenant_apps.orders.models import Fulfilment, MerchantOrder, OrderStatus, OrderTransition, StockState
+from tenant_apps.staff.audit import Actions, audit_record, branch_names
 
 S = OrderStatus
 
@@ -50,6 +53,9 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     S.PICKED_UP: {S.REFUNDED: frozenset({SYSTEM})},
     S.DELIVERED: {S.REFUNDED: frozenset({SYSTEM})},
 }
+# Only an order still in the branch's hands may be rejected; once it is out for delivery (or waiting at the counter)
+# the rider or the customer holds it, and turning it away would strand the goods. TRANSITIONS agrees (a test holds it).
+REJECTABLE = frozenset({S.PLACED, S.ACCEPTED, S.PREPARING})
 # The next step a staff member takes from each status ("ready" depends on how the order leaves the branch).
 TERMINAL = frozenset({S.PICKED_UP, S.DELIVERED, S.REJECTED, S.CANCELLED, S.REFUNDED})
 OPEN_FOR_STAFF = (S.PLACED, S.ACCEPTED, S.PREPARING, S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY)
@@ -138,6 +144,13 @@ def merchant_order_transition(*, order: MerchantOrder, to: str, actor: Actor, re
     with transaction.atomic():
         current = MerchantOrder.objects.select_for_update().get(pk=order.pk)
         moves = TRANSITIONS.get(current.status, {})
+        if to == S.REJECTED and current.status not in REJECTABLE and current.status not in TERMINAL:
+            raise OrderError(
+                OrderErrorCode.TRANSITION_INVALID,
+                _("This order has left the branch (%(status)s): it can no longer be rejected.")
+                % {"status": current.get_status_display().lower()},
+                extra={"status": current.status, "allowed": allowed_next(current, actor.kind)},
+            )
         if to not in moves or (current.status == S.PREPARING and to not in (ready_status(current), S.REJECTED)):
             raise OrderError(
                 OrderErrorCode.TRANSITION_INVALID,
@@ -172,6 +185,22 @@ def merchant_order_transition(*, order: MerchantOrder, to: str, actor: Actor, re
             actor_id=actor.user_id,
             actor_role=actor.label,
             reason=reason,
+        )
+        branch = branch_names(current.branch_id)
+        audit_record(
+            action=Actions.ORDER_MOVED,
+            target_type="order",
+            target_id=current.pk,
+            actor_user_id=actor.user_id,
+            store_id=branch["store_id"],
+            branch_id=current.branch_id,
+            branch=branch["branch"],
+            number=current.number,
+            by=actor.kind,
+            role=actor.role,
+            to=to,
+            reason=reason,
+            **{"from": from_status},
         )
         merchant_order_changed.send(
             sender=MerchantOrder, order=current, from_status=from_status, to_status=to, reason=reason

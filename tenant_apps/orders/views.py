@@ -1,13 +1,18 @@
 """Console pages for orders: the queue per branch (New / In progress / Ready; the page listens to the branches' live
 streams and re-fetches its fragment with HTMX on each event, so new orders and other staff's moves appear without a
-reload — a slow poll only while no stream connects) and one order's page with its lines, customer, history and the
-staff's moves. Views are thin: scope and role come from the access layer, moves from orders.actions."""
+reload — a slow poll only while no stream connects), the history (past days, search by number or phone), one order's
+page with its lines, customer, history and the staff's moves, and its printable slip for the kitchen or packing.
+Views are thin: scope and role come from the access layer, moves from orders.actions."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
@@ -16,8 +21,8 @@ from shared_apps.live.selectors import live_last_event_id
 from shared_apps.live.services import channel_branch
 from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.actions import merchant_order_act, staff_actions
-from tenant_apps.orders.models import Fulfilment, MerchantOrder
-from tenant_apps.orders.selectors import order_detail, order_queue
+from tenant_apps.orders.models import Fulfilment, MerchantOrder, OrderStatus
+from tenant_apps.orders.selectors import HISTORY_DAYS, order_detail, order_queue, order_slip, orders_history
 from tenant_apps.staff.access import access_chosen_branch, access_order_by_id, branch_choices
 from tenant_apps.staff.models import Membership
 from tenant_apps.staff.pages import console_page
@@ -123,3 +128,57 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
         else "",
     }
     return render(request, "orders/order_detail.html", context, status=error.status if error else 200)
+
+
+HISTORY_PAGE_SIZE = 50
+
+
+def _day(value: str) -> date | None:
+    """A date input's value ("2026-12-07"), or None when empty or malformed (the filter is then left out)."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@console_page(Perm.ORDERS_VIEW)
+def history_page(request: HttpRequest) -> HttpResponse:
+    """Every order in scope, newest first, HISTORY_PAGE_SIZE a page: ?q= (order number or customer phone), ?from= and
+    ?to= (days), ?status=, ?branch= (Merchants and Shop Owners)."""
+    actor: Membership = request.actor
+    branch = _chosen_branch(request)
+    get = request.GET
+    search, status = get.get("q", "").strip()[:40], get.get("status", "")
+    date_from, date_to = _day(get.get("from", "")), _day(get.get("to", ""))
+    orders = orders_history(
+        actor=actor,
+        branch_id=branch.pk if branch else None,
+        search=search,
+        date_from=date_from,
+        date_to=date_to,
+        status=status,
+    )
+    page = Paginator(orders, HISTORY_PAGE_SIZE).get_page(get.get("page"))
+    query = get.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "branch": branch,
+        "branches": branch_choices(actor),
+        "search": search,
+        "status": status,
+        "statuses": OrderStatus.choices,
+        "date_from": date_from,
+        "date_to": date_to,
+        "history_days": HISTORY_DAYS,
+        "query": query.urlencode(),
+    }
+    return render(request, "orders/history.html", context)
+
+
+@console_page(Perm.ORDERS_VIEW)
+def slip_page(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The order on one printable page (print CSS: a receipt printer's 80 mm or an A4 sheet): what to pick and
+    pack, the customer, and how it leaves the branch."""
+    order = order_slip(access_order_by_id(actor=request.actor, order_id=order_id))
+    return render(request, "orders/slip.html", {"order": order, "printed_at": timezone.localtime()})

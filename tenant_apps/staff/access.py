@@ -29,6 +29,7 @@ from tenant_apps.catalog.models import Product, ProductMedia, Variant
 from tenant_apps.fulfilment.models import Delivery
 from tenant_apps.inventory.models import StockLevel
 from tenant_apps.orders.models import MerchantOrder
+from tenant_apps.staff.audit import audit_actor_note
 from tenant_apps.staff.errors import AccessError, AccessErrorCode
 from tenant_apps.staff.models import AuditEntry, Invitation, Membership
 from tenant_apps.staff.permissions import Perm
@@ -44,6 +45,7 @@ def access_console_membership(*, user: Any) -> Membership:
     membership = Membership.objects.select_related("store", "branch").filter(user_id=user.pk, is_active=True).first()
     if membership is None:
         raise AccessError(AccessErrorCode.NOT_FOUND)
+    audit_actor_note(membership.user_id)  # what this request writes is signed by this member (staff/audit.py)
     return membership
 
 
@@ -111,11 +113,15 @@ def scoped_invitations(actor: Membership) -> QuerySet[Invitation]:
 
 
 def scoped_audit(actor: Membership) -> QuerySet[AuditEntry]:
+    """Entries about what the actor's scope holds: everything (Merchant), its store and that store's branches (Shop
+    Owner), its branch (Branch Manager). An Employee reads none (no AUDIT_VIEW), and gets none here either."""
     entries = AuditEntry.objects.select_related("actor")
     if actor.role == Role.MERCHANT:
         return entries
     if actor.role == Role.SHOP_OWNER:
-        return entries.filter(data__store_id=actor.store_id)
+        return entries.filter(store_id=actor.store_id)
+    if actor.role == Role.BRANCH_MANAGER:
+        return entries.filter(branch_id=actor.branch_id)
     return entries.none()
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
 
 from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.auth import user_auth
@@ -16,12 +17,14 @@ from tenant_apps.staff.access import (
     access_console_membership,
     access_invitation_by_id,
     access_membership_by_id,
-    scoped_audit,
     scoped_invitations,
     scoped_memberships,
 )
-from tenant_apps.staff.models import Invitation, Membership
-from tenant_apps.staff.permissions import Perm
+from tenant_apps.staff.audit import AuditKind, audit_sentence
+from tenant_apps.staff.models import AuditEntry, Invitation, Membership
+from tenant_apps.staff.pages import invitation_link
+from tenant_apps.staff.permissions import Perm, duty_label
+from tenant_apps.staff.selectors import audit_filtered
 
 router = Router(auth=user_auth, tags=["staff"])
 
@@ -35,6 +38,8 @@ class MembershipOut(Schema):
     store_id: int | None
     branch_id: int | None
     duties: list[str]
+    duty_labels: list[str]
+    role_label: str
     is_active: bool
 
     @staticmethod
@@ -49,6 +54,8 @@ class MembershipOut(Schema):
             store_id=m.store_id,
             branch_id=m.branch_id,
             duties=m.duties,
+            duty_labels=[duty_label(d) for d in m.duties],
+            role_label=str(m.get_role_display()),
             is_active=m.is_active,
         )
 
@@ -79,16 +86,26 @@ class InvitationOut(Schema):
     duties: list[str]
     status: str
     expires_at: datetime
+    sent_at: datetime | None
+    sends: int
 
 
 class AuditOut(Schema):
     id: int
     actor_id: int | None
     action: str
+    kind: str
+    sentence: str
+    store_id: int | None
+    branch_id: int | None
     target_type: str
     target_id: int | None
     data: dict
     created_at: datetime
+
+    @staticmethod
+    def resolve_sentence(entry: AuditEntry) -> str:
+        return audit_sentence(entry)
 
 
 def _members_out(memberships: list[Membership]) -> list[MembershipOut]:
@@ -143,7 +160,10 @@ def invitation_list(request: HttpRequest):
 @router.post("/invitations", response={201: InvitationOut})
 def invitation_create(request: HttpRequest, payload: InvitationIn):
     actor = access_console(user=request.user, perm=Perm.STAFF_INVITE)
-    return Status(201, services.invitation_create(actor=actor, **payload.dict()))
+    invitation = services.invitation_create(
+        actor=actor, merchant_name=request.tenant.name, link=invitation_link(request), **payload.dict()
+    )
+    return Status(201, invitation)
 
 
 # Declared before /invitations/{invitation_id} so that "mine" is never taken for an id.
@@ -162,6 +182,16 @@ def invitation_revoke(request: HttpRequest, invitation_id: int):
     return services.invitation_revoke(actor=actor, invitation=invitation)
 
 
+@router.post("/invitations/{invitation_id}/resend", response=InvitationOut)
+def invitation_resend(request: HttpRequest, invitation_id: int):
+    """Text the invitation again (a fresh week); 429 resend_too_soon / resend_limit, 409 once decided."""
+    actor = access_console_membership(user=request.user)
+    invitation = access_invitation_by_id(actor=actor, invitation_id=invitation_id)
+    return services.invitation_resend(
+        actor=actor, invitation=invitation, merchant_name=request.tenant.name, link=invitation_link(request)
+    )
+
+
 @router.post("/invitations/{invitation_id}/accept", response=MembershipOut)
 def invitation_accept(request: HttpRequest, invitation_id: int):
     membership = services.invitation_accept(user=request.user, invitation_id=invitation_id)
@@ -169,9 +199,13 @@ def invitation_accept(request: HttpRequest, invitation_id: int):
 
 
 @router.get("/audit", response=list[AuditOut])
-def audit_list(request: HttpRequest):
+@paginate(LimitOffsetPagination)
+def audit_list(request: HttpRequest, person: int | None = None, branch: int | None = None, type: str = ""):
+    """The actor's audit entries, newest first, each with its sentence; ?person=&branch=&type= narrow it (an
+    unknown type is ignored)."""
     actor = access_console(user=request.user, perm=Perm.AUDIT_VIEW)
-    return list(scoped_audit(actor)[:200])
+    kind = type if type in AuditKind.values else ""
+    return audit_filtered(actor=actor, person=person, branch=branch, kind=kind)
 
 
 __all__ = ["Invitation", "router"]

@@ -11,6 +11,14 @@ class StaffErrorCode(ErrorCode):
     INVITATION_CLOSED = ("invitation_closed", 409, "This invitation was already accepted, revoked or has expired.")
     NOT_YOUR_INVITATION = ("not_found", 404, "Not found.")
     LAST_MERCHANT = ("last_merchant", 409, "A merchant needs at least one active Merchant member.")
+    REMOVE_YOURSELF = ("remove_yourself", 409, "You cannot remove yourself: ask someone above you.")
+    ALREADY_REMOVED = ("already_removed", 409, "This person was already removed.")
+    RESEND_TOO_SOON = (
+        "resend_too_soon",
+        429,
+        "The invitation was just sent: wait two minutes before sending it again.",
+    )
+    RESEND_LIMIT = ("resend_limit", 429, "This invitation was sent five times: revoke it and invite again.")
 
 
 class StaffError(DomainError):

@@ -56,6 +56,8 @@ class Invitation(models.Model):
     status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When its SMS last went out.")
+    sends = models.PositiveSmallIntegerField(default=0, help_text="How many SMS it has cost so far.")
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -72,12 +74,16 @@ class Invitation(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who changed staff and roles, when, and what: written in the same transaction as the change."""
+    """Who changed what, when: one row per write, in the write's transaction (tenant_apps/staff/audit.py writes and
+    reads them). `store_id`/`branch_id` say whose scope sees it; `data` keeps before/after and the names at the time."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
     action = models.CharField(max_length=40)
+    kind = models.CharField(max_length=20, blank=True, help_text="audit.AuditKind: the first word of the action.")
+    store_id = models.BigIntegerField(null=True, blank=True)  # no FK: a deleted store's history stays
+    branch_id = models.BigIntegerField(null=True, blank=True)
     target_type = models.CharField(max_length=40)
     target_id = models.BigIntegerField(null=True)
     data = models.JSONField(default=dict, blank=True)
@@ -85,6 +91,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="audit_newest"),
+            models.Index(fields=["store_id", "-created_at"], name="audit_store"),
+            models.Index(fields=["branch_id", "-created_at"], name="audit_branch"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}#{self.target_id}"

@@ -42,3 +42,8 @@ def console_error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
         return redirect(f"/signin/?{urlencode({'next': request.get_full_path()})}")
     template = "staff/forbidden.html" if exc.status == 403 else "staff/not_found.html"
     return render(request, template, {"message": exc.message}, status=exc.status if exc.status in (403, 404) else 400)
+
+
+def invitation_link(request: HttpRequest) -> str:
+    """Where an invitee signs in: this console's invitations page (it lists the invitations for their phone)."""
+    return request.build_absolute_uri("/invitations/")

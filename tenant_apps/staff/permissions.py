@@ -52,6 +52,22 @@ DUTY_LABELS: dict[str, str] = {
 }
 
 
+# What a duty is called wherever a person reads it (staff list, invitation form, dashboards, the audit log).
+DUTY_LABELS: dict[str, str] = {
+    Duty.PROCESS_ORDERS: _("Process orders"),
+    Duty.UPDATE_STOCK: _("Update stock"),
+}
+DUTY_HINTS: dict[str, str] = {
+    Duty.PROCESS_ORDERS: _("Accept, prepare and hand over orders"),
+    Duty.UPDATE_STOCK: _("Receive deliveries and count shelves"),
+}
+
+
+def duty_label(duty: str) -> str:
+    """ "process_orders" → "Process orders"; an unknown (retired) duty keeps its stored name, readable."""
+    return str(DUTY_LABELS.get(duty, duty.replace("_", " ").capitalize()))
+
+
 _EVERYTHING = frozenset(Perm)
 _BRANCH_STAFF_BASE = frozenset({Perm.DASHBOARD_VIEW, Perm.STORE_VIEW, Perm.BRANCH_VIEW, Perm.CATALOG_VIEW})
 
@@ -60,7 +76,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # everything else, but only inside its store (scope)
     Role.SHOP_OWNER: _EVERYTHING - {Perm.STORE_CREATE, Perm.MERCHANT_GO_LIVE},
     Role.BRANCH_MANAGER: _BRANCH_STAFF_BASE
-    | {Perm.BRANCH_MANAGE, Perm.STAFF_VIEW, Perm.STOCK_VIEW, Perm.STOCK_ADJUST, Perm.ORDERS_VIEW, Perm.ORDERS_PROCESS}
+    | {
+        Perm.BRANCH_MANAGE,
+        Perm.STAFF_VIEW,
+        Perm.AUDIT_VIEW,
+        Perm.STOCK_VIEW,
+        Perm.STOCK_ADJUST,
+        Perm.ORDERS_VIEW,
+        Perm.ORDERS_PROCESS,
+    }
     | {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_REFUND, Perm.DELIVERIES_ASSIGN},
     Role.EMPLOYEE: _BRANCH_STAFF_BASE,  # plus what its duties grant; never money (no duty grants payments.*)
 }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 
 from shared_apps.accounts.errors import AccountsError
 from shared_apps.accounts.services import user_get_or_create_by_phone
+from tenant_apps.staff.audit import audit_actor_forget
 from tenant_apps.staff.models import Membership
 from tenant_apps.staff.roles import Role
 from tenants.errors import TenantsError, TenantsErrorCode
@@ -25,3 +27,8 @@ def merchant_owner_enrol(sender: type, *, merchant: Merchant, owner_phone: str, 
     Merchant.objects.filter(pk=merchant.pk).update(owner=owner)
     merchant.owner = owner
     Membership.objects.create(user=owner, role=Role.MERCHANT)
+
+
+# A thread serves request after request: the actor one request noted for its audit entries is forgotten before the next.
+request_started.connect(audit_actor_forget, dispatch_uid="staff.audit_actor_forget")
+request_finished.connect(audit_actor_forget, dispatch_uid="staff.audit_actor_forget_after")

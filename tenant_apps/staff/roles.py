@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    MERCHANT = "merchant", "Merchant"  # every store and branch of the tenant
-    SHOP_OWNER = "shop_owner", "Shop owner"  # one store and its branches
-    BRANCH_MANAGER = "branch_manager", "Branch manager"  # one branch
-    EMPLOYEE = "employee", "Employee"  # assigned duties in one branch
+    MERCHANT = "merchant", _("Merchant")  # every store and branch of the tenant
+    SHOP_OWNER = "shop_owner", _("Shop owner")  # one store and its branches
+    BRANCH_MANAGER = "branch_manager", _("Branch manager")  # one branch
+    EMPLOYEE = "employee", _("Employee")  # assigned duties in one branch
 
 
 # Invitations and role changes never reach above the actor: rank of the role given ≤ rank of the giver.
@@ -25,3 +26,8 @@ def role_outranks(*, role: str, giver_role: str) -> bool:
 def roles_grantable(*, giver_role: str) -> list[tuple[str, str]]:
     """(value, label) of every role the giver may invite to: its own and those below it."""
     return [(value, label) for value, label in Role.choices if not role_outranks(role=value, giver_role=giver_role)]
+
+
+def role_lowest_grantable(*, giver_role: str) -> str:
+    """The role an invitation form starts on: the least the giver may grant (whoever invites rarely means more)."""
+    return min((value for value, _label in roles_grantable(giver_role=giver_role)), key=ROLE_RANK.__getitem__)

@@ -1,4 +1,5 @@
-"""Staff writes: invitations, acceptance, role changes. Each runs in one transaction with its audit entry."""
+"""Staff writes: invitations (sent by SMS, resent, revoked), acceptance, role changes, removal. Each runs in one
+transaction with its audit entry (staff/audit.py); an SMS leaves only once that transaction commits."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.models import User
 from shared_apps.accounts.phones import phone_normalize
+from shared_apps.sms.tasks import sms_send_on_commit
 from tenant_apps.staff.access import scoped_branches, scoped_stores
+from tenant_apps.staff.audit import Actions, audit_record
 from tenant_apps.staff.errors import StaffError, StaffErrorCode
 from tenant_apps.staff.models import AuditEntry, Invitation, InvitationStatus, Membership
 from tenant_apps.staff.permissions import Duty
@@ -19,12 +23,48 @@ from tenant_apps.staff.roles import Role, role_outranks
 from tenant_apps.stores.models import Branch, Store
 
 INVITATION_TTL = timedelta(days=7)
+RESEND_AFTER = timedelta(minutes=2)  # a text that has not arrived yet is not helped by a second one at once
+INVITATION_SENDS_MAX = 5  # SMS cost money: past five, revoke and invite again (which a person notices)
 
 
 def audit_write(*, actor_user_id: int | None, action: str, target: Any, **data: Any) -> AuditEntry:
-    return AuditEntry.objects.create(
-        actor_id=actor_user_id, action=action, target_type=type(target).__name__.lower(), target_id=target.pk, data=data
+    """A staff entry: its store and branch (the scope that sees it) come out of `data`."""
+    return audit_record(
+        action=action,
+        target_type=type(target).__name__.lower(),
+        target_id=target.pk,
+        actor_user_id=actor_user_id,
+        store_id=data.pop("store_id", None),
+        branch_id=data.pop("branch_id", None),
+        **data,
     )
+
+
+def _where(store: Store | None, branch: Branch | None) -> str:
+    return branch.name if branch else (store.name if store else "")
+
+
+def invitation_text(*, invitation: Invitation, inviter_name: str, merchant_name: str, link: str) -> str:
+    role = str(Role(invitation.role).label).lower()
+    return _("Planckly: %(inviter)s invited you to %(merchant)s as %(role)s. Sign in with this phone: %(link)s") % {
+        "inviter": inviter_name or _("Your colleague"),
+        "merchant": merchant_name,
+        "role": role,
+        "link": link,
+    }
+
+
+def _invitation_send(*, invitation: Invitation, inviter: Any, merchant_name: str, link: str) -> None:
+    """Count the send and queue the SMS for after commit (nothing leaves if the transaction rolls back)."""
+    invitation.sent_at, invitation.sends = timezone.now(), invitation.sends + 1
+    invitation.save(update_fields=["sent_at", "sends", "expires_at"])
+    body = invitation_text(
+        invitation=invitation,
+        inviter_name=getattr(inviter, "name", "") or "",
+        merchant_name=merchant_name,
+        link=link,
+    )
+    sms_send_on_commit(to=invitation.phone, body=body)
 
 
 def _scope_resolve(
@@ -68,9 +108,12 @@ def invitation_create(
     store_id: int | None = None,
     branch_id: int | None = None,
     duties: list[str] | None = None,
+    merchant_name: str = "",
+    link: str = "",
 ) -> Invitation:
-    """Invite a phone into a role within the actor's scope, never above the actor's own role. Raises
-    PHONE_INVALID, SCOPE_INVALID, ROLE_ABOVE_YOURS, OUTSIDE_SCOPE, DUTY_INVALID, ALREADY_MEMBER, INVITATION_PENDING."""
+    """Invite a phone into a role within the actor's scope, never above the actor's own role, and text it the
+    console's `link` once committed. Raises PHONE_INVALID, SCOPE_INVALID, ROLE_ABOVE_YOURS, OUTSIDE_SCOPE,
+    DUTY_INVALID, ALREADY_MEMBER, INVITATION_PENDING."""
     phone = phone_normalize(phone)
     store, branch, duties = _scope_resolve(
         actor=actor, role=role, store_id=store_id, branch_id=branch_id, duties=duties or []
@@ -91,31 +134,67 @@ def invitation_create(
             )
             audit_write(
                 actor_user_id=actor.user_id,
-                action="invitation.created",
+                action=Actions.INVITATION_CREATED,
                 target=invitation,
                 phone=phone,
                 role=role,
                 store_id=_store_of(store, branch),
                 branch_id=branch.pk if branch else None,
+                branch=_where(store, branch),
                 duties=duties,
             )
+            inviter = User.objects.filter(pk=actor.user_id).first()
+            _invitation_send(invitation=invitation, inviter=inviter, merchant_name=merchant_name, link=link)
     except IntegrityError as exc:
         raise StaffError(StaffErrorCode.INVITATION_PENDING, field="phone") from exc
     return invitation
 
 
-def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitation:
+def invitation_resend(*, actor: Membership, invitation: Invitation, merchant_name: str, link: str) -> Invitation:
+    """Text a pending invitation again and give it a fresh week. Rate-limited: RESEND_TOO_SOON (429) within
+    RESEND_AFTER of the last text, RESEND_LIMIT (429) after INVITATION_SENDS_MAX texts; INVITATION_CLOSED (409) once
+    accepted or revoked. One transaction; the SMS leaves after commit."""
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",)).select_related("store", "branch").get(pk=invitation.pk)
+        )
+        if invitation.status != InvitationStatus.PENDING:
+            raise StaffError(StaffErrorCode.INVITATION_CLOSED)
+        if invitation.sends >= INVITATION_SENDS_MAX:
+            raise StaffError(StaffErrorCode.RESEND_LIMIT)
+        if invitation.sent_at is not None and timezone.now() - invitation.sent_at < RESEND_AFTER:
+            raise StaffError(StaffErrorCode.RESEND_TOO_SOON)
+        invitation.expires_at = timezone.now() + INVITATION_TTL
+        inviter = User.objects.filter(pk=actor.user_id).first()
+        _invitation_send(invitation=invitation, inviter=inviter, merchant_name=merchant_name, link=link)
+        audit_write(
+            actor_user_id=actor.user_id,
+            action=Actions.INVITATION_RESENT,
+            target=invitation,
+            phone=invitation.phone,
+            store_id=_store_of(invitation.store, invitation.branch),
+            branch_id=invitation.branch_id,
+        )
+    return invitation
+
+
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitation:
+    """Withdraw a pending invitation (its link then says closed). INVITATION_CLOSED (409) once decided."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",)).select_related("store", "branch").get(pk=invitation.pk)
+        )
         if invitation.status != InvitationStatus.PENDING:
             raise StaffError(StaffErrorCode.INVITATION_CLOSED)
         invitation.status, invitation.decided_at = InvitationStatus.REVOKED, timezone.now()
         invitation.save(update_fields=["status", "decided_at"])
         audit_write(
             actor_user_id=actor.user_id,
-            action="invitation.revoked",
+            action=Actions.INVITATION_REVOKED,
             target=invitation,
+            phone=invitation.phone,
             store_id=_store_of(invitation.store, invitation.branch),
+            branch_id=invitation.branch_id,
         )
     return invitation
 
@@ -151,11 +230,13 @@ def invitation_accept(*, user: Any, invitation_id: int) -> Membership:
         invitation.save(update_fields=["status", "decided_at"])
         audit_write(
             actor_user_id=user.pk,
-            action="invitation.accepted",
+            action=Actions.INVITATION_ACCEPTED,
             target=membership,
             invitation_id=invitation.pk,
             role=membership.role,
             store_id=_store_of(membership.store, membership.branch),
+            branch_id=membership.branch_id,
+            branch=_where(membership.store, membership.branch),
         )
     return membership
 
@@ -197,29 +278,44 @@ def membership_change(
         target.save(update_fields=["role", "store", "branch", "duties"])
         audit_write(
             actor_user_id=actor.user_id,
-            action="membership.changed",
+            action=Actions.MEMBERSHIP_CHANGED,
             target=target,
+            member=_member_name(target),
             before=before,
             after={"role": role, "store_id": target.store_id, "branch_id": target.branch_id, "duties": duties},
             store_id=_store_of(store, branch),
+            branch_id=target.branch_id or before["branch_id"],
         )
     return target
 
 
+def _member_name(membership: Membership) -> str:
+    user = User.objects.filter(pk=membership.user_id).values("name", "phone").first() or {}
+    return user.get("name") or user.get("phone", "")
+
+
 def membership_deactivate(*, actor: Membership, target: Membership) -> Membership:
-    """Remove a colleague's access (kept for history). Nobody removes someone above them, nor the last Merchant."""
+    """Remove a colleague's access (the membership is kept, inactive, for history). Nobody removes themselves
+    (REMOVE_YOURSELF), someone above them (ROLE_ABOVE_YOURS), nor the last Merchant (LAST_MERCHANT); removing
+    someone already removed is ALREADY_REMOVED (409)."""
+    if target.pk == actor.pk:
+        raise StaffError(StaffErrorCode.REMOVE_YOURSELF)
     if role_outranks(role=target.role, giver_role=actor.role):
         raise StaffError(StaffErrorCode.ROLE_ABOVE_YOURS)
     with transaction.atomic():
-        target = Membership.objects.select_for_update().get(pk=target.pk)
+        target = Membership.objects.select_for_update(of=("self",)).select_related("store", "branch").get(pk=target.pk)
+        if not target.is_active:
+            raise StaffError(StaffErrorCode.ALREADY_REMOVED)
         _guard_last_merchant(target, None, False)
         target.is_active = False
         target.save(update_fields=["is_active"])
         audit_write(
             actor_user_id=actor.user_id,
-            action="membership.deactivated",
+            action=Actions.MEMBERSHIP_REMOVED,
             target=target,
+            member=_member_name(target),
             role=target.role,
             store_id=_store_of(target.store, target.branch),
+            branch_id=target.branch_id,
         )
     return target

@@ -7,6 +7,7 @@ urlpatterns = [
     path("stores/", views.store_list, name="console-stores"),
     path("stores/new/", views.store_new, name="console-store-new"),
     path("stores/<int:store_id>/", views.store_detail, name="console-store"),
+    path("stock/low/", views.low_stock_page, name="console-low-stock"),
     path("branches/new/", views.branch_new, name="console-branch-new"),
     path("branches/<int:branch_id>/", views.branch_detail, name="console-branch"),
     path("branches/<int:branch_id>/edit/", views.branch_edit, name="console-branch-edit"),

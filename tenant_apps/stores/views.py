@@ -4,22 +4,28 @@ with an error is shown again with what was typed and the message next to its fie
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
 from shared_apps.media.errors import MediaError, MediaErrorCode
 from shared_apps.media.services import asset_upload, delivery_url, tenant_folder
-from tenant_apps.orders.selectors import order_figures
+from tenant_apps.orders.selectors import Period, order_board, order_figures
 from tenant_apps.orders.views import order_queue_context
 from tenant_apps.staff.access import (
     HomeOrders,
     access_branch_by_id,
+    access_chosen_branch,
     access_store_by_id,
+    branch_choices,
     home_orders,
     scoped_branches,
     scoped_memberships,
@@ -40,19 +46,38 @@ from tenant_apps.stores.models import Branch, Store
 
 LOGO_FOLDER = "stores"
 
+CHECKLIST_TEMPLATE = "stores/_onboarding_checklist.html"
+LOW_STOCK_ON_HOME = 10  # the dashboard's alert; "see all" opens the full list
+LOW_STOCK_PAGE_SIZE = 50
+
+
+@cache
+def onboarding_checklist_available() -> bool:
+    """Whether the onboarding checklist's template is installed (it arrives with the sign-up flow)."""
+    try:
+        get_template(CHECKLIST_TEMPLATE)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
 
 @console_page(Perm.DASHBOARD_VIEW)
 def console_home(request: HttpRequest) -> HttpResponse:
     """Each role lands on its own dashboard: Merchant all stores, Shop Owner its store, Branch Manager its branch and
     staff, Employee its task queue. Figures are scoped by the same selectors as the API; order figures (today, last
-    7 days, a bar chart) are aggregated in SQL, two queries."""
+    7 days, a bar chart) are aggregated in SQL, two queries; the board over the chosen ?period= (today, 7d, 30d: top
+    products, average order value, per branch orders, sales and preparation time) three more."""
     actor = request.actor
+    period = Period.of(request.GET.get("period", ""))
     context = {
+        # The onboarding checklist (sign-up flow) shows on the owners' dashboards until the shop is set up; the flag
+        # is false while its template is not installed, so the dashboard renders without it.
+        "show_checklist": onboarding_checklist_available(),
         "actor": actor,
         "summary": selectors.console_summary(actor=actor),
         "stores": selectors.stores_with_counts(actor=actor),
         "branches": scoped_branches(actor).order_by("store__name", "name"),
-        "low_stock": selectors.low_stock(actor=actor)[:10],
+        "low_stock": selectors.low_stock(actor=actor)[:LOW_STOCK_ON_HOME],
         "team": scoped_team(actor),  # lazy: only the Branch Manager's dashboard reads it
     }
     orders = home_orders(actor)
@@ -60,6 +85,8 @@ def console_home(request: HttpRequest) -> HttpResponse:
         context.update(order_queue_context(actor=actor, branch=actor.branch))
     elif orders == HomeOrders.FIGURES:
         context["figures"] = order_figures(actor=actor)
+        context["board"] = order_board(actor=actor, period=period)
+        context["periods"] = list(Period)
     return render(request, f"stores/dashboard_{actor.role}.html", context)
 
 
@@ -84,6 +111,20 @@ def store_list(request: HttpRequest) -> HttpResponse:
     """The stores the actor manages (a Shop Owner: its own), open and closed, with their branch counts."""
     stores = [(store, _logo_url(store)) for store in selectors.stores_with_counts(actor=request.actor)]
     return render(request, "stores/store_list.html", {"stores": stores})
+
+
+@console_page(Perm.STOCK_VIEW)
+def low_stock_page(request: HttpRequest) -> HttpResponse:
+    """Everything at or under its "only N left" threshold in the actor's branches, emptiest first, paginated; a
+    Merchant or Shop Owner may narrow it to one branch (?branch=)."""
+    actor = request.actor
+    branch = access_chosen_branch(actor=actor, chosen=request.GET.get("branch", ""), perm=Perm.STOCK_VIEW)
+    levels = selectors.low_stock(actor=actor)
+    if branch is not None:
+        levels = levels.filter(branch_id=branch.pk)
+    page = Paginator(levels, LOW_STOCK_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "branch": branch, "branches": branch_choices(actor)}
+    return render(request, "stores/low_stock.html", context)
 
 
 @require_http_methods(["GET", "POST"])

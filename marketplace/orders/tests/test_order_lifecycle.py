@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from kombu.exceptions import OperationalError
 
+from kernel.money import money
 from marketplace.orders import services as order_services
 from marketplace.orders.models import CustomerOrder, PartTracking
 from marketplace.orders.services import customer_order_cancel, customer_order_paid, customer_orders_unpaid_release
@@ -236,8 +237,8 @@ def test_one_text_per_step_of_the_customer_vocabulary(new_buyer, rice, cake, tex
         order = _place(new_buyer(), (rice, 2), (cake, 1))
     grocer, bakery = order.parts.order_by("merchant_id")
     assert _bodies(texts) == [
-        f"Planckly: your order {grocer.number} at Gulberg Grocer is placed. Total PKR {grocer.total}.",
-        f"Planckly: your order {bakery.number} at Crust & Crumb is placed. Total PKR {bakery.total}.",
+        f"Planckly: your order {grocer.number} at Gulberg Grocer is placed. Total {money(grocer.total)}.",
+        f"Planckly: your order {bakery.number} at Crust & Crumb is placed. Total {money(bakery.total)}.",
     ]
     code = PartTracking.objects.get(number=grocer.number).pickup_code
 

@@ -1,16 +1,16 @@
-"""Filters for the console's order pages and dashboards: {{ amount|money:currency }}, {{ status|status_tone }},
-{{ status|status_label }}, {{ role|role_label }}, {{ moment|age }}."""
+"""Filters for the console's order pages and dashboards: {{ status|status_tone }}, {{ status|status_label }}, {{
+role|role_label }}, {{ moment|age }}, {{ duration|prep_time }}. Money is the builtin {{ amount|money:currency }}
+(kernel/money_filters.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
-from kernel.money import money as money_label
 from tenant_apps.orders.models import OrderStatus as S
 from tenant_apps.staff.roles import Role
 from tenant_apps.stores.promise import when_label
@@ -29,12 +29,6 @@ _TONES = {
     S.CANCELLED: "stopped",
     S.REFUNDED: "stopped",
 }
-
-
-@register.filter
-def money(amount: Decimal | None, currency: str = "PKR") -> str:
-    """ "Rs 1,250" (paisa only when there are any), the same as the customer pages."""
-    return money_label(amount, currency or "PKR")
 
 
 @register.filter
@@ -69,3 +63,16 @@ def age(moment: datetime | None) -> str:
 def when(moment: datetime | None) -> str:
     """A scheduled or promised time as staff read it: "today at 09:00", "tomorrow at 09:00", "Wed 9 Dec at 09:00"."""
     return when_label(moment) if moment else ""
+
+
+def prep_time(duration: timedelta | None) -> str:
+    """An average preparation time as a cook says it: "under a minute", "12 min", "1 h 5 min"."""
+    if duration is None:
+        return ""
+    minutes = round(duration.total_seconds() / 60)
+    if minutes < 1:
+        return _("under a minute")
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return _("%(m)s min") % {"m": minutes}
+    return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes} if minutes else _("%(h)s h") % {"h": hours}

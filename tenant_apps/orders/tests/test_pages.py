@@ -176,7 +176,7 @@ def test_dashboards_show_real_figures(grocer, place, host_cache_held):
     queries, html = _page_queries(client, "/")
     for text in ("Orders today", "Rs 1,920", "Rs 2,510", "Revenue, last 7 days", 'class="bars"', "4 open orders"):
         assert text in html, text
-    assert queries <= 14, queries
+    assert queries <= 17, queries  # the board over the chosen period adds three aggregates (orders.selectors)
     shop_owner = grocer.page_client("shop_owner").get("/").content.decode()
     manager = grocer.page_client("manager").get("/").content.decode()
     assert "Rs 1,920" in shop_owner and "Rs 1,920" in manager

@@ -53,10 +53,12 @@ def _audit_added(world: World, count: int, *, store: str = "S1") -> None:
         for i in range(count):
             AuditEntry.objects.create(
                 actor=actors[i % len(actors)],
-                action="membership.change",
-                target_type="membership",
+                action="product.created",
+                kind="product",
+                target_type="product",
                 target_id=i,
-                data={"store_id": world.ids[store], "n": i},
+                store_id=world.ids[store],
+                data={"product": f"Dates {i}"},
             )
 
 
@@ -117,7 +119,7 @@ def test_a_shop_owners_audit_page_costs_the_same_for_one_entry_or_six(world):
         _audit_added(world, 3, store="S2")  # outside the shop owner's store
 
     assert_list_queries_flat(
-        read=lambda: client.get("/audit/"), rows=html_count("<td>membership.change</td>"), add_rows=grow, few=1, many=6
+        read=lambda: client.get("/audit/"), rows=html_count('class="card audit-row"'), add_rows=grow, few=1, many=6
     )
 
 

@@ -46,7 +46,7 @@ def test_merchant_invites_and_invitee_accepts_after_sign_in(world):
     assert invitee_api.post(f"/api/v1/console/invitations/{invitation_id}/accept").status_code == 409
     with schema_context(world.t.schema_name):
         actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
-    assert actions == ["invitation.created", "invitation.accepted"]
+    assert actions == ["staff.invited", "staff.joined"]
 
 
 def test_someone_elses_invitation_is_404(world):
@@ -110,17 +110,27 @@ def test_role_change_is_scoped_and_audited(world):
     promote_above = api.patch(f"/api/v1/console/staff/{target}", {"role": "merchant"}, content_type="application/json")
     assert promote_above.status_code == 403 and promote_above.json()["code"] == "role_above_yours"
     with schema_context(world.t.schema_name):
-        entry = AuditEntry.objects.get(action="membership.changed")
+        entry = AuditEntry.objects.get(action="staff.changed")
     assert entry.actor_id == world.users["shop_owner"].pk
     assert entry.data["before"]["role"] == "employee" and entry.data["after"]["role"] == "branch_manager"
 
 
-def test_the_last_merchant_cannot_be_removed(world):
+def test_the_last_merchant_cannot_step_down(world):
     with schema_context(world.t.schema_name):
         merchant = _actor(world, "merchant")
         with pytest.raises(StaffError) as caught:
-            services.membership_deactivate(actor=merchant, target=merchant)
+            services.membership_change(actor=merchant, target=merchant, role="shop_owner", store_id=world.ids["S1"])
         assert caught.value.code == StaffErrorCode.LAST_MERCHANT
+
+
+def test_nobody_removes_themselves(world):
+    with schema_context(world.t.schema_name):
+        for key in ("merchant", "shop_owner"):
+            actor = _actor(world, key)
+            with pytest.raises(StaffError) as caught:
+                services.membership_deactivate(actor=actor, target=actor)
+            assert caught.value.code == StaffErrorCode.REMOVE_YOURSELF
+            assert Membership.objects.get(pk=actor.pk).is_active
 
 
 def test_a_token_for_tenant_a_staff_is_a_stranger_on_tenant_b(world):

@@ -130,7 +130,9 @@ def test_the_branch_managers_dashboard_costs_the_same_for_a_team_of_one_or_six(w
     client = console_page_client(world.t, world.users["branch_manager"])
     assert_list_queries_flat(
         read=lambda: client.get("/"),
-        rows=html_count('<span class="tag">update_stock</span>'),  # the employee's duties, then the new ones'
+        rows=html_count(
+            '<span class="tag" title="Receive deliveries and count shelves">Update stock</span>'
+        ),  # the employee's duties, then the new ones'
         add_rows=lambda: _team_added(world, "B1a", 5, phone_base=100),
         few=1,
         many=6,
