@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -189,7 +190,7 @@ def _checked(starter: StarterList, picks: list[StarterPick], branch_ids: set[int
             elif units is None:
                 problems[f"stock:{pick.row}:{branch_id}"] = _(
                     "Units are a whole number, zero or more (at most %(max)s)."
-                ) % {"max": f"{MAX_OPENING_STOCK:,}"}
+                ) % {"max": number_format(MAX_OPENING_STOCK, force_grouping=True)}
             elif units:
                 stock[branch_id] = units
         if price is not None and not any(key.startswith(f"stock:{pick.row}:") for key in problems):

@@ -28,7 +28,11 @@ INVITATION_SENDS_MAX = 5  # SMS cost money: past five, revoke and invite again (
 
 
 def audit_write(*, actor_user_id: int | None, action: str, target: Any, **data: Any) -> AuditEntry:
-    """A staff entry: its store and branch (the scope that sees it) come out of `data`."""
+    """A staff entry: its store and branch (the scope that sees it) come out of `data`; a store's or a branch's own
+    entry keeps its name as it was, for the sentence read later."""
+    name_key = {Store: "store", Branch: "branch"}.get(type(target))
+    if name_key:
+        data.setdefault(name_key, target.name)
     return audit_record(
         action=action,
         target_type=type(target).__name__.lower(),

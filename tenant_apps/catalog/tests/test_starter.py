@@ -64,7 +64,7 @@ def test_picks_become_active_products_with_prices_categories_stock_and_an_audit_
         published = set(OutboxEvent.objects.values_list("entity", flat=True))
         assert {Entity.PRODUCT, Entity.STOCK} <= published  # the marketplace learns of them
         entry = AuditEntry.objects.get(action="catalog.starter_added")
-        assert entry.data["store_id"] == shop.store.pk and entry.data["variants"] == 4
+        assert entry.store_id == shop.store.pk and entry.data["variants"] == 4
 
 
 def test_adding_the_same_picks_twice_makes_the_products_once(shop):

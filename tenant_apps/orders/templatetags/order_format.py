@@ -65,6 +65,7 @@ def when(moment: datetime | None) -> str:
     return when_label(moment) if moment else ""
 
 
+@register.filter
 def prep_time(duration: timedelta | None) -> str:
     """An average preparation time as a cook says it: "under a minute", "12 min", "1 h 5 min"."""
     if duration is None:

@@ -90,8 +90,8 @@ def test_every_write_service_records_what_it_changed(world):
         (Actions.BRANCH_PRICE_REMOVED, "Ali gave Ghee at B1a its base price again (was Rs 590)"),
         (Actions.STOCK_MOVED, "Ali received 12 of Ghee at B1a (12 on hand)"),
         (Actions.STOCK_MOVED, "Ali took 2 of Ghee off the stock at B1a (10 on hand)"),
-        (Actions.STORE_CHANGED, "Ali changed the description of the store T Store 1"),
-        (Actions.BRANCH_CHANGED, "Ali changed the phone of B1b"),
+        ("store.updated", "Ali changed the description of the store T Store 1"),
+        ("branch.updated", "Ali changed the phone of B1b"),
         (Actions.PRODUCT_DELETED, "Ali deleted the product Ghee"),
     ]
     assert actors == {world.users["merchant"].pk}
