@@ -194,6 +194,11 @@ STATICFILES_DIRS = [
 # Map tiles: any XYZ template; OpenStreetMap by default. Without network the maps still draw their markers.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+# Which partner courier carries a merchant's order (tenant_apps/fulfilment/courier_booking.py): the on-demand courier
+# within a city, the intercity parcel courier beyond FULFILMENT_COURIER_LOCAL_KM (straight line, branch to door).
+FULFILMENT_COURIER_LOCAL = env.str("FULFILMENT_COURIER_LOCAL", default="uber")
+FULFILMENT_COURIER_INTERCITY = env.str("FULFILMENT_COURIER_INTERCITY", default="postex")
+FULFILMENT_COURIER_LOCAL_KM = env.float("FULFILMENT_COURIER_LOCAL_KM", default=30.0)
 # The customer's tracking link (/track/<token>, sent by SMS) opens the order without signing in until it expires.
 TRACK_LINK_MAX_AGE_HOURS = env.int("TRACK_LINK_MAX_AGE_HOURS", default=72)
 TRACK_LINK_BASE_URL = env.str("TRACK_LINK_BASE_URL", default=f"http://{BASE_DOMAIN}:8000")

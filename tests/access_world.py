@@ -125,7 +125,13 @@ def build_world(make_merchant) -> World:
     return world
 
 
-WORLD_ORDER_STATUSES = (OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.PREPARING, OrderStatus.READY_FOR_PICKUP)
+WORLD_ORDER_STATUSES = (
+    OrderStatus.PLACED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.PREPARING,
+    OrderStatus.READY_FOR_PICKUP,
+    OrderStatus.OUT_FOR_DELIVERY,  # a delivery order (a pickup is handed over only with its code)
+)
 
 
 def _orders(ids: dict[str, int], branches: tuple[str, ...], prefix: str) -> None:
@@ -137,7 +143,7 @@ def _orders(ids: dict[str, int], branches: tuple[str, ...], prefix: str) -> None
                 customer_order_number=f"{prefix}{branch}",
                 branch_id=ids[branch],
                 status=status,
-                fulfilment="pickup",
+                fulfilment="delivery" if status == OrderStatus.OUT_FOR_DELIVERY else "pickup",
                 payment_method="cod",
                 customer_name="Matrix buyer",
                 customer_phone="+923001234567",
@@ -188,8 +194,8 @@ def world_deliveries_add(world: World) -> World:
 
 
 def world_orders_add(world: World) -> World:
-    """Pickup orders without lines (no stock moves), written directly: the access matrix needs objects to aim at,
-    not a checkout. T: every branch; U: its B1a."""
+    """Orders without lines (no stock moves), written directly: the access matrix needs objects to aim at, not a
+    checkout. Pickups, but for the one out for delivery. T: every branch; U: its B1a."""
     with schema_context(world.t.schema_name):
         _orders(world.ids, ("B1a", "B1b", "B2a"), "T")
     with schema_context(world.u.schema_name):

@@ -182,6 +182,9 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/rider/deliveries/{delivery_id}/"): {"employee": ONLY_A},  # only its own: others' are 404/403
     ("POST", "/deliveries/{delivery_id}/assign/"): {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A},
     ("POST", "/deliveries/{delivery_id}/handover/"): ORDERS,  # aims at a pickup ready at the counter
+    ("POST", "/api/v1/console/deliveries/{delivery_id}/handover"): ORDERS,  # the same, over the API
+    # book a partner courier (again): aims at a rider's delivery, so the allowed get the page back with "not that way"
+    ("POST", "/deliveries/{delivery_id}/courier/"): {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A},
     ("POST", "/api/v1/console/deliveries/{delivery_id}/location"): {"employee": ONLY_A},
     ("POST", "/onboarding/go-live/"): {"merchant": ONLY_A},  # the world's merchant is live: a no-op back home
     ("GET", "/console-signin/{token}/"): PUBLIC,  # a handoff token is the credential (tested on its own)
@@ -208,7 +211,7 @@ TARGETS = {
     "variant_id": {A: "V1", B: "V1", C: "V2"},
     "media_id": {A: "P1", B: "P1", C: "P2"},  # no media in the world: every call is a 404 or a deny
     "order_id": {A: "B1a", B: "B1b", C: "B2a"},  # the branch of the order; its status comes from the route
-    "delivery_id": {A: "D_B1a", B: "D_B1b", C: "D_B2a"},  # a picked-up ride ("DP_": a pickup, for /handover/)
+    "delivery_id": {A: "D_B1a", B: "D_B1b", C: "D_B2a"},  # a picked-up ride ("DP_": a pickup, for handovers)
 }
 U_TARGETS = {
     "store_id": "S1",
@@ -225,7 +228,7 @@ U_TARGETS = {
 ORDER_STATUS_FOR = {
     "/prepare": "accepted",
     "/ready": "preparing",
-    "/handover": "ready_for_pickup",
+    "/handover": "out_for_delivery",  # the plain handover is a delivery's; a pickup's needs its code
     "/refund": "picked_up",  # world_payments_add: paid in cash, money in the ledger
     "/refund/": "picked_up",
 }
@@ -307,6 +310,7 @@ def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
         ("POST", "/rider/deliveries/{delivery_id}/"): {"action": "arrived"},
         ("POST", "/deliveries/{delivery_id}/assign/"): {"rider_id": ids.get("M_employee", 0)},
         ("POST", "/deliveries/{delivery_id}/handover/"): {"code": WORLD_PICKUP_CODE},
+        ("POST", "/api/v1/console/deliveries/{delivery_id}/handover"): {"code": WORLD_PICKUP_CODE},
         ("POST", "/api/v1/console/deliveries/{delivery_id}/location"): {"lat": 31.52, "lng": 74.35, "accuracy": 9},
         ("POST", "/api/v1/console/orders/{order_id}/refund"): {"amount": "1.00", "reason": "One item was damaged"},
         ("POST", "/orders/{order_id}/refund/"): {"amount": "1.00", "reason": "One item was damaged"},
@@ -385,7 +389,7 @@ def _request(world: World, method: str, path: str, probe: Probe):
             name = _order_name(name, path)
         if "{" + param + "}" not in url:
             continue
-        if param == "delivery_id" and path.endswith("/handover/"):
+        if param == "delivery_id" and path.rstrip("/").endswith("/handover"):
             name = name.replace("D_", "DP_")
         url = url.replace("{" + param + "}", str(ids[name]))
     client = Client(HTTP_HOST=f"{merchant.slug}.localhost")

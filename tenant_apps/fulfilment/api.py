@@ -1,6 +1,8 @@
 """Console API of deliveries: the rider's phone shares its position (contract path
 `POST /api/v1/console/deliveries/{delivery_id}/location`). Only the assigned rider, only while it carries the
-order, one position per 2 s per delivery; anything else is a 4xx with the error envelope and changes nothing."""
+order, one position per 2 s per delivery; anything else is a 4xx with the error envelope and changes nothing.
+The counter hands a pickup over with the customer's code (`POST /api/v1/console/deliveries/{delivery_id}/handover`:
+the only way a pickup order is handed over, wrong codes counted and locked out like on the order page)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from shared_apps.accounts.auth import user_auth
-from tenant_apps.fulfilment.services import Position, delivery_location_record
+from tenant_apps.fulfilment.services import Position, delivery_location_record, delivery_pickup_handover
 from tenant_apps.staff.access import access_console, access_delivery_by_id
 from tenant_apps.staff.permissions import Perm
 
@@ -42,4 +44,28 @@ def delivery_location(request: HttpRequest, delivery_id: int, payload: LocationI
     delivery = delivery_location_record(delivery=delivery, rider=actor, position=position)
     return LocationOut(
         delivery_id=delivery.pk, status=delivery.status, eta=delivery.eta, recorded_at=delivery.last_position_at
+    )
+
+
+class HandoverIn(Schema):
+    code: str = Field(min_length=1, max_length=8, description="The customer's 4-digit pickup code.")
+
+
+class HandoverOut(Schema):
+    delivery_id: int
+    order_id: int
+    status: str
+    order_status: str
+
+
+@router.post("/deliveries/{delivery_id}/handover", response=HandoverOut)
+def delivery_handover(request: HttpRequest, delivery_id: int, payload: HandoverIn):
+    """A pickup ready at the counter, handed over with the customer's code: the order becomes picked up. 400
+    `delivery_code_wrong` (counted), 429 `delivery_code_locked` after 5 wrong codes in 15 minutes, 409
+    `delivery_not_ready` / `delivery_wrong_method` (not a pickup)."""
+    actor = access_console(user=request.user, perm=Perm.ORDERS_PROCESS)
+    delivery = access_delivery_by_id(actor=actor, delivery_id=delivery_id, perm=Perm.ORDERS_PROCESS)
+    delivery = delivery_pickup_handover(delivery=delivery, code=payload.code, membership=actor)
+    return HandoverOut(
+        delivery_id=delivery.pk, order_id=delivery.order_id, status=delivery.status, order_status=delivery.order.status
     )

@@ -17,6 +17,22 @@ class FulfilmentErrorCode(ErrorCode):
     POSITION_INVALID = ("delivery_position_invalid", 400, _("That position is not a place on Earth."))
     TOO_OFTEN = ("delivery_position_too_often", 429, _("Positions are taken every 2 seconds at most."))
     WRONG_METHOD = ("delivery_wrong_method", 409, _("This order does not leave the shop that way."))
+    COURIER_NOT_NOW = (
+        "delivery_courier_not_now",
+        409,
+        _("A courier can be called only while the order is accepted, preparing or waiting to leave, not after."),
+    )
+    COURIER_BOOKED = ("delivery_courier_booked", 409, _("A courier is already booked for this order."))
+    COURIER_NO_ADDRESS = (
+        "delivery_courier_no_address",
+        409,
+        _("The customer's address has no map position: a courier cannot be booked. Call the customer."),
+    )
+    COURIER_UNAVAILABLE = (
+        "delivery_courier_unavailable",
+        503,
+        _("The courier service is not set up. Try again later."),
+    )
 
 
 class FulfilmentError(DomainError):

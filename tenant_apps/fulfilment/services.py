@@ -40,6 +40,10 @@ ACTIVE = (D.PICKED_UP, D.ON_THE_WAY, D.ARRIVED)  # the rider carries it: its pos
 ENDED = (D.DELIVERED, D.FAILED, D.CANCELLED, D.RETURNED)
 # The delivery's steps in order; a courier's late or repeated notice never moves a delivery backwards.
 RANK = {D.WAITING: 0, D.READY: 1, D.ASSIGNED: 2, D.PICKED_UP: 3, D.ON_THE_WAY: 4, D.ARRIVED: 5}
+# A partner courier's words that are not a step of the parcel: it refused the booking (logistics' "failed").
+COURIER_FAILED = "failed"
+# The order is still the shop's to send (a courier that gives up now leaves the delivery waiting for another).
+COURIER_SENDS = (S.ACCEPTED, S.PREPARING, S.OUT_FOR_DELIVERY)
 METHOD_OF = {Fulfilment.PICKUP: DeliveryMethod.PICKUP, Fulfilment.DELIVERY: DeliveryMethod.OWN_RIDER}
 
 
@@ -403,8 +407,14 @@ def courier_status_apply(
     """A partner courier's status (its own words: COURIER_TO_DELIVERY) moves the order's delivery forward — never
     back, so a late or repeated notice changes nothing — and the order with it (picked up: out for delivery;
     delivered: delivered). `eta`: the courier's own promise, kept when given. Call in the merchant's schema.
-    Returns the delivery, or None for an unknown order or status."""
+
+    A courier that gives up before it has the parcel (canceled before pick-up, or a booking it refused: "failed")
+    does not end the delivery while the shop still sends the order: the delivery waits again (ready, if the order is
+    out), and the order page offers staff to book another courier (fulfilment/courier_booking.py). Returns the
+    delivery, or None for an unknown order or status."""
     target = COURIER_TO_DELIVERY.get(courier_status)
+    if courier_status == COURIER_FAILED:
+        target = D.CANCELLED  # never booked: like a cancel before pick-up
     if target is None:
         return None
     with transaction.atomic():
@@ -415,8 +425,18 @@ def courier_status_apply(
         if order is None or delivery is None:
             return None
         now = timezone.now()
-        moves = delivery.status not in ENDED and (target in ENDED or RANK[target] > RANK[delivery.status])
-        moves = moves or (target == D.RETURNED and delivery.status in (D.CANCELLED, D.FAILED))
+        gave_up = (  # the courier let go of a parcel it never had: the delivery waits for another courier
+            target == D.CANCELLED
+            and order.status in COURIER_SENDS
+            and delivery.status not in ENDED
+            and RANK[delivery.status] < RANK[D.PICKED_UP]
+        )
+        if gave_up:
+            target = D.READY if order.status == S.OUT_FOR_DELIVERY else D.WAITING
+            moves = delivery.status != target
+        else:
+            moves = delivery.status not in ENDED and (target in ENDED or RANK[target] > RANK[delivery.status])
+            moves = moves or (target == D.RETURNED and delivery.status in (D.CANCELLED, D.FAILED))
         delivery.courier_status = courier_status
         fields = ["courier_status"]
         if moves:
@@ -426,12 +446,12 @@ def courier_status_apply(
             if stamp:
                 setattr(delivery, stamp, now)
                 fields.append(stamp)
-        delivery.eta = eta or eta_estimate(delivery=delivery, order=order, now=now)
+        delivery.eta = (None if gave_up else eta) or eta_estimate(delivery=delivery, order=order, now=now)
         delivery.save(update_fields=[*fields, "eta", "updated_at"])
         if moves and target in (D.PICKED_UP, D.ON_THE_WAY, D.DELIVERED) and order.status == S.PREPARING:
             order = merchant_order_transition(order=order, to=S.OUT_FOR_DELIVERY, actor=Actor(SYSTEM))
         if moves and target == D.DELIVERED and order.status == S.OUT_FOR_DELIVERY:
             order = merchant_order_transition(order=order, to=S.DELIVERED, actor=Actor(SYSTEM))
-        elif moves:
+        elif moves or gave_up:  # the board hears a courier that gave up even when the customer's step stays
             _tell(delivery, order)
     return delivery

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kernel.errors import DomainError
 from kernel.money import money
 from shared_apps.media.services import asset_upload, tenant_folder
+from tenant_apps.fulfilment.courier_booking import delivery_courier_book
 from tenant_apps.fulfilment.errors import FulfilmentError, FulfilmentErrorCode
 from tenant_apps.fulfilment.models import Delivery, DeliveryStatus
 from tenant_apps.fulfilment.selectors import ready_waiting_count, rider_deliveries
@@ -174,4 +175,21 @@ def delivery_handover_page(request: HttpRequest, delivery_id: int) -> HttpRespon
     except DomainError as exc:
         return _refused(request, exc, back)
     messages.success(request, _("Handed over."))
+    return redirect(back)
+
+
+@require_POST
+@console_page(Perm.DELIVERIES_ASSIGN)
+def delivery_courier_page(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    """Book a partner courier for the order (again, after a courier gave up before pick-up); back to the order."""
+    try:
+        delivery = access_delivery_by_id(actor=request.actor, delivery_id=delivery_id, perm=Perm.DELIVERIES_ASSIGN)
+    except DomainError as exc:
+        return console_error_page(request, exc)
+    back = f"/orders/{delivery.order_id}/"
+    try:
+        delivery_courier_book(delivery_id=delivery.pk)
+    except DomainError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, _("A courier is being booked."))
     return redirect(back)

@@ -20,6 +20,7 @@ from shared_apps.accounts.models import User
 from shared_apps.accounts.services import user_get_or_create_by_phone
 from shared_apps.accounts.tokens import token_pair_issue
 from shared_apps.payments.testing import payments_delete_all
+from tenant_apps.fulfilment.models import Delivery
 from tenant_apps.orders.models import MerchantOrder
 from tenant_apps.staff.models import Membership, Role
 from tenant_apps.stores.models import Branch
@@ -65,6 +66,14 @@ class Grocer:
             data=json.dumps(body) if body is not None else None,
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+
+    def hand_over(self, order_id: int, who: str = "manager"):
+        """A pickup ready at the counter handed over the only way there is: with the customer's pickup code."""
+        with schema_context(self.merchant.schema_name):
+            delivery = Delivery.objects.get(order_id=order_id)
+        return self.api(
+            who, "post", f"/api/v1/console/deliveries/{delivery.pk}/handover", {"code": delivery.pickup_code}
         )
 
     def order(self, order_id: int) -> MerchantOrder:

@@ -21,13 +21,17 @@ def test_a_pickup_order_walks_through_the_api(grocer, place):
         ("accept", S.ACCEPTED, "employee"),
         ("prepare", S.PREPARING, "employee"),
         ("ready", S.READY_FOR_PICKUP, "manager"),
-        ("handover", S.PICKED_UP, "employee"),
     ]
     for action, status, who in steps:
         response = grocer.api(who, "post", f"{BASE}/{order.pk}/{action}")
         assert response.status_code == 200, response.json()
         assert response.json()["status"] == status
-    body = response.json()
+    assert response.json()["actions"] == []  # a pickup is handed over with the customer's code, not a plain move
+    plain = grocer.api("employee", "post", f"{BASE}/{order.pk}/handover")
+    assert plain.status_code == 409 and plain.json()["field"] == "code"
+    assert grocer.order(order.pk).status == S.READY_FOR_PICKUP
+    assert grocer.hand_over(order.pk, "employee").json()["order_status"] == S.PICKED_UP
+    body = grocer.api("employee", "get", f"{BASE}/{order.pk}").json()
     assert body["actions"] == [] and body["items"] == 3 and body["stock_state"] == "sold"
     assert [(line["title"], line["quantity"]) for line in body["lines"]] == [(RICE[0], 2), (BUTTER[0], 1)]
     history = [(t["from_status"], t["to_status"], t["actor_role"]) for t in body["transitions"]]

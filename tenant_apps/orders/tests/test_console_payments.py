@@ -31,9 +31,10 @@ def paid(grocer, place):
 
     def make(items=None) -> int:
         order = place(items=items or [(RICE, 2)])
-        for action in ("accept", "prepare", "ready", "handover"):
+        for action in ("accept", "prepare", "ready"):
             response = grocer.api("manager", "post", f"/api/v1/console/orders/{order.pk}/{action}")
             assert response.status_code == 200, response.json()
+        assert grocer.hand_over(order.pk).status_code == 200
         assert grocer.order(order.pk).paid_at is not None
         return order.pk
 
