@@ -37,7 +37,9 @@ def _staff_cookie(context, grocer, who: str) -> None:  # noqa: F811 (the fixture
     client = Client(HTTP_HOST=grocer.host)
     client.force_login(grocer.users[who])
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "domain": grocer.host, "path": "/"}])
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "domain": grocer.host, "path": "/"}]
+    )
 
 
 def _shot(page, name: str) -> None:
