@@ -52,7 +52,7 @@ def _not_reloaded(*pages) -> None:
         assert page.evaluate(STILL) is True, page.url
 
 
-def _place_delivery_order(front: int) -> tuple[dict, str]:
+def _place_delivery_order() -> tuple[dict, str]:
     """A guest checks out a cash delivery at the grocer's Liberty branch (the API, as the checkout page posts it);
     returns the placed order and a session key that opens its page as that guest."""
     guest = guest_create()
@@ -103,7 +103,7 @@ def test_an_order_goes_from_placed_to_delivered_live_on_three_screens(browser, f
         rider.evaluate(FLAG)
 
         # the customer places a delivery order and opens its page
-        placed, session_key = _place_delivery_order(front)
+        placed, session_key = _place_delivery_order()
         part = placed["parts"][0]["number"]
         with schema_context(grocer.merchant.schema_name):
             order_id = MerchantOrder.objects.get(number=part).pk
@@ -113,6 +113,7 @@ def test_an_order_goes_from_placed_to_delivered_live_on_three_screens(browser, f
         customer = customer_context.new_page()
         customer.goto(f"http://localhost:{front}/orders/{placed['number']}/")
         expect(customer.locator("#order-status")).to_have_text("Placed")
+        expect(customer.locator(".order-delivery")).to_contain_text("House 12, Street 4, Gulberg III")
         expect(customer.locator("[data-live-src]")).to_have_attribute("data-live-state", "open", timeout=LIVE)
         customer.evaluate(FLAG)
 
@@ -144,6 +145,7 @@ def test_an_order_goes_from_placed_to_delivered_live_on_three_screens(browser, f
         # the rider's list shows the order it was given, without a reload
         card = rider.locator(".rider-card", has_text=part)
         expect(card).to_be_visible(timeout=POLLED)
+        expect(card.locator(".rider-address")).to_have_text("House 12, Street 4, Gulberg III")
         expect(card.get_by_role("button", name="Picked up")).to_be_visible()
         _not_reloaded(rider)
         _shot(rider, "rider-assigned")
