@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import secrets
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -411,6 +411,10 @@ def _place(
 ) -> CheckoutResult:
     phone = phone_normalize(request.contact_phone, field="contact_phone")
     delivered = any(choice.fulfilment != Fulfilment.PICKUP for choice in choices.values())
+    if delivered and not delivery.text:
+        # only a group's own address was sent (the API's older form): the order page's "Deliver to" was left empty
+        texts = [c.address.strip() for c in choices.values() if c.fulfilment != Fulfilment.PICKUP and c.address.strip()]
+        delivery = replace(delivery, text=texts[0][:255])
     fees = {g.key: g.option(choices[g.key].fulfilment).fee for g in priced.groups}
     subtotal, delivery_total = priced.subtotal, sum(fees.values(), Decimal("0.00"))
     paid_online = request.payment_method in ONLINE

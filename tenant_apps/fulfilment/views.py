@@ -40,6 +40,7 @@ from tenant_apps.staff.permissions import Perm
 
 D = DeliveryStatus
 LOCATION_EVERY_SECONDS = 7  # the rider page shares its position this often while a delivery is on the road
+REFRESH_EVERY_SECONDS = 8  # the rider page re-fetches its list this often: an order assigned meanwhile shows up
 
 
 def _refused(request: HttpRequest, exc: DomainError, back: str) -> HttpResponse:
@@ -89,6 +90,7 @@ def rider_page(request: HttpRequest) -> HttpResponse:
         "waiting": ready_waiting_count(rider) if rider.branch_id else 0,
         "sharing": any(card["active"] for card in cards),
         "location_every": LOCATION_EVERY_SECONDS,
+        "refresh_every": REFRESH_EVERY_SECONDS,
         "schema": connection.schema_name,
     }
     return render(request, "fulfilment/rider.html", context)

@@ -1,9 +1,15 @@
 """Playwright in Debian's Chromium (/usr/bin/chromium), no browser downloads; screenshots in artifacts/screenshots."""
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+
+from shared_apps.live.tests.sse import free_port, stream_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -79,3 +85,30 @@ class SmsCodes:
 def sms_code(sandbox_server, celery_worker_process) -> SmsCodes:
     """Sign-in codes as a person reads them: delivered by the real worker to the SMS sandbox."""
     return SmsCodes(sandbox_server)
+
+
+@pytest.fixture
+def front(live_server):
+    """The Procfile's front on a free port, as `make run` serves it (config/Caddyfile): the two stream paths to a
+    granian ASGI process (config.asgi_live), every other path to the test's live server (WSGI)."""
+    with stream_server(LIVE_RETRY_MS="500") as live_base:
+        port = free_port()
+        env = {
+            "FRONT_PORT": str(port),
+            "WEB_PORT": str(urlsplit(live_server.url).port),
+            "LIVE_PORT": str(urlsplit(live_base).port),
+        }
+        caddy = Path(sys.executable).parent / "caddy"
+        process = subprocess.Popen(
+            [str(caddy), "run", "--config", "config/Caddyfile", "--adapter", "caddyfile"],
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            time.sleep(1.0)
+            yield port
+        finally:
+            process.terminate()
+            process.wait(10)

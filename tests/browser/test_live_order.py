@@ -5,14 +5,8 @@ open page shows "Accepted" and the rider's marker on the map, without a reload a
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
 from importlib import import_module
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -27,36 +21,9 @@ from marketplace.orders.tests.conftest import staff_move
 from shared_apps.accounts.services import guest_create
 from shared_apps.accounts.tokens import guest_token_issue
 from shared_apps.live.services import channel_order, live_publish
-from shared_apps.live.tests.sse import free_port, stream_server
 from shared_apps.payments.testing import payments_delete_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def front(live_server):
-    """The Procfile's front on a free port: stream paths to a granian ASGI process, the rest to the live server."""
-    with stream_server(LIVE_RETRY_MS="500") as live_base:
-        port = free_port()
-        env = {
-            "FRONT_PORT": str(port),
-            "WEB_PORT": str(urlsplit(live_server.url).port),
-            "LIVE_PORT": str(urlsplit(live_base).port),
-        }
-        caddy = Path(sys.executable).parent / "caddy"
-        process = subprocess.Popen(
-            [str(caddy), "run", "--config", "config/Caddyfile", "--adapter", "caddyfile"],
-            cwd=Path(__file__).resolve().parents[2],
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            time.sleep(1.0)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(10)
 
 
 @pytest.fixture

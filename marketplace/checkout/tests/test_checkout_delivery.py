@@ -149,6 +149,16 @@ def test_a_guests_new_address_lives_on_the_order_only(new_buyer, rice):
     assert not Address.objects.exists()
 
 
+def test_an_address_sent_only_with_its_group_is_the_orders_address_too(new_buyer, rice):
+    guest = new_buyer()
+    guest.add(rice.pk, 1)
+    body = {**COD, "lat": 31.5108, "lng": 74.3449}
+    response = guest.checkout({**body, "groups": [delivered(group_of(rice), address="House 12, Street 4")]})
+    assert response.status_code == 201
+    assert response.json()["delivery_address"]["text"] == "House 12, Street 4"
+    assert CustomerOrder.objects.get(pk=response.json()["id"]).delivery_address["latitude"] == 31.5108
+
+
 def test_a_closed_shop_refuses_an_order_for_now_and_names_its_next_opening(new_buyer, rice):
     closed_until_tomorrow_nine(rice)
     guest = new_buyer()

@@ -165,6 +165,23 @@ def test_a_rider_takes_carries_and_delivers_with_the_handover_code_and_the_cash_
     assert all("/track/" in body for body in bodies)
 
 
+def test_the_rider_page_refetches_its_list_so_an_assigned_order_shows_without_a_reload(grocer, ready_delivery, riders):
+    """A rider may not listen to the branch's stream (no orders.view): the list is re-fetched by live.js, and the
+    fragment it swaps in is the same page's #rider-live, which holds the newly assigned card."""
+    client = grocer.page_client("rider")
+    empty = client.get("/rider/").content.decode()
+    assert 'data-live-refresh="#rider-live" data-live-fallback-seconds="8"' in empty
+    assert 'id="rider-live" hx-get="/rider/" hx-select="#rider-live" hx-trigger="live"' in empty
+    assert "live/live.js" in empty and "rider-empty" in empty
+    order = ready_delivery()
+    manager = _in(grocer, lambda: Membership.objects.get(user=grocer.users["manager"]))
+    rider = _member(grocer, riders["rider"])
+    _in(grocer, lambda: delivery_assign(delivery=delivery_of(grocer, order), rider=rider, by=manager))
+    again = client.get("/rider/").content.decode()
+    live = again[again.index('id="rider-live"') :]
+    assert order.number in live and "data-share-location" not in live  # assigned, not yet on the road
+
+
 def test_a_photo_hands_over_when_the_customer_is_away(grocer, ready_delivery, riders):
     order = ready_delivery(payment="cod")
     rider = _member(grocer, riders["rider"])
