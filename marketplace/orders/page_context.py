@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -47,21 +48,28 @@ def _badge(status: str, label: str) -> dict[str, str]:
     return {"status": status, "label": label, "tone": _TONES.get(status, "new")}
 
 
-def _promise(part: dict[str, Any]) -> dict[str, str]:
-    """The part's promised (and, scheduled, wanted) time in words; empty once it is handed over or ended."""
-    if part["status"] in _PROMISE_ENDED or part.get("promised_at") is None:
+def _promise(part: dict[str, Any], eta: datetime | None = None) -> dict[str, str]:
+    """The part's promised (and, scheduled, wanted) time in words; empty once it is handed over or ended. Once its
+    delivery keeps an estimate of its own (`eta`, kept current as the order moves), that is the time shown: one time
+    on the page, never two."""
+    when = eta or part.get("promised_at")
+    if part["status"] in _PROMISE_ENDED or when is None:
         return {}
     kind = "ready" if part["fulfilment"] == Fulfilment.PICKUP else "arrives"
     template = _("Ready %(when)s") if kind == "ready" else _("Arrives %(when)s")
-    promise = {"kind": kind, "label": template % {"when": when_label(part["promised_at"])}}
+    promise = {"kind": kind, "label": template % {"when": when_label(when)}}
     if part.get("scheduled_for"):
         promise["scheduled"] = _("Scheduled for %(when)s") % {"when": when_label(part["scheduled_for"])}
     return promise
 
 
-def _part(part: dict[str, Any], currency: str) -> dict[str, Any]:
+def _part_tracked(part: dict[str, Any], currency: str, tracking: dict[str, Any] | None) -> dict[str, Any]:
+    return {**_part(part, currency, (tracking or {}).get("eta")), "tracking": tracking}
+
+
+def _part(part: dict[str, Any], currency: str, eta: datetime | None = None) -> dict[str, Any]:
     return {
-        "promise": _promise(part),
+        "promise": _promise(part, eta),
         "number": part["number"],
         "store_name": part["store_name"],
         "branch_name": part["branch_name"],
@@ -109,8 +117,7 @@ def order_view(order: CustomerOrder) -> dict[str, Any]:
         "delivery_label": money(order.delivery_total, order.currency) if order.delivery_total else "Free",
         "total_label": money(order.total, order.currency),
         "parts": [
-            {**_part(part, order.currency), "tracking": tracking_view(trackings.get(part["number"]))}
-            for part in out["parts"]
+            _part_tracked(part, order.currency, tracking_view(trackings.get(part["number"]))) for part in out["parts"]
         ],
         "delivery": order.delivery_address or None,
         "can_cancel": out["can_cancel"],

@@ -47,6 +47,10 @@ def order_queue_context(*, actor: Membership, branch: Branch | None, live: bool 
     """What `orders/_queue_live.html` renders: the open orders grouped, the URL of the fragment, and the live streams
     of the branches shown (the board's own branch, or every branch in scope up to LIVE_BRANCHES_MAX)."""
     groups = order_queue(actor=actor, branch_id=branch.pk if branch else None)
+    quick = Perm.ORDERS_PROCESS in actor.permissions
+    for group in groups:
+        for order in group.orders:  # the card's one-tap next move (reject needs a reason: the order's page)
+            order.quick = next(iter(_buttons(order)), None) if quick else None
     branch_ids = [branch.pk] if branch else [b.pk for b in branch_choices(actor)] if live else []
     streams = None
     if live and branch_ids and len(branch_ids) <= LIVE_BRANCHES_MAX:
@@ -110,6 +114,8 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
                 membership=actor,
                 reason=request.POST.get("reason", ""),
             )
+            if request.headers.get("HX-Request"):  # a board card's quick action: the board refreshes on the live event
+                return HttpResponse(status=204, headers={"HX-Trigger": "live"})
             return redirect(f"/orders/{order.pk}/")
         except DomainError as exc:
             if exc.status in (401, 403, 404):

@@ -187,3 +187,14 @@ def test_dashboards_show_real_figures(grocer, place, host_cache_held):
     assert today[0].number in employee and 'id="order-queue"' in employee
     plain = grocer.page_client("employee_plain").get("/").content.decode()
     assert "not one of your duties" in plain and today[0].number not in plain
+
+
+def test_a_board_card_takes_the_next_step_in_one_tap(grocer, place):
+    order = place()
+    client = grocer.page_client("manager")
+    html = client.get("/orders/queue/").content.decode()
+    assert f'hx-post="/orders/{order.pk}/"' in html and 'name="action" value="accept"' in html
+    answer = client.post(f"/orders/{order.pk}/", {"action": "accept"}, HTTP_HX_REQUEST="true")
+    assert answer.status_code == 204 and answer["HX-Trigger"] == "live"  # the board re-fetches itself
+    with schema_context(grocer.merchant.schema_name):
+        assert MerchantOrder.objects.get(pk=order.pk).status == OrderStatus.ACCEPTED
