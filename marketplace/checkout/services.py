@@ -304,7 +304,7 @@ class CheckoutQuote:
     quote: Quote | None = None
 
 
-def _pin(lat: float | None, lng: float | None) -> str:
+def quote_pin(lat: float | None, lng: float | None) -> str:
     return "" if lat is None or lng is None else f"{round(lat, PIN_PLACES)},{round(lng, PIN_PLACES)}"
 
 
@@ -356,7 +356,7 @@ def checkout_quote_ask(
         notes=delivery.notes,
     )
     key = courier_quote_request(provider=settings.CHECKOUT_COURIER, pickup=pickup, dropoff=dropoff)
-    ask = {"owner": shopper.key, "group": group, "pin": _pin(delivery.latitude, delivery.longitude)}
+    ask = {"owner": shopper.key, "group": group, "pin": quote_pin(delivery.latitude, delivery.longitude)}
     cache.set(QUOTE_ASK_CACHE.format(key), ask | {"asked_at": timezone.now().isoformat()}, QUOTE_ASK_SECONDS)
     return key
 
@@ -418,7 +418,7 @@ def _quotes(
                 field="groups",
                 extra={"group": key, "reason": str(error.code)},
             ) from error
-        if state.group != key or state.pin != _pin(delivery.latitude, delivery.longitude):
+        if state.group != key or state.pin != quote_pin(delivery.latitude, delivery.longitude):
             raise CheckoutError(CheckoutErrorCode.QUOTE_UNKNOWN, field="groups", extra={"details": details})
         if state.status == QuoteStatus.PENDING:
             raise CheckoutError(CheckoutErrorCode.QUOTE_PENDING, field="groups", extra={"details": details})
