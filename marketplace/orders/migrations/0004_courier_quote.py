@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customer_orders', '0003_order_address_schedule_promise'),
+        ("customer_orders", "0003_order_address_schedule_promise"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customerorderpart',
-            name='courier_fee',
+            model_name="customerorderpart",
+            name="courier_fee",
             field=models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True),
         ),
         migrations.AddField(
-            model_name='customerorderpart',
-            name='courier_quote_expires_at',
+            model_name="customerorderpart",
+            name="courier_quote_expires_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='customerorderpart',
-            name='courier_quote_id',
+            model_name="customerorderpart",
+            name="courier_quote_id",
             field=models.CharField(blank=True, max_length=100),
         ),
     ]
