@@ -43,7 +43,7 @@ from marketplace.checkout.services import (
 )
 from marketplace.discovery.location import Location
 from shared_apps.accounts.models import Address
-from shared_apps.logistics.errors import LogisticsError
+from shared_apps.logistics.errors import LogisticsError, LogisticsErrorCode
 from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.models import Fulfilment
 
@@ -284,7 +284,9 @@ def page_quote(
         except CheckoutError:
             state = None  # not this shopper's, or gone: ask again
         except LogisticsError as error:
-            return {"key": key, "status": "refused", "problem": str(error.message), "was": was}
+            # Undeliverable holds for this address; a courier not answering is asked again at the next choice.
+            kept = key if error.code == LogisticsErrorCode.UNDELIVERABLE else ""
+            return {"key": kept, "status": "refused", "problem": str(error.message), "was": was}
     if state is not None and (state.group != group_key or state.pin != quote_pin(lat, lng)):
         state, was = None, ""  # another address: a new price, not a changed one
     if state is not None and state.status == QuoteStatus.EXPIRED:
@@ -356,10 +358,15 @@ def checkout_context(
         group["chosen"] = _chosen(group, form.fulfilment.get(group["key"]))
         group["field"] = FULFILMENT_FIELD + group["key"]
         group["quote_field"], group["quote_was_field"] = QUOTE_FIELD + group["key"], QUOTE_WAS_FIELD + group["key"]
-        if group["chosen"] == Fulfilment.PARTNER and quoter is not None:
-            partner = next(o for o in group["options"] if o["kind"] == Fulfilment.PARTNER)
-            _partner_option(partner, group, quoter(group["key"]), now)
-            group["chosen"] = _chosen(group, Fulfilment.PARTNER)
+        partner = next((o for o in group["options"] if o["kind"] == Fulfilment.PARTNER), None)
+        if partner is not None and partner["available"]:
+            # Never a price the courier did not give: the courier's own is asked for once the option is chosen.
+            partner.update(
+                fee=Decimal("0"), fee_label=_("Courier's price"), note=_("Choose it to get the courier's price")
+            )
+            if group["chosen"] == Fulfilment.PARTNER and quoter is not None:
+                _partner_option(partner, group, quoter(group["key"]), now)
+                group["chosen"] = _chosen(group, Fulfilment.PARTNER)
         group["error"] = (errors or {}).get(f"group:{group['key']}", "")
         start = _when(group, priced_group, form.schedule.get(group["key"], ""), now)
         for o in group["options"]:
