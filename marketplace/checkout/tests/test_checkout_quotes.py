@@ -132,7 +132,7 @@ def test_bad_quote_input_is_a_4xx_envelope_and_changes_nothing(new_buyer, rice, 
     assert CustomerOrder.objects.count() == 0 and CartItem.objects.count() == 2
 
 
-def test_the_quote_endpoints_are_in_the_openapi(client):
+def test_the_quote_endpoints_are_in_the_openapi(db, client):
     paths = client.get("/api/v1/openapi.json", HTTP_HOST="localhost").json()["paths"]
     asked, read = paths["/api/v1/checkout/quotes"]["post"], paths["/api/v1/checkout/quotes/{key}"]["get"]
     assert "202" in asked["responses"] and {"200", "202"} <= set(read["responses"])
