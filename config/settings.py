@@ -352,6 +352,8 @@ PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=15)  # unpa
 PARTNER_DELIVERY_BASE_FEE = Decimal(env.str("PARTNER_DELIVERY_BASE_FEE", default="150.00"))
 PARTNER_DELIVERY_FEE_PER_KM = Decimal(env.str("PARTNER_DELIVERY_FEE_PER_KM", default="25.00"))
 PARTNER_DELIVERY_MAX_KM = env.float("PARTNER_DELIVERY_MAX_KM", default=15.0)
+# The partner courier checkout quotes and charges (LOGISTICS_COURIERS): the on-demand one, for the neighbourhood.
+CHECKOUT_COURIER = env.str("CHECKOUT_COURIER", default="uber")
 # The promised time (marketplace/checkout/promise.py): travel at this speed by straight-line distance, plus the
 # branch's preparation; a shop closed now takes scheduled orders up to this many days ahead, in slots of this size.
 DELIVERY_SPEED_KMH = env.float("DELIVERY_SPEED_KMH", default=18.0)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from kernel.money import money
 from marketplace.cart.api import GroupOut, LineOut, OptionOut, cart_out
@@ -73,7 +74,10 @@ def _line(line: LineOut, merchant: str, errors: dict[int, str]) -> dict[str, Any
 
 def _option(option: OptionOut, subtotal: Decimal, currency: str) -> dict[str, Any]:
     fee = "Free" if not option.fee else money(option.fee, currency)
-    if option.available:
+    if option.available and option.kind == Fulfilment.PARTNER:
+        fee = _("about %(fee)s") % {"fee": fee}
+        note = _("An estimate: the courier's own price is shown at checkout, and that is what you pay")
+    elif option.available:
         note = f"Minimum order {money(option.min_order, currency)}" if option.min_order else ""
     elif option.reason == "below_minimum":
         short = money(option.min_order - subtotal, currency)

@@ -20,6 +20,15 @@ class CheckoutErrorCode(ErrorCode):
     ADDRESS_UNKNOWN = ("address_unknown", 400, _("That address is not in your saved addresses."))
     SHOP_CLOSED = ("shop_closed", 409, _("This shop is closed now."))
     SCHEDULE_INVALID = ("schedule_invalid", 400, _("The shop is not open at that time. Choose one of its times."))
+    QUOTE_REQUIRED = (
+        "quote_required",
+        400,
+        _("Partner delivery needs the courier's price first: ask for a quote (POST /api/v1/checkout/quotes)."),
+    )
+    QUOTE_UNKNOWN = ("quote_unknown", 400, _("That courier's price is not for this shop and address. Get a new one."))
+    QUOTE_NOT_FOUND = ("quote_not_found", 404, _("No such courier quote."))
+    QUOTE_PENDING = ("quote_pending", 409, _("The courier's price is still on its way. Try again in a moment."))
+    QUOTE_EXPIRED = ("quote_expired", 409, _("The courier's price has expired. Get a new price, then confirm again."))
 
 
 class CheckoutError(DomainError):

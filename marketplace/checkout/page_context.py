@@ -4,11 +4,17 @@ it is about.
 
 The delivery address is a saved one (signed in) or a new one whose map pin the customer places; delivery options,
 the shops' opening (closed now: the next opening and later slots) and each option's promised time are judged from
-that pin — the page re-renders the shops' part (`checkout/_groups.html`) when the pin or the choice changes."""
+that pin — the page re-renders the shops' part (`checkout/_groups.html`) when the pin or the choice changes.
+
+Partner delivery shows the courier's own price: choosing it asks for a quote (page_quote), the option says "getting
+the courier's price…" and polls /checkout/quote/<key> until the courier answers, then the fee and until when it
+holds. A quote that expired (or a checkout refused with quote_expired) is asked again for the same address, and a
+fee that changed is said before the customer confirms again."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -23,12 +29,21 @@ from kernel.errors import DomainError
 from kernel.money import money
 from marketplace.cart.page_context import cart_context, pricing_point
 from marketplace.cart.pricing import PricedCart
+from marketplace.cart.shoppers import Shopper
 from marketplace.checkout.errors import CheckoutError, CheckoutErrorCode
 from marketplace.checkout.promise import group_promised_at
 from marketplace.checkout.schedule import branch_schedule, when_label
-from marketplace.checkout.services import CheckoutRequest, GroupChoice
+from marketplace.checkout.services import (
+    CheckoutRequest,
+    GroupChoice,
+    QuoteStatus,
+    checkout_quote,
+    checkout_quote_ask,
+    quote_pin,
+)
 from marketplace.discovery.location import Location
 from shared_apps.accounts.models import Address
+from shared_apps.logistics.errors import LogisticsError, LogisticsErrorCode
 from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.models import Fulfilment
 
@@ -55,6 +70,9 @@ PAYMENT_METHODS = (
 ENABLED_METHODS = {m["value"] for m in PAYMENT_METHODS if m["enabled"]}
 FULFILMENT_FIELD = "fulfilment-"  # + the group's key
 SCHEDULE_FIELD = "schedule-"  # + the group's key: an ISO time, or "" for as soon as possible
+QUOTE_FIELD = "quote-"  # + the group's key: the partner courier's quote shown
+QUOTE_WAS_FIELD = "quote_was-"  # + the group's key: the fee of the quote it replaced (an expired one), to say a change
+QUOTE_POLLS = 15  # the page asks every second; after this many the courier is "not answering"
 NEW_ADDRESS = "new"
 NEW_FIELDS = ("label", "street", "area", "city", "notes", "latitude", "longitude")  # posted as new_<name>
 
@@ -72,6 +90,8 @@ class CheckoutForm:
     address_choice: str = NEW_ADDRESS  # a saved address's id, or "new"
     new_address: dict[str, str] = field(default_factory=dict)  # NEW_FIELDS → value
     save_address: bool = True
+    quotes: dict[str, str] = field(default_factory=dict)  # group key → the courier's quote key shown
+    quote_was: dict[str, str] = field(default_factory=dict)  # group key → the fee of the expired quote it replaced
 
     def saved_address_id(self) -> int | None:
         return int(self.address_choice) if self.address_choice.isdigit() else None
@@ -105,6 +125,8 @@ def checkout_form_posted(post: QueryDict) -> CheckoutForm:
         new_address={name: post.get(f"new_{name}", "").strip() for name in NEW_FIELDS}
         | ({"street": post.get("address", "").strip()} if not post.get("new_street") and post.get("address") else {}),
         save_address=bool(post.get("save_address")),
+        quotes={k.removeprefix(QUOTE_FIELD): v for k, v in post.items() if k.startswith(QUOTE_FIELD) and v},
+        quote_was={k.removeprefix(QUOTE_WAS_FIELD): v for k, v in post.items() if k.startswith(QUOTE_WAS_FIELD) and v},
     )
 
 
@@ -133,7 +155,12 @@ def checkout_request(form: CheckoutForm, addresses: list[Address], location: Loc
     if form.payment_method not in ENABLED_METHODS:
         raise CheckoutError(CheckoutErrorCode.PAYMENT_METHOD_INVALID, "Choose how to pay.", field="payment_method")
     groups = tuple(
-        GroupChoice(key, kind, scheduled_for=form.schedule.get(key, ""))
+        GroupChoice(
+            key,
+            kind,
+            scheduled_for=form.schedule.get(key, ""),
+            quote=form.quotes.get(key, "") if kind == Fulfilment.PARTNER else "",
+        )
         for key, kind in sorted(form.fulfilment.items())
     )
     common = {
@@ -177,7 +204,14 @@ def checkout_errors(exc: DomainError) -> tuple[dict[str, str], dict[int, str]]:
         errors["form"] = exc.message
     elif exc.code == CheckoutErrorCode.FULFILMENT_UNAVAILABLE and exc.extra.get("group"):
         errors[f"group:{exc.extra['group']}"] = exc.message
-    elif exc.code in (CheckoutErrorCode.SHOP_CLOSED, CheckoutErrorCode.SCHEDULE_INVALID):
+    elif exc.code in (
+        CheckoutErrorCode.SHOP_CLOSED,
+        CheckoutErrorCode.SCHEDULE_INVALID,
+        CheckoutErrorCode.QUOTE_EXPIRED,
+        CheckoutErrorCode.QUOTE_PENDING,
+        CheckoutErrorCode.QUOTE_REQUIRED,
+        CheckoutErrorCode.QUOTE_UNKNOWN,
+    ):
         group = exc.extra.get("details", {}).get("group")
         errors[f"group:{group}" if group else "form"] = str(exc.message)
     elif exc.code == CheckoutErrorCode.ADDRESS_UNKNOWN:
@@ -234,6 +268,72 @@ def _when(group: dict[str, Any], priced_group, wanted: str, now: datetime) -> da
     return chosen
 
 
+def page_quote(
+    shopper: Shopper, form: CheckoutForm, addresses: list[Address], location: Location, group_key: str
+) -> dict[str, Any]:
+    """The courier's price for one group chosen for partner delivery, as the page shows it: the form's quote while
+    it holds for this address, else a new one asked for (an expired one's fee kept in `was`, to tell a change).
+    Keys: key, status (pending | ready | refused), fee, expires_at, was, problem (why the courier cannot)."""
+    lat, lng = delivery_point(form, addresses, location)
+    was = form.quote_was.get(group_key, "")
+    key = form.quotes.get(group_key, "")
+    state = None
+    if key:
+        try:
+            state = checkout_quote(shopper=shopper, key=key)
+        except CheckoutError:
+            state = None  # not this shopper's, or gone: ask again
+        except LogisticsError as error:
+            # Undeliverable holds for this address; a courier not answering is asked again at the next choice.
+            kept = key if error.code == LogisticsErrorCode.UNDELIVERABLE else ""
+            return {"key": kept, "status": "refused", "problem": str(error.message), "was": was}
+    if state is not None and (state.group != group_key or state.pin != quote_pin(lat, lng)):
+        state, was = None, ""  # another address: a new price, not a changed one
+    if state is not None and state.status == QuoteStatus.EXPIRED:
+        was = was or (str(state.quote.fee) if state.quote else "")
+        state = None
+    if state is None:
+        saved = form.saved_address_id()
+        try:
+            key = checkout_quote_ask(
+                shopper=shopper,
+                group=group_key,
+                address_id=saved,
+                address=form.new_address.get("street", ""),
+                lat=None if saved is not None else lat,
+                lng=None if saved is not None else lng,
+            )
+        except DomainError as error:
+            return {"key": "", "status": "refused", "problem": str(error.message), "was": was}
+        return {"key": key, "status": "pending", "was": was}
+    if state.status == QuoteStatus.PENDING:
+        return {"key": key, "status": "pending", "was": was}
+    return {"key": key, "status": "ready", "fee": state.quote.fee, "expires_at": state.quote.expires_at, "was": was}
+
+
+def _partner_option(option: dict[str, Any], group: dict[str, Any], quote: dict[str, Any], now: datetime) -> None:
+    """The partner option shows the courier's price (or that it is on its way, or why the courier cannot)."""
+    group["quote"] = quote
+    if quote["status"] == "refused":
+        option.update(available=False, fee=Decimal("0"), fee_label="", note=quote["problem"], eta="")
+        return
+    if quote["status"] == "pending":
+        option.update(fee=Decimal("0"), fee_label="…", note=_("Getting the courier's price…"), pending=True)
+        return
+    fee = quote["fee"]
+    option.update(fee=fee, fee_label=money(fee))
+    if quote["expires_at"] is not None:
+        option["note"] = _("The courier's price, held until %(time)s") % {
+            "time": timezone.localtime(quote["expires_at"]).strftime("%H:%M")
+        }
+    was = quote.get("was")
+    if was and Decimal(was) != fee:
+        group["quote_changed"] = _("The courier's price changed from %(was)s to %(now)s.") % {
+            "was": money(Decimal(was)),
+            "now": money(fee),
+        }
+
+
 _ETA = {Fulfilment.PICKUP: _("Ready %(when)s"), Fulfilment.DELIVERY: _("Arrives %(when)s")}
 
 
@@ -245,7 +345,9 @@ def checkout_context(
     addresses: list[Address] | None = None,
     errors: dict[str, str] | None = None,
     line_errors: dict[int, str] | None = None,
+    quoter: Callable[[str], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """`quoter(group key)` gives the courier's price of a group chosen for partner delivery (page_quote)."""
     context = cart_context(priced, location, line_errors=line_errors)
     delivery = Decimal("0")
     needs_address = False
@@ -255,6 +357,16 @@ def checkout_context(
         priced_group = priced_groups.get(group["key"])
         group["chosen"] = _chosen(group, form.fulfilment.get(group["key"]))
         group["field"] = FULFILMENT_FIELD + group["key"]
+        group["quote_field"], group["quote_was_field"] = QUOTE_FIELD + group["key"], QUOTE_WAS_FIELD + group["key"]
+        partner = next((o for o in group["options"] if o["kind"] == Fulfilment.PARTNER), None)
+        if partner is not None and partner["available"]:
+            # Never a price the courier did not give: the courier's own is asked for once the option is chosen.
+            partner.update(
+                fee=Decimal("0"), fee_label=_("Courier's price"), note=_("Choose it to get the courier's price")
+            )
+            if group["chosen"] == Fulfilment.PARTNER and quoter is not None:
+                _partner_option(partner, group, quoter(group["key"]), now)
+                group["chosen"] = _chosen(group, Fulfilment.PARTNER)
         group["error"] = (errors or {}).get(f"group:{group['key']}", "")
         start = _when(group, priced_group, form.schedule.get(group["key"], ""), now)
         for o in group["options"]:

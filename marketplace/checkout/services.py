@@ -29,14 +29,18 @@ guest and claimed since, which the (shopper, key) index cannot see.
 
 from __future__ import annotations
 
+import re
 import secrets
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from functools import partial
 from itertools import groupby
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -66,6 +70,10 @@ from shared_apps.accounts.errors import AccountsError
 from shared_apps.accounts.models import Address, User
 from shared_apps.accounts.phones import phone_normalize
 from shared_apps.accounts.services import AddressFields, address_create
+from shared_apps.logistics.couriers.base import Quote, Stop
+from shared_apps.logistics.errors import LogisticsError
+from shared_apps.logistics.selectors import courier_quote_reply
+from shared_apps.logistics.services import QUOTE_REPLY_SECONDS, courier_quote_request
 from shared_apps.payments.models import PaymentMethod
 from shared_apps.payments.services import ONLINE, payment_intent_create
 from tenant_apps.catalog.offers import branch_offers
@@ -83,6 +91,7 @@ class GroupChoice:
     fulfilment: str = Fulfilment.PICKUP
     address: str = ""
     scheduled_for: str = ""  # ISO 8601 with its offset; "" = as soon as possible (the branch must be open now)
+    quote: str = ""  # partner delivery: the key of the courier's quote the customer was shown (checkout_quote_ask)
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,8 @@ class CheckoutRequest:
         for group in fields["groups"]:
             if not group["scheduled_for"]:
                 del group["scheduled_for"]
+            if not group["quote"]:
+                del group["quote"]
         for name, default in _LATER_FIELDS.items():
             if fields[name] == default:
                 del fields[name]
@@ -227,6 +238,7 @@ def checkout_place(*, shopper: Shopper, idempotency_key: str | None, request: Ch
         priced = cart_price(items, lat=delivery.latitude, lng=delivery.longitude)
         choices = _validate(shopper, request, priced, delivery)
         timings = checkout_timings(priced, choices, now=timezone.now())
+        quotes = _quotes(shopper, priced, choices, delivery)
     except DomainError as exc:
         earlier = replay()  # this key's order, placed earlier or by a twin meanwhile
         if earlier is not None:
@@ -234,7 +246,7 @@ def checkout_place(*, shopper: Shopper, idempotency_key: str | None, request: Ch
         if isinstance(exc, CheckoutError) and exc.code == CheckoutErrorCode.PRICES_CHANGED and priced is not None:
             cart_prices_seen(priced)
         raise
-    place = partial(_place, shopper, key, fingerprint, request, items, priced, choices, delivery, timings)
+    place = partial(_place, shopper, key, fingerprint, request, items, priced, choices, delivery, timings, quotes)
     return idempotent_write(key=key, fingerprint=fingerprint, find=find, write=place, conflict=_key_reused).result
 
 
@@ -263,6 +275,161 @@ def _delivery_address(shopper: Shopper, request: CheckoutRequest) -> DeliveryAdd
         longitude=request.lng,
         label=request.address_label.strip()[:40],
     )
+
+
+# ---- the partner courier's price ------------------------------------------------------------------------------------
+# Partner delivery is charged at the courier's own quote, never at an estimate: the page (or an API client) asks for
+# a quote per shop group (checkout_quote_ask → a worker calls the courier), reads it back (checkout_quote), shows it,
+# and checkout_place charges exactly that quote's fee — refusing a missing, foreign, pending or expired one.
+
+QUOTE_ASK_CACHE = "checkout:quote-ask:{}"
+# Longer than a quote lives (15 min): an expired quote is told apart from a key that was never given.
+QUOTE_ASK_SECONDS = 2 * 60 * 60
+PIN_PLACES = 5  # ~1 m: a quote holds for the pin it was asked for, not for another address
+_QUOTE_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+class QuoteStatus(StrEnum):
+    PENDING = "pending"  # the worker has not answered yet
+    READY = "ready"
+    EXPIRED = "expired"  # past the courier's validity (or its answer was lost): ask again
+
+
+@dataclass(frozen=True)
+class CheckoutQuote:
+    key: str
+    group: str
+    status: QuoteStatus
+    pin: str  # the delivery pin it was asked for
+    quote: Quote | None = None
+
+
+def quote_pin(lat: float | None, lng: float | None) -> str:
+    return "" if lat is None or lng is None else f"{round(lat, PIN_PLACES)},{round(lng, PIN_PLACES)}"
+
+
+def _degrees(value: float) -> Decimal:
+    return Decimal(str(round(value, 6)))
+
+
+def checkout_quote_ask(
+    *,
+    shopper: Shopper,
+    group: str,
+    address_id: int | None = None,
+    address: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+) -> str:
+    """Ask the partner courier (in a worker) what carrying `group`'s part from its branch to the delivery address
+    (a saved one of the signed-in shopper, or a new address's pin) costs. Returns the quote's key for
+    checkout_quote and for the checkout's group choice. Raises GROUP_UNKNOWN, FULFILMENT_UNAVAILABLE (the branch
+    offers no partner delivery there), ADDRESS_UNKNOWN, ADDRESS_REQUIRED (no pin) — and then nothing was asked."""
+    asked = CheckoutRequest(payment_method="", contact_phone="", address=address, lat=lat, lng=lng)
+    delivery = _delivery_address(shopper, replace(asked, address_id=address_id))
+    if delivery.latitude is None or delivery.longitude is None:
+        raise CheckoutError(CheckoutErrorCode.ADDRESS_REQUIRED, _("Put the pin on the delivery address."), field="lat")
+    priced = cart_price(_cart_lines(shopper), lat=delivery.latitude, lng=delivery.longitude)
+    found = next((g for g in priced.groups if g.key == group), None)
+    if found is None or found.terms is None:
+        raise CheckoutError(CheckoutErrorCode.GROUP_UNKNOWN, field="group")
+    option = found.option(Fulfilment.PARTNER)
+    if option is None or not option.available:
+        why = option.reason if option else "not_offered"
+        raise CheckoutError(
+            CheckoutErrorCode.FULFILMENT_UNAVAILABLE, field="group", extra={"group": group, "reason": why}
+        )
+    terms = found.terms
+    pickup = Stop(
+        name=terms.store_name,
+        phone=terms.phone,
+        address=f"{terms.store_name}, {terms.branch_name}",
+        latitude=_degrees(terms.latitude),
+        longitude=_degrees(terms.longitude),
+    )
+    dropoff = Stop(
+        name=_("Customer"),
+        phone="",
+        address=delivery.text or _("The pin on the map"),
+        latitude=_degrees(delivery.latitude),
+        longitude=_degrees(delivery.longitude),
+        notes=delivery.notes,
+    )
+    key = courier_quote_request(provider=settings.CHECKOUT_COURIER, pickup=pickup, dropoff=dropoff)
+    ask = {"owner": shopper.key, "group": group, "pin": quote_pin(delivery.latitude, delivery.longitude)}
+    cache.set(QUOTE_ASK_CACHE.format(key), ask | {"asked_at": timezone.now().isoformat()}, QUOTE_ASK_SECONDS)
+    return key
+
+
+def checkout_quote(*, shopper: Shopper, key: str) -> CheckoutQuote:
+    """The quote asked for under `key`: pending, ready (with the courier's fee and validity) or expired. Raises
+    QUOTE_NOT_FOUND (never asked, or by another shopper), LogisticsError (the courier refused: UNDELIVERABLE,
+    QUOTE_UNAVAILABLE, REJECTED)."""
+    ask = cache.get(QUOTE_ASK_CACHE.format(key)) if _QUOTE_KEY.fullmatch(key or "") else None
+    if ask is None or ask.get("owner") != shopper.key:
+        raise CheckoutError(CheckoutErrorCode.QUOTE_NOT_FOUND, field="key")
+    kept = ask.get("quote")
+    quote = _quote_from(kept) if kept else courier_quote_reply(reply_key=key)
+    now = timezone.now()
+    if quote is None:
+        asked_at = parse_datetime(ask["asked_at"])
+        lost = asked_at is None or now - asked_at > timedelta(seconds=QUOTE_REPLY_SECONDS)
+        status = QuoteStatus.EXPIRED if lost else QuoteStatus.PENDING
+        return CheckoutQuote(key, ask["group"], status, ask["pin"])
+    if not kept:  # the worker's answer lives as long as the quote: keep it to tell "expired" later
+        ask["quote"] = {name: None if value is None else str(value) for name, value in asdict(quote).items()}
+        cache.set(QUOTE_ASK_CACHE.format(key), ask, QUOTE_ASK_SECONDS)
+    expired = quote.expires_at is not None and quote.expires_at <= now
+    return CheckoutQuote(key, ask["group"], QuoteStatus.EXPIRED if expired else QuoteStatus.READY, ask["pin"], quote)
+
+
+def _quote_from(kept: dict) -> Quote:
+    return Quote(
+        id=kept["id"] or "",
+        fee=Decimal(kept["fee"]),
+        currency=kept["currency"],
+        expires_at=parse_datetime(kept["expires_at"]) if kept["expires_at"] else None,
+        eta=parse_datetime(kept["eta"]) if kept["eta"] else None,
+    )
+
+
+def _quotes(
+    shopper: Shopper, priced: PricedCart, choices: dict[str, GroupChoice], delivery: DeliveryAddress
+) -> dict[str, Quote]:
+    """The accepted quote of each partner-delivered group: the one the customer was shown, for this shop and this
+    pin, still valid. Raises QUOTE_REQUIRED, QUOTE_UNKNOWN (400), QUOTE_PENDING, QUOTE_EXPIRED (409, `details`:
+    the group and the fee it had), FULFILMENT_UNAVAILABLE (the courier does not deliver there)."""
+    quotes = {}
+    names = {group.key: _shop_name(group) for group in priced.groups}
+    for key, choice in choices.items():
+        if choice.fulfilment != Fulfilment.PARTNER:
+            continue
+        details = {"group": key}
+        if not choice.quote:
+            raise CheckoutError(CheckoutErrorCode.QUOTE_REQUIRED, field="groups", extra={"details": details})
+        try:
+            state = checkout_quote(shopper=shopper, key=choice.quote)
+        except CheckoutError as error:
+            raise CheckoutError(CheckoutErrorCode.QUOTE_UNKNOWN, field="groups", extra={"details": details}) from error
+        except LogisticsError as error:
+            raise CheckoutError(
+                CheckoutErrorCode.FULFILMENT_UNAVAILABLE,
+                str(error.message),
+                field="groups",
+                extra={"group": key, "reason": str(error.code)},
+            ) from error
+        if state.group != key or state.pin != quote_pin(delivery.latitude, delivery.longitude):
+            raise CheckoutError(CheckoutErrorCode.QUOTE_UNKNOWN, field="groups", extra={"details": details})
+        if state.status == QuoteStatus.PENDING:
+            raise CheckoutError(CheckoutErrorCode.QUOTE_PENDING, field="groups", extra={"details": details})
+        if state.status == QuoteStatus.EXPIRED or state.quote is None:
+            message = _("The courier's price for %(shop)s has expired. Check the new price, then confirm again.") % {
+                "shop": names.get(key, key)
+            }
+            details["fee"] = str(state.quote.fee) if state.quote else None
+            raise CheckoutError(CheckoutErrorCode.QUOTE_EXPIRED, message, field="groups", extra={"details": details})
+        quotes[key] = state.quote
+    return quotes
 
 
 def _validate(
@@ -408,14 +575,18 @@ def _place(
     choices: dict[str, GroupChoice],
     delivery: DeliveryAddress,
     timings: dict[str, GroupTiming],
+    quotes: dict[str, Quote],
 ) -> CheckoutResult:
     phone = phone_normalize(request.contact_phone, field="contact_phone")
     delivered = any(choice.fulfilment != Fulfilment.PICKUP for choice in choices.values())
     if delivered and not delivery.text:
         # only a group's own address was sent (the API's older form): the order page's "Deliver to" was left empty
         texts = [c.address.strip() for c in choices.values() if c.fulfilment != Fulfilment.PICKUP and c.address.strip()]
-        delivery = replace(delivery, text=texts[0][:255])
-    fees = {g.key: g.option(choices[g.key].fulfilment).fee for g in priced.groups}
+        if texts:
+            delivery = replace(delivery, text=texts[0][:255])
+    fees = {  # partner delivery: the courier's quoted fee, the one the customer was shown
+        g.key: quotes[g.key].fee if g.key in quotes else g.option(choices[g.key].fulfilment).fee for g in priced.groups
+    }
     subtotal, delivery_total = priced.subtotal, sum(fees.values(), Decimal("0.00"))
     paid_online = request.payment_method in ONLINE
     order = CustomerOrder.objects.create(
@@ -442,7 +613,16 @@ def _place(
         (
             group,
             _spec(
-                order, group, n, choices[group.key], request, fees[group.key], paid_online, delivery, timings[group.key]
+                order,
+                group,
+                n,
+                choices[group.key],
+                request,
+                fees[group.key],
+                paid_online,
+                delivery,
+                timings[group.key],
+                quotes.get(group.key),
             ),
         )
         for n, group in enumerate(priced.groups, start=1)  # merchants in id order (cart_price's order)
@@ -558,6 +738,7 @@ def _spec(
     paid_online: bool,
     delivery: DeliveryAddress,
     timing: GroupTiming,
+    quote: Quote | None = None,
 ) -> OrderSpec:
     delivered = choice.fulfilment != Fulfilment.PICKUP
     lat, lng = delivery.latitude, delivery.longitude
@@ -577,6 +758,9 @@ def _spec(
         longitude=Decimal(str(round(lng, 6))) if delivered and lng is not None else None,
         scheduled_for=timing.scheduled_for,
         promised_at=timing.promised_at,
+        courier_quote_id=quote.id if quote else "",
+        courier_fee=quote.fee if quote else None,
+        courier_quote_expires_at=quote.expires_at if quote else None,
         note=request.note.strip()[:500],
         currency=order.currency,
         delivery_fee=fee,
@@ -613,6 +797,9 @@ def _part(
         fulfilment=spec.fulfilment,
         scheduled_for=timing.scheduled_for,
         promised_at=timing.promised_at,
+        courier_quote_id=spec.courier_quote_id,
+        courier_fee=spec.courier_fee,
+        courier_quote_expires_at=spec.courier_quote_expires_at,
         subtotal=merchant_order.subtotal,
         delivery_fee=merchant_order.delivery_fee,
         total=merchant_order.total,

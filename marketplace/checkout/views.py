@@ -12,6 +12,8 @@ message next to the field it is about, the same key, and nothing reserved or wri
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,8 +23,9 @@ from kernel.errors import DomainError
 from kernel.idempotency import IdempotencyError
 from marketplace.cart.selectors import cart_priced_for
 from marketplace.cart.shoppers import Shopper, shopper_of_page
-from marketplace.checkout.errors import CheckoutErrorCode
+from marketplace.checkout.errors import CheckoutError, CheckoutErrorCode
 from marketplace.checkout.page_context import (
+    QUOTE_POLLS,
     CheckoutForm,
     checkout_context,
     checkout_errors,
@@ -30,11 +33,13 @@ from marketplace.checkout.page_context import (
     checkout_form_posted,
     checkout_request,
     delivery_point,
+    page_quote,
 )
-from marketplace.checkout.services import checkout_place
+from marketplace.checkout.services import QuoteStatus, checkout_place, checkout_quote
 from marketplace.discovery.location import Location, location_from_request
 from shared_apps.accounts.models import Address
 from shared_apps.accounts.selectors import addresses_of
+from shared_apps.logistics.errors import LogisticsError
 from shared_apps.payments.errors import PaymentError
 from shared_apps.payments.services import ONLINE, payment_attempt_start
 
@@ -59,7 +64,10 @@ def _render(
     priced = cart_priced_for(shopper, lat=lat, lng=lng)
     if not priced.groups and not errors:
         return redirect("cart:page")
-    context = checkout_context(priced, location, form, addresses=addresses, errors=errors, line_errors=line_errors)
+    quoter = partial(page_quote, shopper, form, addresses, location)
+    context = checkout_context(
+        priced, location, form, addresses=addresses, errors=errors, line_errors=line_errors, quoter=quoter
+    )
     return render(request, template, context, status=status)
 
 
@@ -111,3 +119,27 @@ def checkout_options(request: HttpRequest) -> HttpResponse:
     location = location_from_request(request)
     response = _render(request, shopper, location, form, addresses, template="checkout/_groups.html")
     return HttpResponse(status=204) if response.status_code == 302 else response  # the cart emptied meanwhile
+
+
+@require_http_methods(["GET"])
+def checkout_quote_poll(request: HttpRequest, key: str) -> HttpResponse:
+    """HTMX, every second while a partner courier's price is on its way: the same "getting the price…" (up to
+    QUOTE_POLLS times, then "not answering" with a try-again), or — answered, refused or gone — an empty answer
+    that tells the page to re-render the shops' part, which shows the fee or why not. Writes nothing."""
+    shopper = shopper_of_page(request)
+    if shopper is None:
+        return HttpResponse(status=204)
+    try:
+        n = max(1, min(int(request.GET.get("n", "1")), QUOTE_POLLS))
+    except ValueError:
+        n = 1
+    try:
+        pending = checkout_quote(shopper=shopper, key=key).status == QuoteStatus.PENDING
+    except (CheckoutError, LogisticsError):
+        pending = False
+    if pending:
+        context = {"key": key, "n": n + 1, "gave_up": n >= QUOTE_POLLS}
+        return render(request, "checkout/_quote_wait.html", context)
+    response = HttpResponse("")
+    response["HX-Trigger"] = "checkout:refresh"
+    return response

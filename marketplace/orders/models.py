@@ -69,6 +69,11 @@ class CustomerOrderPart(models.Model):
         null=True, blank=True, help_text="Wanted at this time, not as soon as possible."
     )
     promised_at = models.DateTimeField(null=True, blank=True, help_text="Ready (pickup) or delivered by, as promised.")
+    # The partner courier's quote the customer accepted at checkout (fulfilment "partner"): the fee charged is its
+    # fee; the merchant side books the courier with it (re-quoted there if it expired meanwhile).
+    courier_quote_id = models.CharField(max_length=100, blank=True)
+    courier_fee = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    courier_quote_expires_at = models.DateTimeField(null=True, blank=True)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     delivery_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)

@@ -36,7 +36,7 @@ from django_tenants.utils import schema_context
 
 from kernel.errors import DomainError
 from kernel.geo import haversine_km
-from shared_apps.logistics.couriers.base import ManifestItem, Stop
+from shared_apps.logistics.couriers.base import ManifestItem, Quote, Stop
 from shared_apps.logistics.errors import LogisticsError
 from shared_apps.logistics.models import CourierDelivery
 from shared_apps.logistics.models import DeliveryStatus as CourierState
@@ -164,12 +164,27 @@ def delivery_courier_book(*, delivery_id: int) -> CourierDelivery:
                 dropoff=_dropoff(order, branch, provider),
                 items=_items(order),
                 cod_amount=cod_due(order),
+                quote=_quote_shown(order, provider),
             )
         except LogisticsError as error:
             raise FulfilmentError(FulfilmentErrorCode.COURIER_UNAVAILABLE) from error
         delivery.courier_status = booking.status
         delivery.save(update_fields=["courier_status", "updated_at"])
     return booking
+
+
+def _quote_shown(order: MerchantOrder, provider: str) -> Quote | None:
+    """The quote the customer accepted at checkout (its fee is what was charged), for the courier it came from; an
+    expired one is replaced by the booking task (shared_apps/logistics)."""
+    if not order.courier_quote_id or provider != settings.CHECKOUT_COURIER:
+        return None
+    return Quote(
+        id=order.courier_quote_id,
+        fee=order.courier_fee,
+        currency=order.currency,
+        expires_at=order.courier_quote_expires_at,
+        eta=None,
+    )
 
 
 def delivery_courier_cancel(*, order: MerchantOrder) -> CourierDelivery | None:

@@ -48,6 +48,9 @@ class OrderSpec:
     address_notes: str = ""  # for the rider: gate, floor, landmark
     scheduled_for: datetime | None = None  # the customer asked for this time (the branch was closed, or later)
     promised_at: datetime | None = None  # when checkout told the customer to expect it
+    courier_quote_id: str = ""  # partner delivery: the courier's quote the customer accepted (its fee is the fee)
+    courier_fee: Decimal | None = None
+    courier_quote_expires_at: datetime | None = None
 
 
 def merchant_order_create(*, spec: OrderSpec, actor: Actor) -> MerchantOrder:
@@ -69,6 +72,9 @@ def merchant_order_create(*, spec: OrderSpec, actor: Actor) -> MerchantOrder:
         address_notes=spec.address_notes,
         scheduled_for=spec.scheduled_for,
         promised_at=spec.promised_at,
+        courier_quote_id=spec.courier_quote_id,
+        courier_fee=spec.courier_fee,
+        courier_quote_expires_at=spec.courier_quote_expires_at,
         latitude=spec.latitude,
         longitude=spec.longitude,
         note=spec.note,

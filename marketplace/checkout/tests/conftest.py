@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
+from marketplace.checkout.tests.quoting import courier_worker, uber  # noqa: F401 (fixtures for partner delivery)
 from marketplace.discovery.tests.market import Market, build_market
 from marketplace.listings.models import Listing
 
