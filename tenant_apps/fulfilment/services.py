@@ -72,7 +72,8 @@ def eta_estimate(*, delivery: Delivery, order: MerchantOrder, now: datetime) -> 
     origin = (delivery.last_latitude, delivery.last_longitude) if on_the_road else (branch.latitude, branch.longitude)
     distance = _distance_km(*origin, order.latitude, order.longitude) if delivered else None
     preparing = delivery.status == D.WAITING and order.status not in (S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY)
-    start = max(now, (order.placed_at or now) + timedelta(minutes=branch.preparation_minutes)) if preparing else now
+    kitchen = max(filter(None, (order.placed_at, order.scheduled_for)), default=now)  # a scheduled order waits
+    start = max(now, kitchen + timedelta(minutes=branch.preparation_minutes)) if preparing else now
     return promised_time(start=start, preparation_minutes=0, delivered=delivered, distance_km=distance)
 
 
