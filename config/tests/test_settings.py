@@ -76,6 +76,24 @@ def test_production_refuses_to_start_without_its_settings(overrides, missing):
     assert missing in result.stderr
 
 
+COURIERS = {
+    "UBER_DIRECT_TOKEN_URL": "https://auth.uber.com/oauth/v2/token",
+    "UBER_DIRECT_API_BASE": "https://api.uber.com",
+    "UBER_DIRECT_CUSTOMER_ID": "c1",
+    "UBER_DIRECT_CLIENT_ID": "id",
+    "UBER_DIRECT_CLIENT_SECRET": "secret",
+    "UBER_DIRECT_WEBHOOK_SIGNING_KEY": "key",
+    "POSTEX_API_BASE": "https://api.postex.pk/services/integration/api/order",
+    "POSTEX_API_TOKEN": "t",
+    "POSTEX_PICKUP_ADDRESS_CODE": "001",
+}
+
+
+def test_production_refuses_to_start_without_the_couriers_credentials():
+    result = _start({**SMS_AND_MEDIA, **PAYMENTS, **{k: v for k, v in COURIERS.items() if k != "POSTEX_API_TOKEN"}})
+    assert result.returncode != 0 and "POSTEX_API_TOKEN" in result.stderr
+
+
 def test_production_starts_with_everything_set_and_debug_off():
-    result = _start({**SMS_AND_MEDIA, **PAYMENTS})
+    result = _start({**SMS_AND_MEDIA, **PAYMENTS, **COURIERS})
     assert result.returncode == 0, result.stderr

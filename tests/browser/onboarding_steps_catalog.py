@@ -34,7 +34,8 @@ def starter_items_tick(page: Page, prices: dict[str, str], *, stock: dict[tuple[
 def starter_items_submit(page: Page, *, count: int) -> None:
     """Add the ticked items; the products list confirms how many were added."""
     page.get_by_role("button", name=f"Add {count} item" + ("s" if count != 1 else "")).click()
-    expect(page.get_by_text(f"Added {count} item" + ("s" if count != 1 else "") + " to your products.")).to_be_visible()
+    added = f"Added {count} item" + ("s" if count != 1 else "") + " to your products."
+    expect(page.get_by_text(added).first).to_be_visible()
 
 
 def products_listed(page: Page, names: list[str]) -> None:

@@ -5,9 +5,11 @@ artifacts/screenshots/console-orders-*.png. (Signed in by session cookie: the SM
 import pytest
 from django.conf import settings
 from django.test import Client
+from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from marketplace.checkout.tests.conftest import new_buyer  # noqa: F401 (fixture)
+from tenant_apps.fulfilment.models import Delivery
 from tenant_apps.orders.tests.conftest import BUTTER, RICE, grocer, place  # noqa: F401 (fixtures)
 from tests.browser.test_shells import url
 
@@ -54,7 +56,10 @@ def test_branch_manager_works_the_queue(live_server, page, screenshot, grocer, p
     page.get_by_role("button", name="Start preparing").click()
     page.get_by_role("button", name="Ready for pickup").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ready for pickup")
-    page.get_by_role("button", name="Handed over").click()
+    with schema_context(grocer.merchant.schema_name):  # the code the customer reads out at the counter
+        code = Delivery.objects.get(order_id=fresh.pk).pickup_code
+    page.get_by_label("Customer's pickup code").fill(code)
+    page.get_by_role("button", name="Hand over").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Picked up")
     expect(page.locator(".timeline li")).to_have_count(5)
     screenshot("console-orders-detail-done")

@@ -100,7 +100,7 @@ def test_customer_searches_filters_and_opens_a_store_and_a_product(live_server, 
     assert [urlsplit(u).query for u in restores] == ["q=fresh"]
 
     # The nearest store, then a product
-    page.get_by_role("link", name="Planckly").click()
+    page.get_by_role("link", name="Planckly", exact=True).click()
     page.locator(".store-card h3 a").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Shifa Pharmacy")
     expect(page.locator(".branch-card").first).to_contain_text("Open now")

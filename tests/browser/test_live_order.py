@@ -56,6 +56,7 @@ def test_the_order_page_follows_a_status_change_and_the_rider_without_reload(
 
     staff_move(placed["parts"][0]["number"], "accepted")
     expect(page.locator("#order-live .order-part .status")).to_have_text("Accepted", timeout=5000)
+    page.wait_for_timeout(1500)  # the move's two events (the order's, its delivery's) each re-fetch the part
 
     with transaction.atomic():
         live_publish(channels=[channel_order(placed["id"])], kind="position", data={"lat": 31.512, "lng": 74.345})
