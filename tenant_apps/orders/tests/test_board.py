@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenant_apps.orders.errors import OrderError, OrderErrorCode
@@ -84,7 +85,7 @@ def test_history_shows_past_days_and_narrows_by_date_and_status(grocer, place):
     client = grocer.page_client("manager")
     recent = client.get("/orders/history/").content.decode()
     assert today.number in recent and old.number not in recent  # the last 30 days by default
-    day = (old.created_at - timedelta(days=40)).date().isoformat()
+    day = timezone.localtime(old.created_at - timedelta(days=40)).date().isoformat()  # the shop's day, not UTC's
     that_day = client.get(f"/orders/history/?from={day}&to={day}").content.decode()
     assert old.number in that_day and today.number not in that_day
     accepted = client.get("/orders/history/?status=accepted").content.decode()
