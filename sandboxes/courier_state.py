@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sandboxes.sqlite_state import sqlite_connect
+
 REPO = Path(__file__).resolve().parent.parent
 
 _SCHEMA = """
@@ -58,25 +60,8 @@ class Store:
 
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        path = self.path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-            if not write:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+        with sqlite_connect(self.path(), _SCHEMA, write=write) as conn:
+            yield conn
 
     # ---- documents -------------------------------------------------------------------------------------------------
 

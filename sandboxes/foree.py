@@ -59,6 +59,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from sandboxes.sqlite_state import sqlite_connect
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_KEY = "sandbox-foree-key"  # = the app's FOREE_API_KEY default
@@ -141,25 +143,8 @@ CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 def _connect(write: bool = False) -> Iterator[sqlite3.Connection]:
     """A connection in autocommit mode; with `write`, inside BEGIN IMMEDIATE (one writer at a time), committed on
     success and rolled back on any exception."""
-    path = db_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
-        if not write:
-            yield conn
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    with sqlite_connect(db_path(), _SCHEMA, write=write) as conn:
+        yield conn
 
 
 def _now_ms() -> int:
