@@ -11,8 +11,7 @@ computed from its own data every time (nothing is ticked by hand, so it can neve
 | stock    | a variant in stock at an open branch                               | yes                 |
 | go_live  | the merchant is live (or waiting for approval: shown as such)      | —                   |
 
-Links go to the page that does each step; pages other engineers add are reversed by name and left out (None)
-until they exist, so the checklist renders on any version of the console.
+Links go to the page that does each step.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -75,15 +74,8 @@ class OnboardingState:
         return not self.is_live or self.recently_live
 
 
-def _url(name: str, *args: int) -> str | None:
-    try:
-        return reverse(name, args=args or None)
-    except NoReverseMatch:
-        return None
-
-
-def _first_url(*candidates: tuple) -> str | None:
-    return next((url for name, *args in candidates if (url := _url(name, *args))), None)
+def _url(name: str, *args: int) -> str:
+    return reverse(name, args=args or None)
 
 
 def onboarding_checklist(*, merchant: Merchant) -> list[ChecklistStep]:
@@ -112,9 +104,7 @@ def onboarding_checklist(*, merchant: Merchant) -> list[ChecklistStep]:
             hint=str(_("A few words customers read about your shop, your phone and your logo.")),
             done=bool(store and store["description"].strip()),
             required=False,
-            url=_first_url(("console-store", store["pk"]), ("console-stores",))
-            if store
-            else _first_url(("console-store-new",), ("console-stores",)),
+            url=_url("console-store", store["pk"]) if store else _url("console-store-new"),
         ),
         ChecklistStep(
             key="branch",
@@ -122,9 +112,7 @@ def onboarding_checklist(*, merchant: Merchant) -> list[ChecklistStep]:
             hint=str(_("Where customers pick up and where deliveries start: drag the pin to your door.")),
             done=first_branch is not None,
             required=True,
-            url=_first_url(("console-branch-edit", *branch_args), ("console-branch", *branch_args))
-            if first_branch
-            else _first_url(("console-branch-new",)),
+            url=_url("console-branch-edit", *branch_args) if first_branch else _url("console-branch-new"),
         ),
         ChecklistStep(
             key="hours",
@@ -132,9 +120,7 @@ def onboarding_checklist(*, merchant: Merchant) -> list[ChecklistStep]:
             hint=str(_("When you take orders, day by day.")),
             done=with_hours,
             required=True,
-            url=_first_url(("console-branch-hours", *branch_args), ("console-branch", *branch_args))
-            if first_branch
-            else None,
+            url=_url("console-branch-hours", *branch_args) if first_branch else None,
         ),
         ChecklistStep(
             key="delivery",
@@ -142,9 +128,7 @@ def onboarding_checklist(*, merchant: Merchant) -> list[ChecklistStep]:
             hint=str(_("Pickup, your own riders (radius and fee) or a partner courier.")),
             done=with_delivery,
             required=True,
-            url=_first_url(("console-branch-delivery", *branch_args), ("console-branch", *branch_args))
-            if first_branch
-            else None,
+            url=_url("console-branch-delivery", *branch_args) if first_branch else None,
         ),
         ChecklistStep(
             key="products",
