@@ -104,6 +104,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/console/products/{product_id}/media/upload"): {"merchant": ABC, "shop_owner": AB},  # PAST_ACCESS
     ("DELETE", "/api/v1/console/products/{product_id}/media/{media_id}"): {},  # needs an attached asset: same
     ("GET", "/api/v1/console/branches/{branch_id}/events"): ORDERS,  # the board's live stream (WSGI: replay, close)
+    ("GET", "/api/v1/console/riders/events"): {"merchant": ONLY_A, "shop_owner": ONLY_A, "employee": ONLY_A},  # riders
     ("GET", "/api/v1/console/branches/{branch_id}/stock"): STOCK,
     ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/receive"): STOCK,
     ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/adjust"): STOCK,
