@@ -12,6 +12,8 @@ ASSETS := node_modules/.package-lock.json
 run: setup services migrate
 	@$(PY) manage.py seed_demo --if-empty
 	@echo "Marketplace: http://localhost:8000   Admin: http://localhost:8000/admin/   Sandboxes: http://127.0.0.1:8100"
+	@echo "Metrics (this machine only): http://127.0.0.1:8001/metrics   docs/operations.md"
+	@rm -rf .data/prometheus  # the processes' Prometheus files (kernel/metrics.py): a run starts from zero
 	@trap '$(PY) -m config.embedded down' EXIT; $(VENV)/bin/honcho start -f Procfile
 
 test: setup services
