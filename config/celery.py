@@ -23,7 +23,9 @@ app.autodiscover_tasks()
 
 
 REQUEST_ID_HEADER = "request_id"
-_running: dict[str, tuple[float, dict]] = {}  # task id -> (start, log context tokens); a pool child runs one at a time
+_running: dict[
+    str, tuple[float, object]
+] = {}  # task id -> (start, log context tokens); a pool child runs one at a time
 
 
 @setup_logging.connect(weak=False)

@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
@@ -24,6 +26,29 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Anything else (too long, spaces, quotes, newlines) could forge log lines or headers: a new id replaces it.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 UNMATCHED = "unmatched"
+
+
+class _RequestIds:
+    """Unique ids without a system call per request: a random prefix per process (drawn again in a forked child)
+    and a counter."""
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter):08x}"
+
+
+_request_ids = _RequestIds()
+# (method, route) -> histogram child, (method, route, status) -> counter child: `.labels()` validates and locks on
+# every call; the children are the same objects each time.
+_timers: dict[tuple[str, str], Any] = {}
+_counters: dict[tuple[str, str, str], Any] = {}
 
 
 def request_route(request: HttpRequest) -> str:
@@ -39,15 +64,24 @@ class RequestObservedMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else _request_ids.next()
         request.request_id = request_id  # type: ignore[attr-defined]
-        tokens = request_bind(request, request_id=request_id)
+        token = request_bind(request)
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
-            route = request_route(request)
-            http_request_seconds.labels(request.method, route).observe(time.perf_counter() - started)
-            http_requests.labels(request.method, route, str(response.status_code)).inc()
+            _observe(request.method or "", request_route(request), response.status_code, time.perf_counter() - started)
             return response
         finally:
-            request_unbind(tokens)
+            request_unbind(token)
+
+
+def _observe(method: str, route: str, status: int, seconds: float) -> None:
+    timer = _timers.get((method, route))
+    if timer is None:
+        timer = _timers.setdefault((method, route), http_request_seconds.labels(method, route))
+    timer.observe(seconds)
+    counter = _counters.get((method, route, status))
+    if counter is None:
+        counter = _counters.setdefault((method, route, status), http_requests.labels(method, route, str(status)))
+    counter.inc()
