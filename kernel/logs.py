@@ -132,6 +132,8 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # one-time codes: digits shortly after a word that names them ("code is 482913", "otp=4829", "'code': '1234'")
     (re.compile(r"(?i)(\b(?:code|otp|pin|mpin|passcode)\b\D{0,20}?)\b\d{4,8}\b"), r"\1" + REDACTED),
+    # ... and before it, as the sign-in SMS puts it ("482913 is your Planckly code")
+    (re.compile(r"(?i)\b\d{4,8}\b(?=\D{0,24}\b(?:code|otp|pin|passcode)\b)"), REDACTED),
     # links that are their own credential: tracking links, console sign-in hand-offs
     (re.compile(r"/(track|console-signin)/[^/\s?\"'#]+"), r"/\1/" + REDACTED),
     # HMAC signatures and other long hex digests
