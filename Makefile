@@ -17,7 +17,8 @@ run: setup services migrate
 	@trap '$(PY) -m config.embedded down' EXIT; $(VENV)/bin/honcho start -f Procfile
 
 test: setup services
-	@$(VENV)/bin/pytest -n auto; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; fi; exit $$rc
+	@rm -rf .data/prometheus-test  # the tests' Prometheus files, apart from a running `make run`'s
+	@PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.data/prometheus-test $(VENV)/bin/pytest -n auto; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; fi; exit $$rc
 
 setup: $(INSTALLED) $(ASSETS)
 
