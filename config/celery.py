@@ -23,9 +23,8 @@ app.autodiscover_tasks()
 
 
 REQUEST_ID_HEADER = "request_id"
-_running: dict[
-    str, tuple[float, object]
-] = {}  # task id -> (start, log context tokens); a pool child runs one at a time
+# task id -> (start, the log context's token); a pool child runs one task at a time, a thread pool one per thread
+_running: dict[str, tuple[float, object]] = {}
 
 
 @setup_logging.connect(weak=False)
@@ -49,13 +48,13 @@ def _task_observed(task_id: str | None = None, task=None, **kwargs: object) -> N
     if task is None or task_id is None:
         return
     request = task.request
-    tokens = context_bind(
+    token = context_bind(
         task_id=task_id,
         task=task.name,
         request_id=getattr(request, REQUEST_ID_HEADER, None),
         tenant=getattr(request, "_schema_name", None),  # tenant-schemas-celery's header
     )
-    _running[task_id] = (time.perf_counter(), tokens)
+    _running[task_id] = (time.perf_counter(), token)
 
 
 @task_postrun.connect(weak=False)
