@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kernel.geo import haversine_km
 from shared_apps.live.services import (
@@ -48,6 +49,7 @@ ENDED = (D.DELIVERED, D.FAILED, D.CANCELLED, D.RETURNED)
 RANK = {D.WAITING: 0, D.READY: 1, D.ASSIGNED: 2, D.PICKED_UP: 3, D.ON_THE_WAY: 4, D.ARRIVED: 5}
 # A partner courier's words that are not a step of the parcel: it refused the booking (logistics' "failed").
 COURIER_FAILED = "failed"
+RETURNED_REASON = _("The courier could not deliver it and brought it back to the shop.")
 # The order is still the shop's to send (a courier that gives up now leaves the delivery waiting for another).
 COURIER_SENDS = (S.ACCEPTED, S.PREPARING, S.OUT_FOR_DELIVERY)
 METHOD_OF = {Fulfilment.PICKUP: DeliveryMethod.PICKUP, Fulfilment.DELIVERY: DeliveryMethod.OWN_RIDER}
@@ -420,7 +422,8 @@ def courier_status_apply(
 ) -> Delivery | None:
     """A partner courier's status (its own words: COURIER_TO_DELIVERY) moves the order's delivery forward — never
     back, so a late or repeated notice changes nothing — and the order with it (picked up: out for delivery;
-    delivered: delivered). `eta`: the courier's own promise, kept when given. Call in the merchant's schema.
+    delivered: delivered; returned to the shop: cancelled, so its units are back on the shelf and a prepaid order is
+    refunded). `eta`: the courier's own promise, kept when given. Call in the merchant's schema.
 
     A courier that gives up before it has the parcel (canceled before pick-up, or a booking it refused: "failed")
     does not end the delivery while the shop still sends the order: the delivery waits again (ready, if the order is
@@ -466,6 +469,10 @@ def courier_status_apply(
             order = merchant_order_transition(order=order, to=S.OUT_FOR_DELIVERY, actor=Actor(SYSTEM))
         if moves and target == D.DELIVERED and order.status == S.OUT_FOR_DELIVERY:
             order = merchant_order_transition(order=order, to=S.DELIVERED, actor=Actor(SYSTEM))
+        elif moves and target == D.RETURNED and order.status == S.OUT_FOR_DELIVERY:
+            order = merchant_order_transition(
+                order=order, to=S.CANCELLED, actor=Actor(SYSTEM), reason=str(RETURNED_REASON)
+            )
         elif moves or gave_up:  # the board hears a courier that gave up even when the customer's step stays
             _tell(delivery, order)
     return delivery

@@ -88,6 +88,8 @@ def track_status(*, order_status: str, delivery_status: str | None) -> str | Non
     before the delivery exists). None while the order waits for its payment: the customer has not placed it yet."""
     if delivery_status in _DELIVERY_ENDS and order_status not in (S.PENDING_PAYMENT, S.REJECTED, S.CANCELLED):
         return _DELIVERY_ENDS[delivery_status]
+    if delivery_status == D.RETURNED and order_status in (S.CANCELLED, S.REFUNDED):
+        return T.RETURNED  # cancelled because the courier brought it back: say so
     if order_status == S.OUT_FOR_DELIVERY:
         return _BY_DELIVERY.get(delivery_status or D.WAITING, T.READY_FOR_PICKUP)
     if order_status == S.REFUNDED:

@@ -47,7 +47,8 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
         S.REJECTED: frozenset({STAFF, SYSTEM}),
     },
     S.READY_FOR_PICKUP: {S.PICKED_UP: frozenset({STAFF})},
-    S.OUT_FOR_DELIVERY: {S.DELIVERED: frozenset({STAFF, SYSTEM})},
+    # the system cancels an order whose courier brought the parcel back to the shop (fulfilment.courier_status_apply)
+    S.OUT_FOR_DELIVERY: {S.DELIVERED: frozenset({STAFF, SYSTEM}), S.CANCELLED: frozenset({SYSTEM})},
     S.REJECTED: {S.REFUNDED: frozenset({SYSTEM})},
     S.CANCELLED: {S.REFUNDED: frozenset({SYSTEM})},
     S.PICKED_UP: {S.REFUNDED: frozenset({SYSTEM})},

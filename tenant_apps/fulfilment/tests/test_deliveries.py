@@ -33,6 +33,7 @@ from tenant_apps.fulfilment.services import (
 )
 from tenant_apps.fulfilment.tests.conftest import delivery_of, moved
 from tenant_apps.fulfilment.vocabulary import COURIER_TO_DELIVERY, TrackStatus, track_status
+from tenant_apps.inventory.models import StockLevel
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
 from tenant_apps.staff.models import Membership
 from tenant_apps.stores.promise import DELIVERY_HANDOVER_MINUTES
@@ -332,6 +333,24 @@ def test_courier_statuses_move_forward_only_and_deliver_the_order(grocer, place)
 
 
 # --- one text per step, the tracking link --------------------------------------------------------------------
+
+
+def test_a_parcel_the_courier_brings_back_cancels_the_order_and_its_units_are_on_the_shelf_again(grocer, place):
+    order = moved(grocer, place(fulfilment="delivery"), "accepted", "preparing")
+    _in(grocer, lambda: Delivery.objects.filter(order_id=order.pk).update(method=DeliveryMethod.PARTNER))
+    line = _in(grocer, lambda: order.lines.get())
+    level = lambda: _in(  # noqa: E731
+        grocer, lambda: StockLevel.objects.get(branch_id=order.branch_id, variant_id=line.variant_id)
+    )
+    reserved = level().reserved
+    for status in ("pickup_complete", "dropoff", "returned", "returned"):  # the last one: told twice
+        _in(grocer, lambda status=status: courier_status_apply(merchant_order_id=order.pk, courier_status=status))
+    back = grocer.order(order.pk)
+    assert back.status == S.CANCELLED and "brought it back" in back.reason
+    assert delivery_of(grocer, order).status == D.RETURNED
+    assert level().reserved == reserved - line.quantity  # released once, not twice
+    assert PartTracking.objects.get(number=order.number).step == T.RETURNED
+    assert CustomerOrder.objects.get(pk=order.customer_order_id).status == "cancelled"
 
 
 def test_a_step_told_again_is_texted_once(grocer, ready_delivery, riders, texts, django_capture_on_commit_callbacks):
