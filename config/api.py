@@ -90,6 +90,7 @@ public_api = _api(
         ("", "marketplace.cart.api.router", ""),
         ("", "marketplace.checkout.api.router", ""),
         ("", "marketplace.orders.api.router", ""),
+        ("", "marketplace.reels.api.router", ""),
         ("", "shared_apps.payments.api.router", ""),
         ("", "shared_apps.logistics.api.router", ""),
     ),

@@ -60,6 +60,8 @@ SHARED_APPS = [
     "shared_apps.logistics",
     "shared_apps.platform",
     "shared_apps.live",  # the live event log that SSE streams replay from (public schema)
+    "shared_apps.behaviour",  # what shoppers do: events batched from Redis, totals per subject
+    "marketplace.reels",  # the reels feed's index, likes, saves, follows
     "demo",  # seed_demo, demo_totp: the top of the house, above every app it seeds
 ]
 # contenttypes stays public-only: tenant schemas see public's table through the search path, so content types
@@ -190,6 +192,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/alpinejs", BASE_DIR / "node_modules" / "alpinejs" / "dist"),
     ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
+    ("vendor/hls", BASE_DIR / "node_modules" / "hls.js" / "dist"),
 ]
 # Map tiles: any XYZ template; OpenStreetMap by default. Without network the maps still draw their markers.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
