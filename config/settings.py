@@ -74,6 +74,7 @@ TENANT_APPS = [
     "tenant_apps.outbox",
     "tenant_apps.orders",
     "tenant_apps.fulfilment",
+    "tenant_apps.reels",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

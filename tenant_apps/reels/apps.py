@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReelsConfig(AppConfig):
+    name = "tenant_apps.reels"
+    label = "reels"
