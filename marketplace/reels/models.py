@@ -51,6 +51,7 @@ class ReelPlacement(models.Model):
     h3_r6 = models.BigIntegerField()
     h3_r7 = models.BigIntegerField()
     h3_r8 = models.BigIntegerField()
+    published_at = models.DateTimeField(help_text="The card's: a scheduled reel is in the feed from then.")
     in_stock = models.BooleanField(default=True, help_text="Some tagged product is in stock at this branch.")
     open_now = models.BooleanField(default=True)
     score = models.FloatField(

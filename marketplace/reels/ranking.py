@@ -146,18 +146,20 @@ def merchant_capped(
             return placed
 
 
+_PRIORS = """
+    SELECT t.fraction, t.watches, t.actions, t.views,
+           (SELECT coalesce(sum(likes + saves), 0)::float8 FROM reels_feed_reelcard)
+    FROM (SELECT sum(watch_fraction)::float8 AS fraction, sum(watches)::float8 AS watches,
+                 sum(product_taps + add_to_carts + shares)::float8 AS actions, sum(views)::float8 AS views
+          FROM behaviour_behaviourtotal WHERE subject = 'reel') t
+"""
+
+
 def priors() -> tuple[float, float]:
     """The platform's mean completion per watch and engagement per view (the smoothing's priors). One query."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT sum(watch_fraction), sum(watches),
-                      sum(product_taps + add_to_carts + shares), sum(views)
-               FROM behaviour_behaviourtotal WHERE subject = 'reel'"""
-        )
-        fraction, watches, actions, views = cursor.fetchone()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(likes + saves), 0) FROM reels_feed_reelcard")
-        kept = cursor.fetchone()[0]
+        cursor.execute(_PRIORS)
+        fraction, watches, actions, views, kept = cursor.fetchone()
     completion = fraction / watches if watches else DEFAULT_COMPLETION
     engagement = ((actions or 0) + kept) / views if views else DEFAULT_ENGAGEMENT
     return max(completion, 0.01), max(engagement, 0.001)

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 from django.db import connection
+from django.utils import timezone
 
 from kernel.db import unprepared
 from kernel.money import money
@@ -103,7 +104,7 @@ _CANDIDATES = """
         CROSS JOIN LATERAL (
             SELECT p.card_id, p.merchant_id, p.branch_id, p.score, {distance} AS distance
             FROM reels_feed_reelplacement p
-            WHERE p.{column} = c.cell AND {distance} <= %(radius)s
+            WHERE p.{column} = c.cell AND {distance} <= %(radius)s AND p.published_at <= now()
             ORDER BY p.score DESC
             LIMIT %(n)s
         ) p
@@ -252,7 +253,10 @@ def feed_page(query: FeedQuery, *, shopper: Shopper | None = None) -> FeedPage:
         chosen.append((first, None))  # a shared reel opens the feed, wherever it is
     chosen += [(c.card_id, c.distance_km) for c in ordered]
     window = chosen[cursor.offset : end]
-    cards = {c.pk: c for c in ReelCard.objects.filter(pk__in=[card_id for card_id, _ in window])}
+    cards = {
+        c.pk: c
+        for c in ReelCard.objects.filter(pk__in=[card_id for card_id, _ in window], published_at__lte=timezone.now())
+    }
     if first is not None and cursor.offset == 0 and first not in cards:
         raise ReelsError(ReelsErrorCode.REEL_NOT_FOUND, field="reel")
     page_cards = [cards[card_id] for card_id, _ in window if card_id in cards]
@@ -278,7 +282,8 @@ def newest_page(*, lat: float, lng: float, radius_km: float = DEFAULT_RADIUS_KM,
     prefilter, params = geo.within_sql("p", lat, lng, radius_km)
     sql = f"""
         SELECT c.id FROM reels_feed_reelcard c
-        WHERE EXISTS (SELECT 1 FROM reels_feed_reelplacement p WHERE p.card_id = c.id AND {prefilter})
+        WHERE c.published_at <= now()
+          AND EXISTS (SELECT 1 FROM reels_feed_reelplacement p WHERE p.card_id = c.id AND {prefilter})
         ORDER BY c.published_at DESC, c.id DESC LIMIT %(limit)s
     """
     with unprepared(), connection.cursor() as cursor:
