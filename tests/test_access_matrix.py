@@ -15,9 +15,11 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from config.api import console_api, public_api
+from marketplace.reels.models import ReelCard
 from shared_apps.accounts.services import guest_create, user_get_or_create_by_phone
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
 from tenant_apps.catalog.models import BranchPrice
@@ -551,3 +553,61 @@ def test_a_signed_public_route_answers_anyone_with_a_signature_and_nobody_withou
     on_console = Client(HTTP_HOST=f"{merchant.slug}.localhost")
     response = getattr(on_console, method.lower())(path, body, content_type="application/json", **{header: good})
     assert response.status_code == 404  # the marketplace's route only
+
+
+# ---- the reels feed's public routes ----------------------------------------------------------------------------------
+# The feed and its events answer anyone; what a shopper keeps (likes, saves, follows) needs a shopper (a user or a
+# guest, by token or session) and is theirs only; none of them exists on a merchant's host. Every public API route
+# under /reels or /shops must be listed here.
+REELS_PUBLIC: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/reels"): "anyone",
+    ("POST", "/api/v1/reels/events"): "anyone",
+    ("PUT", "/api/v1/reels/{reel_id}/like"): "shopper",
+    ("DELETE", "/api/v1/reels/{reel_id}/like"): "shopper",
+    ("PUT", "/api/v1/reels/{reel_id}/save"): "shopper",
+    ("DELETE", "/api/v1/reels/{reel_id}/save"): "shopper",
+    ("PUT", "/api/v1/shops/{merchant_slug}/follow"): "shopper",
+    ("DELETE", "/api/v1/shops/{merchant_slug}/follow"): "shopper",
+}
+
+
+def _reels_routes() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for prefix, router in public_api._routers:
+        for path, path_view in router.path_operations.items():
+            if (prefix + path).startswith(("/reels", "/shops/")):
+                for operation in path_view.operations:
+                    found |= {(method, "/api/v1" + prefix + path) for method in operation.methods}
+    return found
+
+
+def test_every_reels_route_is_in_the_reels_table():
+    assert _reels_routes() == set(REELS_PUBLIC), "add new reels routes to REELS_PUBLIC"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(REELS_PUBLIC), ids=[f"{m} {p}" for m, p in sorted(REELS_PUBLIC)])
+def test_reels_routes_answer_whom_they_should(make_merchant, method, path):
+    merchant = make_merchant()
+    card = ReelCard.objects.create(
+        merchant=merchant, reel_id=1, merchant_slug=merchant.slug, shop_name=merchant.name, duration_s=5,
+        published_at=timezone.now(),
+    )  # fmt: skip
+    concrete = path.replace("{reel_id}", str(card.pk)).replace("{merchant_slug}", merchant.slug)
+    query = {"lat": 31.52, "lng": 74.35} if method == "GET" else None
+    body = f'{{"events": [{{"reel": {card.pk}, "kind": "view"}}]}}' if path.endswith("/events") else None
+    market = Client(HTTP_HOST="localhost")
+
+    def call(client: Client, **headers) -> HttpResponse:
+        if method == "GET":
+            return client.get(concrete, query, **headers)
+        return getattr(client, method.lower())(concrete, body or "", content_type="application/json", **headers)
+
+    anonymous = call(market)
+    if REELS_PUBLIC[(method, path)] == "anyone":
+        assert anonymous.status_code in (200, 202), anonymous.content
+    else:
+        assert anonymous.status_code == 401 and anonymous.json()["code"], anonymous.content
+    guest = {"HTTP_AUTHORIZATION": f"Bearer {guest_token_issue(guest=guest_create())}"}
+    assert call(market, **guest).status_code in (200, 202)
+    on_console = call(Client(HTTP_HOST=f"{merchant.slug}.localhost"), **guest)
+    assert on_console.status_code == 404  # the marketplace's route only

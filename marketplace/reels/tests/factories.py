@@ -25,7 +25,9 @@ def reel_payload(
     duration_s: float = 10.0,
     caption: str = "",
     base_url: str = "https://res.cloudinary.test/demo/video/upload",
+    urls: dict | None = None,
 ) -> dict:
+    """A `reel.published` payload; `urls` replaces the made-up hls/mp4/webm/poster URLs (a test serving videos)."""
     reel_id = reel_id or next(_ids)
     chosen = branches if branches is not None else shop.branches
     return {
@@ -47,6 +49,7 @@ def reel_payload(
         "caption": caption or f"Reel {reel_id}",
         "products": [{"id": p.pk, "name": p.name, "slug": "", "position": i + 1} for i, p in enumerate(products)],
         "published_at": (published_at or timezone.now() - timedelta(minutes=5)).isoformat(),
+        **(urls or {}),
     }
 
 
