@@ -122,7 +122,7 @@ def shops_create(rng: random.Random, n: int) -> list[Shop]:
                 )
         shops.append(Shop(id=merchant.pk, slug=merchant.slug, name=merchant.name, branches=tuple(branches)))
     BranchListing.objects.bulk_create(branch_rows, batch_size=2000)
-    Listing.objects.bulk_create(listing_rows, batch_size=2000)
+    Listing.objects.bulk_create(listing_rows, batch_size=1000)
     return shops
 
 
@@ -198,7 +198,7 @@ def reels_create(rng: random.Random, shops: list[Shop], n: int) -> None:
                     )
                 )
         ReelPlacement.objects.bulk_create(placed, batch_size=5000)
-        BehaviourTotal.objects.bulk_create(totals, batch_size=5000)
+        BehaviourTotal.objects.bulk_create(totals, batch_size=2000)
 
 
 def locations(rng: random.Random, n: int) -> list[tuple[float, float]]:
