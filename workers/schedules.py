@@ -45,6 +45,11 @@ SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    "reels-orders-attribute": {
+        "task": "marketplace.reels.tasks.reels_orders_attribute",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "carts-expire": {"task": "marketplace.cart.tasks.carts_expire", "schedule": 3600.0},
     # New merchants take a prebuilt schema (tenants/schema_spares.py); refill the pool they drew from.
     "tenant-spares-refill": {

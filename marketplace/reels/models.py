@@ -120,3 +120,20 @@ class ShopFollow(_ShopperOwned):
 
     class Meta:
         constraints = _owner_constraints("shop_follow", "merchant")
+
+
+class ReelOrder(models.Model):
+    """A part of a customer's order holding a product the same shopper had added to the cart from a reel of that
+    merchant within ATTRIBUTION_DAYS before ordering (attribution.py). One row per (part, reel): beat may look at an
+    order again, the order counts once."""
+
+    part_id = models.BigIntegerField()
+    merchant_id = models.BigIntegerField()
+    reel_id = models.BigIntegerField(help_text="The reel's id in its merchant's schema.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["part_id", "reel_id"], name="reel_order_unique")]
+
+    def __str__(self) -> str:
+        return f"part {self.part_id} from reel {self.merchant_id}/{self.reel_id}"

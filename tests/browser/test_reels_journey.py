@@ -1,20 +1,26 @@
 """A guest on a phone opens the reels near Gulberg: swipes through five reels (the reel in view plays, muted; every
 other one is paused), likes one, adds the cake tagged in a reel to the cart from the product card over the video, and
-checks out. The videos are made on the machine with ffmpeg and served as a CDN would (HLS, MP4, WebM, poster)."""
+checks out; the reel's statistics then count the view, the add to cart and the order. The videos are made on the
+machine with ffmpeg and served as a CDN would (HLS, MP4, WebM, poster)."""
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from marketplace.discovery.tests.market import build_market
 from marketplace.orders.models import CustomerOrder
+from marketplace.reels.attribution import reel_orders_attribute, watermark_key
 from marketplace.reels.models import ReelLike
 from marketplace.reels.tests.factories import reel_make
+from shared_apps.behaviour.selectors import reel_stats
+from shared_apps.behaviour.services import behaviour_drain
 from shared_apps.payments.testing import payments_delete_all
 from tests.browser.reel_videos import videos_make, videos_served
 from tests.browser.test_shells import url
@@ -126,3 +132,22 @@ def test_a_guest_swipes_reels_and_buys_a_tagged_product(
     expect(page).to_have_url(re.compile(r"/orders/PK[0-9A-Z]{8}/\?placed=1$"))
     order = CustomerOrder.objects.get()
     assert order.parts.get().merchant_slug == "crust-and-crumb"
+
+    # what the merchant's console reads: the reel was viewed, sold from and ordered from
+    cache.delete(watermark_key())
+    stats = _stats_after_drain(cake, lambda s: s.add_to_carts == 1)
+    assert stats.views >= 1 and stats.add_to_carts == 1
+    assert reel_orders_attribute() == 1
+    assert reel_orders_attribute() == 0  # looked at again: counted once
+    assert _stats_after_drain(cake, lambda s: s.orders == 1).orders == 1
+
+
+def _stats_after_drain(card, done, timeout: float = 10.0):
+    """The reel's statistics once the page's queued events reached the database (the drain, as beat runs it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        behaviour_drain()
+        stats = reel_stats(merchant_id=card.merchant_id, reel_ids=[card.reel_id])[card.reel_id]
+        if done(stats) or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.3)
