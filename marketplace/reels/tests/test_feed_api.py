@@ -23,7 +23,7 @@ from shared_apps.behaviour.recorder import events_key
 from shared_apps.behaviour.selectors import reel_stats
 from shared_apps.behaviour.services import behaviour_drain
 from tenant_apps.outbox.models import Entity, OutboxEvent
-from tests.query_counts import assert_list_queries_flat
+from tests.query_counts import assert_list_queries_flat, html_count
 
 GULBERG = {"lat": 31.5204, "lng": 74.3587}
 ENVELOPE = {"code", "message", "field"}
@@ -266,3 +266,20 @@ def test_the_outbox_publishes_and_withdraws_a_reel(market):
         OutboxEvent.objects.create(entity=Entity.REEL, entity_id=77, payload={"kind": "reel.withdrawn", "reel_id": 77})
     listings_publish(schema=shop.merchant.schema_name)
     assert not ReelCard.objects.filter(merchant=shop.merchant, reel_id=77).exists()
+
+
+def test_the_reels_page_costs_the_same_queries_with_few_reels_or_many(client, market):
+    reel_make(market, "gulberg-grocer", "Guard Basmati Rice")
+
+    def add_rows():
+        for shop, product in (("crust-and-crumb", "Cake Rusk"), ("shifa-pharmacy", "Panadol Extra")):
+            for _ in range(2):
+                reel_make(market, shop, product)
+
+    assert_list_queries_flat(
+        read=lambda: client.get("/reels?lat=31.5204&lng=74.3587"),
+        rows=html_count('"share_url"'),
+        add_rows=add_rows,
+        few=1,
+        many=5,
+    )
