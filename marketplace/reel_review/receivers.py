@@ -3,11 +3,11 @@ sent inside the merchant's transaction, so the row and the reel commit together.
 
 from __future__ import annotations
 
-from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
 from marketplace.reel_review.models import ReelReview, ReelReviewStatus
+from tenant_apps.reels.selectors import current_merchant
 from tenant_apps.reels.signals import reel_review_closed, reel_review_requested
 
 
@@ -24,7 +24,7 @@ def _requested(
     **kwargs,
 ) -> None:
     ReelReview.objects.update_or_create(
-        merchant_id=connection.tenant.pk,
+        merchant_id=current_merchant().pk,
         reel_id=reel_id,
         defaults={
             "status": ReelReviewStatus.PENDING,
@@ -43,5 +43,5 @@ def _requested(
 @receiver(reel_review_closed, dispatch_uid="reel-review-closes")
 def _closed(sender, *, schema: str, reel_id: int, **kwargs) -> None:
     ReelReview.objects.filter(
-        merchant_id=connection.tenant.pk, reel_id=reel_id, status=ReelReviewStatus.PENDING
+        merchant_id=current_merchant().pk, reel_id=reel_id, status=ReelReviewStatus.PENDING
     ).update(status=ReelReviewStatus.WITHDRAWN, decided_at=timezone.now())

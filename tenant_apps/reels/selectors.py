@@ -14,6 +14,15 @@ from tenants.models import Merchant
 PUBLISHED, WITHDRAWN = "reel.published", "reel.withdrawn"
 
 
+def current_merchant() -> Merchant:
+    """The merchant whose schema the connection is in: the request's tenant, or (under `schema_context`, which sets
+    a stand-in without the merchant's fields) its row, read once."""
+    tenant = connection.tenant
+    if isinstance(tenant, Merchant):
+        return tenant
+    return Merchant.objects.get(schema_name=connection.schema_name)
+
+
 def reel_is_public(reel: Reel) -> bool:
     """Approved, its derived streams ready and at least one active branch of an active store."""
     return (
@@ -28,7 +37,7 @@ def reel_is_public(reel: Reel) -> bool:
 def reel_feed_payload(*, reel: Reel) -> dict[str, Any]:
     """What the outbox carries to the marketplace for `reel` as it is now (contract: tenant_apps/reels/__init__.py).
     Expects `reel` with store, branches and tags__product loaded (`reels_for_payload`) for a constant query count."""
-    tenant = connection.tenant
+    tenant = current_merchant()
     head = {"reel_id": reel.pk, "merchant_id": tenant.pk, "schema": tenant.schema_name}
     if not reel_is_public(reel):
         return {"kind": WITHDRAWN, **head}

@@ -33,7 +33,7 @@ from tenant_apps.outbox.services import outbox_emit
 from tenant_apps.reels.checks import CHECK_LABELS, ReelFacts, reel_check_failures
 from tenant_apps.reels.errors import ReelError, ReelErrorCode
 from tenant_apps.reels.models import MAX_CAPTION, MAX_PRODUCTS, Reel, ReelMedia, ReelProduct, ReelStatus
-from tenant_apps.reels.selectors import reel_feed_payload, reels_for_payload
+from tenant_apps.reels.selectors import current_merchant, reel_feed_payload, reels_for_payload
 from tenant_apps.reels.signals import reel_review_closed, reel_review_requested
 from tenant_apps.staff.access import require, scoped_branches
 from tenant_apps.staff.audit import Actions, audit_record
@@ -143,7 +143,7 @@ def _submit(reel: Reel) -> None:
     if reel.check_failures:
         reel.status, reel.rejection_reason = ReelStatus.REJECTED, _reasons(reel.check_failures)
         reel.reviewed_at, reel.published_at = timezone.now(), None
-    elif getattr(connection.tenant, "reels_trusted", False):
+    elif current_merchant().reels_trusted:
         _approve(reel)
     else:
         reel.status, reel.rejection_reason, reel.published_at = ReelStatus.PENDING_REVIEW, "", None
@@ -289,7 +289,7 @@ def reel_delete(*, actor: Membership, reel: Reel) -> None:
     require(actor, Perm.REELS_MANAGE)
     with transaction.atomic():
         reel = Reel.objects.select_for_update().get(pk=reel.pk)
-        tenant = connection.tenant
+        tenant = current_merchant()
         withdrawal = {
             "kind": "reel.withdrawn",
             "reel_id": reel.pk,
