@@ -208,6 +208,7 @@ def _asset_remove(resource_type: str, public_id: str) -> bool:
     blob, meta = _asset_paths(resource_type, public_id)
     meta.unlink(missing_ok=True)  # the record first: once it is gone the asset is gone, whatever happens next
     blob.unlink(missing_ok=True)
+    shutil.rmtree(video.derived_dir(blob), ignore_errors=True)
     return True
 
 
@@ -553,7 +554,7 @@ async def upload(request: Request) -> Response:
     eager = video.eager_entries(params.get("eager")) if kind == "video" else []
     eager_async = _truthy(params.get("eager_async"))
     if eager:
-        record = {**record, **(await run_in_threadpool(_probe_video, record))}
+        record = {**record, **(await run_in_threadpool(_probe_video, record)), "eager_requested": eager}
         await run_in_threadpool(_asset_save, record, data)
         if eager_async:
             batch_id = secrets.token_hex(16)
@@ -566,7 +567,7 @@ async def upload(request: Request) -> Response:
                 await run_in_threadpool(_asset_remove, kind, public_id)
                 return _error(400, made)
             entries = made
-        response_record = {**record, "eager": entries}
+        response_record = {**_public(record), "eager": entries}
     else:
         response_record = record
 
@@ -576,13 +577,18 @@ async def upload(request: Request) -> Response:
             "notification_type": "upload",
             "timestamp": _now_iso(),
             "request_id": secrets.token_hex(16),
-            **record,
+            **_public(record),
         }
         background = BackgroundTask(_notify, notify_url, payload, algorithm)
     if eager and eager_async:
         background = BackgroundTask(_eager_in_background, request, record, eager, params, algorithm, background)
     request_id = secrets.token_hex(16)
     return JSONResponse(response_record, headers={"X-Request-Id": request_id}, background=background)
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as Cloudinary describes an asset: without what the sandbox keeps for itself."""
+    return {k: v for k, v in record.items() if k != "eager_requested"}
 
 
 def _probe_video(record: dict[str, Any]) -> dict[str, Any]:
@@ -778,6 +784,14 @@ def _admin_resource(resource_type: str, public_id: str, base: str) -> dict[str, 
         return None
     blob, _ = _asset_paths(resource_type, public_id)
     folder = video.derived_dir(blob)
+    if resource_type == "video" and record.get("eager_requested"):
+        # Cloudinary finishes an eager job whatever happens to the caller; the sandbox's background task dies with
+        # its process, so a status check finishes what a restart interrupted (one lock per asset: never twice).
+        try:
+            for transformation, fmt in record["eager_requested"]:
+                video.derive(blob=blob, fmt=fmt, transformation=transformation, duration=record.get("duration"))
+        except (RuntimeError, ValueError, OSError) as exc:
+            logger.warning("cloudinary sandbox: eager for %s failed: %s", public_id, exc)
     made = []
     if resource_type == "video" and folder.exists():
         for name, transformation, fmt in (
@@ -804,7 +818,7 @@ def _admin_resource(resource_type: str, public_id: str, base: str) -> dict[str, 
             }
             for p in folder.glob("poster_*")
         ]
-    return {**record, "derived": made}
+    return {**_public(record), "derived": made}
 
 
 async def admin_resource(request: Request) -> Response:
