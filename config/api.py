@@ -108,5 +108,6 @@ console_api = _api(
         ("", "tenant_apps.orders.api.router", ""),
         ("", "tenant_apps.orders.payments_api.router", ""),
         ("", "tenant_apps.fulfilment.api.router", ""),
+        ("", "tenant_apps.reels.api.router", ""),
     ),
 )

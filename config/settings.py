@@ -56,6 +56,7 @@ SHARED_APPS = [
     "marketplace.checkout",
     "marketplace.orders",
     "marketplace.onboarding",  # /sell/: a shopkeeper signs up as a merchant
+    "marketplace.reel_review",  # the operators' queue of merchants' reels (admin)
     "shared_apps.payments",
     "shared_apps.logistics",
     "shared_apps.platform",

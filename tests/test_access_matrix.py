@@ -52,6 +52,8 @@ ORDERS = {  # employees only with the process_orders duty (the world's employee 
 }
 PAYMENTS = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}  # never employees, whatever duties
 REFUNDS = {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A}  # money out of an order in scope
+REELS_MANAGE = {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A}
+REELS_MANAGE_A = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}
 AUDIT = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}  # each sees its scope's entries only
 
 # (method, route) -> PUBLIC, or {role: cases allowed}. Roles missing from a dict are denied everywhere.
@@ -188,6 +190,20 @@ TABLE: dict[tuple[str, str], object] = {
     # book a partner courier (again): aims at a rider's delivery, so the allowed get the page back with "not that way"
     ("POST", "/deliveries/{delivery_id}/courier/"): {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A},
     ("POST", "/api/v1/console/deliveries/{delivery_id}/location"): {"employee": ONLY_A},
+    # reels: everyone in a branch sees its reels and their statistics; managers down to Branch Managers change them
+    ("GET", "/api/v1/console/reels"): EVERY_ROLE_A,
+    ("POST", "/api/v1/console/reels/sign"): REELS_MANAGE_A,
+    ("POST", "/api/v1/console/reels"): REELS_MANAGE_A,  # a genuine Cloudinary upload: PAST_ACCESS
+    ("GET", "/api/v1/console/reels/{reel_id}"): {
+        "merchant": ABC,
+        "shop_owner": AB,
+        "branch_manager": ONLY_A,
+        "employee": ONLY_A,
+    },
+    ("PATCH", "/api/v1/console/reels/{reel_id}"): REELS_MANAGE,
+    ("DELETE", "/api/v1/console/reels/{reel_id}"): REELS_MANAGE,
+    ("GET", "/reels/"): EVERY_ROLE_A,
+    ("POST", "/reels/"): REELS_MANAGE_A,  # delete, the reel named in the body (B1a's)
     ("POST", "/onboarding/go-live/"): {"merchant": ONLY_A},  # the world's merchant is live: a no-op back home
     ("GET", "/console-signin/{token}/"): PUBLIC,  # a handoff token is the credential (tested on its own)
     ("GET", "/signin/"): PUBLIC,
@@ -201,6 +217,7 @@ TABLE: dict[tuple[str, str], object] = {
 PAST_ACCESS = {
     ("POST", "/api/v1/console/products/{product_id}/media"),
     ("POST", "/api/v1/console/products/{product_id}/media/upload"),  # the matrix sends JSON, not a file
+    ("POST", "/api/v1/console/reels"),
 }
 SIGNED_IN_STRANGER_OK = {("GET", "/api/v1/console/invitations/mine"), ("GET", "/invitations/")}
 
@@ -214,6 +231,7 @@ TARGETS = {
     "media_id": {A: "P1", B: "P1", C: "P2"},  # no media in the world: every call is a 404 or a deny
     "order_id": {A: "B1a", B: "B1b", C: "B2a"},  # the branch of the order; its status comes from the route
     "delivery_id": {A: "D_B1a", B: "D_B1b", C: "D_B2a"},  # a picked-up ride ("DP_": a pickup, for handovers)
+    "reel_id": {A: "R_B1a", B: "R_B1b", C: "R_B2a"},
 }
 U_TARGETS = {
     "store_id": "S1",
@@ -225,6 +243,7 @@ U_TARGETS = {
     "media_id": "P1",
     "order_id": "B1a",
     "delivery_id": "D_B1a",
+    "reel_id": "R_B1a",
 }
 # The status an order must be in for the route's move to apply (the world has one of each per branch).
 ORDER_STATUS_FOR = {
@@ -308,6 +327,13 @@ def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
             "price:olpers-milk/1l": "330",
         },
         ("POST", "/api/v1/console/orders/{order_id}/reject"): {"reason": "Out of stock"},
+        ("POST", "/api/v1/console/reels"): {
+            "upload": {"public_id": "x", "version": 1},
+            "branch_ids": [ids[BODY_BRANCH.get(case, "B1a")]],
+            "product_ids": [ids["P1"]],
+        },
+        ("PATCH", "/api/v1/console/reels/{reel_id}"): {"caption": f"Fresh naan {n}"},
+        ("POST", "/reels/"): {"action": "delete", "reel_id": ids["R_B1a"]},
         ("POST", "/orders/{order_id}/"): {"action": "accept"},
         ("POST", "/rider/deliveries/{delivery_id}/"): {"action": "arrived"},
         ("POST", "/deliveries/{delivery_id}/assign/"): {"rider_id": ids.get("M_employee", 0)},
