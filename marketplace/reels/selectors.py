@@ -104,7 +104,7 @@ _CANDIDATES = """
         CROSS JOIN LATERAL (
             SELECT p.card_id, p.merchant_id, p.branch_id, p.score, {distance} AS distance
             FROM reels_feed_reelplacement p
-            WHERE p.{column} = c.cell AND {distance} <= %(radius)s AND p.published_at <= now()
+            WHERE p.{column} = c.cell AND {distance} <= %(radius)s AND p.published_at <= %(now)s
             ORDER BY p.score DESC
             LIMIT %(n)s
         ) p
@@ -127,6 +127,7 @@ def _candidates(query: FeedQuery, *, n: int) -> list[_Candidate]:
         "lng": query.lng,
         "radius": query.radius_km,
         "n": n,
+        "now": timezone.now(),  # not SQL now(): that is when the transaction started
     }
     with unprepared(), connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -282,12 +283,12 @@ def newest_page(*, lat: float, lng: float, radius_km: float = DEFAULT_RADIUS_KM,
     prefilter, params = geo.within_sql("p", lat, lng, radius_km)
     sql = f"""
         SELECT c.id FROM reels_feed_reelcard c
-        WHERE c.published_at <= now()
+        WHERE c.published_at <= %(now)s
           AND EXISTS (SELECT 1 FROM reels_feed_reelplacement p WHERE p.card_id = c.id AND {prefilter})
         ORDER BY c.published_at DESC, c.id DESC LIMIT %(limit)s
     """
     with unprepared(), connection.cursor() as cursor:
-        cursor.execute(sql, {**params, "limit": limit})
+        cursor.execute(sql, {**params, "limit": limit, "now": timezone.now()})
         return [row[0] for row in cursor.fetchall()]
 
 
