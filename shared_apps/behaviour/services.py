@@ -88,7 +88,8 @@ def _store(rows: list[dict]) -> int:
     totals = _totals(rows)
     keys = list(totals)
     columns = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
-    columns += [[totals[k][c] for k in keys] for c in _COUNTERS]
+    # one type per array: psycopg will not send a list mixing ints and floats
+    columns += [[(float if c == "watch_fraction" else int)(totals[k][c]) for k in keys] for c in _COUNTERS]
     with transaction.atomic():
         BehaviourEvent.objects.bulk_create(
             [
