@@ -90,6 +90,7 @@ public_api = _api(
         ("", "marketplace.cart.api.router", ""),
         ("", "marketplace.checkout.api.router", ""),
         ("", "marketplace.orders.api.router", ""),
+        ("", "marketplace.reels.api.router", ""),
         ("", "shared_apps.payments.api.router", ""),
         ("", "shared_apps.logistics.api.router", ""),
     ),
@@ -107,5 +108,6 @@ console_api = _api(
         ("", "tenant_apps.orders.api.router", ""),
         ("", "tenant_apps.orders.payments_api.router", ""),
         ("", "tenant_apps.fulfilment.api.router", ""),
+        ("", "tenant_apps.reels.api.router", ""),
     ),
 )

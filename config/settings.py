@@ -58,10 +58,13 @@ SHARED_APPS = [
     "marketplace.checkout",
     "marketplace.orders",
     "marketplace.onboarding",  # /sell/: a shopkeeper signs up as a merchant
+    "marketplace.reel_review",  # the operators' queue of merchants' reels (admin)
     "shared_apps.payments",
     "shared_apps.logistics",
     "shared_apps.platform",
     "shared_apps.live",  # the live event log that SSE streams replay from (public schema)
+    "shared_apps.behaviour",  # what shoppers do: events batched from Redis, totals per subject
+    "marketplace.reels",  # the reels feed's index, likes, saves, follows
     "demo",  # seed_demo, demo_totp: the top of the house, above every app it seeds
 ]
 # contenttypes stays public-only: tenant schemas see public's table through the search path, so content types
@@ -74,6 +77,7 @@ TENANT_APPS = [
     "tenant_apps.outbox",
     "tenant_apps.orders",
     "tenant_apps.fulfilment",
+    "tenant_apps.reels",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -193,6 +197,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/alpinejs", BASE_DIR / "node_modules" / "alpinejs" / "dist"),
     ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
+    ("vendor/hls", BASE_DIR / "node_modules" / "hls.js" / "dist"),
 ]
 # Map tiles: any XYZ template; OpenStreetMap by default. Without network the maps still draw their markers.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("marketplace.checkout.urls")),
     path("", include("marketplace.orders.urls")),
     path("", include("marketplace.onboarding.urls")),
+    path("", include("marketplace.reels.urls")),
     path("", include(payment_urlpatterns)),
 ]
 

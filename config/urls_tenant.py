@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("tenant_apps.orders.urls")),
     path("", include("tenant_apps.orders.payments_urls")),
     path("", include("tenant_apps.fulfilment.urls")),
+    path("", include("tenant_apps.reels.urls")),
 ]
 
 handler404 = "config.views.page_not_found"

@@ -6,6 +6,8 @@ the issues that need them land (SMS, Cloudinary, Foree Pay, JazzCash, courier).
 """
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
@@ -51,5 +53,15 @@ app = Starlette(
         *uberdirect.routes,
         *postex.routes,
         *cloudinary.routes,
-    ]
+    ],
+    # Browsers upload straight to Cloudinary (signed direct uploads, chunked with custom headers) and hls.js reads
+    # its streams: Cloudinary answers cross-origin requests, so the sandbox does too.
+    middleware=[
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["X-Unique-Upload-Id", "Content-Range", "X-Requested-With", "Content-Type"],
+        )
+    ],
 )

@@ -12,8 +12,13 @@ URL; a `notification_url` parameter overrides it, as at Cloudinary.
 Delivery: `GET /{cloud}/{resource_type}/upload/[<transformations>/][v<version>/]<public_id>[.<ext>]` serves the stored
 original whatever the transformations say; a video asked for as an image (a poster) is a grey JPEG of its size.
 
+Video (sandboxes/cloudinary_video.py): chunked uploads (X-Unique-Upload-Id, Content-Range), eager transformations
+(sync or `eager_async` with an "eager" notification) and delivery of HLS (`sp_auto/.../x.m3u8`), MP4/WebM renditions and
+poster frames, made with ffmpeg. Admin API: `GET /v1_1/{cloud}/resources/{resource_type}/upload/{public_id}` (HTTP
+Basic api_key:secret) describes an asset with its `derived` list, for a status check when a notification is lost.
+
 Not modelled: the account's choice of SHA-256 signatures (a 64-hex signature is checked as SHA-256, a 40-hex one as
-SHA-1), eager/derived assets, Admin API, upload presets (unsigned uploads are refused), dynamic folder mode (`folder`
+SHA-1), the rest of the Admin API, upload presets (unsigned uploads are refused), dynamic folder mode (`folder`
 prefixes the public_id, as in fixed folder mode), resizing. Notifications are tried once, never retried.
 
 Storage: $SANDBOX_DATA_DIR/cloudinary/<cloud>/<resource_type>/<sha1(public_id)>.{bin,json} (default
@@ -41,6 +46,7 @@ import secrets
 import shutil
 import string
 import struct
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -55,6 +61,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from sandboxes import cloudinary_video as video
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +208,7 @@ def _asset_remove(resource_type: str, public_id: str) -> bool:
     blob, meta = _asset_paths(resource_type, public_id)
     meta.unlink(missing_ok=True)  # the record first: once it is gone the asset is gone, whatever happens next
     blob.unlink(missing_ok=True)
+    shutil.rmtree(video.derived_dir(blob), ignore_errors=True)
     return True
 
 
@@ -474,6 +483,19 @@ async def upload(request: Request) -> Response:
     data, filename = read
     if not data:
         return _error(400, "Empty file")
+    if upload_id := request.headers.get("X-Unique-Upload-Id"):
+        whole = await run_in_threadpool(
+            video.chunk_accept,
+            root=storage_root(),
+            upload_id=upload_id,
+            content_range=request.headers.get("Content-Range", ""),
+            data=data,
+        )
+        if isinstance(whole, str):
+            return _error(400, whole)
+        if isinstance(whole, int):
+            return JSONResponse({"done": False, "bytes": whole})
+        data = whole
     limit = MAX_BYTES["image" if resource_type == "auto" else resource_type]
     if resource_type == "auto" and _video_format(data, PurePosixPath(filename).suffix.lower().lstrip(".")):
         limit = MAX_BYTES["video"]
@@ -529,6 +551,25 @@ async def upload(request: Request) -> Response:
     if kind == "video":
         record["duration"] = info.get("duration")
     await run_in_threadpool(_asset_save, record, data)
+    eager = video.eager_entries(params.get("eager")) if kind == "video" else []
+    eager_async = _truthy(params.get("eager_async"))
+    if eager:
+        record = {**record, **(await run_in_threadpool(_probe_video, record)), "eager_requested": eager}
+        await run_in_threadpool(_asset_save, record, data)
+        if eager_async:
+            batch_id = secrets.token_hex(16)
+            entries = [
+                {**_eager_entry(request, record, t, f), "status": "processing", "batch_id": batch_id} for t, f in eager
+            ]
+        else:
+            made = await run_in_threadpool(_eager_make, request, record, eager)
+            if isinstance(made, str):
+                await run_in_threadpool(_asset_remove, kind, public_id)
+                return _error(400, made)
+            entries = made
+        response_record = {**_public(record), "eager": entries}
+    else:
+        response_record = record
 
     background = None
     if notify_url := _notification_url(params):
@@ -536,11 +577,93 @@ async def upload(request: Request) -> Response:
             "notification_type": "upload",
             "timestamp": _now_iso(),
             "request_id": secrets.token_hex(16),
-            **record,
+            **_public(record),
         }
         background = BackgroundTask(_notify, notify_url, payload, algorithm)
+    if eager and eager_async:
+        background = BackgroundTask(_eager_in_background, request, record, eager, params, algorithm, background)
     request_id = secrets.token_hex(16)
-    return JSONResponse(record, headers={"X-Request-Id": request_id}, background=background)
+    return JSONResponse(response_record, headers={"X-Request-Id": request_id}, background=background)
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as Cloudinary describes an asset: without what the sandbox keeps for itself."""
+    return {k: v for k, v in record.items() if k != "eager_requested"}
+
+
+def _probe_video(record: dict[str, Any]) -> dict[str, Any]:
+    """ffprobe's duration and size where the container parser found none (WebM, odd MP4s)."""
+    if record.get("duration") and record.get("width"):
+        return {}
+    blob, _ = _asset_paths("video", record["public_id"])
+    return video.probe(blob)
+
+
+def _eager_url(request: Request, record: dict[str, Any], transformation: str, fmt: str) -> str:
+    base = f"{request.url.scheme}://{request.url.netloc}/{_credentials()[2]}/video/upload"
+    middle = f"{transformation}/" if transformation else ""
+    return f"{base}/{middle}v{record['version']}/{record['public_id']}.{fmt}"
+
+
+def _eager_entry(request: Request, record: dict[str, Any], transformation: str, fmt: str) -> dict[str, Any]:
+    url = _eager_url(request, record, transformation, fmt)
+    return {
+        "transformation": f"{transformation}/{fmt}" if transformation else fmt,
+        "format": fmt,
+        "url": url,
+        "secure_url": url,
+    }
+
+
+def _eager_make(request: Request, record: dict[str, Any], eager: list[tuple[str, str]]) -> list[dict[str, Any]] | str:
+    """Make every eager derivative now: their entries as Cloudinary lists them, or an error message."""
+    blob, _ = _asset_paths("video", record["public_id"])
+    entries = []
+    for transformation, fmt in eager:
+        try:
+            path = video.derive(blob=blob, fmt=fmt, transformation=transformation, duration=record.get("duration"))
+        except video.FfmpegMissing as exc:
+            return str(exc)
+        except (RuntimeError, ValueError, OSError) as exc:
+            return f"Eager transformation {transformation}/{fmt} failed: {exc}"
+        entry = _eager_entry(request, record, transformation, fmt)
+        entry.update(bytes=path.stat().st_size, width=min(int(record.get("width") or 0), 720) or None)
+        entries.append(entry)
+    return entries
+
+
+async def _eager_in_background(
+    request: Request,
+    record: dict[str, Any],
+    eager: list[tuple[str, str]],
+    params: dict[str, Any],
+    algorithm: str,
+    upload_notice: BackgroundTask | None,
+) -> None:
+    """eager_async: the upload notification first (as Cloudinary sends it on upload), then the derivatives, then the
+    "eager" notification."""
+    if upload_notice is not None:
+        await upload_notice()
+    made = await run_in_threadpool(_eager_make, request, record, eager)
+    url = str(params.get("eager_notification_url") or _notification_url(params))
+    if not url:
+        return
+    payload: dict[str, Any] = {
+        "notification_type": "eager",
+        "timestamp": _now_iso(),
+        "request_id": secrets.token_hex(16),
+        "batch_id": secrets.token_hex(16),
+        "asset_id": record["asset_id"],
+        "public_id": record["public_id"],
+        "version": record["version"],
+        "resource_type": "video",
+        "type": "upload",
+    }
+    if isinstance(made, str):
+        payload.update(status="failed", error={"message": made}, eager=[])
+    else:
+        payload.update(eager=made)
+    await _notify(url, payload, algorithm)
 
 
 async def destroy(request: Request) -> Response:
@@ -607,6 +730,114 @@ def _poster(record: dict[str, Any], extension: str) -> tuple[bytes, str]:
     return buffer.getvalue(), f"image/{'jpeg' if kind == 'JPEG' else kind.lower()}"
 
 
+def _derived_for(record: dict[str, Any], path: str, extension: str) -> tuple[bytes, str, dict[str, Any]] | None:
+    """A derived rendition (HLS, another container, a frame) when the path asks for one; None for the original.
+    Raises FfmpegMissing when ffmpeg would be needed and is not installed (a frame then falls back to grey)."""
+    segments = [s for s in path.split("/") if s]
+    version_at = next((i for i, s in enumerate(segments) if _VERSION.fullmatch(s)), 0)
+    transformation = "/".join(segments[:version_at])
+    wants_other = extension and extension != (record.get("format") or "")
+    if not extension or (not wants_other and not transformation.strip("/")) or extension == "mov":
+        return None
+    if extension in video.IMAGE_FORMATS and not video.ffmpeg_available():
+        return None
+    blob, _ = _asset_paths("video", record["public_id"])
+    try:
+        made = video.derive(blob=blob, fmt=extension, transformation=transformation, duration=record.get("duration"))
+    except RuntimeError:
+        if extension in video.IMAGE_FORMATS and not isinstance(sys.exc_info()[1], video.FfmpegMissing):
+            return None  # a file ffmpeg cannot decode still gets its grey frame, as before ffmpeg was used
+        raise
+    if extension == "m3u8":
+        body = video.master_playlist(key=blob.stem, width=record.get("width"), height=record.get("height"))
+        return body.encode(), "application/vnd.apple.mpegurl", record
+    return made.read_bytes(), _content_type(extension), record
+
+
+def _derived_file(key: str, name: str) -> tuple[bytes, str] | None:
+    if not re.fullmatch(r"[0-9a-f]{40}", key) or not re.fullmatch(r"(media\.m3u8|seg_\d{3,6}\.ts)", name):
+        return None
+    path = storage_root() / _credentials()[2] / "video" / f"{key}.derived" / "hls" / name
+    if not path.exists():
+        return None
+    if name.endswith(".m3u8"):
+        return video.media_playlist(path, key=key).encode(), "application/vnd.apple.mpegurl"
+    return path.read_bytes(), "video/mp2t"
+
+
+async def derived(request: Request) -> Response:
+    """GET /cloudinary/derived/{key}/hls/{name} — an HLS media playlist or segment made for an sp_auto stream."""
+    found = await run_in_threadpool(_derived_file, request.path_params["key"], request.path_params["name"])
+    if found is None:
+        return Response("Not found", status_code=404, headers={"X-Cld-Error": "Resource not found"})
+    data, content_type = found
+    return Response(
+        data,
+        media_type=content_type,
+        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+def _admin_resource(resource_type: str, public_id: str, base: str) -> dict[str, Any] | None:
+    record = _asset_load(resource_type, public_id)
+    if record is None:
+        return None
+    blob, _ = _asset_paths(resource_type, public_id)
+    folder = video.derived_dir(blob)
+    if resource_type == "video" and record.get("eager_requested"):
+        # Cloudinary finishes an eager job whatever happens to the caller; the sandbox's background task dies with
+        # its process, so a status check finishes what a restart interrupted (one lock per asset: never twice).
+        try:
+            for transformation, fmt in record["eager_requested"]:
+                video.derive(blob=blob, fmt=fmt, transformation=transformation, duration=record.get("duration"))
+        except (RuntimeError, ValueError, OSError) as exc:
+            logger.warning("cloudinary sandbox: eager for %s failed: %s", public_id, exc)
+    made = []
+    if resource_type == "video" and folder.exists():
+        for name, transformation, fmt in (
+            ("hls/media.m3u8", "sp_auto", "m3u8"),
+            ("video.mp4", "f_auto,q_auto", "mp4"),
+            ("video.webm", "f_auto,q_auto", "webm"),
+        ):
+            if (folder / name).exists():
+                url = f"{base}/{_credentials()[2]}/video/upload/{transformation}/v{record['version']}/{public_id}.{fmt}"
+                made.append(
+                    {
+                        "transformation": f"{transformation}/{fmt}",
+                        "format": fmt,
+                        "url": url,
+                        "secure_url": url,
+                        "bytes": (folder / name).stat().st_size,
+                    }
+                )
+        made += [
+            {
+                "transformation": f"so_{p.stem.split('_', 1)[1]}/{p.suffix[1:]}",
+                "format": p.suffix[1:],
+                "bytes": p.stat().st_size,
+            }
+            for p in folder.glob("poster_*")
+        ]
+    return {**_public(record), "derived": made}
+
+
+async def admin_resource(request: Request) -> Response:
+    """GET /v1_1/{cloud}/resources/{resource_type}/upload/{public_id} — the Admin API's description of one asset."""
+    api_key, secret, cloud = _credentials()
+    expected = "Basic " + base64.b64encode(f"{api_key}:{secret}".encode()).decode()
+    if request.path_params["cloud"] != cloud or not hmac.compare_digest(
+        request.headers.get("Authorization", "").encode(), expected.encode()
+    ):
+        return _error(401, "Invalid credentials")
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    found = await run_in_threadpool(
+        _admin_resource, request.path_params["resource_type"], request.path_params["public_id"], base
+    )
+    if found is None:
+        return _error(404, f"Resource not found - {request.path_params['public_id']}")
+    return JSONResponse(found)
+
+
 def _content_type(fmt: str | None) -> str:
     if not fmt:
         return "application/octet-stream"
@@ -618,6 +849,8 @@ def _deliver_sync(resource_type: str, path: str) -> tuple[bytes, str, dict[str, 
     if found is None:
         return None
     record, extension = found
+    if resource_type == "video" and (derived := _derived_for(record, path, extension)) is not None:
+        return derived
     if resource_type == "video" and extension in ("jpg", "jpeg", "png", "webp"):
         data, content_type = _poster(record, extension)
         return data, content_type, record
@@ -633,11 +866,17 @@ async def deliver(request: Request) -> Response:
     resource_type, path = request.path_params["resource_type"], request.path_params["path"]
     if request.path_params["cloud"] != _credentials()[2] or resource_type not in RESOURCE_TYPES:
         return Response("Not found", status_code=404, headers={"X-Cld-Error": "Resource not found"})
-    found = await run_in_threadpool(_deliver_sync, resource_type, path)
+    try:
+        found = await run_in_threadpool(_deliver_sync, resource_type, path)
+    except video.FfmpegMissing as exc:
+        return Response(str(exc), status_code=501, headers={"X-Cld-Error": str(exc)})
+    except (RuntimeError, ValueError) as exc:
+        message = " ".join(str(exc).split())[:300]  # one line: it goes into a header
+        return Response(message, status_code=400, headers={"X-Cld-Error": message})
     if found is None:
         return Response("Not found", status_code=404, headers={"X-Cld-Error": f"Resource not found - {path}"})
     data, content_type, record = found
-    headers = {"ETag": f'"{record.get("etag", "")}"', "Cache-Control": "no-cache"}
+    headers = {"ETag": f'"{record.get("etag", "")}"', "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"}
     return Response(data if request.method == "GET" else b"", media_type=content_type, headers=headers)
 
 
@@ -695,5 +934,11 @@ routes = [
     Route("/cloudinary", page, methods=["GET"]),
     Route("/cloudinary/resources", resources, methods=["GET", "DELETE"]),
     Route("/cloudinary/notifications", notifications, methods=["GET"]),
+    Route("/cloudinary/derived/{key}/hls/{name}", derived, methods=["GET"]),
+    Route(
+        f"/{API_VERSION}/{{cloud}}/resources/{{resource_type}}/upload/{{public_id:path}}",
+        admin_resource,
+        methods=["GET"],
+    ),
     Route("/{cloud}/{resource_type}/upload/{path:path}", deliver, methods=["GET", "HEAD"]),
 ]

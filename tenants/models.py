@@ -45,6 +45,8 @@ class Merchant(TenantMixin):
     went_live_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True, help_text=_("Shown to the merchant in its console."))
+    # Reels: a trusted merchant's reels go out after the automatic checks alone, without an operator (ADR 0013).
+    reels_trusted = models.BooleanField(default=False, help_text=_("Its reels skip the operators' review."))
     status_changed_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )  # who last moved it along onboarding: the owner who pressed "Go live" or the operator who reviewed it

@@ -1,6 +1,7 @@
 """A small merchant world with every role and scope relation, shared by the access-matrix and scope tests.
 
-Tenant T: stores S1 (branches B1a, B1b) and S2 (branch B2a). Members: merchant (the owner), shop owner of S1,
+Tenant T: stores S1 (branches B1a, B1b) and S2 (branch B2a), a reel shown at each branch ("R_<branch>").
+Members: merchant (the owner), shop owner of S1,
 branch manager of B1a, employee of B1a (every duty: it also rides), plus riders in B1b and B2a as targets. Tenant U:
 a second merchant with its own store and branch. Users without memberships: a stranger. `world_orders_add` gives every
 branch an order in each status a staff member moves from (named "O_<branch>_<status>"); `world_payments_add` gives
@@ -21,6 +22,7 @@ from shared_apps.accounts.services import user_get_or_create_by_phone
 from tenant_apps.catalog.models import Product, Variant
 from tenant_apps.fulfilment.models import Delivery
 from tenant_apps.orders.models import MerchantOrder, OrderStatus
+from tenant_apps.reels.models import Reel, ReelProduct
 from tenant_apps.staff.models import Invitation, Membership, Role
 from tenant_apps.stores.models import Branch, Store
 from tenants.models import Merchant
@@ -53,6 +55,14 @@ def _product(store: Store, name: str) -> tuple[int, int]:
     return product.pk, variant.pk
 
 
+def _reel(branch: Branch, product_id: int, name: str) -> int:
+    """A reel shown at one branch, tagging one product (no video behind it: access never reads the file)."""
+    reel = Reel.objects.create(store_id=branch.store_id, public_id=f"matrix/{name}", created_by_id=0, caption=name)
+    reel.branches.set([branch])
+    ReelProduct.objects.create(reel=reel, product_id=product_id, position=1)
+    return reel.pk
+
+
 def _structure(owner_ids: dict[str, int], prefix: str) -> dict[str, int]:
     s1 = Store.objects.create(name=f"{prefix} Store 1", slug="store-1")
     s2 = Store.objects.create(name=f"{prefix} Store 2", slug="store-2")
@@ -69,6 +79,9 @@ def _structure(owner_ids: dict[str, int], prefix: str) -> dict[str, int]:
         "V1": v1,
         "P2": p2,
         "V2": v2,
+        "R_B1a": _reel(b1a, p1, f"{prefix}-b1a"),
+        "R_B1b": _reel(b1b, p1, f"{prefix}-b1b"),
+        "R_B2a": _reel(b2a, p2, f"{prefix}-b2a"),
     }
 
 

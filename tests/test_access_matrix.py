@@ -15,9 +15,11 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from config.api import console_api, public_api
+from marketplace.reels.models import ReelCard
 from shared_apps.accounts.services import guest_create, user_get_or_create_by_phone
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
 from tenant_apps.catalog.models import BranchPrice
@@ -51,6 +53,8 @@ ORDERS = {  # employees only with the process_orders duty (the world's employee 
 }
 PAYMENTS = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}  # never employees, whatever duties
 REFUNDS = {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A}  # money out of an order in scope
+REELS_MANAGE = {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A}
+REELS_MANAGE_A = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}
 AUDIT = {"merchant": ONLY_A, "shop_owner": ONLY_A, "branch_manager": ONLY_A}  # each sees its scope's entries only
 
 # (method, route) -> PUBLIC, or {role: cases allowed}. Roles missing from a dict are denied everywhere.
@@ -188,6 +192,20 @@ TABLE: dict[tuple[str, str], object] = {
     # book a partner courier (again): aims at a rider's delivery, so the allowed get the page back with "not that way"
     ("POST", "/deliveries/{delivery_id}/courier/"): {"merchant": ABC, "shop_owner": AB, "branch_manager": ONLY_A},
     ("POST", "/api/v1/console/deliveries/{delivery_id}/location"): {"employee": ONLY_A},
+    # reels: everyone in a branch sees its reels and their statistics; managers down to Branch Managers change them
+    ("GET", "/api/v1/console/reels"): EVERY_ROLE_A,
+    ("POST", "/api/v1/console/reels/sign"): REELS_MANAGE_A,
+    ("POST", "/api/v1/console/reels"): REELS_MANAGE_A,  # a genuine Cloudinary upload: PAST_ACCESS
+    ("GET", "/api/v1/console/reels/{reel_id}"): {
+        "merchant": ABC,
+        "shop_owner": AB,
+        "branch_manager": ONLY_A,
+        "employee": ONLY_A,
+    },
+    ("PATCH", "/api/v1/console/reels/{reel_id}"): REELS_MANAGE,
+    ("DELETE", "/api/v1/console/reels/{reel_id}"): REELS_MANAGE,
+    ("GET", "/reels/"): EVERY_ROLE_A,
+    ("POST", "/reels/"): REELS_MANAGE_A,  # delete, the reel named in the body (B1a's)
     ("POST", "/onboarding/go-live/"): {"merchant": ONLY_A},  # the world's merchant is live: a no-op back home
     ("GET", "/console-signin/{token}/"): PUBLIC,  # a handoff token is the credential (tested on its own)
     ("GET", "/signin/"): PUBLIC,
@@ -202,6 +220,7 @@ TABLE: dict[tuple[str, str], object] = {
 PAST_ACCESS = {
     ("POST", "/api/v1/console/products/{product_id}/media"),
     ("POST", "/api/v1/console/products/{product_id}/media/upload"),  # the matrix sends JSON, not a file
+    ("POST", "/api/v1/console/reels"),
 }
 SIGNED_IN_STRANGER_OK = {("GET", "/api/v1/console/invitations/mine"), ("GET", "/invitations/")}
 
@@ -215,6 +234,7 @@ TARGETS = {
     "media_id": {A: "P1", B: "P1", C: "P2"},  # no media in the world: every call is a 404 or a deny
     "order_id": {A: "B1a", B: "B1b", C: "B2a"},  # the branch of the order; its status comes from the route
     "delivery_id": {A: "D_B1a", B: "D_B1b", C: "D_B2a"},  # a picked-up ride ("DP_": a pickup, for handovers)
+    "reel_id": {A: "R_B1a", B: "R_B1b", C: "R_B2a"},
 }
 U_TARGETS = {
     "store_id": "S1",
@@ -226,6 +246,7 @@ U_TARGETS = {
     "media_id": "P1",
     "order_id": "B1a",
     "delivery_id": "D_B1a",
+    "reel_id": "R_B1a",
 }
 # The status an order must be in for the route's move to apply (the world has one of each per branch).
 ORDER_STATUS_FOR = {
@@ -309,6 +330,13 @@ def _body(method: str, path: str, ids: dict[str, int], case: str) -> dict:
             "price:olpers-milk/1l": "330",
         },
         ("POST", "/api/v1/console/orders/{order_id}/reject"): {"reason": "Out of stock"},
+        ("POST", "/api/v1/console/reels"): {
+            "upload": {"public_id": "x", "version": 1},
+            "branch_ids": [ids[BODY_BRANCH.get(case, "B1a")]],
+            "product_ids": [ids["P1"]],
+        },
+        ("PATCH", "/api/v1/console/reels/{reel_id}"): {"caption": f"Fresh naan {n}"},
+        ("POST", "/reels/"): {"action": "delete", "reel_id": ids["R_B1a"]},
         ("POST", "/orders/{order_id}/"): {"action": "accept"},
         ("POST", "/rider/deliveries/{delivery_id}/"): {"action": "arrived"},
         ("POST", "/deliveries/{delivery_id}/assign/"): {"rider_id": ids.get("M_employee", 0)},
@@ -586,3 +614,61 @@ def test_a_signed_public_route_answers_anyone_with_a_signature_and_nobody_withou
     on_console = Client(HTTP_HOST=f"{merchant.slug}.localhost")
     response = getattr(on_console, method.lower())(path, body, content_type="application/json", **{header: good})
     assert response.status_code == 404  # the marketplace's route only
+
+
+# ---- the reels feed's public routes ----------------------------------------------------------------------------------
+# The feed and its events answer anyone; what a shopper keeps (likes, saves, follows) needs a shopper (a user or a
+# guest, by token or session) and is theirs only; none of them exists on a merchant's host. Every public API route
+# under /reels or /shops must be listed here.
+REELS_PUBLIC: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/reels"): "anyone",
+    ("POST", "/api/v1/reels/events"): "anyone",
+    ("PUT", "/api/v1/reels/{reel_id}/like"): "shopper",
+    ("DELETE", "/api/v1/reels/{reel_id}/like"): "shopper",
+    ("PUT", "/api/v1/reels/{reel_id}/save"): "shopper",
+    ("DELETE", "/api/v1/reels/{reel_id}/save"): "shopper",
+    ("PUT", "/api/v1/shops/{merchant_slug}/follow"): "shopper",
+    ("DELETE", "/api/v1/shops/{merchant_slug}/follow"): "shopper",
+}
+
+
+def _reels_routes() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for prefix, router in public_api._routers:
+        for path, path_view in router.path_operations.items():
+            if (prefix + path).startswith(("/reels", "/shops/")):
+                for operation in path_view.operations:
+                    found |= {(method, "/api/v1" + prefix + path) for method in operation.methods}
+    return found
+
+
+def test_every_reels_route_is_in_the_reels_table():
+    assert _reels_routes() == set(REELS_PUBLIC), "add new reels routes to REELS_PUBLIC"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(REELS_PUBLIC), ids=[f"{m} {p}" for m, p in sorted(REELS_PUBLIC)])
+def test_reels_routes_answer_whom_they_should(make_merchant, method, path):
+    merchant = make_merchant()
+    card = ReelCard.objects.create(
+        merchant=merchant, reel_id=1, merchant_slug=merchant.slug, shop_name=merchant.name, duration_s=5,
+        published_at=timezone.now(),
+    )  # fmt: skip
+    concrete = path.replace("{reel_id}", str(card.pk)).replace("{merchant_slug}", merchant.slug)
+    query = {"lat": 31.52, "lng": 74.35} if method == "GET" else None
+    body = f'{{"events": [{{"reel": {card.pk}, "kind": "view"}}]}}' if path.endswith("/events") else None
+    market = Client(HTTP_HOST="localhost")
+
+    def call(client: Client, **headers) -> HttpResponse:
+        if method == "GET":
+            return client.get(concrete, query, **headers)
+        return getattr(client, method.lower())(concrete, body or "", content_type="application/json", **headers)
+
+    anonymous = call(market)
+    if REELS_PUBLIC[(method, path)] == "anyone":
+        assert anonymous.status_code in (200, 202), anonymous.content
+    else:
+        assert anonymous.status_code == 401 and anonymous.json()["code"], anonymous.content
+    guest = {"HTTP_AUTHORIZATION": f"Bearer {guest_token_issue(guest=guest_create())}"}
+    assert call(market, **guest).status_code in (200, 202)
+    on_console = call(Client(HTTP_HOST=f"{merchant.slug}.localhost"), **guest)
+    assert on_console.status_code == 404  # the marketplace's route only

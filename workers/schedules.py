@@ -33,6 +33,23 @@ SCHEDULE = {
     },
     # The live event log replays a reconnecting stream; older events are of no use to anyone.
     "live-events-purge": {"task": "shared_apps.live.tasks.live_events_purge", "schedule": 3600.0},
+    # Reel watches and taps wait in a Redis list; drained into the database in batches (shared_apps/behaviour).
+    "behaviour-drain": {
+        "task": "shared_apps.behaviour.tasks.behaviour_drain_task",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
+    # The reels feed's stored scores follow engagement, stock and opening hours (marketplace/reels/scores.py).
+    "reels-scores-refresh": {
+        "task": "marketplace.reels.tasks.reels_scores_refresh",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    "reels-orders-attribute": {
+        "task": "marketplace.reels.tasks.reels_orders_attribute",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "carts-expire": {"task": "marketplace.cart.tasks.carts_expire", "schedule": 3600.0},
     # New merchants take a prebuilt schema (tenants/schema_spares.py); refill the pool they drew from.
     "tenant-spares-refill": {

@@ -44,12 +44,12 @@ def _snapshot() -> dict[str, Any]:
 
 
 def test_seed_demo_builds_a_lahore_marketplace_once() -> None:
-    call_command("seed_demo", "--if-empty", verbosity=0)  # empty database: --if-empty seeds
+    call_command("seed_demo", "--if-empty", reels=0, verbosity=0)  # empty database: --if-empty seeds
     first = _snapshot()
 
     out = StringIO()
-    call_command("seed_demo", verbosity=1, stdout=out)
-    call_command("seed_demo", "--if-empty", verbosity=0)
+    call_command("seed_demo", reels=0, verbosity=1, stdout=out)
+    call_command("seed_demo", "--if-empty", reels=0, verbosity=0)
     assert _snapshot() == first, "a second run must create or change nothing"
     summary = out.getvalue()
     assert "0 merchants created" in summary

@@ -20,6 +20,7 @@ from django_tenants.utils import schema_context
 
 from marketplace.discovery.geo import cells_of
 from marketplace.listings.models import BranchListing, Listing
+from marketplace.reels.sync import merchant_reels_hide, reels_apply, reels_rebuild
 from tenant_apps.catalog.effective_price import EFFECTIVE_PRICE, REGULAR_PRICE, branch_price_join
 from tenant_apps.catalog.models import Variant
 from tenant_apps.outbox.models import Entity, OutboxEvent
@@ -166,6 +167,8 @@ def _pairs_for(events: list[OutboxEvent], *, merchant_id: int, branches: list[_B
     ids: dict[str, set[int]] = {}
     pairs: set[tuple[int, int]] = set()
     for event in events:
+        if event.entity == Entity.REEL:
+            continue  # the reels feed's (marketplace/reels/sync.py)
         if event.entity == Entity.STOCK:
             pairs.add((event.branch_id, event.entity_id))
         else:
@@ -232,7 +235,8 @@ def _apply(
 
 
 def _hide(merchant: Merchant) -> int:
-    """A merchant customers may not see (suspended) has no rows in either index."""
+    """A merchant customers may not see (suspended) has no rows in either index, nor reels in the feed."""
+    merchant_reels_hide(merchant_id=merchant.pk)
     BranchListing.objects.filter(merchant_id=merchant.pk).delete()
     return Listing.objects.filter(merchant_id=merchant.pk).delete()[0]
 
@@ -274,6 +278,7 @@ def listings_publish(*, schema: str, batch_size: int = 500) -> PublishReport:
                         branches=branches,
                         branches_changed=any(e.entity in (Entity.STORE, Entity.BRANCH) for e in events),
                     )
+                    reels_apply(merchant=merchant, events=events)
                 OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(published_at=timezone.now())
             report.events += len(events)
             report.batches += 1
@@ -293,6 +298,7 @@ def listings_rebuild(*, schema: str) -> PublishReport:
         last = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
         if merchant.status == MerchantStatus.ACTIVE:
             report.upserted, report.deleted = _apply(merchant, version=last, pairs=None, branches=_branches())
+            reels_rebuild(merchant=merchant, version=last)
         else:
             report.deleted = _hide(merchant)
         report.events = OutboxEvent.objects.filter(published_at__isnull=True, id__lte=last).update(

@@ -35,3 +35,39 @@ def mp4_bytes(*, duration_ms: int = 2500, width: int = 640, height: int = 360, b
     tkhd += struct.pack(">II", width << 16, height << 16)
     moov = _box(b"moov", _box(b"mvhd", mvhd) + _box(b"trak", _box(b"tkhd", tkhd)))
     return _box(b"ftyp", brand + b"\x00\x00\x02\x00" + brand + b"mp41") + moov + _box(b"mdat", b"\x00" * 256)
+
+
+def vertical_video_bytes(*, seconds: float = 2, width: int = 90, height: int = 160, fmt: str = "mp4") -> bytes:
+    """A real, playable vertical video made by ffmpeg (testsrc and a tone), tiny and quick to transcode."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"sample.{fmt}"
+        codec = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+        if fmt == "webm":
+            codec = ["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libvorbis"]
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc=size={width}x{height}:rate=12:duration={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency=440:duration={seconds}",
+                *codec,
+                "-shortest",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return out.read_bytes()

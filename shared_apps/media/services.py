@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 from typing import IO, Any
 
 import cloudinary
+import cloudinary.api
 import cloudinary.uploader
 import cloudinary.utils
 from cloudinary import exceptions as cld
@@ -34,11 +35,13 @@ from django.utils import timezone
 from kernel.tasks import task_send
 from shared_apps.media.errors import MediaError, MediaErrorCode
 from shared_apps.media.models import MediaAsset, MediaAssetStatus, MediaResourceType
+from shared_apps.media.signals import media_derivatives_ready
 from tenants.models import Merchant
 
 logger = logging.getLogger(__name__)
 
 TENANT_ROOT = "merchants"
+CHUNK_BYTES = 20 * 1024 * 1024  # a browser uploads larger files in chunks of this size (Cloudinary: at least 5 MB)
 DESTROY_TASK = "shared_apps.media.tasks.asset_destroy_at_provider"  # sent by name: the tasks module imports this one
 MAX_BYTES = {MediaResourceType.IMAGE: 10 * 1024 * 1024, MediaResourceType.VIDEO: 100 * 1024 * 1024}
 # What Cloudinary reports as `format`, per resource type: sent as `allowed_formats`, so Cloudinary refuses the rest.
@@ -56,7 +59,13 @@ VARIANTS: dict[tuple[str, str], dict[str, Any]] = {
     ("video", "thumb"): {"crop": "fill", "width": 320, "height": 320, "quality": "auto", "format": "jpg"},
     ("video", "poster"): {"crop": "limit", "width": 1600, "quality": "auto", "format": "jpg"},  # a frame, as JPEG
     ("video", "video"): {"fetch_format": "auto", "quality": "auto"},
+    # Reels: the renditions made eagerly at upload (STREAM_EAGER), so playback never waits for a transform.
+    ("video", "hls"): {"streaming_profile": "auto", "format": "m3u8"},
+    ("video", "mp4"): {"fetch_format": "auto", "quality": "auto", "format": "mp4"},
+    ("video", "webm"): {"fetch_format": "auto", "quality": "auto", "format": "webm"},
+    ("video", "frame"): {"start_offset": "1", "format": "jpg"},
 }
+STREAM_VARIANTS = ("hls", "mp4", "webm", "frame")  # what a streamed video (a reel) asks Cloudinary for at upload
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _FOLDER_TAIL = re.compile(r"(/[A-Za-z0-9_-]{1,64}){0,4}")
 _PUBLIC_ID_TAIL = re.compile(r"[A-Za-z0-9_-]+(?:[./ ][A-Za-z0-9_-]+)*")
@@ -135,7 +144,13 @@ def _provider_error(exc: cld.Error, *, action: str) -> MediaError:
 # ---- uploads -------------------------------------------------------------------------------------------------------
 
 
-def upload_signature(*, folder: str, resource_type: str = "image") -> dict[str, Any]:
+def stream_eager() -> str:
+    """The `eager` parameter that makes STREAM_VARIANTS at upload, in the SDK's own notation
+    ("sp_auto/m3u8|f_auto,q_auto/mp4|..."): the same transformations as their delivery URLs, so those hit the cache."""
+    return cloudinary.utils.build_eager([dict(VARIANTS[("video", v)]) for v in STREAM_VARIANTS])
+
+
+def upload_signature(*, folder: str, resource_type: str = "image", stream: bool = False) -> dict[str, Any]:
     """Signed parameters for one direct upload from the browser into `folder` of the current tenant.
 
     `folder` must be the current tenant's (`merchants/<connection.schema_name>[/<name>...]`), else
@@ -143,6 +158,10 @@ def upload_signature(*, folder: str, resource_type: str = "image") -> dict[str, 
     The browser POSTs `file` with api_key, timestamp, signature, folder, allowed_formats (and notification_url when
     present) as form fields to `upload_url`, within one hour (Cloudinary refuses older timestamps), then hands the
     JSON response to `asset_record_upload`. Signing has no side effects; Cloudinary enforces folder and formats.
+    `stream=True` (videos) also asks for the streamed renditions eagerly and in the background (`eager`,
+    `eager_async`; `eager_notification_url` when notifications are configured): Cloudinary reports them ready with an
+    "eager" notification (`media_derivatives_ready`), or `asset_derivatives_check` asks. Files over 20 MB go up in
+    chunks (`chunk_size`), each chunk a POST with these same fields and X-Unique-Upload-Id / Content-Range headers.
     """
     folder = _folder_checked(folder=folder, tenant_schema=connection.schema_name)
     if resource_type not in MediaResourceType.values:
@@ -155,6 +174,12 @@ def upload_signature(*, folder: str, resource_type: str = "image") -> dict[str, 
     }
     if settings.CLOUDINARY_NOTIFICATION_URL:
         params["notification_url"] = settings.CLOUDINARY_NOTIFICATION_URL
+    if stream:
+        if resource_type != MediaResourceType.VIDEO:
+            raise MediaError(MediaErrorCode.UNSUPPORTED_TYPE, field="resource_type")
+        params.update(eager=stream_eager(), eager_async="true")
+        if settings.CLOUDINARY_NOTIFICATION_URL:
+            params["eager_notification_url"] = settings.CLOUDINARY_NOTIFICATION_URL
     signature = cloudinary.utils.api_sign_request(
         params, config.api_secret, config.signature_algorithm, _signature_version()
     )
@@ -163,6 +188,7 @@ def upload_signature(*, folder: str, resource_type: str = "image") -> dict[str, 
         "api_key": config.api_key,
         "cloud_name": config.cloud_name,
         "resource_type": resource_type,
+        "chunk_size": CHUNK_BYTES,
         **params,
         "signature": signature,
     }
@@ -459,6 +485,8 @@ def notification_apply(*, body: str, timestamp: str | None, signature: str | Non
     kind = payload.get("notification_type")
     if kind == "upload":
         return _notification_upload(payload)
+    if kind == "eager":
+        return _notification_eager(payload)
     if kind == "delete":
         resources = payload.get("resources")
         entries = resources if isinstance(resources, list) else [payload]
@@ -468,6 +496,42 @@ def notification_apply(*, body: str, timestamp: str | None, signature: str | Non
         deleted = [public_id for public_id in public_ids if _asset_gone(public_id)]
         return "deleted" if deleted else "ignored"
     return "ignored"
+
+
+def _derivatives_made(derived: Any) -> set[str]:
+    """Which STREAM_VARIANTS a list of eager/derived entries holds (by their format)."""
+    formats = (
+        {str(e.get("format") or "").lower() for e in derived if isinstance(e, dict)}
+        if isinstance(derived, list)
+        else set()
+    )
+    wanted = {v: VARIANTS[("video", v)]["format"] for v in STREAM_VARIANTS}
+    return {v for v, fmt in wanted.items() if fmt in formats}
+
+
+def _notification_eager(payload: dict[str, Any]) -> str:
+    public_id = payload.get("public_id")
+    schema = tenant_of_public_id(public_id) if isinstance(public_id, str) else None
+    if schema is None:
+        return "ignored"
+    made = _derivatives_made(payload.get("eager"))
+    ready = made == set(STREAM_VARIANTS)
+    media_derivatives_ready.send(sender=MediaAsset, public_id=public_id, tenant_schema=schema, ready=ready)
+    return "recorded"
+
+
+def asset_derivatives_check(*, public_id: str) -> bool:
+    """Whether Cloudinary holds every streamed rendition of `public_id` (Admin API, one call): the status check for
+    when an "eager" notification was lost. Raises MediaError(PROVIDER_UNAVAILABLE / PROVIDER_REJECTED)."""
+    try:
+        resource = cloudinary.api.resource(
+            public_id, resource_type="video", timeout=settings.CLOUDINARY_TIMEOUT_SECONDS
+        )
+    except cld.NotFound:
+        return False
+    except cld.Error as exc:
+        raise _provider_error(exc, action="resource") from exc
+    return _derivatives_made(resource.get("derived")) == set(STREAM_VARIANTS)
 
 
 def _notification_upload(payload: dict[str, Any]) -> str:

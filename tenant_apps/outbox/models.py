@@ -10,12 +10,15 @@ class Entity(models.TextChoices):
     PRODUCT = "product", "Product"
     VARIANT = "variant", "Variant"
     STOCK = "stock", "Stock"  # entity_id = variant, branch_id set
+    REEL = "reel", "Reel"  # entity_id = reel; payload = the reel as the feed shows it (tenant_apps/reels/__init__.py)
 
 
 class OutboxEvent(models.Model):
     entity = models.CharField(max_length=10, choices=Entity.choices)
     entity_id = models.BigIntegerField()
     branch_id = models.BigIntegerField(null=True, blank=True)
+    # Only for reels: the whole reel as the public feed shows it, rebuilt from state at each event (ADR 0013).
+    payload = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
 

@@ -41,10 +41,12 @@ def outbox_kick_taken(schema: str) -> None:
     cache.delete(_kick_key(schema))
 
 
-def outbox_emit(*, entity: Entity | str, entity_id: int, branch_id: int | None = None) -> OutboxEvent:
+def outbox_emit(
+    *, entity: Entity | str, entity_id: int, branch_id: int | None = None, payload: dict | None = None
+) -> OutboxEvent:
     """Record that `entity` changed, in the caller's transaction; after commit, one publish task per transaction is
-    sent for this merchant (the beat sweep catches anything a lost kick misses)."""
-    event = OutboxEvent.objects.create(entity=entity, entity_id=entity_id, branch_id=branch_id)
+    sent for this merchant (the beat sweep catches anything a lost kick misses). `payload`: reels only (ADR 0013)."""
+    event = OutboxEvent.objects.create(entity=entity, entity_id=entity_id, branch_id=branch_id, payload=payload)
     _kick_after_commit()
     return event
 

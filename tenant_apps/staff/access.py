@@ -14,6 +14,7 @@ role changes on a page (a branch picker, the home's order panel) is asked here t
 | every row of a kind it may see | `scoped_<entities>(actor)` |
 | one object, by id | `access_<entity>_by_id(*, actor, <entity>_id, perm)` |
 | a branch and a variant it sells | `access_branch_variant(*, actor, branch_id, variant_id, perm)` |
+| a reel it may change (Branch Managers: reels of their branch alone) | `access_reel_by_id(perm=REELS_MANAGE)` |
 | the branch a per-branch page narrows to | `access_chosen_branch`, `branch_choices` |
 | what the console's home shows of orders | `home_orders` |
 """
@@ -29,6 +30,7 @@ from tenant_apps.catalog.models import Product, ProductMedia, Variant
 from tenant_apps.fulfilment.models import Delivery
 from tenant_apps.inventory.models import StockLevel
 from tenant_apps.orders.models import MerchantOrder
+from tenant_apps.reels.models import Reel
 from tenant_apps.staff.audit import audit_actor_note
 from tenant_apps.staff.errors import AccessError, AccessErrorCode
 from tenant_apps.staff.models import AuditEntry, Invitation, Membership
@@ -136,6 +138,16 @@ def scoped_products(actor: Membership) -> QuerySet[Product]:
         )
         .order_by("name", "pk")
     )
+
+
+def scoped_reels(actor: Membership) -> QuerySet[Reel]:
+    """Reels of the actor's stores (Merchant, Shop Owner) or shown at its branch (Branch Manager, Employee)."""
+    reels = Reel.objects.select_related("store")
+    if actor.role == Role.MERCHANT:
+        return reels
+    if actor.role == Role.SHOP_OWNER:
+        return reels.filter(store_id=actor.store_id)
+    return reels.filter(pk__in=Reel.branches.through.objects.filter(branch_id=actor.branch_id).values("reel_id"))
 
 
 def scoped_variants(actor: Membership) -> QuerySet[Variant]:
@@ -258,6 +270,17 @@ def access_branch_variant(*, actor: Membership, branch_id: int, variant_id: int,
         raise AccessError(AccessErrorCode.NOT_FOUND)
     require(actor, perm)
     return branch, variant
+
+
+def access_reel_by_id(*, actor: Membership, reel_id: int, perm: Perm = Perm.REELS_VIEW) -> Reel:
+    """A reel in scope. To change one a Branch Manager must hold every branch it is shown at: a reel shared with
+    another branch is read-only to it (403), as the other branch's manager did not agree."""
+    reel = _one(scoped_reels(actor), reel_id)
+    require(actor, perm)
+    shared = Reel.branches.through.objects.filter(reel_id=reel.pk).exclude(branch_id=actor.branch_id)
+    if perm == Perm.REELS_MANAGE and actor.role in (Role.BRANCH_MANAGER, Role.EMPLOYEE) and shared.exists():
+        raise AccessError(AccessErrorCode.FORBIDDEN)
+    return reel
 
 
 def access_order_by_id(*, actor: Membership, order_id: int, perm: Perm = Perm.ORDERS_VIEW) -> MerchantOrder:

@@ -77,6 +77,9 @@ class Actions(StrEnum):
     STORE_CHANGED = "store.changed"
     BRANCH_CREATED = "branch.created"
     BRANCH_CHANGED = "branch.changed"
+    REEL_CREATED = "product.reel_created"  # reels are about products: the audit page lists them there
+    REEL_CHANGED = "product.reel_changed"
+    REEL_DELETED = "product.reel_deleted"
 
 
 # Actions named by the first word of what they touch, where that word is not itself a kind.
@@ -256,6 +259,9 @@ SENTENCES: dict[str, Callable[[str, dict], str]] = {
         _("%(who)s changed the %(what)s of %(goods)s") % {"who": who, "what": _changes(d), "goods": _goods(d)}
     ),
     Actions.MEDIA_ADDED: lambda who, d: _("%(who)s added a picture to %(p)s") % {"who": who, "p": d.get("product")},
+    Actions.REEL_CREATED: lambda who, d: _("%(who)s uploaded a reel: “%(c)s”") % {"who": who, "c": d.get("caption")},
+    Actions.REEL_CHANGED: lambda who, d: _("%(who)s changed the reel “%(c)s”") % {"who": who, "c": d.get("caption")},
+    Actions.REEL_DELETED: lambda who, d: _("%(who)s deleted the reel “%(c)s”") % {"who": who, "c": d.get("caption")},
     Actions.MEDIA_REMOVED: lambda who, d: (
         _("%(who)s removed a picture from %(p)s") % {"who": who, "p": d.get("product")}
     ),

@@ -34,6 +34,8 @@ class Perm(StrEnum):
     DELIVERIES_RIDE = "deliveries.ride"  # the rider page: take, carry and hand over its own deliveries
     DELIVERIES_ASSIGN = "deliveries.assign"  # give a branch's delivery to one of its riders
     MERCHANT_GO_LIVE = "merchant.go_live"  # show the whole merchant to customers: its owner's call alone
+    REELS_VIEW = "reels.view"  # the reels of its scope and their statistics
+    REELS_MANAGE = "reels.manage"  # upload, tag, schedule, delete reels of its branches
 
 
 class Duty(StrEnum):
@@ -85,8 +87,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.ORDERS_VIEW,
         Perm.ORDERS_PROCESS,
     }
-    | {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_REFUND, Perm.DELIVERIES_ASSIGN},
-    Role.EMPLOYEE: _BRANCH_STAFF_BASE,  # plus what its duties grant; never money (no duty grants payments.*)
+    | {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_REFUND, Perm.DELIVERIES_ASSIGN, Perm.REELS_VIEW, Perm.REELS_MANAGE},
+    Role.EMPLOYEE: _BRANCH_STAFF_BASE
+    | {Perm.REELS_VIEW},  # plus what its duties grant; never money (no duty grants payments.*)
 }
 
 DUTY_PERMISSIONS: dict[str, frozenset[Perm]] = {

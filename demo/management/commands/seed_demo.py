@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from demo import data as demo_data
 from demo.data import MerchantSpec
+from demo.reels import reels_seed
 from kernel.errors import DomainError
 from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings.sync import listings_rebuild
@@ -53,6 +54,7 @@ class SeedReport:
     branches_created: int = 0
     products_created: int = 0
     variants_created: int = 0
+    reels_created: int = 0
     seconds: float = 0.0
 
 
@@ -254,6 +256,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing if any merchant exists (for `make run`)."
         )
+        parser.add_argument(
+            "--reels", type=int, default=30, help="About this many short demo reels, made by ffmpeg (0: none)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         public = get_public_schema_name()
@@ -277,6 +282,8 @@ class Command(BaseCommand):
                     raise CommandError(f"{spec.slug}: {exc.code}: {exc.message}") from exc
                 bar.update()
         search_terms_refresh()  # typo correction knows the demo catalogue's words at once
+        say = self.stdout.write if options["verbosity"] >= 1 else (lambda text: None)
+        report.reels_created = reels_seed(total=options["reels"], say=say)
         report.seconds = time.perf_counter() - started
         if options["verbosity"] >= 1:
             self._summary(report)
@@ -287,7 +294,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"seed_demo: {len(report.merchants_created)} merchants created, {len(report.merchants_skipped)} "
                 f"already there; {report.branches_created} branches, {report.products_created} products, "
-                f"{report.variants_created} variants, {report.categories_created} categories created "
+                f"{report.variants_created} variants, {report.reels_created} reels, "
+                f"{report.categories_created} categories created "
                 f"in {report.seconds:.1f}s"
             )
         )

@@ -1,0 +1,39 @@
+"""Reads of behaviour totals: the merchant console's per-reel statistics (tenant_apps/reels reads them from here,
+a floor below it, scoped to its own merchant id)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shared_apps.behaviour.models import BehaviourTotal, Subject
+
+
+@dataclass(frozen=True)
+class ReelStats:
+    views: int = 0
+    average_watch_percent: float = 0.0  # mean over watches of min(watched / duration, 1), as a percentage
+    completions: int = 0
+    product_taps: int = 0
+    add_to_carts: int = 0
+    orders: int = 0
+    shares: int = 0
+
+
+def reel_stats(*, merchant_id: int, reel_ids: Iterable[int]) -> dict[int, ReelStats]:
+    """{reel id: its statistics} for the given reels of one merchant (reels without events get zeros). One query.
+    The caller passes its own merchant's id: a merchant can only ever read its own reels' statistics."""
+    ids = list(reel_ids)
+    found = {
+        total.subject_id: ReelStats(
+            views=total.views,
+            average_watch_percent=round(100 * total.watch_fraction / total.watches, 1) if total.watches else 0.0,
+            completions=total.completions,
+            product_taps=total.product_taps,
+            add_to_carts=total.add_to_carts,
+            orders=total.orders,
+            shares=total.shares,
+        )
+        for total in BehaviourTotal.objects.filter(subject=Subject.REEL, merchant_id=merchant_id, subject_id__in=ids)
+    }
+    return {reel_id: found.get(reel_id, ReelStats()) for reel_id in ids}
