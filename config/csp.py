@@ -2,12 +2,10 @@
 only known per request).
 
 The fixed policy is `CONTENT_SECURITY_POLICY` in settings: scripts from our origin or carrying the request's nonce,
-never inline handlers or `javascript:` URLs, no plugins, no framing, forms posted only to us. Per request come:
-- the media hosts Cloudinary delivers from and takes browser uploads at (`cloudinary.config()`, which the tests point
-  at a sandbox on a port chosen at run time);
-- the hosts a form may lead to: a merchant's console on this scheme and port (/sell/ ends there) and the payment
-  provider's hosted page.
-docs/security.md has the policy line by line and why `'unsafe-eval'` is still in it.
+never inline handlers or `javascript:` URLs, no plugins, no framing. Per request come the media hosts Cloudinary
+delivers from and takes browser uploads at (`cloudinary.config()`, which the tests point at a sandbox on a port
+chosen at run time). docs/security.md has the policy line by line, why `'unsafe-eval'` is still in it and why there
+is no `form-action`.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import cloudinary
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
@@ -40,12 +37,6 @@ def cloudinary_origins() -> tuple[list[str], list[str]]:
     return delivery, upload
 
 
-def _consoles_origin(request: HttpRequest) -> str:
-    port = request.get_port()
-    suffix = "" if port in ("80", "443") else f":{port}"
-    return f"{request.scheme}://*.{settings.BASE_DOMAIN}{suffix}"
-
-
 class PolicySourcesMiddleware:
     """Adds the per-request sources to the policy django-csp's CSPMiddleware (outside this one) writes."""
 
@@ -61,7 +52,6 @@ class PolicySourcesMiddleware:
             "img-src": delivery,
             "media-src": delivery,
             "connect-src": [*delivery, *upload],  # hls.js fetches segments; the console uploads straight to Cloudinary
-            "form-action": [_consoles_origin(request)],
         }
         for name, sources in (getattr(response, "_csp_update", None) or {}).items():  # a view's own @csp_update
             update[name] = [*update.get(name, []), *sources]

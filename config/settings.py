@@ -447,12 +447,12 @@ LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=2000)
 
 
 def _origin(url: str) -> str:
-    """scheme://host[:port] of a URL or URL template; a `{s}` subdomain (map tiles) becomes a wildcard."""
+    """scheme://host[:port] of a URL template (map tiles); a `{s}` subdomain becomes a wildcard."""
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/', 1)[0].replace('{s}', '*')}"
 
 
-# Content-Security-Policy (django-csp; config/csp.py adds Cloudinary's hosts and the consoles' per request). Scripts
+# Content-Security-Policy (django-csp; config/csp.py adds Cloudinary's hosts per request). Scripts
 # only from our origin or with the request's nonce: no inline script or handler runs. 'unsafe-eval' stays while
 # Alpine's and htmx's attribute expressions are evaluated with `new Function` (docs/security.md says what removes it).
 # Inline style attributes stay allowed: templates and Leaflet set sizes that way, and a style cannot run code.
@@ -469,6 +469,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [CSP_NONE],
         "base-uri": [CSP_NONE],
         "frame-ancestors": [CSP_NONE],
-        "form-action": [CSP_SELF, _origin(JAZZCASH_FORM_URL)],  # the hosted payment page
+        # No form-action: a checkout's POST is answered with a redirect to the payment provider's hosted page, whose
+        # host the provider chooses (Foree's payment_link), and browsers apply form-action to that redirect too.
     }
 }

@@ -18,7 +18,7 @@ def _policy(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
 
 
-@pytest.mark.parametrize("path", ["/", "/signin/", "/sell/", "/search?q=rice"])
+@pytest.mark.parametrize("path", ["/", "/signin/", "/sell/", "/search?q=rice", "/api/v1/docs"])
 def test_every_marketplace_page_carries_the_policy(db, path):
     response = Client(HTTP_HOST="localhost").get(path)
     assert response.status_code == 200
@@ -29,13 +29,11 @@ def test_every_marketplace_page_carries_the_policy(db, path):
     assert "https://tile.openstreetmap.org" in policy["img-src"]  # MAP_TILE_URL's host
 
 
-def test_the_policy_names_the_configured_media_hosts_and_the_consoles(db):
+def test_the_policy_names_the_configured_media_hosts(db):
     response = Client(HTTP_HOST="localhost").get("/sell/")
     policy = _policy(response)
     assert "http://127.0.0.1:8100" in policy["img-src"] and "http://127.0.0.1:8100" in policy["media-src"]
     assert "http://127.0.0.1:8100" in policy["connect-src"]  # direct uploads and HLS segments
-    assert "http://*.localhost" in policy["form-action"]  # /sell/ carries the owner on to their console's host
-    assert "http://127.0.0.1:8100" in policy["form-action"]  # the payment provider's hosted page (JazzCash sandbox)
 
 
 def test_production_media_hosts_are_cloudinarys(db, monkeypatch):
