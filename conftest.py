@@ -217,7 +217,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # Django and Celery take well over 30 s to start on a loaded machine
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"celery worker exited: {log.read_text()[-2000:]}")

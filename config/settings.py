@@ -10,6 +10,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 
 from kernel.logs import logging_config
 
@@ -23,13 +26,18 @@ if DEV:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-secret-key-change-me-in-production")
 else:
     SECRET_KEY = env.str("SECRET_KEY")  # ImproperlyConfigured when missing: refuse to run with a guessable key
+    if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
+        raise environ.ImproperlyConfigured("SECRET_KEY must be a random string of 50 characters or more")
 
 # The marketplace lives on BASE_DOMAIN, each merchant console on <slug>.BASE_DOMAIN.
 BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list(
-    "CSRF_TRUSTED_ORIGINS", default=[f"http://{BASE_DOMAIN}:8000", f"http://*.{BASE_DOMAIN}:8000"]
-)
+# Empty: a form is accepted only from its own host (Django compares Origin with the request's host, which the tenant
+# middleware has already resolved to a real merchant or the marketplace). A wildcard here would let any sibling
+# subdomain — another merchant's console, or a host that is no merchant at all — post into a console.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+if any("*" in origin for origin in CSRF_TRUSTED_ORIGINS):
+    raise environ.ImproperlyConfigured("CSRF_TRUSTED_ORIGINS takes exact origins, never a wildcard")
 
 SHARED_APPS = [
     "django_tenants",
@@ -98,6 +106,8 @@ MIDDLEWARE = [
     "config.observability.RequestObservedMiddleware",  # first: the request id, log context and metrics cover all
     "tenants.middleware.MerchantHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy with a nonce per request (docs/security.md)
+    "config.csp.PolicySourcesMiddleware",  # + the policy's per-request sources (media hosts, console hosts)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,10 +229,19 @@ WHITENOISE_USE_FINDERS = DEBUG or DEV
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEV)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+# Served over TLS (SECURE_COOKIES): browsers are told to use nothing else, on every merchant's subdomain too.
+# SecurityMiddleware sends the header on HTTPS answers only.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)  # a promise that is slow to take back
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)  # usually the TLS proxy's job
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+
 
 # Identity: one-time codes by SMS, JWT for API clients (see shared_apps/accounts).
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
@@ -233,11 +252,19 @@ JWT_GUEST_TTL_SECONDS = env.int("JWT_GUEST_TTL_SECONDS", default=30 * 24 * 3600)
 OTP_CODE_TTL_SECONDS = 300
 OTP_MAX_ATTEMPTS = 5
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
-# (limit, window seconds): brute force and SMS pumping brakes, counted in Redis.
+# (limit, window seconds): brute force and SMS pumping brakes, counted in Redis (shared_apps/accounts/ratelimit.py).
+# None is per client IP: thousands of honest customers share one address behind a carrier's NAT. A device is the
+# signed cookie of shared_apps/accounts/devices.py; clients without one share the "deviceless" bucket.
 OTP_REQUEST_LIMIT_PER_PHONE = (5, 3600)
-OTP_REQUEST_LIMIT_PER_IP = (env.int("OTP_REQUEST_LIMIT_PER_IP", default=20), 3600)
+OTP_REQUEST_LIMIT_PER_PREFIX = (env.int("OTP_REQUEST_LIMIT_PER_PREFIX", default=30), 3600)  # per block of 10,000
+OTP_REQUEST_LIMIT_PER_DEVICE = (10, 3600)
+OTP_REQUEST_LIMIT_DEVICELESS = (env.int("OTP_REQUEST_LIMIT_DEVICELESS", default=300), 3600)
+OTP_REQUEST_GLOBAL_BUDGET = (env.int("OTP_REQUEST_GLOBAL_BUDGET", default=5000), 3600)  # the SMS bill's ceiling
 OTP_VERIFY_LIMIT_PER_PHONE = (10, 3600)
-OTP_VERIFY_LIMIT_PER_IP = (env.int("OTP_VERIFY_LIMIT_PER_IP", default=60), 3600)
+OTP_VERIFY_LIMIT_PER_DEVICE = (30, 3600)
+GUEST_CREATE_LIMIT_PER_DEVICE = (30, 3600)
+GUEST_CREATE_LIMIT_DEVICELESS = (env.int("GUEST_CREATE_LIMIT_DEVICELESS", default=3000), 3600)
+GUEST_CREATE_GLOBAL_BUDGET = (env.int("GUEST_CREATE_GLOBAL_BUDGET", default=50000), 3600)
 OTP_TOTP_ISSUER = "Planckly admin"
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # trusted reverse proxies in front of us (for the client IP)
 
@@ -434,3 +461,32 @@ POSTEX_DELIVERY_DAYS = env.int("POSTEX_DELIVERY_DAYS", default=3)
 LIVE_EVENT_RETENTION_DAYS = env.int("LIVE_EVENT_RETENTION_DAYS", default=3)
 LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15.0)
 LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=2000)
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL template (map tiles); a `{s}` subdomain becomes a wildcard."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].replace('{s}', '*')}"
+
+
+# Content-Security-Policy (django-csp; config/csp.py adds Cloudinary's hosts per request). Scripts
+# only from our origin or with the request's nonce: no inline script or handler runs. 'unsafe-eval' stays while
+# Alpine's and htmx's attribute expressions are evaluated with `new Function` (docs/security.md says what removes it).
+# Inline style attributes stay allowed: templates and Leaflet set sizes that way, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE, "'unsafe-eval'"],
+        "style-src": [CSP_SELF, "'unsafe-inline'"],
+        "img-src": [CSP_SELF, "data:", "blob:", _origin(MAP_TILE_URL)],
+        "media-src": [CSP_SELF, "blob:"],
+        "connect-src": [CSP_SELF],
+        "font-src": [CSP_SELF, "data:"],
+        "worker-src": [CSP_SELF, "blob:"],  # hls.js demuxes in a worker it builds from a blob
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "frame-ancestors": [CSP_NONE],
+        # No form-action: a checkout's POST is answered with a redirect to the payment provider's hosted page, whose
+        # host the provider chooses (Foree's payment_link), and browsers apply form-action to that redirect too.
+    }
+}

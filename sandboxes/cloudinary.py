@@ -107,19 +107,28 @@ _RANDOM = string.ascii_lowercase + string.digits
 # ---- signatures: what Cloudinary checks ----------------------------------------------------------------------------
 
 
+def _form_text(value: Any) -> str:
+    """A value as the HTTP form carries it, which is what Cloudinary signs: the SDK sends booleans as 1 and 0
+    (`cloudinary.utils.cleanup_params`), never Python's "True"."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
 def string_to_sign(params: Mapping[str, Any], *, signature_version: int = 2) -> str:
     """Every parameter except file, cloud_name, resource_type, api_key (and signature), empty ones dropped, sorted by
-    name, `name=value` joined by `&`; list values comma-joined. Version 2 writes an `&` inside a value as `%26`."""
+    name, `name=value` joined by `&`; list values comma-joined, booleans as the form sends them (1/0). Version 2
+    writes an `&` inside a value as `%26`, so a value cannot smuggle in a parameter of its own."""
     parts = []
     for name in sorted(params):
         value = params[name]
         if name in UNSIGNED_PARAMS:
             continue
         if isinstance(value, list | tuple):
-            value = ",".join(str(item) for item in value)
+            value = ",".join(_form_text(item) for item in value)
         if value is None or value == "":
             continue
-        text = str(value)
+        text = _form_text(value)
         parts.append(f"{name}={text.replace('&', '%26') if signature_version >= 2 else text}")
     return "&".join(parts)
 
@@ -138,14 +147,15 @@ def _algorithm_of(signature: str) -> str:
 
 
 def signature_matches(params: Mapping[str, Any], secret: str, signature: str) -> bool:
-    """Whether `signature` signs `params`: SHA-256 when it is 64 hex digits, else SHA-1; either signature version."""
+    """Whether `signature` signs `params` the version-2 way: SHA-256 when it is 64 hex digits, else SHA-1.
+
+    Cloudinary applies version 2 to every Upload API call: a signature computed the old way (version 1, an `&` in a
+    value left as it is) is refused. Without an `&` in any value both ways write the same string, so old clients that
+    never sign such values keep working."""
     signature = signature.strip().lower()
     algorithm = _algorithm_of(signature)
-    given = signature.encode("utf-8", "replace")
-    return any(
-        hmac.compare_digest(signature_for(params, secret, algorithm=algorithm, signature_version=v).encode(), given)
-        for v in (2, 1)
-    )
+    expected = signature_for(params, secret, algorithm=algorithm, signature_version=2)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 def response_signature(public_id: str, version: int, secret: str, *, algorithm: str = "sha1") -> str:

@@ -8,7 +8,9 @@ import pytest
 
 CHECK = (
     "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup();"
-    "from django.conf import settings; assert not settings.DEBUG and settings.SESSION_COOKIE_SECURE"
+    "from django.conf import settings; assert not settings.DEBUG and settings.SESSION_COOKIE_SECURE;"
+    "assert settings.CSRF_COOKIE_SECURE and settings.SECURE_HSTS_SECONDS >= 31536000;"
+    "assert settings.SECURE_HSTS_INCLUDE_SUBDOMAINS and settings.CSRF_TRUSTED_ORIGINS == []"
 )
 
 
@@ -42,6 +44,8 @@ def _start(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
         "SMS_FROM",
         "CLOUDINARY_URL",
         "DEBUG",
+        "SECURE_COOKIES",
+        "CSRF_TRUSTED_ORIGINS",
         *PAYMENTS,
     }
     env = {k: v for k, v in os.environ.items() if k not in unset}
@@ -97,3 +101,13 @@ def test_production_refuses_to_start_without_the_couriers_credentials():
 def test_production_starts_with_everything_set_and_debug_off():
     result = _start({**SMS_AND_MEDIA, **PAYMENTS, **COURIERS})
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_a_guessable_secret_key():
+    result = _start({**SMS_AND_MEDIA, **PAYMENTS, **COURIERS, "SECRET_KEY": "short"})
+    assert result.returncode != 0 and "SECRET_KEY must be a random string" in result.stderr
+
+
+def test_a_wildcard_csrf_trusted_origin_refuses_to_start():
+    result = _start({**SMS_AND_MEDIA, **PAYMENTS, **COURIERS, "CSRF_TRUSTED_ORIGINS": "https://*.planckly.pk"})
+    assert result.returncode != 0 and "never a wildcard" in result.stderr

@@ -29,8 +29,11 @@ class Shopper:
         return f"u:{self.user_id}" if self.user_id is not None else f"g:{self.guest_id}"
 
     def owns(self) -> Q:
-        """Filter for rows (carts, orders) that belong to this shopper."""
-        return Q(user_id=self.user_id) if self.user_id is not None else Q(guest_id=self.guest_id)
+        """Filter for rows (carts, orders) that belong to this shopper. A guest's rows that were claimed into an
+        account (user set, guest kept for the record) are the account's only."""
+        if self.user_id is not None:
+            return Q(user_id=self.user_id)
+        return Q(guest_id=self.guest_id, user_id__isnull=True)
 
     def owner_fields(self) -> dict[str, Any]:
         return {"user_id": self.user_id} if self.user_id is not None else {"guest_id": self.guest_id}

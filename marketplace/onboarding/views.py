@@ -20,8 +20,8 @@ from kernel.errors import DomainError
 from marketplace.discovery.location import AREAS
 from marketplace.onboarding.errors import OnboardingErrorCode
 from marketplace.onboarding.services import SignupDetails, merchant_signup, signup_problems
+from shared_apps.accounts.devices import device_of, with_device_cookie
 from shared_apps.accounts.handoff import handoff_token_issue
-from shared_apps.accounts.ratelimit import client_ip
 from shared_apps.accounts.services import otp_request, otp_verify
 from shared_apps.categories.selectors import category_tree
 
@@ -113,6 +113,7 @@ def _phone_confirmed(request: HttpRequest) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
+@with_device_cookie
 def sell_start(request: HttpRequest) -> HttpResponse:
     """Page 1: the shopkeeper's mobile number; a code is texted to it (the sign-in's rate limits apply)."""
     if request.method == "GET" and _phone_confirmed(request):
@@ -122,7 +123,7 @@ def sell_start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                challenge = otp_request(phone=form.cleaned_data["phone"], client_ip=client_ip(request))
+                challenge = otp_request(phone=form.cleaned_data["phone"], device=device_of(request))
             except DomainError as exc:
                 form.add_error("phone", _retry_hint(exc))
                 status = exc.status
@@ -135,6 +136,7 @@ def sell_start(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@with_device_cookie
 def sell_verify(request: HttpRequest) -> HttpResponse:
     """Page 2: the code from the SMS. Right: signed in on the marketplace, on to the shop's details."""
     phone = request.session.get(SESSION_PHONE)
@@ -145,7 +147,7 @@ def sell_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                user = otp_verify(phone=phone, code=form.cleaned_data["code"], client_ip=client_ip(request))
+                user = otp_verify(phone=phone, code=form.cleaned_data["code"], device=device_of(request))
             except DomainError as exc:
                 form.add_error("code", _retry_hint(exc))
                 status = exc.status

@@ -79,6 +79,30 @@ def test_sha256_signatures_are_checked_as_sha256():
     assert sandbox.signature_matches(DOCUMENTED_PARAMS, "abcd", digest)
 
 
+def test_an_old_style_signature_over_a_value_with_an_ampersand_is_refused():
+    params = {"context": "caption=salt&pepper", "timestamp": "1315060510"}
+    old = hashlib.sha1(b"context=caption=salt&pepper&timestamp=1315060510abcd").hexdigest()  # noqa: S324
+    new = hashlib.sha1(b"context=caption=salt%26pepper&timestamp=1315060510abcd").hexdigest()  # noqa: S324
+    assert sandbox.signature_for(params, "abcd", signature_version=1) == old
+    assert not sandbox.signature_matches(params, "abcd", old)  # version 1 could smuggle a parameter into a value
+    assert sandbox.signature_matches(params, "abcd", new)
+    # Without an `&` in any value both versions write the same string: clients that never sign one are unaffected.
+    assert sandbox.signature_for(DOCUMENTED_PARAMS, "abcd", signature_version=1) == DOCUMENTED_SIGNATURE
+
+
+def test_booleans_are_signed_as_the_http_form_sends_them():
+    import cloudinary.utils
+
+    params = {"timestamp": "1", "use_filename": True, "unique_filename": False, "tags": ["a", True]}
+    assert sandbox.string_to_sign(params) == "tags=a,1&timestamp=1&unique_filename=0&use_filename=1"
+    # The SDK turns booleans into the form's 1/0 before it signs (cleanup_params): the sandbox agrees with it.
+    sent = cloudinary.utils.cleanup_params({k: v for k, v in params.items() if k != "tags"})
+    assert sent["use_filename"] == "1" and sent["unique_filename"] == "0"
+    assert cloudinary.utils.api_sign_request(sent, "abcd") == sandbox.signature_for(
+        {k: v for k, v in params.items() if k != "tags"}, "abcd"
+    )
+
+
 # ---- upload ----------------------------------------------------------------------------------------------------
 
 
@@ -159,6 +183,32 @@ def test_bad_signature_is_401_with_cloudinarys_message(account):
             "message": f"Invalid Signature {fields['signature']}. String to sign - 'folder=f&timestamp={timestamp}'."
         }
     }
+
+
+def test_an_upload_signed_the_old_way_is_401_and_the_new_way_is_accepted(account):
+    timestamp = str(int(time.time()))
+    params = {"timestamp": timestamp, "context": "caption=salt&pepper"}
+    old = _signed(account, params)  # the helper writes values as they are: version 1
+    refused = httpx.post(account.api("image", "upload"), data=old, files={"file": ("a.png", png_bytes())})
+    assert refused.status_code == 401
+    assert "String to sign - 'context=caption=salt%26pepper&timestamp=" in refused.json()["error"]["message"]
+
+    new = {**params, "api_key": account.api_key, "signature": sandbox.signature_for(params, account.api_secret)}
+    accepted = httpx.post(account.api("image", "upload"), data=new, files={"file": ("a.png", png_bytes())})
+    assert accepted.status_code == 200, accepted.text
+
+
+def test_a_boolean_sent_as_the_form_sends_it_passes_the_signature(account):
+    params = {"timestamp": str(int(time.time())), "use_filename": True}
+    fields = {
+        "timestamp": params["timestamp"],
+        "use_filename": "1",
+        "api_key": account.api_key,
+        "signature": sandbox.signature_for(params, account.api_secret),
+    }
+    response = httpx.post(account.api("image", "upload"), data=fields, files={"file": ("shelf.png", png_bytes())})
+    assert response.status_code == 200, response.text
+    assert response.json()["public_id"].startswith("shelf_")
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from shared_apps.accounts import services, tokens
 from shared_apps.accounts.auth import GuestPrincipal, UserOrGuestBearer, optional_guest, user_auth
+from shared_apps.accounts.devices import device_cookie_ensure, device_of
 from shared_apps.accounts.models import User
-from shared_apps.accounts.ratelimit import client_ip
 
 router = Router(tags=["auth"])
 
@@ -77,17 +77,20 @@ class MeOut(Schema):
 
 
 @router.post("/auth/otp/request", response={202: OtpRequestedOut})
-def otp_request(request: HttpRequest, payload: PhoneIn):
-    """Text a 6-digit code to `phone`. 429 with Retry-After when asked too often."""
-    challenge = services.otp_request(phone=payload.phone, client_ip=client_ip(request))
+def otp_request(request: HttpRequest, payload: PhoneIn, response: HttpResponse):
+    """Text a 6-digit code to `phone`. 429 with Retry-After when asked too often (per phone, number block, device,
+    or the platform's budget). The answer sets the device cookie the limits count per, when the client has none."""
+    device_cookie_ensure(request, response)
+    challenge = services.otp_request(phone=payload.phone, device=device_of(request))
     out = OtpRequestedOut(phone=challenge.phone, expires_in=challenge.expires_in, resend_in=challenge.resend_in)
     return Status(202, out)
 
 
 @router.post("/auth/otp/verify", response=SessionOut)
 def otp_verify(request: HttpRequest, payload: VerifyIn):
-    """Exchange a code for tokens. Sent with a guest Bearer token, the guest's cart and orders move to the user."""
-    user = services.otp_verify(phone=payload.phone, code=payload.code, client_ip=client_ip(request))
+    """Exchange a code for tokens. Sent with a guest Bearer token, the guest's cart and orders move to the user, and
+    that guest token stops working."""
+    user = services.otp_verify(phone=payload.phone, code=payload.code, device=device_of(request))
     guest = optional_guest(request)
     claimed = services.guest_claim(guest_id=str(guest.pk), user=user) if guest else False
     pair = tokens.token_pair_issue(user=user)
@@ -113,9 +116,11 @@ def logout(request: HttpRequest, payload: RefreshIn):
 
 
 @router.post("/auth/guest", response={201: GuestOut})
-def guest_start(request: HttpRequest):
-    """A guest session: browse, fill a cart and check out before signing in."""
-    guest = services.guest_create()
+def guest_start(request: HttpRequest, response: HttpResponse):
+    """A guest session: browse, fill a cart and check out before signing in. 429 with Retry-After when asked too
+    often (per device, or the platform's budget); the answer sets the device cookie when the client has none."""
+    device_cookie_ensure(request, response)
+    guest = services.guest_start(device=device_of(request))
     access = tokens.guest_token_issue(guest=guest)
     return Status(201, GuestOut(access=access, guest_id=guest.pk, expires_in=settings.JWT_GUEST_TTL_SECONDS))
 

@@ -47,6 +47,8 @@ class UserOrGuestBearer(HttpBearer):
         guest = _guest(str(claims["sub"]).removeprefix("guest:"))
         if guest is None:
             raise AccountsError(AccountsErrorCode.TOKEN_INVALID)
+        if guest.claimed_by_id is not None:  # signed in since: what it had is the account's now, behind its sign-in
+            raise AccountsError(AccountsErrorCode.TOKEN_REVOKED)
         return GuestPrincipal(guest)
 
 
@@ -89,7 +91,7 @@ class SessionShopper(SessionAuth):
         if request.user.is_authenticated:
             return request.user
         guest_id = request.session.get("guest_id")
-        guest = Guest.objects.filter(pk=guest_id).first() if guest_id else None
+        guest = Guest.objects.filter(pk=guest_id, claimed_by__isnull=True).first() if guest_id else None
         return GuestPrincipal(guest) if guest else None
 
 

@@ -11,6 +11,7 @@ class AccountsErrorCode(ErrorCode):
     CODE_LOCKED = ("otp_locked", 400, "Too many wrong codes. Ask for a new one.")
     RESEND_COOLDOWN = ("otp_resend_cooldown", 429, "A code was just sent. Wait a moment before asking again.")
     RATE_LIMITED = ("rate_limited", 429, "Too many attempts. Try again later.")
+    RATE_LIMIT_UNAVAILABLE = ("rate_limit_unavailable", 503, _("Signing in is paused for a moment. Try again shortly."))
     TOKEN_INVALID = ("token_invalid", 401, "Your session is not valid. Sign in again.")
     TOKEN_EXPIRED = ("token_expired", 401, "Your session has expired. Sign in again.")
     TOKEN_REVOKED = ("token_revoked", 401, "You have been signed out. Sign in again.")

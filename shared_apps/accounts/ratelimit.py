@@ -1,14 +1,25 @@
-"""Fixed-window counters in Redis: cheap brakes against brute force and SMS pumping, shared by every process."""
+"""Fixed-window counters in Redis: cheap brakes against brute force and SMS pumping, shared by every process.
+
+No limit is counted per client IP for customers: behind a carrier's NAT thousands of honest customers share one
+address. Sign-in codes are limited per phone, per number block (`phone_prefix`), per device (shared_apps/accounts/
+devices.py) and by a global budget (settings OTP_*; docs/security.md says what each stops).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from redis.exceptions import RedisError
 
 from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
+
+logger = logging.getLogger(__name__)
+
+PREFIX_HIDDEN_DIGITS = 4  # a block of 10,000 numbers: what SMS pumping rents from one premium-rate range
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -21,19 +32,31 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
+def phone_prefix(phone: str) -> str:
+    """The block a normalised phone number belongs to: all but its last PREFIX_HIDDEN_DIGITS digits."""
+    return phone[:-PREFIX_HIDDEN_DIGITS]
+
+
 def rate_limit_hit(*, scope: str, key: str, limit: tuple[int, int]) -> None:
-    """Count one event for (scope, key); raise AccountsError(RATE_LIMITED, retry_after=…) once over `limit`."""
+    """Count one event for (scope, key); raise AccountsError(RATE_LIMITED, retry_after=…) once over `limit`.
+
+    Fails safe: with Redis unreachable nothing can be counted, so the event is refused (RATE_LIMIT_UNAVAILABLE, 503)
+    rather than let through unlimited — an SMS costs money and a code guessed without a limit is an account taken."""
     allowed, window = limit
     bucket = int(time.time() // window)
     cache_key = f"rl:{scope}:{key}:{bucket}"
-    if cache.add(cache_key, 1, timeout=window + 5):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window + 5)
+    try:
+        if cache.add(cache_key, 1, timeout=window + 5):
             count = 1
+        else:
+            try:
+                count = cache.incr(cache_key)
+            except ValueError:  # expired between add and incr
+                cache.add(cache_key, 1, timeout=window + 5)
+                count = 1
+    except RedisError:
+        logger.warning("rate limit %s not counted: Redis unavailable", scope)
+        raise AccountsError(AccountsErrorCode.RATE_LIMIT_UNAVAILABLE, retry_after=30) from None
     if count > allowed:
         retry_after = int((bucket + 1) * window - time.time()) + 1
         raise AccountsError(AccountsErrorCode.RATE_LIMITED, retry_after=max(retry_after, 1))

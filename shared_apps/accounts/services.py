@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
 from shared_apps.accounts.models import Address, Guest, PhoneOTPDevice, User
 from shared_apps.accounts.phones import phone_normalize
-from shared_apps.accounts.ratelimit import rate_limit_hit
+from shared_apps.accounts.ratelimit import phone_prefix, rate_limit_hit
 from shared_apps.sms.tasks import sms_send_on_commit
 
 # Sent after a guest is claimed into a user (cart and orders move over): receivers get guest=…, user=….
@@ -48,12 +48,25 @@ def _code_hash(device: PhoneOTPDevice, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def otp_request(*, phone: str, client_ip: str) -> OtpChallenge:
-    """Send a fresh 6-digit code by SMS (after commit). Raises PHONE_INVALID, RATE_LIMITED (per phone, per IP) or
-    RESEND_COOLDOWN, each 429 with retry_after. A new code replaces the previous one."""
+def _otp_request_limits(*, phone: str, device: str | None) -> None:
+    """The brakes on texting codes, cheapest refusal first; a refused request is not counted by the later ones, so
+    one pumped phone or number block cannot spend the global budget. None of them is per client IP (carrier NAT)."""
+    rate_limit_hit(scope="otp-request-phone", key=phone, limit=settings.OTP_REQUEST_LIMIT_PER_PHONE)
+    rate_limit_hit(scope="otp-request-prefix", key=phone_prefix(phone), limit=settings.OTP_REQUEST_LIMIT_PER_PREFIX)
+    if device:
+        rate_limit_hit(scope="otp-request-device", key=device, limit=settings.OTP_REQUEST_LIMIT_PER_DEVICE)
+    else:  # a client that drops its cookie lands here with every other such client
+        rate_limit_hit(scope="otp-request-deviceless", key="all", limit=settings.OTP_REQUEST_LIMIT_DEVICELESS)
+    rate_limit_hit(scope="otp-request-global", key="all", limit=settings.OTP_REQUEST_GLOBAL_BUDGET)
+
+
+def otp_request(*, phone: str, device: str | None = None) -> OtpChallenge:
+    """Send a fresh 6-digit code by SMS (after commit). `device` is the client's device id (devices.py), None when it
+    sent none. Raises PHONE_INVALID, RATE_LIMITED (per phone, per number block, per device, global budget) or
+    RESEND_COOLDOWN, each 429 with retry_after; RATE_LIMIT_UNAVAILABLE (503) when the limits cannot be counted.
+    A new code replaces the previous one."""
     normalized = phone_normalize(phone)
-    rate_limit_hit(scope="otp-request-ip", key=client_ip, limit=settings.OTP_REQUEST_LIMIT_PER_IP)
-    rate_limit_hit(scope="otp-request-phone", key=normalized, limit=settings.OTP_REQUEST_LIMIT_PER_PHONE)
+    _otp_request_limits(phone=normalized, device=device)
     with transaction.atomic():
         user = user_get_or_create_by_phone(phone=normalized)
         device, _ = PhoneOTPDevice.objects.get_or_create(user=user, defaults={"name": "sms"})
@@ -75,13 +88,15 @@ def otp_request(*, phone: str, client_ip: str) -> OtpChallenge:
     return OtpChallenge(normalized, code, settings.OTP_CODE_TTL_SECONDS, settings.OTP_RESEND_COOLDOWN_SECONDS)
 
 
-def otp_verify(*, phone: str, code: str, client_ip: str) -> User:
+def otp_verify(*, phone: str, code: str, device: str | None = None) -> User:
     """Check `code` for `phone` and return the user. Single use: a right code is consumed; OTP_MAX_ATTEMPTS wrong
     codes kill it (the counter persists even though the call raises). Two parallel verifications of one code
-    cannot both succeed (row lock). Raises CODE_MISSING, CODE_EXPIRED, CODE_LOCKED, CODE_INVALID, RATE_LIMITED."""
+    cannot both succeed (row lock). Raises CODE_MISSING, CODE_EXPIRED, CODE_LOCKED, CODE_INVALID, RATE_LIMITED
+    (per phone, per device), RATE_LIMIT_UNAVAILABLE."""
     normalized = phone_normalize(phone)
-    rate_limit_hit(scope="otp-verify-ip", key=client_ip, limit=settings.OTP_VERIFY_LIMIT_PER_IP)
     rate_limit_hit(scope="otp-verify-phone", key=normalized, limit=settings.OTP_VERIFY_LIMIT_PER_PHONE)
+    if device:
+        rate_limit_hit(scope="otp-verify-device", key=device, limit=settings.OTP_VERIFY_LIMIT_PER_DEVICE)
     code = (code or "").strip()
     failure: AccountsErrorCode | None = None
     with transaction.atomic():
@@ -116,7 +131,21 @@ def otp_verify(*, phone: str, code: str, client_ip: str) -> User:
 
 
 def guest_create() -> Guest:
+    """A new guest, unlimited: for callers that spend a limited resource per guest already (a page's session)."""
     return Guest.objects.create()
+
+
+def guest_start(*, device: str | None) -> Guest:
+    """A new guest for a client that asked for a guest token. Each is a row and a token a bot could mint by the
+    million, so they are limited per device (`device` from devices.py; clients without one share one bucket) and by
+    a global budget — never per client IP (carrier NAT). Raises RATE_LIMITED (429) or RATE_LIMIT_UNAVAILABLE (503)
+    before writing anything."""
+    if device:
+        rate_limit_hit(scope="guest-device", key=device, limit=settings.GUEST_CREATE_LIMIT_PER_DEVICE)
+    else:
+        rate_limit_hit(scope="guest-deviceless", key="all", limit=settings.GUEST_CREATE_LIMIT_DEVICELESS)
+    rate_limit_hit(scope="guest-global", key="all", limit=settings.GUEST_CREATE_GLOBAL_BUDGET)
+    return guest_create()
 
 
 def guest_claim(*, guest_id: str, user: User) -> bool:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from kernel.errors import DomainError
 from shared_apps.accounts import services
-from shared_apps.accounts.ratelimit import client_ip
+from shared_apps.accounts.devices import device_of, with_device_cookie
 
 SESSION_GUEST_KEY = "guest_id"
 
@@ -51,12 +51,13 @@ def _render(request: HttpRequest, step: str, form: forms.Form, status: int = 200
 
 
 @require_http_methods(["GET", "POST"])
+@with_device_cookie
 def signin(request: HttpRequest) -> HttpResponse:
     """Step 1: ask for the phone and text a code."""
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            challenge = services.otp_request(phone=form.cleaned_data["phone"], client_ip=client_ip(request))
+            challenge = services.otp_request(phone=form.cleaned_data["phone"], device=device_of(request))
         except DomainError as exc:
             form.add_error("phone", exc.message if exc.retry_after is None else f"{exc.message} ({exc.retry_after} s)")
             return _render(request, "phone", form, status=exc.status)
@@ -66,6 +67,7 @@ def signin(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
+@with_device_cookie
 def signin_verify(request: HttpRequest) -> HttpResponse:
     """Step 2: check the code, start the session, claim a guest cart kept in this session."""
     form = CodeForm(request.POST)
@@ -73,7 +75,7 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             user = services.otp_verify(
-                phone=form.cleaned_data["phone"], code=form.cleaned_data["code"], client_ip=client_ip(request)
+                phone=form.cleaned_data["phone"], code=form.cleaned_data["code"], device=device_of(request)
             )
         except DomainError as exc:
             form.add_error("code", exc.message)

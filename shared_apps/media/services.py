@@ -113,11 +113,9 @@ def _public_id_checked(*, public_id: str, tenant_schema: str) -> None:
 # ---- SDK configuration and failures --------------------------------------------------------------------------------
 
 
-def _signature_version() -> int:
-    try:
-        return int(cloudinary.config().signature_version or 2)  # a string when it came from CLOUDINARY_URL
-    except (TypeError, ValueError):
-        return 2
+# Cloudinary checks Upload API signatures the version-2 way (an `&` inside a value escaped as %26, so a value cannot
+# smuggle in a parameter). The SDK would sign the old way if CLOUDINARY_URL said signature_version=1: never follow it.
+SIGNATURE_VERSION = 2
 
 
 def _secure_delivery() -> bool:
@@ -181,7 +179,7 @@ def upload_signature(*, folder: str, resource_type: str = "image", stream: bool 
         if settings.CLOUDINARY_NOTIFICATION_URL:
             params["eager_notification_url"] = settings.CLOUDINARY_NOTIFICATION_URL
     signature = cloudinary.utils.api_sign_request(
-        params, config.api_secret, config.signature_algorithm, _signature_version()
+        params, config.api_secret, config.signature_algorithm, SIGNATURE_VERSION
     )
     return {
         "upload_url": cloudinary.utils.cloudinary_api_url("upload", resource_type=resource_type),
@@ -330,6 +328,7 @@ def asset_upload(
             folder=folder,
             resource_type=kind.value,
             allowed_formats=list(FORMATS[kind]),
+            signature_version=SIGNATURE_VERSION,
             timeout=settings.CLOUDINARY_TIMEOUT_SECONDS,
         )
     except cld.Error as exc:
@@ -352,7 +351,11 @@ def asset_destroy(*, public_id: str) -> None:
     resource_type = asset.resource_type if asset else MediaResourceType.IMAGE.value
     try:
         result = cloudinary.uploader.destroy(
-            public_id, resource_type=resource_type, invalidate=True, timeout=settings.CLOUDINARY_TIMEOUT_SECONDS
+            public_id,
+            resource_type=resource_type,
+            invalidate=True,
+            signature_version=SIGNATURE_VERSION,
+            timeout=settings.CLOUDINARY_TIMEOUT_SECONDS,
         )
     except cld.Error as exc:
         raise _provider_error(exc, action="destroy") from exc

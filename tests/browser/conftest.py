@@ -28,8 +28,37 @@ def browser():
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
         )
+        new_context = browser.new_context
+
+        def watched_context(*args, **kwargs):
+            context = new_context(*args, **kwargs)
+            context.on("page", _watch_policy)
+            return context
+
+        browser.new_context = watched_context
         yield browser
         browser.close()
+
+
+# What the browser refused under the Content-Security-Policy, in every page of every context: a test that passes
+# while the policy blocked a script, an image or a form would hide a broken page (checked after each test).
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch_policy(page) -> None:
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_refused_by_the_content_security_policy():
+    CSP_VIOLATIONS.clear()
+    yield
+    refused, CSP_VIOLATIONS[:] = list(CSP_VIOLATIONS), []
+    assert refused == [], "\n".join(refused)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import cloudinary
 import cloudinary.exceptions
 import cloudinary.uploader
+import cloudinary.utils
 import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -31,7 +32,7 @@ from shared_apps.media.services import (
     upload_signature,
 )
 from shared_apps.media.tasks import asset_destroy_at_provider
-from shared_apps.media.tests.conftest import Reply, folder_of, sandbox_has
+from shared_apps.media.tests.conftest import Reply, closed_port_url, folder_of, sandbox_has
 
 pytestmark = pytest.mark.django_db
 
@@ -177,6 +178,34 @@ def test_signature_asks_for_notifications_when_configured(merchant, settings):
     assert params["notification_url"] == settings.CLOUDINARY_NOTIFICATION_URL
     signed = {k: params[k] for k in ("timestamp", "folder", "allowed_formats", "notification_url")}
     assert params["signature"] == signature_for(signed, cloudinary.config().api_secret)
+
+
+def test_the_adapter_signs_the_version_2_way_even_when_the_sdk_is_set_to_version_1(
+    cloudinary_sandbox, merchant, settings, monkeypatch
+):
+    monkeypatch.setattr(cloudinary.config(), "signature_version", 1)
+    settings.CLOUDINARY_NOTIFICATION_URL = closed_port_url("/hook?shop=1&kind=media")  # an `&` inside a value
+    with schema_context(merchant.schema_name):
+        params = upload_signature(folder=folder_of(merchant))
+    signed = {k: params[k] for k in ("timestamp", "folder", "allowed_formats", "notification_url")}
+    assert params["signature"] == signature_for(signed, cloudinary.config().api_secret, signature_version=2)
+    assert params["signature"] != signature_for(signed, cloudinary.config().api_secret, signature_version=1)
+    assert _direct_upload(params, png_bytes()).status_code == 200
+
+    versions: list[int] = []
+    real_sign = cloudinary.utils.api_sign_request
+
+    def spy(params_to_sign, api_secret, algorithm="sha1", signature_version=2):
+        if "timestamp" in params_to_sign:  # a request; the response's own signature is version 1 by design
+            versions.append(int(signature_version))
+        return real_sign(params_to_sign, api_secret, algorithm, signature_version)
+
+    monkeypatch.setattr(cloudinary.utils, "api_sign_request", spy)
+    asset = asset_upload(
+        file=png_bytes(), filename="a.png", folder=folder_of(merchant), tenant_schema=merchant.schema_name
+    )
+    asset_destroy(public_id=asset.public_id)
+    assert versions == [2, 2]  # the server-side upload and the destroy
 
 
 def test_direct_upload_outside_the_signed_folder_or_formats_is_refused_by_the_provider(cloudinary_sandbox, merchant):
