@@ -89,6 +89,7 @@ TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=10)
 TENANT_LIMIT_SET_CALLS = True  # set the search path once per tenant switch, not before every query
 
 MIDDLEWARE = [
+    "kernel.request_guard.RequestGuardMiddleware",  # first: oversize and NUL refused unread; /api/ errors as JSON
     "tenants.middleware.MerchantHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -100,6 +101,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The largest request body (bytes) any route reads into memory: JSON, forms, webhooks. Beyond it, 413 with the
+# envelope (kernel/request_guard.py). Multipart uploads stream their files to disk and are bounded per kind by their
+# apps (CSV 20 MB, image 10 MB, video 100 MB); REQUEST_UPLOAD_MAX_BYTES is the door's ceiling for those.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=2_621_440)
+REQUEST_UPLOAD_MAX_BYTES = env.int("REQUEST_UPLOAD_MAX_BYTES", default=101 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+NINJA_PAGINATION_CLASS = "kernel.inputs.Pagination"  # every list: limit 1-200, offset 0-1,000,000, else 400
 
 TEMPLATES = [
     {

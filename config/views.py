@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from config.celery import app
-from kernel.errors import CommonErrorCode
+from kernel.errors import CommonErrorCode, error_body
 
 
 def surface(request: HttpRequest) -> dict[str, Any]:
@@ -31,8 +31,7 @@ def surface(request: HttpRequest) -> dict[str, Any]:
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        code = CommonErrorCode.NOT_FOUND
-        return JsonResponse({"code": str(code), "message": code.default_message, "field": None}, status=404)
+        return JsonResponse(error_body(CommonErrorCode.NOT_FOUND), status=404)
     return render(request, "errors/404.html", status=404)
 
 

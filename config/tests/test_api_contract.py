@@ -5,7 +5,7 @@ from ninja import NinjaAPI
 
 from config import api as config_api
 
-ENVELOPE_KEYS = {"code", "message", "field"}
+ENVELOPE_KEYS = {"code", "message", "field", "details"}
 
 
 @pytest.fixture
