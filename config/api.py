@@ -14,7 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from kernel.errors import CommonErrorCode, DomainError, error_body
-from kernel.jsonparse import json_loads
+from kernel.jsonparse import JsonInvalid, json_loads
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,10 @@ class JsonParser(Parser):
     """Request bodies through the one JSON entry point (kernel/jsonparse.py): too deep is a 400 like any bad JSON."""
 
     def parse_body(self, request: HttpRequest) -> Any:
-        return json_loads(request.body)
+        value = json_loads(request.body)
+        if not isinstance(value, dict):  # every body of ours is an object; ninja would read a list as `{}`
+            raise JsonInvalid("The body must be a JSON object.")
+        return value
 
 
 def _field_of(error: dict[str, Any]) -> str | None:

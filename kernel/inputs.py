@@ -68,6 +68,10 @@ def _amount(max_digits: int, places: int = MONEY_DECIMAL_PLACES) -> Any:
 Money = _amount(MONEY_MAX_DIGITS)
 Fee = _amount(FEE_MAX_DIGITS)
 RadiusKm = _amount(RADIUS_MAX_DIGITS)
+# Units of stock: an integer column (int4). Far beyond any shelf, far below the column's 2^31.
+QUANTITY_MAX = 1_000_000
+Quantity = Annotated[int, Field(ge=-QUANTITY_MAX, le=QUANTITY_MAX)]
+
 # Pagination: one pair of bounds for every list. An offset past 2^63 reached PostgreSQL's OFFSET as a 500.
 PAGE_MAX_LIMIT = 200
 PAGE_MAX_OFFSET = 1_000_000  # deeper than any list a person pages through; a client that needs more filters first

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_DEPTH = 32  # no body the product or a provider sends comes close; deeper is a probe, not a request
+INT_LIMIT = 2**63  # no column holds a wider integer: past it, an id or a count reached PostgreSQL as a 500
 
 
 class JsonInvalid(ValueError):
@@ -22,7 +23,7 @@ class JsonInvalid(ValueError):
 def json_loads(data: bytes | bytearray | str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
     """Parse a JSON document from outside; raises JsonInvalid for anything the product should answer with 400."""
     try:
-        value = json.loads(data, parse_float=parse_float)
+        value = json.loads(data, parse_float=parse_float, parse_int=_int)
     except RecursionError as exc:
         raise JsonInvalid(f"The JSON is nested deeper than {MAX_DEPTH} levels.") from exc
     except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -30,6 +31,13 @@ def json_loads(data: bytes | bytearray | str, *, parse_float: Callable[[str], An
     if json_depth(value) > MAX_DEPTH:
         raise JsonInvalid(f"The JSON is nested deeper than {MAX_DEPTH} levels.")
     return value
+
+
+def _int(text: str) -> int:
+    number = int(text)  # a string of more than 4,300 digits is a ValueError of Python's own
+    if abs(number) >= INT_LIMIT:
+        raise ValueError(f"The integer {text[:25]} is beyond 64 bits.")
+    return number
 
 
 def json_depth(value: Any) -> int:

@@ -284,6 +284,10 @@ def _read(data: bytes | str, *, required: tuple[str, ...], optional: tuple[str, 
             raise CsvImportError([_error(None, None, CsvErrorCode.ENCODING_INVALID, message)]) from exc
     else:
         text = data.removeprefix("\ufeff")
+    if "\x00" in text:  # no column stores a NUL (PostgreSQL refuses it): a file with one is not a CSV of ours
+        row = text[: text.index("\x00")].count("\n") + 1
+        message = f"Line {row} contains a NUL character: the file is not a CSV text file. Save it as 'CSV UTF-8'."
+        raise CsvImportError([_error(row, None, CsvErrorCode.ENCODING_INVALID, message)])
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from kernel.idempotency import IdempotencyKeyHeader
-from kernel.inputs import Page
+from kernel.inputs import Page, Quantity
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.inventory import services
 from tenant_apps.inventory.models import StockLevel
@@ -50,18 +50,18 @@ class MovementOut(Schema):
 
 
 class ReceiveIn(Schema):
-    quantity: int
+    quantity: Quantity
     note: str = ""
 
 
 class AdjustIn(Schema):
-    delta: int
+    delta: Quantity
     reason: str = "adjustment"
     note: str = ""
 
 
 class CountIn(Schema):
-    counted: int
+    counted: Quantity
     note: str = ""
 
 
