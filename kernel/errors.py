@@ -78,9 +78,7 @@ class CommonErrorCode(ErrorCode):
     RATE_LIMITED = ("rate_limited", 429, "Too many requests. Try again later.")
     BODY_TOO_LARGE = ("body_too_large", 413, "The request body is too large.")
     NUL_CHARACTER = ("nul_character", 400, "The request contains a NUL character, which no field accepts.")
-    JSON_INVALID = ("json_invalid", 400, "The body is not valid JSON.")
-    UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", 415, "This content type is not accepted here.")
-    URI_TOO_LONG = ("uri_too_long", 414, "The address is too long.")
-    HEADERS_TOO_LARGE = ("headers_too_large", 431, "The request headers are too large.")
+    URI_TOO_LONG = ("uri_too_long", 414, "The address is too long.")  # answered by the front (config/Caddyfile)
+    HEADERS_TOO_LARGE = ("headers_too_large", 431, "The request headers are too large.")  # the front's too
     UNAVAILABLE = ("unavailable", 503, "The service is unavailable for a moment. Please try again.")
     INTERNAL = ("internal_error", 500, "Something went wrong on our side. Please try again.")

@@ -555,3 +555,48 @@ def test_garbage_on_every_console_write_is_a_4xx_and_changes_nothing(clients, wo
     changed = {t: (before[t], after.get(t)) for t in before if before[t] != after.get(t)}
     assert not failures, "\n".join(map(str, failures))
     assert not changed, changed
+
+
+def _body_fields(api, root: str) -> dict[tuple[str, str], dict]:
+    """(method, path) -> a JSON body naming every property of the operation's schema (values are placeholders)."""
+    schema = api.get_openapi_schema(path_prefix=root)
+    components = schema.get("components", {}).get("schemas", {})
+    found = {}
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            content = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if content is None:
+                continue
+            body = content["schema"]
+            if "$ref" in body:
+                body = components[body["$ref"].rsplit("/", 1)[-1]]
+            found[(method.upper(), path)] = dict.fromkeys(body.get("properties", {}), "x")
+    return found
+
+
+def test_garbage_on_every_public_write_is_a_4xx_and_changes_nothing(clients, world):
+    """The marketplace's writes that read a JSON body, as a signed-in customer, with every property of the body's
+    schema given garbage: no 5xx, and what must be refused leaves no row more or less."""
+    bodies = _body_fields(public_api, "/api/v1")
+    connection.set_schema_to_public()
+    before = _counts(world.t.schema_name)
+    failures = []
+    market = clients["localhost"]
+    for host, method, path in ALL_WRITES:
+        if host != "localhost" or (method, path) not in bodies:
+            continue
+        url = _filled(path, world.ids)
+        for garbage, refused in _garbage(bodies[(method, path)]):
+            body = json.dumps(garbage)
+            response = (
+                market.generic(method, url, body, content_type="application/json")
+                if refused
+                else _call(market, method, url, body)
+            )
+            if response.status_code >= 500 or (refused and response.status_code < 400):
+                failures.append((method, path, str(garbage)[:60], response.status_code, response.content[:120]))
+    connection.set_schema_to_public()
+    after = _counts(world.t.schema_name)
+    changed = {t: (before[t], after.get(t)) for t in before if before[t] != after.get(t)}
+    assert not failures, "\n".join(map(str, failures))
+    assert not changed, changed
