@@ -21,8 +21,9 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
 from kernel.errors import CommonErrorCode, ErrorCode, error_body
@@ -86,6 +87,8 @@ def _check(request: HttpRequest) -> HttpResponse | None:
                 return refusal(request, CommonErrorCode.NUL_CHARACTER)
         except RequestDataTooBig:  # a multipart form's text fields beyond DATA_UPLOAD_MAX_MEMORY_SIZE
             return refusal(request, CommonErrorCode.BODY_TOO_LARGE)
+        except (MultiPartParserError, SuspiciousOperation):  # a broken multipart body, too many fields or files
+            return refusal(request, CommonErrorCode.INVALID)
     return None
 
 

@@ -168,6 +168,14 @@ def test_a_nul_in_a_page_form_or_a_multipart_field_is_refused_and_a_binary_file_
     assert 400 <= response.status_code < 500, response.content  # the file itself: refused row by row, not a 500
 
 
+def test_a_broken_multipart_body_is_a_400(clients):
+    broken = b'--b\r\nContent-Disposition: form-data; name="file"; filename="p.csv"\r\n\r\nabc'
+    for content_type in ("multipart/form-data; boundary=b", "multipart/form-data"):
+        response = clients["console"].generic("POST", "/api/v1/console/imports/products", broken, content_type)
+        assert 400 <= response.status_code < 500, response.content
+        assert set(response.json()) == ENVELOPE
+
+
 def test_a_webhook_with_a_nul_is_refused_unread():
     from shared_apps.payments.models import WebhookEvent
 
