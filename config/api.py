@@ -1,22 +1,36 @@
-"""The two JSON APIs (django-ninja) and the one error envelope every 4xx/5xx uses: {"code", "message", "field"}."""
+"""The two JSON APIs (django-ninja) and the one error envelope every 4xx/5xx uses:
+{"code", "message", "field", "details"} (kernel/errors.py: error_body)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
-from kernel.errors import CommonErrorCode, DomainError
+from kernel.errors import CommonErrorCode, DomainError, error_body
+from kernel.jsonparse import JsonInvalid, json_loads
 
 log = logging.getLogger(__name__)
 
 
 def _envelope(api: NinjaAPI, request: HttpRequest, code: Any, message: str, field: str | None, status: int):
-    return api.create_response(request, {"code": str(code), "message": message, "field": field}, status=status)
+    return api.create_response(request, error_body(code, message, field=field), status=status)
+
+
+class JsonParser(Parser):
+    """Request bodies through the one JSON entry point (kernel/jsonparse.py): too deep is a 400 like any bad JSON."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        value = json_loads(request.body)
+        if not isinstance(value, dict):  # every body of ours is an object; ninja would read a list as `{}`
+            raise JsonInvalid("The body must be a JSON object.")
+        return value
 
 
 def _field_of(error: dict[str, Any]) -> str | None:
@@ -55,9 +69,14 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        by_status = {c.status: c for c in CommonErrorCode}
+        by_status = {c.status: c for c in reversed(CommonErrorCode)}  # the first code declared for a status
         code = by_status.get(exc.status_code, CommonErrorCode.INVALID)
         return _envelope(api, request, code, str(exc) or code.default_message, None, exc.status_code)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        code = CommonErrorCode.BODY_TOO_LARGE
+        return _envelope(api, request, code, code.default_message, None, 413)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -71,7 +90,7 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 def _api(*, title: str, description: str, namespace: str, routers: tuple[tuple[str, str, str], ...]) -> NinjaAPI:
     """One API from its routers as (prefix, dotted path, tag or ""): routers import models, so they are read here,
     when the URLconf is built after the apps are ready, not when this module is."""
-    api = NinjaAPI(title=title, version="1", description=description, urls_namespace=namespace)
+    api = NinjaAPI(title=title, version="1", description=description, urls_namespace=namespace, parser=JsonParser())
     for prefix, path, tag in routers:
         api.add_router(prefix, import_string(path), tags=[tag] if tag else None)
     return install_error_handlers(api)

@@ -104,6 +104,7 @@ TENANT_LIMIT_SET_CALLS = True  # set the search path once per tenant switch, not
 
 MIDDLEWARE = [
     "config.observability.RequestObservedMiddleware",  # first: the request id, log context and metrics cover all
+    "kernel.request_guard.RequestGuardMiddleware",  # first: oversize and NUL refused unread; /api/ errors as JSON
     "tenants.middleware.MerchantHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy with a nonce per request (docs/security.md)
@@ -117,6 +118,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The largest request body (bytes) any route reads into memory: JSON, forms, webhooks. Beyond it, 413 with the
+# envelope (kernel/request_guard.py). Multipart uploads stream their files to disk and are bounded per kind by their
+# apps (CSV 20 MB, image 10 MB, video 100 MB); REQUEST_UPLOAD_MAX_BYTES is the door's ceiling for those.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=2_621_440)
+REQUEST_UPLOAD_MAX_BYTES = env.int("REQUEST_UPLOAD_MAX_BYTES", default=101 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+NINJA_PAGINATION_CLASS = "kernel.inputs.Pagination"  # every list: limit 1-200, offset 0-1,000,000, else 400
 
 TEMPLATES = [
     {

@@ -12,7 +12,7 @@ from django.shortcuts import render
 
 from config.celery import app
 from config.metrics import BacklogCollector, metrics_allowed
-from kernel.errors import CommonErrorCode
+from kernel.errors import CommonErrorCode, error_body
 from kernel.metrics import metrics_exposition
 
 
@@ -33,8 +33,7 @@ def surface(request: HttpRequest) -> dict[str, Any]:
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        code = CommonErrorCode.NOT_FOUND
-        return JsonResponse({"code": str(code), "message": code.default_message, "field": None}, status=404)
+        return JsonResponse(error_body(CommonErrorCode.NOT_FOUND), status=404)
     return render(request, "errors/404.html", status=404)
 
 

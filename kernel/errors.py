@@ -1,7 +1,9 @@
 """The one error shape of the product: every app's errors.py defines an ErrorCode enum and one DomainError subclass.
 
-The API turns a DomainError into `{"code", "message", "field"}` with the enum member's HTTP status (config/api.py);
-pages render the same message. Codes are stable strings: clients switch on them, people read the message.
+The API turns a DomainError into the envelope `{"code", "message", "field", "details"}` with the enum member's HTTP
+status (config/api.py); pages render the same message. Codes are stable strings: clients switch on them, people read
+the message. `details` is always an object: what a client acts on beyond the message (`retry_after` seconds with a
+429, the cart lines out of stock, a CSV file's row errors); never an ad-hoc key next to the other three.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ class DomainError(Exception):
         self.code = code
         self.message = message or code.default_message  # type: ignore[attr-defined]
         self.field = field
-        self.retry_after = retry_after  # seconds; sent as Retry-After with 429s
-        self.extra = extra or {}  # details a client acts on, e.g. which cart lines are out of stock
+        self.retry_after = retry_after  # seconds; sent as Retry-After with 429s, and as details.retry_after
+        self.extra = extra or {}  # the envelope's details: what a client acts on, e.g. which lines are out of stock
         super().__init__(f"{code}: {self.message}")
 
     @property
@@ -45,10 +47,23 @@ class DomainError(Exception):
         return self.code.status  # type: ignore[attr-defined]
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {**self.extra, "code": str(self.code), "message": self.message, "field": self.field}
+        details = dict(self.extra)
         if self.retry_after is not None:
-            body["retry_after"] = self.retry_after
-        return body
+            details["retry_after"] = self.retry_after
+        return error_body(self.code, self.message, field=self.field, details=details)
+
+
+def error_body(
+    code: ErrorCode | str,
+    message: str | None = None,
+    *,
+    field: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The one error envelope: every 4xx/5xx body of the APIs, and of every /api/ path whatever answered it."""
+    if message is None:
+        message = getattr(code, "default_message", str(code))
+    return {"code": str(code), "message": message, "field": field, "details": details or {}}
 
 
 class CommonErrorCode(ErrorCode):
@@ -61,4 +76,9 @@ class CommonErrorCode(ErrorCode):
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405, "Method not allowed.")
     CONFLICT = ("conflict", 409, "The request conflicts with the current state.")
     RATE_LIMITED = ("rate_limited", 429, "Too many requests. Try again later.")
+    BODY_TOO_LARGE = ("body_too_large", 413, "The request body is too large.")
+    NUL_CHARACTER = ("nul_character", 400, "The request contains a NUL character, which no field accepts.")
+    URI_TOO_LONG = ("uri_too_long", 414, "The address is too long.")  # answered by the front (config/Caddyfile)
+    HEADERS_TOO_LARGE = ("headers_too_large", 431, "The request headers are too large.")  # the front's too
+    UNAVAILABLE = ("unavailable", 503, "The service is unavailable for a moment. Please try again.")
     INTERNAL = ("internal_error", 500, "Something went wrong on our side. Please try again.")

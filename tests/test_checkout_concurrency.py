@@ -141,7 +141,7 @@ def test_fifty_buyers_race_for_ten_units(market):
     lost = [a for a in answers if a.status != 201]
     assert len(won) == 10, [(a.status, a.body.get("code")) for a in answers]
     assert {(a.status, a.body["code"]) for a in lost} == {(409, "out_of_stock")} and len(lost) == 40
-    assert all(a.body["lines"] and a.body["lines"][0]["problem"] == "out_of_stock" for a in lost)
+    assert all(a.body["details"]["lines"] and a.body["details"]["lines"][0]["problem"] == "out_of_stock" for a in lost)
     assert len({a.body["id"] for a in won}) == 10
     assert watcher.samples > 0 and watcher.lowest >= 0
     with schema_context(schema):
@@ -258,7 +258,7 @@ def test_a_failure_in_the_second_merchant_leaves_nothing_in_the_first(market):
     assert response.status_code == 409, response.json()
     assert response.json()["code"] == "out_of_stock"
     cake_item = CartItem.objects.get(merchant__slug="crust-and-crumb")
-    assert [line["id"] for line in response.json()["lines"]] == [cake_item.pk]
+    assert [line["id"] for line in response.json()["details"]["lines"]] == [cake_item.pk]
 
     def crash_in_second(**kwargs):
         if connection.schema_name == bakery:

@@ -5,7 +5,7 @@ from ninja import NinjaAPI
 
 from config import api as config_api
 
-ENVELOPE_KEYS = {"code", "message", "field"}
+ENVELOPE_KEYS = {"code", "message", "field", "details"}
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_admin_provisions_through_the_api(admin_client):
         content_type="application/json",
     )
     assert again.status_code == 409
-    assert again.json() == {"code": "slug_taken", "message": again.json()["message"], "field": "slug"}
+    assert again.json() == {"code": "slug_taken", "message": again.json()["message"], "field": "slug", "details": {}}
 
 
 @pytest.mark.parametrize(

@@ -212,7 +212,7 @@ def checkout_errors(exc: DomainError) -> tuple[dict[str, str], dict[int, str]]:
         CheckoutErrorCode.QUOTE_REQUIRED,
         CheckoutErrorCode.QUOTE_UNKNOWN,
     ):
-        group = exc.extra.get("details", {}).get("group")
+        group = exc.extra.get("group")
         errors[f"group:{group}" if group else "form"] = str(exc.message)
     elif exc.code == CheckoutErrorCode.ADDRESS_UNKNOWN:
         errors["address"] = str(exc.message)

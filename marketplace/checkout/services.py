@@ -406,11 +406,11 @@ def _quotes(
             continue
         details = {"group": key}
         if not choice.quote:
-            raise CheckoutError(CheckoutErrorCode.QUOTE_REQUIRED, field="groups", extra={"details": details})
+            raise CheckoutError(CheckoutErrorCode.QUOTE_REQUIRED, field="groups", extra=details)
         try:
             state = checkout_quote(shopper=shopper, key=choice.quote)
         except CheckoutError as error:
-            raise CheckoutError(CheckoutErrorCode.QUOTE_UNKNOWN, field="groups", extra={"details": details}) from error
+            raise CheckoutError(CheckoutErrorCode.QUOTE_UNKNOWN, field="groups", extra=details) from error
         except LogisticsError as error:
             raise CheckoutError(
                 CheckoutErrorCode.FULFILMENT_UNAVAILABLE,
@@ -419,15 +419,15 @@ def _quotes(
                 extra={"group": key, "reason": str(error.code)},
             ) from error
         if state.group != key or state.pin != quote_pin(delivery.latitude, delivery.longitude):
-            raise CheckoutError(CheckoutErrorCode.QUOTE_UNKNOWN, field="groups", extra={"details": details})
+            raise CheckoutError(CheckoutErrorCode.QUOTE_UNKNOWN, field="groups", extra=details)
         if state.status == QuoteStatus.PENDING:
-            raise CheckoutError(CheckoutErrorCode.QUOTE_PENDING, field="groups", extra={"details": details})
+            raise CheckoutError(CheckoutErrorCode.QUOTE_PENDING, field="groups", extra=details)
         if state.status == QuoteStatus.EXPIRED or state.quote is None:
             message = _("The courier's price for %(shop)s has expired. Check the new price, then confirm again.") % {
                 "shop": names.get(key, key)
             }
             details["fee"] = str(state.quote.fee) if state.quote else None
-            raise CheckoutError(CheckoutErrorCode.QUOTE_EXPIRED, message, field="groups", extra={"details": details})
+            raise CheckoutError(CheckoutErrorCode.QUOTE_EXPIRED, message, field="groups", extra=details)
         quotes[key] = state.quote
     return quotes
 
@@ -504,7 +504,7 @@ def _scheduled_time(value: str, group_key: str) -> datetime | None:
     except ValueError:
         wanted = None
     if wanted is None:
-        raise CheckoutError(CheckoutErrorCode.SCHEDULE_INVALID, field="groups", extra={"details": {"group": group_key}})
+        raise CheckoutError(CheckoutErrorCode.SCHEDULE_INVALID, field="groups", extra={"group": group_key})
     return wanted if timezone.is_aware(wanted) else timezone.make_aware(wanted)
 
 
@@ -534,7 +534,7 @@ def _closed(group: PricedGroup, schedule: BranchSchedule) -> CheckoutError:
             message += " " + _("It opens %(when)s.") % {"when": when_label(later, now=schedule.now)}
             details["next_opening"] = later.isoformat()
         details["reason"] = "closed_beyond_horizon"
-    return CheckoutError(CheckoutErrorCode.SHOP_CLOSED, message, field="groups", extra={"details": details})
+    return CheckoutError(CheckoutErrorCode.SHOP_CLOSED, message, field="groups", extra=details)
 
 
 def _schedule_invalid(group: PricedGroup, schedule: BranchSchedule) -> CheckoutError:
@@ -543,7 +543,7 @@ def _schedule_invalid(group: PricedGroup, schedule: BranchSchedule) -> CheckoutE
     if slots:
         message += " " + _("The first time it can take is %(when)s.") % {"when": when_label(slots[0], now=schedule.now)}
     details = {"group": group.key, "next_opening": slots[0].isoformat() if slots else None, "reason": "not_open_then"}
-    return CheckoutError(CheckoutErrorCode.SCHEDULE_INVALID, message, field="groups", extra={"details": details})
+    return CheckoutError(CheckoutErrorCode.SCHEDULE_INVALID, message, field="groups", extra=details)
 
 
 def _line_problem(line) -> dict:

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.security import APIKeyQuery
 
 from kernel.idempotency import IdempotencyKeyHeader
@@ -197,7 +197,7 @@ class _OrdersPage:
 
 
 @router.get("/orders", response=list[OrderOut])
-@paginate(LimitOffsetPagination)
+@paginate  # kernel.inputs.Pagination (NINJA_PAGINATION_CLASS): limit/offset bounded
 def orders_list(request: HttpRequest):
     """The caller's orders, newest first (three queries for any page)."""
     return _OrdersPage(orders_of(shopper_of(request.auth)))

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.db import connection
 from django.http import HttpRequest
-from ninja.security import HttpBearer, SessionAuth, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
 from shared_apps.accounts.models import Guest, User
@@ -81,10 +81,24 @@ def optional_guest(request: HttpRequest) -> Guest | None:
     return Guest.objects.filter(pk=str(claims["sub"]).removeprefix("guest:")).first()
 
 
-user_auth: list[Any] = [UserBearer(), django_auth]  # Bearer first: API clients need no CSRF token
+class SessionUser(SessionAuth):
+    """ninja's django_auth, but CSRF is checked only for a session that authenticates someone: a request with no
+    session (or an anonymous one) is a 401 like any unauthenticated call, not a CSRF 403 — there is nobody for a
+    forged request to act as. A signed-in session without a valid CSRF token is still refused (403)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        principal = self.authenticate(request, request.COOKIES.get(self.param_name))
+        if principal is None:
+            return None
+        self._get_key(request)  # ninja's CSRF check: raises HttpError(403) on a forged or stale token
+        return principal
 
 
-class SessionShopper(SessionAuth):
+session_auth = SessionUser()
+user_auth: list[Any] = [UserBearer(), session_auth]  # Bearer first: API clients need no CSRF token
+
+
+class SessionShopper(SessionUser):
     """The session cookie (pages' HTMX, with CSRF): the signed-in user, else the session's guest."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | GuestPrincipal | None:

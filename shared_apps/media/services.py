@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel.jsonparse import json_loads
 from kernel.tasks import task_send
 from shared_apps.media.errors import MediaError, MediaErrorCode
 from shared_apps.media.models import MediaAsset, MediaAssetStatus, MediaResourceType
@@ -480,7 +481,7 @@ def notification_apply(*, body: str, timestamp: str | None, signature: str | Non
     """
     _verified(body=body, timestamp=timestamp, signature=signature)
     try:
-        payload = json.loads(body)
+        payload = json_loads(body)
     except ValueError as exc:
         raise MediaError(MediaErrorCode.NOTIFICATION_INVALID) from exc
     if not isinstance(payload, dict):

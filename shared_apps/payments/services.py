@@ -30,6 +30,7 @@ from kernel.idempotency import (
     idempotent_write,
     request_fingerprint,
 )
+from kernel.inputs import amount_parse
 from kernel.money import money
 from kernel.tasks import task_send
 from shared_apps.payments.errors import PaymentError, PaymentErrorCode
@@ -44,7 +45,6 @@ from shared_apps.payments.gateways.base import (
     RefundOutcome,
 )
 from shared_apps.payments.ledger import (
-    CENT,
     intent_allocated,
     ledger_capture,
     ledger_cash_capture,
@@ -619,7 +619,11 @@ def refund_request(
     PaymentError: REFUND_AMOUNT_INVALID, NOT_FOUND (a part of another order), NOTHING_TO_REFUND, REFUND_TOO_LARGE;
     and REFUND_REJECTED / REFUND_PENDING from the provider (a rejected refund is failed and changes nothing; an
     unanswered one stays pending, its amount held, for an operator to confirm)."""
-    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
+    try:  # the money columns' bounds first: quantize() raised on "1e26" before any comparison could refuse it
+        amount = amount_parse(amount) if isinstance(amount, Decimal) else None
+    except ValueError:
+        amount = None
+    if amount is None or amount <= 0:
         raise PaymentError(PaymentErrorCode.REFUND_AMOUNT_INVALID, field="amount")
     if part is not None:  # named by its id: the marketplace's part of the same id is the same part
         part = intent.parts.filter(pk=part.pk).first()

@@ -4,13 +4,13 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.security import django_auth
 
 from shared_apps.accounts.access import access_platform_admin
+from shared_apps.accounts.auth import session_auth
 from tenants import selectors, services
 from tenants.models import Merchant
 
-router = Router(auth=django_auth)  # session + TOTP (see access_platform_admin); no bearer tokens
+router = Router(auth=session_auth)  # session + TOTP (see access_platform_admin); no bearer tokens
 
 
 class MerchantIn(Schema):

@@ -24,7 +24,7 @@ document.addEventListener("alpine:init", () => {
           this.result = `Imported ${data.rows} rows: ${data.created} created, ${data.updated} updated, ${data.unchanged} unchanged.`;
           this.progress = {phase: "done", done: data.rows, total: data.rows};
         } else {
-          this.errors = data.errors || []; this.message = data.message;
+          this.errors = (data.details && data.details.errors) || []; this.message = data.message;
           this.progress = null;
         }
       } finally { clearInterval(poll); this.busy = false; }

@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import File, Router, Schema, Status, UploadedFile
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 
+from kernel.inputs import Money, Page
 from shared_apps.accounts.auth import user_auth
 from shared_apps.media.errors import MediaError, MediaErrorCode
 from shared_apps.media.services import asset_record_upload, asset_upload, delivery_url, tenant_folder, upload_signature
@@ -30,7 +31,7 @@ router = Router(auth=user_auth, tags=["catalog"])
 
 class VariantIn(Schema):
     sku: str
-    price: Decimal
+    price: Money
     name: str = ""
     barcode: str = ""
     options: dict[str, str] = {}
@@ -119,12 +120,12 @@ class VariantPatch(Schema):
     sku: str | None = None
     name: str | None = None
     barcode: str | None = None
-    price: Decimal | None = None
+    price: Money | None = None
     is_active: bool | None = None
 
 
 class BranchPriceIn(Schema):
-    price: Decimal | None
+    price: Money | None
 
 
 def _product_out(actor, product_id: int) -> ProductOut:
@@ -132,17 +133,14 @@ def _product_out(actor, product_id: int) -> ProductOut:
 
 
 @router.get("/products", response=list[ProductOut])
-def product_list(
-    request: HttpRequest, store_id: int | None = None, status: str | None = None, offset: int = 0, limit: int = 50
-):
+def product_list(request: HttpRequest, page: Query[Page], store_id: int | None = None, status: str | None = None):
     actor = access_console(user=request.user, perm=Perm.CATALOG_VIEW)
     products = scoped_products(actor)
     if store_id:
         products = products.filter(store_id=store_id)
     if status:
         products = products.filter(status=status)
-    limit = max(1, min(limit, 200))
-    return [ProductOut.of(p) for p in products[max(offset, 0) : max(offset, 0) + limit]]
+    return [ProductOut.of(p) for p in page.slice(products)]
 
 
 @router.post("/products", response={201: ProductOut})

@@ -8,16 +8,16 @@ send `application/json` `{"csv": "<text>", "import_id": "..."}` instead. The for
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
-from ninja import File, Form, Router, Schema, UploadedFile
+from ninja import Field, File, Form, Router, Schema, UploadedFile
 
 from kernel.errors import CommonErrorCode, DomainError
+from kernel.jsonparse import json_loads
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.catalog import csv_io
 from tenant_apps.staff.access import access_console, access_console_membership
@@ -33,13 +33,19 @@ class RowErrorOut(Schema):
     message: str
 
 
+class ImportRejectionOut(Schema):
+    errors: list[RowErrorOut] = Field(description="The first problems, row by row.")
+    error_count: int
+    import_id: str | None = None
+
+
 class ImportRejectedOut(Schema):
+    """The error envelope of a rejected file: what is wrong, row by row, is in its details."""
+
     code: str
     message: str
     field: str | None = None
-    errors: list[RowErrorOut]
-    error_count: int
-    import_id: str | None = None
+    details: ImportRejectionOut
 
 
 class ImportResultOut(Schema):
@@ -74,7 +80,7 @@ def _upload(request: HttpRequest, file: UploadedFile | None, import_id: str | No
         return file.read(), import_id
     if request.content_type == "application/json":
         try:
-            body: Any = json.loads(request.body or b"{}")
+            body: Any = json_loads(request.body or b"{}")
         except RequestDataTooBig as exc:  # DATA_UPLOAD_MAX_MEMORY_SIZE: large files go as multipart uploads
             raise DomainError(csv_io.CsvErrorCode.FILE_TOO_LARGE, "Upload large files as a file.", field="csv") from exc
         except ValueError as exc:

@@ -143,8 +143,8 @@ def _error(row: int | None, column: str | None, code: ErrorCode, message: str | 
 
 
 class CsvImportError(DomainError):
-    """A file that was rejected as a whole: the envelope plus `errors` (first MAX_REPORTED_ERRORS) and
-    `error_count`. Nothing was written."""
+    """A file that was rejected as a whole: the envelope, its details holding `errors` (first MAX_REPORTED_ERRORS),
+    `error_count` and the client's `import_id`. Nothing was written."""
 
     def __init__(self, errors: list[RowError], *, import_id: str | None = None) -> None:
         self.errors = sorted(errors, key=lambda e: e.row or 0)  # stable: a row's problems stay in column order
@@ -157,10 +157,10 @@ class CsvImportError(DomainError):
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = super().as_dict()
-        body["errors"] = [e.as_dict() for e in self.errors[:MAX_REPORTED_ERRORS]]
-        body["error_count"] = len(self.errors)
+        body["details"]["errors"] = [e.as_dict() for e in self.errors[:MAX_REPORTED_ERRORS]]
+        body["details"]["error_count"] = len(self.errors)
         if self.import_id:
-            body["import_id"] = self.import_id
+            body["details"]["import_id"] = self.import_id
         return body
 
 
@@ -284,6 +284,10 @@ def _read(data: bytes | str, *, required: tuple[str, ...], optional: tuple[str, 
             raise CsvImportError([_error(None, None, CsvErrorCode.ENCODING_INVALID, message)]) from exc
     else:
         text = data.removeprefix("\ufeff")
+    if "\x00" in text:  # no column stores a NUL (PostgreSQL refuses it): a file with one is not a CSV of ours
+        row = text[: text.index("\x00")].count("\n") + 1
+        message = f"Line {row} contains a NUL character: the file is not a CSV text file. Save it as 'CSV UTF-8'."
+        raise CsvImportError([_error(row, None, CsvErrorCode.ENCODING_INVALID, message)])
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from kernel.inputs import amount_parse
 from shared_apps.categories.models import Category
 from shared_apps.media.services import assets_destroy_on_commit
 from tenant_apps.catalog.errors import CatalogError, CatalogErrorCode
@@ -41,15 +42,13 @@ class VariantSpec:
 def money(value: Any, *, field_name: str = "price") -> Decimal:
     """Parse a price: Decimal ≥ 0 with at most 2 decimals, or raise PRICE_INVALID. A float is refused outright: it
     has already lost the amount's exact value (use a Decimal or its text)."""
-    if isinstance(value, float):
-        raise CatalogError(CatalogErrorCode.PRICE_INVALID, field=field_name)
     try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError) as exc:
+        amount = amount_parse(value)  # the money columns' bounds; "-0" is 0.00 (a negative zero lit the offer badge)
+    except ValueError as exc:
         raise CatalogError(CatalogErrorCode.PRICE_INVALID, field=field_name) from exc
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount >= 10**10:
+    if amount < 0:
         raise CatalogError(CatalogErrorCode.PRICE_INVALID, field=field_name)
-    return amount.quantize(Decimal("0.01"))
+    return amount
 
 
 def _category(category_id: int | None) -> int | None:

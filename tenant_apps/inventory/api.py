@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from kernel.idempotency import IdempotencyKeyHeader
+from kernel.inputs import Page, Quantity
 from shared_apps.accounts.auth import user_auth
 from tenant_apps.inventory import services
 from tenant_apps.inventory.models import StockLevel
@@ -49,18 +50,18 @@ class MovementOut(Schema):
 
 
 class ReceiveIn(Schema):
-    quantity: int
+    quantity: Quantity
     note: str = ""
 
 
 class AdjustIn(Schema):
-    delta: int
+    delta: Quantity
     reason: str = "adjustment"
     note: str = ""
 
 
 class CountIn(Schema):
-    counted: int
+    counted: Quantity
     note: str = ""
 
 
@@ -138,7 +139,7 @@ def stock_count(
 
 
 @router.get("/branches/{branch_id}/movements", response=list[MovementOut])
-def movement_list(request: HttpRequest, branch_id: int, variant_id: int | None = None, limit: int = 100):
+def movement_list(request: HttpRequest, branch_id: int, page: Query[Page], variant_id: int | None = None):
     actor = access_console_membership(user=request.user)
     branch = access_branch_by_id(actor=actor, branch_id=branch_id, perm=Perm.STOCK_VIEW)
-    return list(branch_stock_movements(branch=branch, variant_id=variant_id)[: max(1, min(limit, 500))])
+    return list(page.slice(branch_stock_movements(branch=branch, variant_id=variant_id)))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import connection
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from shared_apps.accounts.auth import user_auth
 from shared_apps.live.services import channel_branch
@@ -117,7 +117,7 @@ class RejectIn(Schema):
 
 
 @router.get("/orders", response=list[OrderSummaryOut])
-@paginate(LimitOffsetPagination)
+@paginate  # kernel.inputs.Pagination (NINJA_PAGINATION_CLASS): limit/offset bounded
 def order_list(
     request: HttpRequest, branch_id: int | None = None, status: OrderStatus | None = None, open: bool = False
 ):

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from kernel.inputs import Money
 from shared_apps.accounts.auth import user_auth
 from shared_apps.payments.services import refundable
 from tenant_apps.orders.refunds import merchant_order_refund
@@ -50,7 +51,7 @@ class SettlementOut(Schema):
 
 
 class RefundIn(Schema):
-    amount: Decimal = Field(description='Up to what is left of this merchant\'s part, e.g. "120.00".')
+    amount: Money = Field(description='Up to what is left of this merchant\'s part, e.g. "120.00".')
     reason: str = Field(max_length=255, description="Why; kept with the refund.")
 
 
@@ -73,7 +74,7 @@ def _scope(request: HttpRequest, branch_id: int | None) -> tuple[Membership, lis
 
 
 @router.get("/payments/shares", response=list[ShareOut])
-@paginate(LimitOffsetPagination)
+@paginate  # kernel.inputs.Pagination (NINJA_PAGINATION_CLASS): limit/offset bounded
 def shares_list(
     request: HttpRequest, branch_id: int | None = None, date_from: date | None = None, date_to: date | None = None
 ):
@@ -84,7 +85,7 @@ def shares_list(
 
 
 @router.get("/payments/settlements", response=list[SettlementOut])
-@paginate(LimitOffsetPagination)
+@paginate  # kernel.inputs.Pagination (NINJA_PAGINATION_CLASS): limit/offset bounded
 def settlements_list(
     request: HttpRequest, branch_id: int | None = None, date_from: date | None = None, date_to: date | None = None
 ):

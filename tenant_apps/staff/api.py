@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from kernel.errors import CommonErrorCode, DomainError
 from shared_apps.accounts.auth import user_auth
@@ -199,7 +199,7 @@ def invitation_accept(request: HttpRequest, invitation_id: int):
 
 
 @router.get("/audit", response=list[AuditOut])
-@paginate(LimitOffsetPagination)
+@paginate  # kernel.inputs.Pagination (NINJA_PAGINATION_CLASS): limit/offset bounded
 def audit_list(request: HttpRequest, person: int | None = None, branch: int | None = None, type: str = ""):
     """The actor's audit entries, newest first, each with its sentence; ?person=&branch=&type= narrow it (an
     unknown type is ignored)."""

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from kernel.inputs import Fee, RadiusKm
 from shared_apps.accounts.auth import user_auth
 from shared_apps.media.services import delivery_url
 from tenant_apps.staff.access import (
@@ -102,9 +103,9 @@ class BranchIn(Schema):
     hours_exceptions: dict = {}
     offers_pickup: bool = True
     offers_delivery: bool = False
-    delivery_radius_km: Decimal = Decimal("0")
-    delivery_fee: Decimal = Decimal("0")
-    delivery_min_order: Decimal = Decimal("0")
+    delivery_radius_km: RadiusKm = Decimal("0")
+    delivery_fee: Fee = Decimal("0")
+    delivery_min_order: Fee = Decimal("0")
     offers_partner_delivery: bool = False
 
 
@@ -120,9 +121,9 @@ class BranchPatch(Schema):
     hours_exceptions: dict | None = None
     offers_pickup: bool | None = None
     offers_delivery: bool | None = None
-    delivery_radius_km: Decimal | None = None
-    delivery_fee: Decimal | None = None
-    delivery_min_order: Decimal | None = None
+    delivery_radius_km: RadiusKm | None = None
+    delivery_fee: Fee | None = None
+    delivery_min_order: Fee | None = None
     offers_partner_delivery: bool | None = None
     is_active: bool | None = None
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
+from kernel.inputs import FEE_MAX_DIGITS, RADIUS_MAX_DIGITS, amount_parse
 from shared_apps.media.services import assets_destroy_on_commit, tenant_of_public_id
 from tenant_apps.outbox.models import Entity
 from tenant_apps.outbox.services import outbox_emit
@@ -185,6 +186,12 @@ def _delivery(clean: dict[str, Any], current: Branch | None) -> None:
     for key in ("delivery_radius_km", "delivery_fee", "delivery_min_order"):
         if key in clean:
             number = _decimal(clean[key], key, StoresErrorCode.DELIVERY_INVALID)
+            try:  # the columns' bounds: numeric(5, 2) for the radius, numeric(10, 2) for the money terms
+                number = amount_parse(
+                    number, max_digits=RADIUS_MAX_DIGITS if key == "delivery_radius_km" else FEE_MAX_DIGITS
+                )
+            except ValueError as exc:
+                raise StoresError(StoresErrorCode.DELIVERY_INVALID, field=key) from exc
             if number < 0:
                 raise StoresError(StoresErrorCode.DELIVERY_INVALID, field=key)
             clean[key] = number

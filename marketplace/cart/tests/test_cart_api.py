@@ -106,13 +106,13 @@ def test_someone_elses_line_is_404(new_buyer, rice):
 def test_more_than_the_branch_has_is_409_with_what_is_available(new_buyer, rice, market):
     buyer = new_buyer()
     body = _error(buyer.add(rice.pk, 11), 409, "insufficient_stock", "quantity")
-    assert body["available"] == 10 and "10" in body["message"]
+    assert body["details"]["available"] == 10 and "10" in body["message"]
     line = buyer.add(rice.pk, 10).json()
-    assert _error(buyer.add(rice.pk, 1), 409, "insufficient_stock", "quantity")["available"] == 10
+    assert _error(buyer.add(rice.pk, 1), 409, "insufficient_stock", "quantity")["details"]["available"] == 10
     patched = buyer.call("patch", f"/api/v1/cart/items/{line['id']}", {"quantity": 11})
-    assert _error(patched, 409, "insufficient_stock", "quantity")["available"] == 10
+    assert _error(patched, 409, "insufficient_stock", "quantity")["details"]["available"] == 10
     eggs = listing("gulberg-grocer", "Farm Eggs", "1 dozen", branch="Liberty Market")
-    assert _error(buyer.add(eggs.pk, 1), 409, "insufficient_stock", "quantity")["available"] == 0
+    assert _error(buyer.add(eggs.pk, 1), 409, "insufficient_stock", "quantity")["details"]["available"] == 0
     assert _cart(buyer)["item_count"] == 10
 
 

@@ -85,7 +85,9 @@ def test_an_out_of_stock_line_is_409_with_the_lines_and_nothing_is_reserved(buye
     response = buyer.checkout(COD)
     body = _error(response, 409, "out_of_stock")
     rice_line = CartItem.objects.get(merchant_id=rice.merchant_id, variant_id=rice.variant_id)
-    assert body["lines"] == [{"id": rice_line.pk, "problem": "insufficient_stock", "available": 1, "quantity": 2}]
+    assert body["details"]["lines"] == [
+        {"id": rice_line.pk, "problem": "insufficient_stock", "available": 1, "quantity": 2}
+    ]
     _nothing_written(rice)
     assert stock(cake) == (10, 0)
     assert CartItem.objects.count() == 2  # the cart is kept for the customer to fix
@@ -95,7 +97,7 @@ def test_delivery_outside_the_radius_is_400(buyer, rice):
     choice = {"group": f"gulberg-grocer:{rice.branch_id}", "fulfilment": "delivery"}
     response = buyer.checkout({**COD, **ISLAMABAD, "address": "F-7, Islamabad", "groups": [choice]})
     body = _error(response, 400, "fulfilment_unavailable", "groups")
-    assert (body["group"], body["reason"]) == (f"gulberg-grocer:{rice.branch_id}", "outside_area")
+    assert (body["details"]["group"], body["details"]["reason"]) == (f"gulberg-grocer:{rice.branch_id}", "outside_area")
     _nothing_written(rice)
 
 
@@ -144,7 +146,7 @@ def test_an_unseen_price_change_is_409_then_the_retry_goes_through(buyer, rice):
     key = uuid.uuid4().hex
     body = _error(buyer.checkout(COD, key=key), 409, "prices_changed")
     line = CartItem.objects.get(merchant_id=rice.merchant_id, variant_id=rice.variant_id)
-    assert body["lines"] == [{"id": line.pk, "was": "590.00", "now": "610.00"}]
+    assert body["details"]["lines"] == [{"id": line.pk, "was": "590.00", "now": "610.00"}]
     _nothing_written(rice)
 
     retry = buyer.checkout(COD, key=key)  # the customer has now seen the new price

@@ -95,7 +95,7 @@ def test_a_saved_address_outside_the_radius_cannot_have_delivery(ayesha, rice):
     buyer.add(rice.pk, 2)
     response = buyer.checkout({**COD, "address_id": far.pk, "groups": [delivered(group_of(rice))]})
     assert response.status_code == 400 and response.json()["code"] == "fulfilment_unavailable"
-    assert response.json()["reason"] == "outside_area"
+    assert response.json()["details"]["reason"] == "outside_area"
 
 
 def test_another_users_address_or_a_guests_address_id_is_unknown(ayesha, rice, new_buyer):

@@ -57,7 +57,12 @@ def test_an_address_without_a_pin_or_a_street_is_refused_with_the_envelope():
     assert no_pin.status_code == 400 and no_pin.json()["code"] == "invalid" and no_pin.json()["field"] == "latitude"
     blank = _call(ayesha, "post", "/api/v1/me/addresses", {"street": "   ", **PIN})
     assert blank.status_code == 400
-    assert blank.json() == {"code": "address_invalid", "message": blank.json()["message"], "field": "street"}
+    assert blank.json() == {
+        "code": "address_invalid",
+        "message": blank.json()["message"],
+        "field": "street",
+        "details": {},
+    }
     far = _call(ayesha, "post", "/api/v1/me/addresses", {"street": "x", "latitude": 91, "longitude": 0})
     assert far.status_code == 400 and far.json()["field"] == "latitude"
     assert not Address.objects.exists()

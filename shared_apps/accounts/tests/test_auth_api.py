@@ -48,7 +48,7 @@ def test_second_request_is_429_with_retry_after(api, db):
     response = _post(api, "/api/v1/auth/otp/request", {"phone": PHONE})
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
-    assert response.json()["code"] == "otp_resend_cooldown" and response.json()["retry_after"] > 0
+    assert response.json()["code"] == "otp_resend_cooldown" and response.json()["details"]["retry_after"] > 0
 
 
 def test_bad_phone_and_wrong_code_are_clear_400s(api, db):

@@ -3,7 +3,6 @@ the answer read with Decimal numbers. Errors are the callers' to map (each couri
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 
 from kernel.http import provider_http
+from kernel.jsonparse import json_loads
 from shared_apps.logistics.couriers.base import CourierError, CourierErrorKind
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def json_call(
         logger.warning("%s %s %s: unreachable: %r", provider, method, url, exc)
         raise CourierError(CourierErrorKind.UNAVAILABLE, code="unreachable", message=repr(exc)) from exc
     try:
-        payload = json.loads(response.content or b"{}", parse_float=Decimal)
+        payload = json_loads(response.content or b"{}", parse_float=Decimal)
     except ValueError:
         payload = None
     if response.status_code == 429 or response.status_code >= 500:

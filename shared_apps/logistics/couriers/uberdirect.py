@@ -30,6 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
+from kernel.jsonparse import json_loads
 from shared_apps.logistics.couriers.base import (
     BookingRequest,
     CourierBooking,
@@ -274,7 +275,7 @@ class UberDirectCourier:
         if not hmac.compare_digest(given.strip().lower().encode(), signature(raw_body, self.signing_key).encode()):
             raise CourierError(CourierErrorKind.INVALID, code="bad_signature", message="The signature does not match.")
         try:
-            payload = json.loads(raw_body, parse_float=Decimal)
+            payload = json_loads(raw_body, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as exc:
             raise CourierError(CourierErrorKind.INVALID, code="not_json", message="The body is not JSON.") from exc
         if not isinstance(payload, dict):

@@ -109,7 +109,12 @@ def test_unverified_notifications_are_401_and_store_nothing(api, merchant, heade
     response = _deliver(api, body, headers(body))
 
     assert response.status_code == 401
-    assert response.json() == {"code": "signature_invalid", "message": "The signature is not valid.", "field": None}
+    assert response.json() == {
+        "code": "signature_invalid",
+        "message": "The signature is not valid.",
+        "field": None,
+        "details": {},
+    }
     assert not MediaAsset.objects.exists()
 
 

@@ -26,7 +26,6 @@ Money is Decimal throughout: JSON numbers are parsed with `parse_float=Decimal`,
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +36,7 @@ import httpx
 from django.conf import settings
 
 from kernel.http import provider_http
+from kernel.jsonparse import json_loads
 from shared_apps.payments.gateways.base import (
     GatewayError,
     GatewayErrorKind,
@@ -165,7 +165,7 @@ class ForeeGateway:
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any] | None:
         try:
-            payload = json.loads(response.content, parse_float=Decimal)
+            payload = json_loads(response.content, parse_float=Decimal)
         except ValueError:
             return None
         return payload if isinstance(payload, dict) else None
@@ -258,7 +258,7 @@ class ForeeGateway:
         response_data.bill.reference_number); the result is a hint to confirm with query_status. `content_type` is
         not checked: Foree's is not documented. Raises GatewayError(INVALID) for anything else."""
         try:
-            payload = json.loads(body, parse_float=Decimal)
+            payload = json_loads(body, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as exc:
             raise GatewayError(GatewayErrorKind.INVALID, code="not_json", message="The body is not JSON.") from exc
         data = payload.get("response_data") if isinstance(payload, dict) else None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -37,6 +36,7 @@ import httpx
 from django.conf import settings
 
 from kernel.http import provider_http
+from kernel.jsonparse import json_loads
 from shared_apps.payments.gateways.base import (
     GatewayError,
     GatewayErrorKind,
@@ -245,7 +245,7 @@ class JazzCashGateway:
         try:
             text = body.decode("utf-8")
             if "json" in content_type.lower():
-                payload = json.loads(text)
+                payload = json_loads(text)
                 if not isinstance(payload, dict):
                     raise ValueError("not an object")
                 fields = {str(k): _text(v) for k, v in payload.items()}

@@ -208,14 +208,16 @@ def test_a_file_with_bad_rows_reports_every_one_and_changes_nothing(make_merchan
         assert response.status_code == 400, response.content
         body = response.json()
         assert (
-            body["code"] == "import_invalid" and body["error_count"] == 3 and "nothing was imported" in body["message"]
+            body["code"] == "import_invalid"
+            and body["details"]["error_count"] == 3
+            and "nothing was imported" in body["message"]
         )
-        assert [(e["row"], e["field"], e["code"]) for e in body["errors"]] == [
+        assert [(e["row"], e["field"], e["code"]) for e in body["details"]["errors"]] == [
             (3, "price", "price_invalid"),
             (5, "category_slug", "category_invalid"),
             (6, "store_slug", "outside_scope"),
         ]
-        assert all(e["message"] for e in body["errors"])
+        assert all(e["message"] for e in body["details"]["errors"])
         assert _counts() == before
         assert Variant.objects.get(sku="P1-1").price == Decimal("100.00")
 
@@ -419,17 +421,21 @@ def test_permissions_and_scope(make_merchant):
         assert response.status_code == 403 and response.json()["code"] == "forbidden"
         response = _upload(owner, "products", _csv([_row("store-2", "Tea", "TEA-1", "10")]))
         assert response.status_code == 400
-        assert [(e["row"], e["code"]) for e in response.json()["errors"]] == [(2, "outside_scope")]
+        assert [(e["row"], e["code"]) for e in response.json()["details"]["errors"]] == [(2, "outside_scope")]
         response = _upload(owner, "products", _csv([_row("store-1", "P2", "P2-1", "10")]))  # store-2's SKU
-        assert [(e["row"], e["field"], e["code"]) for e in response.json()["errors"]] == [(2, "sku", "sku_taken")]
+        assert [(e["row"], e["field"], e["code"]) for e in response.json()["details"]["errors"]] == [
+            (2, "sku", "sku_taken")
+        ]
 
         header = ("branch_id", "sku", "on_hand")
         response = _upload(manager, "stock", _csv([[ids["B1b"], "P1-1", 5]], header=header))  # sibling branch
-        assert [(e["row"], e["field"], e["code"]) for e in response.json()["errors"]] == [
+        assert [(e["row"], e["field"], e["code"]) for e in response.json()["details"]["errors"]] == [
             (2, "branch_id", "outside_scope")
         ]
         response = _upload(manager, "stock", _csv([[ids["B1a"], "P2-1", 5]], header=header))  # another store's SKU
-        assert [(e["row"], e["field"], e["code"]) for e in response.json()["errors"]] == [(2, "sku", "sku_unknown")]
+        assert [(e["row"], e["field"], e["code"]) for e in response.json()["details"]["errors"]] == [
+            (2, "sku", "sku_unknown")
+        ]
         assert _counts() == before
         response = _upload(manager, "stock", _csv([[ids["B1a"], "P1-1", 5]], header=header))
         assert response.status_code == 200 and response.json()["movements"] == 1
@@ -466,7 +472,7 @@ def test_progress_can_be_polled_by_whoever_started_the_import(make_merchant):
         assert response.status_code == 400 and response.json()["field"] == "import_id"
         failed_id = str(uuid.uuid4())
         response = _upload(merchant, "products", _csv([_row("store-2", "Tea", "TEA-2", "1,5")]), import_id=failed_id)
-        assert response.status_code == 400 and response.json()["import_id"] == failed_id
+        assert response.status_code == 400 and response.json()["details"]["import_id"] == failed_id
         body = merchant.get(f"{IMPORTS}/{failed_id}").json()
         assert (body["phase"], body["error_count"]) == ("failed", 1)
         # a script may send the CSV as JSON

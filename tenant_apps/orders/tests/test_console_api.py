@@ -60,7 +60,10 @@ def test_refused_moves_are_409_with_the_state_machines_code(grocer, place):
     early = grocer.api("manager", "post", f"{BASE}/{order.pk}/handover")
     assert early.status_code == 409
     assert early.json()["code"] == "order_transition_invalid"
-    assert early.json()["status"] == S.PLACED and early.json()["allowed"] == ["accepted", "rejected"]
+    assert early.json()["details"]["status"] == S.PLACED and early.json()["details"]["allowed"] == [
+        "accepted",
+        "rejected",
+    ]
     assert grocer.api("manager", "post", f"{BASE}/{order.pk}/accept").status_code == 200
     twice = grocer.api("employee", "post", f"{BASE}/{order.pk}/accept")
     assert (twice.status_code, twice.json()["code"]) == (409, "order_transition_invalid")
