@@ -62,3 +62,4 @@ class CommonErrorCode(ErrorCode):
     CONFLICT = ("conflict", 409, "The request conflicts with the current state.")
     RATE_LIMITED = ("rate_limited", 429, "Too many requests. Try again later.")
     INTERNAL = ("internal_error", 500, "Something went wrong on our side. Please try again.")
+    UNAVAILABLE = ("unavailable", 503, "A service we depend on is not answering. Please try again in a moment.")
