@@ -12,10 +12,13 @@ ASSETS := node_modules/.package-lock.json
 run: setup services migrate
 	@$(PY) manage.py seed_demo --if-empty
 	@echo "Marketplace: http://localhost:8000   Admin: http://localhost:8000/admin/   Sandboxes: http://127.0.0.1:8100"
+	@echo "Metrics (this machine only): http://127.0.0.1:8001/metrics   docs/operations.md"
+	@rm -rf .data/prometheus  # the processes' Prometheus files (kernel/metrics.py): a run starts from zero
 	@trap '$(PY) -m config.embedded down' EXIT; $(VENV)/bin/honcho start -f Procfile
 
 test: setup services
-	@$(VENV)/bin/pytest -n auto; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; fi; exit $$rc
+	@rm -rf .data/prometheus-test  # the tests' Prometheus files, apart from a running `make run`'s
+	@PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.data/prometheus-test $(VENV)/bin/pytest -n auto; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; fi; exit $$rc
 
 setup: $(INSTALLED) $(ASSETS)
 

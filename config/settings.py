@@ -11,6 +11,8 @@ from urllib.parse import unquote
 
 import environ
 
+from kernel.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".data" / "embedded.env", overwrite=False)
@@ -89,6 +91,7 @@ TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=10)
 TENANT_LIMIT_SET_CALLS = True  # set the search path once per tenant switch, not before every query
 
 MIDDLEWARE = [
+    "config.observability.RequestObservedMiddleware",  # first: the request id, log context and metrics cover all
     "tenants.middleware.MerchantHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -247,16 +250,25 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # broken or obsolete one before each task, as Django does per request (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+# Structured logs (kernel/logs.py): one JSON object per line with the request id, tenant and user, secrets and phone
+# numbers redacted; PLANCKLY_DEV prints the same events as readable console lines (LOG_FORMAT=json|console overrides).
+LOGGING = logging_config(
+    dev=env.str("LOG_FORMAT", default="console" if DEV else "json") == "console",
+    level=env.str("LOG_LEVEL", default="INFO"),
     # django.request logs every 4xx as a WARNING: a sold-out flash sale or a bot's 404s would be a line per request
     # (and its formatting cost); client errors are answers, not incidents. Server errors (5xx) still log.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
-}
+    quiet=[("django.db.backends", "WARNING"), ("django.request", "ERROR")],
+)
+# Celery keeps this configuration instead of installing its own handlers (config/celery.py, setup_logging).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Prometheus (kernel/metrics.py, config/metrics.py, docs/operations.md). /metrics answers only `Authorization: Bearer
+# <METRICS_TOKEN>` when the token is set, else only a scraper on this machine talking to the process directly.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_EXTRA_QUEUES = env.list("METRICS_EXTRA_QUEUES", default=[])  # Celery queues besides CELERY_QUEUE to measure
+# A Celery worker on a host without a web process serves the samples itself on this port (0: it does not).
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDR = env.str("METRICS_WORKER_ADDR", default="127.0.0.1")
 
 UNFOLD = {
     "SITE_TITLE": "Planckly admin",

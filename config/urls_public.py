@@ -11,6 +11,7 @@ from shared_apps.accounts.urls import address_urlpatterns
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),  # Prometheus; not public (config/metrics.py: metrics_allowed)
     path("admin/", admin.site.urls),
     path("api/v1/", public_api.urls),
     path("", include("shared_apps.accounts.urls")),

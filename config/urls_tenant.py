@@ -8,6 +8,7 @@ from config.api import console_api
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),  # Prometheus; not public (config/metrics.py: metrics_allowed)
     path("api/v1/console/", console_api.urls),
     path("", include("shared_apps.accounts.urls")),
     path("", include("tenant_apps.stores.urls")),

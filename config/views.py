@@ -1,4 +1,4 @@
-"""Cross-cutting pages and probes: unknown host, unavailable merchant, /healthz, /readyz."""
+"""Cross-cutting pages and probes: unknown host, unavailable merchant, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from config.celery import app
+from config.metrics import BacklogCollector, metrics_allowed
 from kernel.errors import CommonErrorCode
+from kernel.metrics import metrics_exposition
 
 
 def surface(request: HttpRequest) -> dict[str, Any]:
@@ -72,3 +74,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
     failed = [name for name, result in checks.items() if result != "ok"]
     body = {"status": "ok" if not failed else "unavailable", "checks": checks, "failed": failed}
     return JsonResponse(body, status=200 if not failed else 503)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format: every web and worker process's samples and the backlogs read now. A 404 to anyone
+    not allowed (config/metrics.py: metrics_allowed): its existence is not advertised."""
+    if not metrics_allowed(request):
+        raise Http404
+    body, content_type = metrics_exposition([BacklogCollector()])
+    return HttpResponse(body, content_type=content_type)

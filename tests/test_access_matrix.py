@@ -36,6 +36,7 @@ A, B, C = "own", "sibling_branch", "sibling_store"
 ABC, AB, ONLY_A, NONE = frozenset({A, B, C}), frozenset({A, B}), frozenset({A}), frozenset()
 EVERY_ROLE_A = dict.fromkeys(ROLES, ONLY_A)
 PUBLIC = "public"  # reachable without a membership by design (sign-in, probes, API description)
+SCRAPER = "scraper"  # no principal at all: only the metrics scraper (METRICS_TOKEN, or local and direct)
 STOCK = {  # employees only with the update_stock duty (the world's employee has it)
     "merchant": ABC,
     "shop_owner": AB,
@@ -104,6 +105,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/console/products/{product_id}/media/upload"): {"merchant": ABC, "shop_owner": AB},  # PAST_ACCESS
     ("DELETE", "/api/v1/console/products/{product_id}/media/{media_id}"): {},  # needs an attached asset: same
     ("GET", "/api/v1/console/branches/{branch_id}/events"): ORDERS,  # the board's live stream (WSGI: replay, close)
+    ("GET", "/api/v1/console/riders/events"): {"merchant": ONLY_A, "shop_owner": ONLY_A, "employee": ONLY_A},  # riders
     ("GET", "/api/v1/console/branches/{branch_id}/stock"): STOCK,
     ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/receive"): STOCK,
     ("POST", "/api/v1/console/branches/{branch_id}/stock/{variant_id}/adjust"): STOCK,
@@ -193,6 +195,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/signout/"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): SCRAPER,  # test_metrics_answer_no_principal_only_the_scraper
 }
 # Routes whose valid body the matrix cannot make (a genuine Cloudinary upload, tested on its own): allowed means
 # the request got past the access layer to body validation (400), never 401/403/404.
@@ -457,8 +460,8 @@ ROUTES = sorted(TABLE, key=lambda key: (key[1], key[0]))
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_access_matrix(make_merchant, method, path):
     entry = TABLE[(method, path)]
-    if entry == PUBLIC:
-        return  # sign-in, probes and API descriptions: reachable by anyone by design
+    if entry in (PUBLIC, SCRAPER):
+        return  # sign-in, probes and API descriptions: reachable by anyone by design; /metrics: tested below
     world = world_orders_add(build_world(make_merchant))
     if "refund" in path or "payments" in path:
         world = world_payments_add(world)
@@ -476,6 +479,38 @@ def test_access_matrix(make_merchant, method, path):
         if problem:
             failures.append(f"{probe.principal:>15} {probe.case:<15} {problem}")
     assert not failures, f"{method} {path}\n" + "\n".join(failures)
+
+
+SCRAPER_ROUTES = [(method, path) for (method, path), entry in TABLE.items() if entry == SCRAPER]
+
+
+@pytest.mark.parametrize(("method", "path"), SCRAPER_ROUTES, ids=[f"{m} {p}" for m, p in SCRAPER_ROUTES])
+def test_metrics_answer_no_principal_only_the_scraper(make_merchant, settings, method, path):
+    """Every principal of the matrix — each role in and out of its tenant, a stranger, a guest, nobody — gets a 404
+    from /metrics when the request comes through the front (X-Forwarded-For) or from elsewhere, signed in or not;
+    the scraper gets the samples with the token. Both hosts serve it."""
+    world = build_world(make_merchant)
+    settings.METRICS_TOKEN = "matrix-scrape-token-0123"
+    failures = []
+    for probe in _probes(path):
+        merchant = world.u if probe.case == "other_tenant" else world.t
+        client = Client(HTTP_HOST=f"{merchant.slug}.localhost", REMOTE_ADDR="203.0.113.9")
+        user = world.users.get(probe.principal) or (world.stranger if probe.principal == "stranger" else None)
+        bearer = {}
+        if user is not None:
+            client.force_login(user)
+            bearer = {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=user).access}"}
+        elif probe.principal == "guest":
+            bearer = {"HTTP_AUTHORIZATION": f"Bearer {guest_token_issue(guest=guest_create())}"}
+        for headers in ({}, bearer, {"HTTP_X_FORWARDED_FOR": "127.0.0.1"}):
+            status = getattr(client, method.lower())(path, **headers).status_code
+            if status != 404:
+                failures.append(f"{probe.principal:>15} {probe.case:<15} {headers.keys()} got {status}")
+    assert not failures, "\n".join(failures)
+    for host in (f"{world.t.slug}.localhost", "localhost"):
+        scraper = Client(HTTP_HOST=host, REMOTE_ADDR="203.0.113.9")
+        response = getattr(scraper, method.lower())(path, HTTP_AUTHORIZATION="Bearer matrix-scrape-token-0123")
+        assert response.status_code == 200 and b"planckly_http_requests_total" in response.content
 
 
 # Routes that name a branch and a variant. The matrix's cases keep both in one store; here the Merchant, who sees

@@ -1,11 +1,14 @@
 """Tenant-aware Celery: a task sent inside a tenant's context runs in that schema, in a real worker process."""
 
 import time
+import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django_tenants.utils import schema_context
 
+from kernel.logs import request_bind, request_unbind
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
 from tenant_apps.stores.models import Branch, Store
 from tenant_apps.stores.tasks import merchant_stats_refresh
@@ -55,3 +58,27 @@ def test_readyz_names_what_failed(host_client, settings, monkeypatch):
     response = host_client("localhost").get("/readyz")
     assert response.status_code == 503
     assert response.json()["failed"] == ["celery"]
+
+
+def test_a_task_logs_with_its_id_its_tenant_and_the_request_that_queued_it(make_merchant, celery_worker_process):
+    """The worker's lines (here the console format of PLANCKLY_DEV; JSON keys in production) carry the task's id,
+    its tenant and the id of the request it was queued from, carried in the message's headers."""
+    merchant = make_merchant(slug="celery-logged")
+    request = SimpleNamespace(request_id=f"req-{uuid.uuid4().hex[:12]}")
+    token = request_bind(request)  # as while serving that request
+    try:
+        with schema_context(merchant.schema_name):
+            sent = merchant_stats_refresh.apply_async(queue=celery_worker_process["queue"])
+    finally:
+        request_unbind(token)
+    _wait_for_stats(merchant)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [line for line in celery_worker_process["log"].read_text().splitlines() if "succeeded in" in line]
+        done = [line for line in lines if f"task_id={sent.id}" in line]
+        if done:
+            break
+        time.sleep(0.2)
+    assert done, lines[-3:]
+    assert f"request_id={request.request_id}" in done[0]
+    assert f"tenant={merchant.schema_name}" in done[0]

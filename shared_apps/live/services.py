@@ -43,6 +43,12 @@ def channel_delivery(schema_name: str, delivery_id: int) -> str:
     return f"delivery:{schema_name}:{delivery_id}"
 
 
+def channel_riders(schema_name: str, branch_id: int) -> str:
+    """One branch's riders: a delivery of the shop's own was assigned, became ready to take, or moved. It carries
+    only which delivery and its status (the rider's page fetches what its rider may see)."""
+    return f"riders:{schema_name}:{branch_id}"
+
+
 def live_redis_channel(channel: str) -> str:
     """The Redis pub/sub channel of a live channel. Pub/sub ignores Redis's database index, so the database's name
     keeps deployments (and parallel test runs) that share one Redis from hearing each other."""

@@ -82,8 +82,8 @@ async def _stream(channels: list[str], after: int | None, retry: bytes) -> Async
             if item is HEARTBEAT:
                 yield b": heartbeat\n\n"
                 continue
-            event_id, frame = item
-            if event_id not in replayed:
-                yield frame
+            frames = [frame for event_id, frame in item if event_id not in replayed]
+            if frames:
+                yield b"".join(frames)
     finally:
         hub.forget(listener)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
+from django.db.models import Count, Min
 from django.utils.dateparse import parse_datetime
 
 from shared_apps.logistics.couriers.base import Quote
 from shared_apps.logistics.errors import LogisticsError, LogisticsErrorCode
-from shared_apps.logistics.models import CourierDelivery
+from shared_apps.logistics.models import CourierDelivery, CourierWebhook, WebhookStatus
 from shared_apps.logistics.services import QUOTE_REPLY_CACHE
 
 
@@ -41,4 +43,15 @@ def courier_delivery_of_order(*, merchant_schema: str, merchant_order_id: int) -
         CourierDelivery.objects.filter(merchant_schema=merchant_schema, merchant_order_id=merchant_order_id)
         .order_by("-id")
         .first()
+    )
+
+
+def courier_webhook_backlog() -> list[dict[str, Any]]:
+    """Courier notifications stored but not applied yet, per provider: `{"provider", "count", "oldest"}`. One may
+    wait legitimately for its booking to come back (the delivery is not known yet), so its age is what matters."""
+    return list(
+        CourierWebhook.objects.filter(status=WebhookStatus.RECEIVED)
+        .values("provider")
+        .annotate(count=Count("id"), oldest=Min("received_at"))
+        .order_by("provider")
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count, Min
 from django.utils import timezone
 
-from shared_apps.payments.models import IntentStatus, PaymentIntent
+from shared_apps.payments.models import IntentStatus, PaymentIntent, WebhookEvent, WebhookStatus
 from shared_apps.payments.services import ONLINE
 
 GATEWAYS = ("foree", "jazzcash")
@@ -34,3 +35,14 @@ def payment_detail(intent: PaymentIntent) -> dict[str, Any]:
         "attempts": list(intent.attempts.order_by("-id")),
         "refunds": list(intent.refunds.order_by("-id")),
     }
+
+
+def webhook_backlog() -> list[dict[str, Any]]:
+    """Provider notifications stored but not applied yet (received, or waiting for the provider to confirm), per
+    gateway: `{"gateway", "count", "oldest"}` — what /metrics reports as the webhook backlog."""
+    return list(
+        WebhookEvent.objects.filter(status__in=(WebhookStatus.RECEIVED, WebhookStatus.RETRY))
+        .values("gateway")
+        .annotate(count=Count("id"), oldest=Min("received_at"))
+        .order_by("gateway")
+    )

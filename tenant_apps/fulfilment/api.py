@@ -12,6 +12,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from shared_apps.accounts.auth import user_auth
+from shared_apps.live.streams import live_stream_response
+from tenant_apps.fulfilment.selectors import rider_channels
 from tenant_apps.fulfilment.services import Position, delivery_location_record, delivery_pickup_handover
 from tenant_apps.staff.access import access_console, access_delivery_by_id
 from tenant_apps.staff.permissions import Perm
@@ -45,6 +47,31 @@ def delivery_location(request: HttpRequest, delivery_id: int, payload: LocationI
     return LocationOut(
         delivery_id=delivery.pk, status=delivery.status, eta=delivery.eta, recorded_at=delivery.last_position_at
     )
+
+
+@router.get(
+    "/riders/events",
+    summary="The rider page's live events (text/event-stream)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": (
+                    "Server-Sent Events: `retry:`, the events after `Last-Event-ID` (header) or `last_event_id` "
+                    "(query), then each new one as it is committed (`id:`, `event: delivery` with delivery_id and "
+                    "status: one of the branch's own deliveries was assigned, became ready to take or moved), and a "
+                    "`: heartbeat` comment every ~15 s."
+                ),
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def rider_events(request: HttpRequest, last_event_id: int | None = None):
+    """What makes a rider's list change, live, for the branch(es) of a membership with the deliver duty (anyone
+    else: 403 before any stream). The events name a delivery and its status only; the page fetches what its rider
+    may see."""
+    actor = access_console(user=request.user, perm=Perm.DELIVERIES_RIDE)
+    return live_stream_response(request, channels=rider_channels(actor))
 
 
 class HandoverIn(Schema):

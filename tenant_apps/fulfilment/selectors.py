@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from shared_apps.accounts.models import User
+from shared_apps.live.services import channel_riders
 from tenant_apps.fulfilment.models import CashCollection, Delivery, DeliveryMethod, DeliveryStatus
 from tenant_apps.fulfilment.services import ENDED
-from tenant_apps.staff.access import scoped_deliveries
+from tenant_apps.staff.access import scoped_branches, scoped_deliveries
 from tenant_apps.staff.models import Membership
 
 D = DeliveryStatus
@@ -28,6 +30,16 @@ def rider_deliveries(rider: Membership) -> QuerySet[Delivery]:
         .exclude(status__in=ENDED)
         .order_by("id")
     )
+
+
+def rider_channels(rider: Membership) -> list[str]:
+    """The live channels a rider's page listens to: its branch's riders (every branch in scope for a membership
+    that spans branches)."""
+    if rider.branch_id is not None:
+        branch_ids = [rider.branch_id]
+    else:
+        branch_ids = list(scoped_branches(rider).order_by("pk").values_list("pk", flat=True))
+    return [channel_riders(connection.schema_name, branch_id) for branch_id in branch_ids]
 
 
 def ready_waiting_count(rider: Membership) -> int:

@@ -20,7 +20,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kernel.geo import haversine_km
-from shared_apps.live.services import channel_branch, channel_delivery, channel_order, live_publish
+from shared_apps.live.services import (
+    channel_branch,
+    channel_delivery,
+    channel_order,
+    channel_riders,
+    live_publish,
+)
 from shared_apps.payments.models import PaymentMethod
 from tenant_apps.fulfilment.errors import FulfilmentError, FulfilmentErrorCode
 from tenant_apps.fulfilment.models import CashCollection, Delivery, DeliveryMethod, DeliveryStatus
@@ -113,6 +119,13 @@ def _tell(delivery: Delivery, order: MerchantOrder, *, kind: str = "delivery.cha
         kind=kind,
         data=data,
     )
+    if delivery.method == DeliveryMethod.OWN_RIDER and kind != "delivery.position":
+        # the riders' pages refetch their lists: an assignment, a delivery ready to take, a cancelled one
+        live_publish(
+            channels=[channel_riders(schema, delivery.branch_id)],
+            kind="delivery",
+            data={"delivery_id": delivery.pk, "status": delivery.status},
+        )
 
 
 def _save(delivery: Delivery, order: MerchantOrder, fields: list[str], *, now: datetime) -> Delivery:

@@ -18,11 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kernel.errors import DomainError
 from kernel.money import money
+from shared_apps.live.selectors import live_last_event_id
 from shared_apps.media.services import asset_upload, tenant_folder
 from tenant_apps.fulfilment.courier_booking import delivery_courier_book
 from tenant_apps.fulfilment.errors import FulfilmentError, FulfilmentErrorCode
 from tenant_apps.fulfilment.models import Delivery, DeliveryStatus
-from tenant_apps.fulfilment.selectors import ready_waiting_count, rider_deliveries
+from tenant_apps.fulfilment.selectors import ready_waiting_count, rider_channels, rider_deliveries
 from tenant_apps.fulfilment.services import (
     ACTIVE,
     cod_due,
@@ -40,7 +41,7 @@ from tenant_apps.staff.permissions import Perm
 
 D = DeliveryStatus
 LOCATION_EVERY_SECONDS = 7  # the rider page shares its position this often while a delivery is on the road
-REFRESH_EVERY_SECONDS = 8  # the rider page re-fetches its list this often: an order assigned meanwhile shows up
+REFRESH_EVERY_SECONDS = 8  # the rider page polls its list this often, only while its stream cannot connect
 
 
 def _refused(request: HttpRequest, exc: DomainError, back: str) -> HttpResponse:
@@ -91,6 +92,7 @@ def rider_page(request: HttpRequest) -> HttpResponse:
         "sharing": any(card["active"] for card in cards),
         "location_every": LOCATION_EVERY_SECONDS,
         "refresh_every": REFRESH_EVERY_SECONDS,
+        "live_last_id": live_last_event_id(channels=rider_channels(rider)),
         "schema": connection.schema_name,
     }
     return render(request, "fulfilment/rider.html", context)

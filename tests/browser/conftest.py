@@ -89,7 +89,7 @@ def sms_code(sandbox_server, celery_worker_process) -> SmsCodes:
 
 @pytest.fixture
 def front(live_server):
-    """The Procfile's front on a free port, as `make run` serves it (config/Caddyfile): the two stream paths to a
+    """The Procfile's front on a free port, as `make run` serves it (config/Caddyfile): the stream paths to a
     granian ASGI process (config.asgi_live), every other path (the providers' routes too) to the test's live server
     (WSGI)."""
     with stream_server(LIVE_RETRY_MS="500") as live_base:

@@ -51,7 +51,7 @@ def test_one_subscription_fans_out_to_its_channel_over_a_unix_socket_and_ends_st
         return got, [beat], ended
 
     got, beats, ended = asyncio.run(scenario())
-    assert got == [(7, b'id: 7\nevent: status\ndata: {"a":1}\n\n')] * 2
+    assert got == [((7, b'id: 7\nevent: status\ndata: {"a":1}\n\n'),)] * 2
     assert beats == [HEARTBEAT] and ended == [CLOSE, CLOSE]
 
 
@@ -60,3 +60,22 @@ async def _next_not_heartbeat(listener):
         item = await asyncio.wait_for(listener.queue.get(), 10)
         if item is not HEARTBEAT:
             return item
+
+
+def test_events_published_together_reach_a_stream_as_one_write(unix_redis):
+    url, _ = unix_redis
+    publisher = redis.Redis.from_url(url)
+
+    async def scenario() -> list:
+        hub = LiveHub(url=url, heartbeat_seconds=60)
+        board, order = hub.listen(["branch:m:1", "order:1"]), hub.listen(["order:1"])
+        assert await hub.wait_ready(5)
+        pipe = publisher.pipeline(transaction=False)  # one move of an order: the customer's event, then the board's
+        pipe.publish(live_redis_channel("order:1"), live_message(event_id=8, kind="status", data_json="{}"))
+        pipe.publish(live_redis_channel("branch:m:1"), live_message(event_id=9, kind="order", data_json="{}"))
+        pipe.execute()
+        return [await asyncio.wait_for(listener.queue.get(), 5) for listener in (board, order)]
+
+    board_item, order_item = asyncio.run(scenario())
+    assert [event_id for event_id, _ in board_item] == [8, 9]  # one item: one write to the board's socket
+    assert [event_id for event_id, _ in order_item] == [8]

@@ -3,6 +3,7 @@ courier statuses, the customer's vocabulary, one text per step and the tracking 
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -163,21 +164,33 @@ def test_a_rider_takes_carries_and_delivers_with_the_handover_code_and_the_cash_
     assert all("/track/" in body for body in bodies)
 
 
-def test_the_rider_page_refetches_its_list_so_an_assigned_order_shows_without_a_reload(grocer, ready_delivery, riders):
-    """A rider may not listen to the branch's stream (no orders.view): the list is re-fetched by live.js, and the
-    fragment it swaps in is the same page's #rider-live, which holds the newly assigned card."""
+def test_the_rider_page_listens_to_its_branchs_riders_and_an_assigned_order_shows_without_a_reload(
+    grocer, ready_delivery, riders
+):
+    """The page listens to its branch's riders' stream; an assignment is an event on it (naming the delivery and its
+    status only), and the fragment live.js swaps in on that event is the same page's #rider-live, which holds the
+    newly assigned card. Someone without the deliver duty gets no stream."""
     client = grocer.page_client("rider")
     empty = client.get("/rider/").content.decode()
-    assert 'data-live-refresh="#rider-live" data-live-fallback-seconds="8"' in empty
+    assert 'data-live-src="/api/v1/console/riders/events" data-live-last-id="' in empty
     assert 'id="rider-live" hx-get="/rider/" hx-select="#rider-live" hx-trigger="live"' in empty
     assert "live/live.js" in empty and "rider-empty" in empty
+    last_id = empty.split('data-live-last-id="', 1)[1].split('"', 1)[0]
     order = ready_delivery()
     manager = _in(grocer, lambda: Membership.objects.get(user=grocer.users["manager"]))
     rider = _member(grocer, riders["rider"])
-    _in(grocer, lambda: delivery_assign(delivery=delivery_of(grocer, order), rider=rider, by=manager))
+    delivery = delivery_of(grocer, order)
+    _in(grocer, lambda: delivery_assign(delivery=delivery, rider=rider, by=manager))
+    replay = grocer.api("rider", "get", f"/api/v1/console/riders/events?last_event_id={last_id}")
+    assert replay.status_code == 200 and replay["Content-Type"].startswith("text/event-stream")
+    frames = replay.content.decode()
+    told = [json.loads(line[len("data: ") :]) for line in frames.splitlines() if line.startswith("data: ")]
+    assert "event: delivery" in frames and told[-1] == {"delivery_id": delivery.pk, "status": "assigned"}
+    assert order.number not in frames  # what the order is, the page fetches for its rider
     again = client.get("/rider/").content.decode()
     live = again[again.index('id="rider-live"') :]
     assert order.number in live and "data-share-location" not in live  # assigned, not yet on the road
+    assert grocer.api("manager", "get", "/api/v1/console/riders/events").status_code == 403
 
 
 def test_a_photo_hands_over_when_the_customer_is_away(grocer, ready_delivery, riders):
@@ -227,8 +240,9 @@ def test_positions_are_taken_once_per_two_seconds_and_told_live(grocer, ready_de
     later = timezone.now() + timedelta(seconds=3)
     with mock.patch("tenant_apps.fulfilment.services.timezone.now", return_value=later):
         _in(grocer, lambda: delivery_location_record(delivery=taken, rider=rider, position=Position(31.6, 74.3)))
-    assert [p["data"]["position"] for p in published] == [{"lat": 31.5, "lng": 74.3}, {"lat": 31.6, "lng": 74.3}]
-    channels = published[-1]["channels"]
+    told = [p for p in published if "position" in p["data"]]  # (the riders' stream hears the first one moved it)
+    assert [p["data"]["position"] for p in told] == [{"lat": 31.5, "lng": 74.3}, {"lat": 31.6, "lng": 74.3}]
+    channels = told[-1]["channels"]
     assert f"order:{order.customer_order_id}" in channels
     assert f"branch:{grocer.merchant.schema_name}:{grocer.liberty.pk}" in channels
 
