@@ -15,6 +15,7 @@ from ninja.parser import Parser
 
 from kernel.errors import CommonErrorCode, DomainError, error_body
 from kernel.jsonparse import JsonInvalid, json_loads
+from kernel.outages import OUTAGE_RETRY_AFTER_S, is_outage
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,12 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if is_outage(exc):  # Redis or PostgreSQL not answering: the client may retry, nothing was wrong with it
+            log.warning("dependency outage on %s %s: %r", request.method, request.path, exc)
+            code = CommonErrorCode.UNAVAILABLE
+            response = _envelope(api, request, code, code.default_message, None, 503)
+            response["Retry-After"] = str(OUTAGE_RETRY_AFTER_S)
+            return response
         log.exception("unhandled API error on %s %s", request.method, request.path)
         code = CommonErrorCode.INTERNAL
         return _envelope(api, request, code, code.default_message, None, 500)

@@ -31,6 +31,12 @@ SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    # SMS outbox rows no kick delivered: the broker was down at commit, a worker died, a retry is due.
+    "sms-sweep": {
+        "task": "shared_apps.sms.tasks.sms_messages_sweep",
+        "schedule": 10.0,
+        "options": {"expires": 10.0},
+    },
     # The live event log replays a reconnecting stream; older events are of no use to anyone.
     "live-events-purge": {"task": "shared_apps.live.tasks.live_events_purge", "schedule": 3600.0},
     # Reel watches and taps wait in a Redis list; drained into the database in batches (shared_apps/behaviour).

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from redis.exceptions import RedisError
 
+from kernel.outages import OUTAGE_RETRY_AFTER_S
 from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
 
 logger = logging.getLogger(__name__)
@@ -46,17 +47,20 @@ def rate_limit_hit(*, scope: str, key: str, limit: tuple[int, int]) -> None:
     bucket = int(time.time() // window)
     cache_key = f"rl:{scope}:{key}:{bucket}"
     try:
-        if cache.add(cache_key, 1, timeout=window + 5):
-            count = 1
-        else:
-            try:
-                count = cache.incr(cache_key)
-            except ValueError:  # expired between add and incr
-                cache.add(cache_key, 1, timeout=window + 5)
-                count = 1
+        count = _count(cache_key, window)
     except RedisError:
         logger.warning("rate limit %s not counted: Redis unavailable", scope)
-        raise AccountsError(AccountsErrorCode.RATE_LIMIT_UNAVAILABLE, retry_after=30) from None
+        raise AccountsError(AccountsErrorCode.RATE_LIMIT_UNAVAILABLE, retry_after=OUTAGE_RETRY_AFTER_S) from None
     if count > allowed:
         retry_after = int((bucket + 1) * window - time.time()) + 1
         raise AccountsError(AccountsErrorCode.RATE_LIMITED, retry_after=max(retry_after, 1))
+
+
+def _count(cache_key: str, window: int) -> int:
+    if cache.add(cache_key, 1, timeout=window + 5):
+        return 1
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=window + 5)
+        return 1

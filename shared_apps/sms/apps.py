@@ -1,4 +1,4 @@
-"""Installed so that Celery's autodiscovery finds shared_apps.sms.tasks. The app has no models."""
+"""The SMS outbox (models.SmsMessage) and its delivery tasks (found by Celery's autodiscovery)."""
 
 from django.apps import AppConfig
 

@@ -1,4 +1,6 @@
-"""SMS delivery off the request path: a Celery task that retries while the provider is unavailable."""
+"""SMS delivery off the request path: the outbox row is written in the caller's transaction (`sms_send_on_commit`),
+a task sends it after commit, and beat's sweep sends whatever no task did (a broker that was down, a worker that
+died). See shared_apps/sms/services.py for the once-only claim."""
 
 from __future__ import annotations
 
@@ -7,48 +9,43 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
-from shared_apps.sms.client import SmsError, SmsRejected, SmsUnavailable, phone_masked, sms_send
+from shared_apps.sms.client import phone_masked
+from shared_apps.sms.services import sms_enqueue, sms_message_send, sms_messages_due
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="shared_apps.sms.tasks.sms_deliver",
-    autoretry_for=(SmsUnavailable,),
-    max_retries=5,
-    retry_backoff=True,  # waits of up to 1, 2, 4, 8, 16 s (full jitter: a random time up to each), then give up
-    retry_backoff_max=300,
-    retry_jitter=True,
-)
-def sms_deliver(to: str, body: str) -> str | None:
-    """Send one SMS; return the provider's message sid, or None when it was refused.
+@shared_task(name="shared_apps.sms.tasks.sms_message_deliver")
+def sms_message_deliver(message_id: int) -> str:
+    """Send outbox message `message_id` (a no-op when another worker holds it or it is over)."""
+    return sms_message_send(message_id=message_id)
 
-    Retries SmsUnavailable with exponential backoff (at most 5 times, then the task fails in the worker's log).
-    SmsRejected is logged and not retried, as is an accepted-but-unreadable reply (retrying could send it twice).
-    At least once while the provider is flaky: a reply lost to a timeout is retried and may deliver twice.
-    """
-    try:
-        return sms_send(to=to, body=body).sid
-    except SmsUnavailable:
-        raise  # autoretry_for
-    except SmsRejected as exc:
-        logger.error("sms to %s refused by the provider, not retried: %s", phone_masked(to), exc)
-    except SmsError as exc:
-        logger.error("sms to %s: unreadable reply, not retried: %s", phone_masked(to), exc)
-    return None
+
+@shared_task(name="shared_apps.sms.tasks.sms_messages_sweep")
+def sms_messages_sweep() -> int:
+    """Beat: send the messages no kick delivered (broker down at commit, worker killed, provider retry due)."""
+    due = sms_messages_due()
+    for message_id in due:
+        sms_message_send(message_id=message_id)
+    return len(due)
+
+
+@shared_task(name="shared_apps.sms.tasks.sms_deliver")
+def sms_deliver(to: str, body: str) -> str:
+    """For floors below this one, which send tasks by name (tenants): record the message, then send it here."""
+    return sms_message_send(message_id=sms_enqueue(to=to, body=body).pk)
 
 
 def sms_send_on_commit(*, to: str, body: str) -> None:
-    """Queue an SMS to `to` (E.164) once the current transaction commits; nothing is sent if it rolls back.
+    """Send an SMS to `to` (E.164) if and only if the current transaction commits: the message is an outbox row
+    written now; after commit a task is queued for it. Never raises into the caller's request: if the broker cannot
+    take the task, beat's sweep sends the message once Celery runs again. Outside a transaction it is queued at once."""
+    message = sms_enqueue(to=to, body=body)
 
-    Never raises into the caller's request: if the broker cannot take the task, the failure is logged and the
-    message is lost (callers let the person ask again). Outside a transaction the task is queued at once.
-    """
-
-    def enqueue() -> None:
+    def kick() -> None:
         try:
-            sms_deliver.delay(to, body)
+            sms_message_deliver.delay(message.pk)
         except Exception:
-            logger.exception("sms to %s could not be queued, it is lost", phone_masked(to))
+            logger.warning("sms #%s to %s not queued now: the sweep sends it", message.pk, phone_masked(to))
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(kick)

@@ -119,12 +119,14 @@ def sms_code(sandbox_server, celery_worker_process) -> SmsCodes:
 @pytest.fixture
 def front(live_server):
     """The Procfile's front on a free port, as `make run` serves it (config/Caddyfile): the stream paths to a
-    granian ASGI process (config.asgi_live), every other path to the test's live server (WSGI)."""
+    granian ASGI process (config.asgi_live), every other path (the providers' routes too) to the test's live server
+    (WSGI)."""
     with stream_server(LIVE_RETRY_MS="500") as live_base:
         port = free_port()
         env = {
             "FRONT_PORT": str(port),
             "WEB_PORT": str(urlsplit(live_server.url).port),
+            "PROVIDERS_PORT": str(urlsplit(live_server.url).port),  # the routes that wait on a provider, too
             "LIVE_PORT": str(urlsplit(live_base).port),
         }
         caddy = Path(sys.executable).parent / "caddy"

@@ -12,7 +12,7 @@ from marketplace.checkout.tests.conftest import cake, market, new_buyer, rice  #
 from marketplace.listings import tasks as listing_tasks
 from marketplace.orders.models import CustomerOrderPart
 from shared_apps.payments.tests.conftest import place, queued, sandbox  # noqa: F401  (fixtures)
-from shared_apps.sms.tasks import sms_deliver
+from shared_apps.sms.testing import sms_kicks_recorded
 from tenant_apps.inventory.models import StockLevel
 from tenant_apps.orders.models import MerchantOrder
 from tenant_apps.orders.states import STAFF, Actor, merchant_order_transition
@@ -22,10 +22,9 @@ PHONE = "+923001234567"  # what the buyers' "03001234567" becomes
 
 @pytest.fixture
 def texts(monkeypatch) -> list[tuple[str, str]]:
-    """(to, body) of every SMS handed to Celery, at the task boundary (sms_deliver.delay). Only callbacks run by
+    """(to, body) of every SMS handed to Celery, at the task boundary (the outbox row's kick). Only callbacks run by
     `committed()` reach it: tests run inside a transaction that never commits."""
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(sms_deliver, "delay", lambda to, body: sent.append((to, body)))
+    sent = sms_kicks_recorded(monkeypatch)
     monkeypatch.setattr(listing_tasks.listings_publish, "delay", lambda **kwargs: None)  # no broker in these tests
     return sent
 

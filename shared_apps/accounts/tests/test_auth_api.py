@@ -136,3 +136,38 @@ def test_guest_token_then_sign_in_claims_the_guest(api, db):
     session = _sign_in(api, **_bearer(guest["access"]))
     assert session["claimed_guest"] is True
     assert str(Guest.objects.get(pk=guest["guest_id"]).claimed_by.phone) == PHONE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/auth/otp/request", "/api/v1/auth/otp/verify"])
+def test_a_redis_that_cannot_count_closes_sign_in_with_a_clear_503(api, monkeypatch, path):
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from shared_apps.accounts.models import PhoneOTPDevice
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr(cache, "add", down)
+    response = _post(api, path, {"phone": PHONE, "code": "123456"})
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable" and int(response["Retry-After"]) > 0
+    assert not PhoneOTPDevice.objects.filter(user__phone=PHONE).exists()  # no code made, none sent
+
+
+@pytest.mark.django_db
+def test_a_database_or_redis_outage_anywhere_on_the_api_is_the_503_envelope(api, monkeypatch):
+    from django.db import OperationalError
+
+    from marketplace.discovery import api as discovery_api
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(discovery_api, "search_listings", down)
+    response = api.get("/api/v1/search", {"lat": "31.5", "lng": "74.3"})
+
+    assert response.status_code == 503, response.content
+    assert response.json() == {"code": "unavailable", "message": response.json()["message"], "field": None}

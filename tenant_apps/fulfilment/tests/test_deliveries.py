@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from marketplace.orders.models import CustomerOrder, PartTracking, TrackingNotice
 from marketplace.orders.tracking import track_token_issue
-from shared_apps.sms.tasks import sms_deliver
+from shared_apps.sms.testing import sms_kicks_recorded
 from tenant_apps.fulfilment.errors import FulfilmentError, FulfilmentErrorCode
 from tenant_apps.fulfilment.models import CashCollection, Delivery, DeliveryMethod, DeliveryStatus
 from tenant_apps.fulfilment.services import (
@@ -43,9 +43,7 @@ D, S, T = DeliveryStatus, OrderStatus, TrackStatus
 
 @pytest.fixture
 def texts(monkeypatch) -> list[tuple[str, str]]:
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(sms_deliver, "delay", lambda to, body: sent.append((to, body)))
-    return sent
+    return sms_kicks_recorded(monkeypatch)
 
 
 def _in(grocer, work):

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from shared_apps.sms.tasks import sms_deliver
+from shared_apps.sms.testing import sms_kicks_recorded
 from tenant_apps.staff import services
 from tenant_apps.staff.errors import StaffError, StaffErrorCode
 from tenant_apps.staff.models import AuditEntry, Invitation, InvitationStatus, Membership
@@ -26,9 +26,7 @@ def world(make_merchant) -> World:
 
 @pytest.fixture
 def texts(monkeypatch) -> list[tuple[str, str]]:
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(sms_deliver, "delay", lambda to, body: sent.append((to, body)))
-    return sent
+    return sms_kicks_recorded(monkeypatch)
 
 
 @pytest.mark.parametrize(
