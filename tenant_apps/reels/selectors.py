@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 
+from shared_apps.behaviour.selectors import ReelStats
+from shared_apps.behaviour.selectors import reel_stats as behaviour_reel_stats
 from tenant_apps.reels.models import Reel, ReelMedia, ReelStatus
 from tenants.models import Merchant
 
@@ -73,46 +74,8 @@ def reels_for_payload():
     return Reel.objects.select_related("store").prefetch_related("branches", "tags__product")
 
 
-@dataclass(frozen=True)
-class ReelStats:
-    views: int = 0
-    average_watch_percent: float = 0.0  # mean over watches of min(watched / duration, 1), as a percentage
-    completions: int = 0
-    product_taps: int = 0
-    add_to_carts: int = 0
-    orders: int = 0
-
-
 def reel_stats(*, merchant: Merchant, reel_ids: Iterable[int]) -> dict[int, ReelStats]:
-    """{reel id: its statistics} for `merchant`'s reels (zeros for reels nobody watched yet). Two queries.
-
-    The figures are the behaviour totals the marketplace's feed records (public schema, batched). Callers pass the
-    merchant of the console they serve, and reel ids from `scoped_reels`: a merchant only ever reads its own reels.
-    TODO(lead): the totals table arrives with the reels-feed branch (shared_apps.behaviour: BehaviourTotal, subject
-    "reel", keyed by merchant id and reel id); until both are merged every reel reads zeros here.
-    """
-    ids = list(reel_ids)
-    if not ids:
-        return {}
-    found: dict[int, ReelStats] = {}
-    if _BEHAVIOUR_TOTALS in connection.introspection.table_names():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT subject_id, views, watches, watch_fraction, completions, product_taps, add_to_carts, orders
-                    FROM public.{_BEHAVIOUR_TOTALS}
-                    WHERE subject = 'reel' AND merchant_id = %s AND subject_id = ANY(%s)""",
-                [merchant.pk, ids],
-            )
-            for reel_id, views, watches, fraction, completions, taps, carts, orders in cursor.fetchall():
-                found[reel_id] = ReelStats(
-                    views=views,
-                    average_watch_percent=round(100 * fraction / watches, 1) if watches else 0.0,
-                    completions=completions,
-                    product_taps=taps,
-                    add_to_carts=carts,
-                    orders=orders,
-                )
-    return {reel_id: found.get(reel_id, ReelStats()) for reel_id in ids}
-
-
-_BEHAVIOUR_TOTALS = "behaviour_behaviourtotal"
+    """{reel id: its statistics} for `merchant`'s reels (zeros for reels nobody watched yet): the behaviour totals
+    the marketplace's feed records (public schema, batched). Callers pass the merchant of the console they serve, and
+    reel ids from `scoped_reels`: a merchant only ever reads its own reels."""
+    return behaviour_reel_stats(merchant_id=merchant.pk, reel_ids=reel_ids)
