@@ -54,7 +54,7 @@ _HYPOTHESIS = settings(
 
 def _document(api_name: str, prefix: str) -> dict[str, Any]:
     # Imported here, at collection, once Django is set up: the URLconfs mount the APIs, whose routers import models.
-    import config.urls_public  # noqa: F401
+    import config.urls_public
     import config.urls_tenant  # noqa: F401
     from config import api
 
