@@ -17,12 +17,13 @@ tenants' codes say). A route may still declare an error status itself (`response
 envelope all the same.
 Every error body is the one envelope (`ErrorEnvelope`: `code` is an enum of every ErrorCode in the product), and a
 429 carries `Retry-After`. 5xx answers are not documented: the API must never give one for any input. A route that
-answers a provider in the provider's own shape (payment webhooks) declares those responses itself (`response=`),
-and they are kept as declared.
+declares an error body of its own (a provider's acknowledgement, a CSV import's row errors) gets that body or the
+envelope.
 
-Decimals: pydantic documents a Decimal as "a number, or any string", while the validator takes only a decimal
-string — and the bounds apply to the number branch only. The bare string branch is dropped, so the document says
-what a client should send (a JSON number) and never promises that any string is taken.
+Decimals: pydantic documents an input Decimal as "a number, or any string", with its bounds on the number branch
+only and without its digits (max_digits, decimal_places), while the validator takes only a decimal within both.
+`_decimal_input_schema` documents it as what a client should send: a JSON number with the field's bounds, the
+magnitude its digits allow and its step (multipleOf) — never "any string".
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from types import ModuleType
 from typing import Any
 
 from ninja import NinjaAPI
+from ninja.schema import NinjaGenerateJsonSchema
+from pydantic_core import core_schema
 
 from kernel.errors import ErrorCode
 
@@ -115,16 +118,28 @@ def _apps_called(module: str) -> set[str]:
     return apps
 
 
-def _decimal_strings_dropped(node: Any) -> None:
-    if isinstance(node, dict):
-        branches = node.get("anyOf")
-        if isinstance(branches, list) and any(b.get("type") == "number" for b in branches if isinstance(b, dict)):
-            node["anyOf"] = [b for b in branches if b != {"type": "string"}]
-        for value in node.values():
-            _decimal_strings_dropped(value)
-    elif isinstance(node, list):
-        for value in node:
-            _decimal_strings_dropped(value)
+_pydantic_decimal_schema = NinjaGenerateJsonSchema.decimal_schema
+
+
+def _decimal_input_schema(self: NinjaGenerateJsonSchema, schema: core_schema.DecimalSchema) -> dict[str, Any]:
+    if self.mode != "validation":
+        return _pydantic_decimal_schema(self, schema)
+    out: dict[str, Any] = {"type": "number"}
+    for key, name in (("ge", "minimum"), ("le", "maximum"), ("gt", "exclusiveMinimum"), ("lt", "exclusiveMaximum")):
+        if schema.get(key) is not None:
+            out[name] = float(schema[key])
+    places, digits = schema.get("decimal_places"), schema.get("max_digits")
+    if places is not None:
+        out["multipleOf"] = float(10**-places) if places else 1
+    if digits is not None:
+        whole = 10.0 ** (digits - (places or 0))
+        out["exclusiveMaximum"] = min(out.get("exclusiveMaximum", whole), whole)
+        out["exclusiveMinimum"] = max(out.get("exclusiveMinimum", -whole), -whole)
+    return out
+
+
+# The one place ninja's documents are generated from pydantic: every input Decimal of every API is documented so.
+NinjaGenerateJsonSchema.decimal_schema = _decimal_input_schema
 
 
 def operation_error_statuses(
@@ -148,10 +163,14 @@ def operation_error_statuses(
     return statuses & _DOCUMENTED_STATUSES
 
 
-def _error_response(status: int, existing: dict[str, Any] | None) -> dict[str, Any]:
+def _error_response(status: int, declared: dict[str, Any] | None) -> dict[str, Any]:
+    """The envelope; or, where the route declared a body of its own for this status (a CSV import's row errors, a
+    payment provider's acknowledgement), either that body or the envelope (which the request layer may answer)."""
+    own = (declared or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    schema = {"anyOf": [own, _REF]} if own and "ErrorOut" not in str(own.get("$ref", "")) else _REF
     response = {
-        "description": (existing or {}).get("description") or _DESCRIPTIONS.get(status, "An error."),
-        "content": {"application/json": {"schema": _REF}},
+        "description": (declared or {}).get("description") or _DESCRIPTIONS.get(status, "An error."),
+        "content": {"application/json": {"schema": schema}},
     }
     if status == 429:
         response["headers"] = {
@@ -183,18 +202,10 @@ class PlancklyAPI(NinjaAPI):
                 module = modules.get(op.get("operationId", ""), "")
                 declared = {int(s): r for s, r in op.get("responses", {}).items()}
                 errors = operation_error_statuses(op, method=method, module=module, console=self.console, by_app=by_app)
-                responses = {s: r for s, r in declared.items() if s < 400 or _provider_shaped(r)}
+                responses = {s: r for s, r in declared.items() if s < 400}
                 for status in sorted(errors | set(declared)):
-                    if status >= 400 and status not in responses:
+                    if status >= 400:
                         responses[status] = _error_response(status, declared.get(status))
                 op["responses"] = dict(sorted(responses.items()))
-        _decimal_strings_dropped(schema["paths"])
-        _decimal_strings_dropped(schema["components"])
         schema["components"].setdefault("schemas", {})[ENVELOPE] = envelope_schema()
         return schema
-
-
-def _provider_shaped(response: dict[str, Any]) -> bool:
-    """A declared error response in a provider's shape (not the envelope, e.g. a payment webhook's reply)."""
-    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return "ErrorOut" not in str(schema.get("$ref", "")) and bool(schema)

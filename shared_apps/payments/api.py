@@ -55,11 +55,17 @@ _FOREE_BODY = {
                                 "type": "object",
                                 "required": ["reference_number"],
                                 "properties": {
-                                    "reference_number": {"type": "string", "description": "Foree's bill."},
-                                    "crn": {"type": "string", "description": "Our payment attempt's reference."},
-                                    "bill_status": {"type": "string"},
-                                    "transaction_ref_id": {"type": "string"},
-                                    "paid_amount": {"type": "number"},
+                                    "reference_number": {
+                                        "type": ["string", "integer"],
+                                        "minLength": 1,
+                                        "description": "Foree's bill.",
+                                    },
+                                    # The rest are hints (the bill status API is asked before anything
+                                    # counts), read leniently whatever their type: described, not typed.
+                                    "crn": {"description": "Our payment attempt's reference."},
+                                    "bill_status": {"description": "Foree's status of the bill."},
+                                    "transaction_ref_id": {"description": "Foree's transaction."},
+                                    "paid_amount": {"description": "The amount paid."},
                                 },
                             }
                         },
