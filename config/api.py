@@ -13,6 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
+from config.openapi import PlancklyAPI
 from kernel.errors import CommonErrorCode, DomainError, error_body
 from kernel.jsonparse import JsonInvalid, json_loads
 from kernel.outages import OUTAGE_RETRY_AFTER_S, is_outage
@@ -94,10 +95,19 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
     return api
 
 
-def _api(*, title: str, description: str, namespace: str, routers: tuple[tuple[str, str, str], ...]) -> NinjaAPI:
+def _api(
+    *,
+    title: str,
+    description: str,
+    namespace: str,
+    routers: tuple[tuple[str, str, str], ...],
+    console: bool = False,
+) -> NinjaAPI:
     """One API from its routers as (prefix, dotted path, tag or ""): routers import models, so they are read here,
-    when the URLconf is built after the apps are ready, not when this module is."""
-    api = NinjaAPI(title=title, version="1", description=description, urls_namespace=namespace, parser=JsonParser())
+    when the URLconf is built after the apps are ready, not when this module is. Its OpenAPI document lists every
+    operation's error answers (config/openapi.py)."""
+    api = PlancklyAPI(title=title, version="1", description=description, urls_namespace=namespace, parser=JsonParser())
+    api.console = console
     for prefix, path, tag in routers:
         api.add_router(prefix, import_string(path), tags=[tag] if tag else None)
     return install_error_handlers(api)
@@ -105,12 +115,14 @@ def _api(*, title: str, description: str, namespace: str, routers: tuple[tuple[s
 
 public_api = _api(
     title="Planckly API",
-    description="Marketplace, customer and platform endpoints. Merchant consoles: /api/v1/console/ on each host.",
+    description=(
+        "Marketplace and customer endpoints. Merchant consoles: /api/v1/console/ on each host; platform operations: "
+        "/api/v1/platform/ (their own document, /api/v1/platform/openapi.json)."
+    ),
     namespace="api-v1",
     routers=(
         ("", "shared_apps.accounts.api.router", ""),
         ("", "shared_apps.accounts.address_api.router", ""),
-        ("/platform", "shared_apps.platform.api.router", "platform"),
         ("/media", "shared_apps.media.api.router", ""),
         ("", "marketplace.discovery.api.router", ""),
         ("", "marketplace.cart.api.router", ""),
@@ -120,6 +132,14 @@ public_api = _api(
         ("", "shared_apps.payments.api.router", ""),
         ("", "shared_apps.logistics.api.router", ""),
     ),
+)
+# Mounted at /api/v1/platform/ before public_api (config/urls_public.py): the paths are the ones platform clients
+# always used; only the document is separate, as its audience (platform admins, session + TOTP) is.
+platform_api = _api(
+    title="Planckly platform API",
+    description="Platform operations on merchants, for platform admins (session + TOTP) on the marketplace host.",
+    namespace="platform-api-v1",
+    routers=(("", "shared_apps.platform.api.router", "platform"),),
 )
 console_api = _api(
     title="Planckly merchant console API",
@@ -136,4 +156,5 @@ console_api = _api(
         ("", "tenant_apps.fulfilment.api.router", ""),
         ("", "tenant_apps.reels.api.router", ""),
     ),
+    console=True,
 )

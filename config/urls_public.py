@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
-from config.api import public_api
+from config.api import platform_api, public_api
 from marketplace.orders.urls import payment_urlpatterns
 from shared_apps.accounts.urls import address_urlpatterns
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),  # Prometheus; not public (config/metrics.py: metrics_allowed)
     path("admin/", admin.site.urls),
+    path("api/v1/platform/", platform_api.urls),  # its own OpenAPI document; the paths are unchanged
     path("api/v1/", public_api.urls),
     path("", include("shared_apps.accounts.urls")),
     path("", include(address_urlpatterns)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
@@ -23,13 +24,18 @@ class CartLocation(Schema):
     lng: float | None = Field(None, ge=-180, le=180)
 
 
+# The bounds are the cart service's (CART_MAX_QUANTITY), which answers `quantity_invalid` outside them: the
+# document states them without moving the check into the schema (that would answer the generic `invalid`).
+_QUANTITY = {"minimum": 1, "maximum": settings.CART_MAX_QUANTITY}
+
+
 class ItemIn(Schema):
     listing_id: int
-    quantity: int = 1
+    quantity: int = Field(1, json_schema_extra=_QUANTITY)
 
 
 class QuantityIn(Schema):
-    quantity: int
+    quantity: int = Field(json_schema_extra=_QUANTITY)
 
 
 class LineOut(Schema):

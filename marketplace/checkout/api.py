@@ -25,6 +25,7 @@ from marketplace.checkout.services import (
 from marketplace.orders.api import OrderOut, order_out
 from marketplace.orders.selectors import access_customer_order
 from shared_apps.accounts.auth import shopper_auth
+from shared_apps.payments.models import PaymentMethod
 from tenant_apps.orders.models import Fulfilment
 
 router = Router(auth=shopper_auth, tags=["checkout"])
@@ -48,7 +49,10 @@ class GroupChoiceIn(Schema):
 
 
 class CheckoutIn(Schema):
-    payment_method: str = Field(description="cod | foree | jazzcash")
+    # An enum in the document; the service's check answers `payment_method_invalid` for anything else.
+    payment_method: str = Field(
+        description="Cash on delivery or an online gateway.", json_schema_extra={"enum": PaymentMethod.values}
+    )
     contact_phone: str = Field(max_length=32)
     contact_name: str = Field("", max_length=120)
     address_id: int | None = Field(None, description="A saved address (GET /me/addresses) instead of the fields below.")

@@ -23,7 +23,7 @@ from marketplace.orders.tracking import TrackingError, track_token_order_number
 from shared_apps.accounts.auth import shopper_auth
 from shared_apps.live.services import channel_order
 from shared_apps.live.streams import live_stream_response
-from shared_apps.payments.selectors import payment_detail
+from shared_apps.payments.selectors import GATEWAYS, payment_detail
 from shared_apps.payments.services import payment_attempt_start, payment_redirect
 
 router = Router(auth=shopper_auth, tags=["orders"])
@@ -124,7 +124,8 @@ class PaymentDetailOut(PaymentOut):
 
 
 class AttemptIn(Schema):
-    gateway: str
+    # An enum in the document; the service's check answers `gateway_invalid` for anything else.
+    gateway: str = Field(description="The online gateway to pay through.", json_schema_extra={"enum": list(GATEWAYS)})
 
 
 class RedirectOut(Schema):

@@ -10,7 +10,7 @@ Ninja views are CSRF-exempt unless a cookie authenticates them; this one takes n
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Schema
 
 from shared_apps.logistics.errors import LogisticsError, LogisticsErrorCode
 from shared_apps.logistics.models import CourierProvider
@@ -25,7 +25,47 @@ def _headers(request: HttpRequest) -> dict[str, str]:
     return {key.lower(): value for key, value in request.headers.items()}
 
 
-@router.post("/webhooks/couriers/uber", auth=None, summary="Uber Direct notification")
+class ReceivedOut(Schema):
+    received: int
+
+
+# Read raw (the signature covers the exact bytes), so the body is described here rather than by a Schema.
+_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "description": "Uber Direct's event.delivery_status or event.courier_update.",
+                "properties": {
+                    "kind": {"type": "string", "enum": ["event.delivery_status", "event.courier_update"]},
+                    "id": {"type": "string", "description": "The event's id: a repeat is stored once."},
+                    "delivery_id": {"type": "string"},
+                    "status": {"type": "string"},
+                    "data": {"type": "object"},
+                },
+            }
+        }
+    },
+}
+_SIGNED = [
+    {
+        "in": "header",
+        "name": "x-uber-signature",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Hex HMAC-SHA256 of the raw body with the webhook signing key: 401 when missing or wrong.",
+    }
+]
+
+
+@router.post(
+    "/webhooks/couriers/uber",
+    auth=None,
+    response=ReceivedOut,
+    openapi_extra={"requestBody": _BODY, "parameters": _SIGNED},
+    summary="Uber Direct notification",
+)
 def uber_notification(request: HttpRequest):
     """Uber Direct's `event.delivery_status` and `event.courier_update`, signed in `x-uber-signature`."""
     declared = request.META.get("CONTENT_LENGTH") or "0"

@@ -184,7 +184,8 @@ def invitation_revoke(request: HttpRequest, invitation_id: int):
 
 @router.post("/invitations/{invitation_id}/resend", response=InvitationOut)
 def invitation_resend(request: HttpRequest, invitation_id: int):
-    """Text the invitation again (a fresh week); 429 resend_too_soon / resend_limit, 409 once decided."""
+    """Text the invitation again (a fresh week); 429 resend_too_soon (with Retry-After); 409 resend_limit, or once
+    decided."""
     actor = access_console_membership(user=request.user)
     invitation = access_invitation_by_id(actor=actor, invitation_id=invitation_id)
     return services.invitation_resend(

@@ -18,7 +18,8 @@ class StaffErrorCode(ErrorCode):
         429,
         "The invitation was just sent: wait two minutes before sending it again.",
     )
-    RESEND_LIMIT = ("resend_limit", 429, "This invitation was sent five times: revoke it and invite again.")
+    # 409, not 429: no wait helps (a 429 always says when to try again, with Retry-After).
+    RESEND_LIMIT = ("resend_limit", 409, "This invitation was sent five times: revoke it and invite again.")
 
 
 class StaffError(DomainError):

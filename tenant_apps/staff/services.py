@@ -156,7 +156,7 @@ def invitation_create(
 
 def invitation_resend(*, actor: Membership, invitation: Invitation, merchant_name: str, link: str) -> Invitation:
     """Text a pending invitation again and give it a fresh week. Rate-limited: RESEND_TOO_SOON (429) within
-    RESEND_AFTER of the last text, RESEND_LIMIT (429) after INVITATION_SENDS_MAX texts; INVITATION_CLOSED (409) once
+    RESEND_AFTER of the last text, RESEND_LIMIT (409) after INVITATION_SENDS_MAX texts; INVITATION_CLOSED (409) once
     accepted or revoked. One transaction; the SMS leaves after commit."""
     with transaction.atomic():
         invitation = (
@@ -166,8 +166,11 @@ def invitation_resend(*, actor: Membership, invitation: Invitation, merchant_nam
             raise StaffError(StaffErrorCode.INVITATION_CLOSED)
         if invitation.sends >= INVITATION_SENDS_MAX:
             raise StaffError(StaffErrorCode.RESEND_LIMIT)
-        if invitation.sent_at is not None and timezone.now() - invitation.sent_at < RESEND_AFTER:
-            raise StaffError(StaffErrorCode.RESEND_TOO_SOON)
+        if (
+            invitation.sent_at is not None
+            and (wait := invitation.sent_at + RESEND_AFTER - timezone.now()) > timedelta()
+        ):
+            raise StaffError(StaffErrorCode.RESEND_TOO_SOON, retry_after=max(int(wait.total_seconds()), 1))
         invitation.expires_at = timezone.now() + INVITATION_TTL
         inviter = User.objects.filter(pk=actor.user_id).first()
         _invitation_send(invitation=invitation, inviter=inviter, merchant_name=merchant_name, link=link)

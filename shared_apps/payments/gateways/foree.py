@@ -263,7 +263,10 @@ class ForeeGateway:
             raise GatewayError(GatewayErrorKind.INVALID, code="not_json", message="The body is not JSON.") from exc
         data = payload.get("response_data") if isinstance(payload, dict) else None
         bill = data.get("bill") if isinstance(data, dict) else None
-        reference_number = _text(bill.get("reference_number")).strip() if isinstance(bill, dict) else ""
+        number = bill.get("reference_number") if isinstance(bill, dict) else None
+        # a string (a number is taken too); an object or a list is no bill reference, whatever it stringifies to
+        readable = isinstance(number, str | int) and not isinstance(number, bool)
+        reference_number = _text(number).strip() if readable else ""
         if not isinstance(bill, dict) or not reference_number:
             raise GatewayError(
                 GatewayErrorKind.INVALID,

@@ -91,7 +91,8 @@ def secure_hash(fields: Mapping[str, Any], salt: str) -> str:
 def hash_matches(fields: Mapping[str, Any], salt: str) -> bool:
     """Whether fields["pp_SecureHash"] is the hash of `fields` (JazzCash sends it uppercase, we send lowercase)."""
     given = _text(fields.get("pp_SecureHash")).strip().lower()
-    return bool(given) and hmac.compare_digest(given, secure_hash(fields, salt))
+    # bytes: compare_digest refuses str with non-ASCII characters, and a forged hash may well contain some
+    return bool(given) and hmac.compare_digest(given.encode(), secure_hash(fields, salt).encode())
 
 
 def status_for_code(code: str) -> GatewayStatus:
