@@ -74,7 +74,8 @@ def envelope_schema() -> dict[str, Any]:
         "title": ENVELOPE,
         "type": "object",
         "description": "Every 4xx/5xx answer of the API. Clients switch on `code`; people read `message`.",
-        "required": ["code", "message", "field"],
+        "required": ["code", "message", "field", "details"],
+        "additionalProperties": False,
         "properties": {
             "code": {"type": "string", "enum": codes, "description": "Stable machine-readable code."},
             "message": {"type": "string", "description": "For people, in the request's language."},

@@ -206,20 +206,10 @@ class AdminSession:
         case.headers = {**(case.headers or {}), "X-CSRFToken": data.csrf}
 
 
-# Input classes another change fixes (issue 24, "every bad input is a clear 4xx"): a NUL byte in a webhook body is a
-# 500 today. Not strict, so these pass again (XPASS) once that change is in, and can then be removed from the list.
-_KNOWN_500 = {
-    "POST /api/v1/payments/webhooks/foree": "a NUL byte in the body is a 500 (issue 24: NUL rejected in one place)",
-    "POST /api/v1/webhooks/couriers/uber": "a NUL byte in the body is a 500 (issue 24: NUL rejected in one place)",
-}
-
-
 @pytest.mark.django_db
 @public.parametrize()
 @_HYPOTHESIS
-def test_public_api(case, world: FuzzWorld, request) -> None:
-    if reason := _KNOWN_500.get(f"{case.method.upper()} {case.path}"):
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
+def test_public_api(case, world: FuzzWorld) -> None:
     case.call_and_validate(base_url="http://localhost", **_CHECKS)
 
 
