@@ -15,7 +15,7 @@ from ninja.parser import Parser
 
 from config.openapi import PlancklyAPI
 from kernel.errors import CommonErrorCode, DomainError, error_body
-from kernel.jsonparse import JsonInvalid, json_loads
+from kernel.jsonparse import JsonInvalid, JsonNumberTooLarge, json_loads
 from kernel.outages import OUTAGE_RETRY_AFTER_S, is_outage
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,9 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, JsonNumberTooLarge):  # ninja wraps whatever the parser raises
+            code = CommonErrorCode.NUMBER_TOO_LARGE
+            return _envelope(api, request, code, code.default_message, None, 400)
         by_status = {c.status: c for c in reversed(CommonErrorCode)}  # the first code declared for a status
         code = by_status.get(exc.status_code, CommonErrorCode.INVALID)
         return _envelope(api, request, code, str(exc) or code.default_message, None, exc.status_code)

@@ -77,6 +77,7 @@ class CommonErrorCode(ErrorCode):
     CONFLICT = ("conflict", 409, "The request conflicts with the current state.")
     RATE_LIMITED = ("rate_limited", 429, "Too many requests. Try again later.")
     BODY_TOO_LARGE = ("body_too_large", 413, "The request body is too large.")
+    NUMBER_TOO_LARGE = ("number_too_large", 400, "Every number in the request must fit in 64 bits.")
     NUL_CHARACTER = ("nul_character", 400, "The request contains a NUL character, which no field accepts.")
     URI_TOO_LONG = ("uri_too_long", 414, "The address is too long.")  # answered by the front (config/Caddyfile)
     HEADERS_TOO_LARGE = ("headers_too_large", 431, "The request headers are too large.")  # the front's too

@@ -20,10 +20,17 @@ class JsonInvalid(ValueError):
     """Not JSON, not UTF-8, or nested deeper than MAX_DEPTH."""
 
 
+class JsonNumberTooLarge(JsonInvalid):
+    """JSON, but with an integer no column holds: a rule of every body (its own error code, `number_too_large`), not
+    a malformed one."""
+
+
 def json_loads(data: bytes | bytearray | str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
     """Parse a JSON document from outside; raises JsonInvalid for anything the product should answer with 400."""
     try:
         value = json.loads(data, parse_float=parse_float, parse_int=_int)
+    except JsonNumberTooLarge:
+        raise
     except RecursionError as exc:
         raise JsonInvalid(f"The JSON is nested deeper than {MAX_DEPTH} levels.") from exc
     except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -36,7 +43,7 @@ def json_loads(data: bytes | bytearray | str, *, parse_float: Callable[[str], An
 def _int(text: str) -> int:
     number = int(text)  # a string of more than 4,300 digits is a ValueError of Python's own
     if abs(number) >= INT_LIMIT:
-        raise ValueError(f"The integer {text[:25]} is beyond 64 bits.")
+        raise JsonNumberTooLarge(f"The integer {text[:25]} is beyond 64 bits.")
     return number
 
 

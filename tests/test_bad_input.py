@@ -591,8 +591,8 @@ def test_garbage_on_every_public_write_is_a_4xx_and_changes_nothing(clients, wor
     failures = []
     market = clients["localhost"]
     for host, method, path in ALL_WRITES:
-        if host != "localhost" or (method, path) not in bodies:
-            continue
+        if host != "localhost" or (method, path) not in bodies or "/webhooks/" in path:
+            continue  # a provider's notification is recorded as it came (and answered in its format): tested apart
         url = _filled(path, world.ids)
         for garbage, refused in _garbage(bodies[(method, path)]):
             body = json.dumps(garbage)

@@ -79,7 +79,9 @@ class _App:
         headers = [(k, v) for k, v in response.items()]
         headers += [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
         start_response(f"{response.status_code} {response.reason_phrase}", headers)
-        return response
+        # The body, not the response: the handler has closed it already with the connections kept (as the test client
+        # does); a WSGI caller closing it again would fire request_finished, which closes the test's connection.
+        return [b"".join(response.streaming_content) if response.streaming else response.content]
 
 
 @schemathesis.check
