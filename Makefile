@@ -65,6 +65,7 @@ bench: setup services migrate
 	$(PY) benchmarks/flash_sale.py
 	$(PY) benchmarks/webhooks.py
 	$(PY) benchmarks/live_tracking.py
+	$(PY) benchmarks/reels.py
 
 clean: stop
 	rm -rf .data staticfiles

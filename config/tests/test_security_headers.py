@@ -29,7 +29,13 @@ def test_every_marketplace_page_carries_the_policy(db, path):
     assert "https://tile.openstreetmap.org" in policy["img-src"]  # MAP_TILE_URL's host
 
 
-def test_the_policy_names_the_configured_media_hosts(db):
+def test_the_policy_names_the_configured_media_hosts(db, monkeypatch):
+    import cloudinary
+
+    config = cloudinary.config()  # as the dev settings configure it (other tests point it at sandboxes of their own)
+    monkeypatch.setattr(config, "cname", "127.0.0.1:8100")
+    monkeypatch.setattr(config, "secure", False)
+    monkeypatch.setattr(config, "upload_prefix", "http://127.0.0.1:8100")
     response = Client(HTTP_HOST="localhost").get("/sell/")
     policy = _policy(response)
     assert "http://127.0.0.1:8100" in policy["img-src"] and "http://127.0.0.1:8100" in policy["media-src"]

@@ -9,6 +9,7 @@ import re
 import time
 from datetime import timedelta
 
+import cloudinary
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
@@ -51,12 +52,16 @@ def video_base(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reel-videos")
     names = videos_make(folder)
     with videos_served(folder) as base:
+        # the folder's server is the Cloudinary delivery host the pages' Content-Security-Policy names (config/csp.py)
+        before = {key: getattr(cloudinary.config(), key, None) for key in ("cname", "secure")}
+        cloudinary.config(cname=base.split("://", 1)[1], secure=False)
         yield {
             "hls_url": f"{base}/{names['hls']}",
             "mp4_url": f"{base}/{names['mp4']}",
             "webm_url": f"{base}/{names['webm']}",
             "poster_url": f"{base}/{names['poster']}",
         }
+        cloudinary.config(**before)
 
 
 def _playing(page) -> list[bool]:

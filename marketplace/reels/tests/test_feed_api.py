@@ -26,7 +26,7 @@ from tenant_apps.outbox.models import Entity, OutboxEvent
 from tests.query_counts import assert_list_queries_flat, html_count
 
 GULBERG = {"lat": 31.5204, "lng": 74.3587}
-ENVELOPE = {"code", "message", "field"}
+ENVELOPE = {"code", "message", "field", "details"}
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.test import Client
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from kernel.outages import OUTAGE_RETRY_AFTER_S
 from shared_apps.accounts.devices import DEVICE_COOKIE, device_of
 from shared_apps.accounts.errors import AccountsError, AccountsErrorCode
 from shared_apps.accounts.models import Guest
@@ -97,7 +98,7 @@ def test_limits_fail_safe_when_redis_is_down(db, monkeypatch):
     assert (refused.code, refused.status) == (AccountsErrorCode.RATE_LIMIT_UNAVAILABLE, 503)
     response = _api(Client(HTTP_HOST="localhost"), "/api/v1/auth/otp/request", {"phone": "+923005550000"})
     assert response.status_code == 503 and response.json()["code"] == "rate_limit_unavailable"
-    assert response["Retry-After"] == "30"
+    assert response["Retry-After"] == str(OUTAGE_RETRY_AFTER_S)
 
 
 def test_the_api_hands_out_a_signed_device_cookie_and_counts_per_it(db, settings):

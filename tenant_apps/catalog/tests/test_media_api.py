@@ -21,7 +21,8 @@ def test_signed_direct_upload_then_record(make_merchant, sandbox_server):
     api = Client(HTTP_HOST=f"{world.t.slug}.localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
     base = f"/api/v1/console/products/{world.ids['P1']}/media"
     signed = api.post(f"{base}/sign", {"resource_type": "image"}, content_type="application/json").json()
-    form = {k: str(v) for k, v in signed.items() if k not in ("upload_url", "resource_type", "cloud_name")}
+    instructions = ("upload_url", "resource_type", "cloud_name", "chunk_size")  # for the client, not signed fields
+    form = {k: str(v) for k, v in signed.items() if k not in instructions}
     if isinstance(signed.get("allowed_formats"), list):
         form["allowed_formats"] = ",".join(signed["allowed_formats"])
     uploaded = httpx.post(signed["upload_url"], data=form, files={"file": ("pixel.png", PNG, "image/png")}, timeout=10)
