@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -9,6 +8,7 @@ from unfold.admin import ModelAdmin
 from kernel.errors import DomainError
 from marketplace.reel_review import selectors, services
 from marketplace.reel_review.models import ReelReview
+from shared_apps.platform.admin_actions import reject_with_reason
 from tenant_apps.reels.checks import CHECK_LABELS
 
 
@@ -79,28 +79,16 @@ class ReelReviewAdmin(ModelAdmin):
 
     @admin.action(description=gettext_lazy("Reject: send back with a reason…"))
     def reject(self, request, queryset):
-        form = ReelRejectForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            done = 0
-            for review in queryset:
-                try:
-                    services.reel_review_decide(
-                        review=review, approve=False, by=request.user, reason=form.cleaned_data["reason"]
-                    )
-                    done += 1
-                except DomainError as exc:
-                    self.message_user(request, f"{review}: {exc.message}", messages.ERROR)
-            if done:
-                self.message_user(
-                    request, _("%(n)d reel(s) sent back with your reason.") % {"n": done}, messages.SUCCESS
-                )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Reject: tell the merchant why"),
-            "opts": self.model._meta,
-            "reviews": queryset,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/reel_review/reject.html", context)
+        return reject_with_reason(
+            self,
+            request,
+            queryset,
+            form_class=ReelRejectForm,
+            reject=lambda review, reason: services.reel_review_decide(
+                review=review, approve=False, by=request.user, reason=reason
+            ),
+            done_message=lambda n: _("%(n)d reel(s) sent back with your reason.") % {"n": n},
+            template="admin/reel_review/reject.html",
+            title=_("Reject: tell the merchant why"),
+            rows_name="reviews",
+        )

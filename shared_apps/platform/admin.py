@@ -1,12 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
 from kernel.errors import DomainError
 from shared_apps.accounts.phones import phone_normalize
+from shared_apps.platform.admin_actions import reject_with_reason
 from tenants import selectors, services
 from tenants.errors import TenantsErrorCode
 from tenants.models import ApprovalQueueEntry, Domain, Merchant, OnboardingPolicy
@@ -176,29 +176,17 @@ class ApprovalQueueAdmin(ModelAdmin):
 
     @admin.action(description=gettext_lazy("Reject: send back with a reason…"))
     def reject(self, request, queryset):
-        form = RejectForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            done = 0
-            for merchant in queryset:
-                try:
-                    services.merchant_reject(merchant=merchant, by=request.user, reason=form.cleaned_data["reason"])
-                    done += 1
-                except DomainError as exc:
-                    self.message_user(request, f"{merchant}: {exc.message}", messages.ERROR)
-            if done:
-                self.message_user(
-                    request, _("%(n)d merchant(s) sent back with your reason.") % {"n": done}, messages.SUCCESS
-                )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Reject: tell the merchant why"),
-            "opts": self.model._meta,
-            "merchants": queryset,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/tenants/approval_reject.html", context)
+        return reject_with_reason(
+            self,
+            request,
+            queryset,
+            form_class=RejectForm,
+            reject=lambda merchant, reason: services.merchant_reject(merchant=merchant, by=request.user, reason=reason),
+            done_message=lambda n: _("%(n)d merchant(s) sent back with your reason.") % {"n": n},
+            template="admin/tenants/approval_reject.html",
+            title=_("Reject: tell the merchant why"),
+            rows_name="merchants",
+        )
 
 
 @admin.register(OnboardingPolicy)
