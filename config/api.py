@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils.module_loading import import_string
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -82,6 +83,13 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         code = CommonErrorCode.BODY_TOO_LARGE
         return _envelope(api, request, code, code.default_message, None, 413)
+
+    @api.exception_handler(RawPostDataException)
+    def not_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+        # An upload (multipart, over the plain body limit: the door read it as a form and kept no raw copy) sent
+        # to a route that reads a JSON body. A smaller one is kept raw and fails JSON parsing with this same 400.
+        code = CommonErrorCode.INVALID
+        return _envelope(api, request, code, "Cannot parse request body", None, 400)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

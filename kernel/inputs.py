@@ -11,13 +11,16 @@ column keeps are refused (an amount is never silently rounded), and a negative z
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from ninja import Field, Schema
+from ninja.errors import ValidationError
+from ninja.openapi.schema import REF_TEMPLATE, NinjaGenerateJsonSchema, flatten_properties
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator
+from pydantic import ValidationError as PydanticValidationError
 
 MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES = 12, 2  # every money column: amounts, prices, totals, refunds
 FEE_MAX_DIGITS = 10  # delivery fees and minimum orders
@@ -97,3 +100,32 @@ class Pagination(LimitOffsetPagination):
 
     def paginate_queryset(self, queryset: QuerySet, pagination: Page, request: HttpRequest, **params: Any) -> Any:
         return {self.items_attribute: pagination.slice(queryset), "count": self._items_count(queryset)}
+
+
+SchemaT = TypeVar("SchemaT", bound=Schema)
+
+
+def query_parameters(model: type[Schema]) -> list[dict[str, Any]]:
+    """`model`'s fields as OpenAPI query parameters, as ninja documents a Query[model] argument (for a view that
+    parses its query string itself with `query_parse`)."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=NinjaGenerateJsonSchema)
+    required, definitions = set(schema.get("required", ())), schema.get("$defs", {})
+    return [
+        {"in": "query", "name": name, "schema": part, "required": part_required}
+        | ({"description": part["description"]} if "description" in part else {})
+        for field, details in schema["properties"].items()
+        for name, part, part_required in flatten_properties(field, details, field in required, definitions)
+    ]
+
+
+def query_parse(model: type[SchemaT], data: QueryDict) -> SchemaT:
+    """`data` (a query string) as `model`, or ninja's ValidationError (the API's 400) naming the first bad field.
+
+    A repeated key counts once, its last value, as with ninja's Query[model]. An empty value is an absent one: a
+    form's blank "max price" box sends `price_max=`, which means no bound (and is how a null is written in a
+    query string), not a malformed number."""
+    try:
+        return model.model_validate({key: value for key in data if (value := data[key]) != ""})
+    except PydanticValidationError as exc:
+        errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
+        raise ValidationError(errors) from None

@@ -21,7 +21,7 @@ def test_openapi_is_valid_and_versioned(public, db):
     # the platform's operations have their own document, at the same paths
     platform = public.get("/api/v1/platform/openapi.json").json()
     assert "/api/v1/platform/merchants" in platform["paths"] and "/api/v1/platform/merchants" not in spec["paths"]
-    # the search parses its own query string (marketplace.discovery.api.query_parse): documented all the same
+    # the search parses its own query string (kernel.inputs.query_parse): documented all the same
     search = {p["name"]: p for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]}
     assert {"q", "lat", "lng", "radius_km", "category", "sort", "cursor", "page", "limit", "explain"} <= set(search)
     assert search["sort"]["schema"]["allOf"][0]["enum"][0] == "relevance"

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, TypeVar
 
 import orjson
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
-from ninja.errors import ValidationError
-from ninja.openapi.schema import REF_TEMPLATE, NinjaGenerateJsonSchema, flatten_properties
-from pydantic import ValidationError as PydanticValidationError
 
+from kernel.inputs import query_parameters, query_parse
 from marketplace.discovery.errors import DEFAULT_RADIUS_KM
 from marketplace.discovery.schemas import NearbyQuery, SearchQuery
 from marketplace.discovery.search import search_listings
 from marketplace.discovery.selectors import categories_near, stores_nearby
 
 router = Router(tags=["discovery"])
-SchemaT = TypeVar("SchemaT", bound=Schema)
 
 
 class CategoryRef(Schema):
@@ -112,34 +108,12 @@ class SearchOut(Schema):
     facets: Facets
 
 
-def _query_parameters(model: type[Schema]) -> list[dict[str, Any]]:
-    """`model`'s fields as OpenAPI query parameters, as ninja documents a Query[model] argument."""
-    schema = model.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=NinjaGenerateJsonSchema)
-    required, definitions = set(schema.get("required", ())), schema.get("$defs", {})
-    return [
-        {"in": "query", "name": name, "schema": part, "required": part_required}
-        | ({"description": part["description"]} if "description" in part else {})
-        for field, details in schema["properties"].items()
-        for name, part, part_required in flatten_properties(field, details, field in required, definitions)
-    ]
-
-
-def query_parse(model: type[SchemaT], data: QueryDict) -> SchemaT:
-    """`data` (a query string) as `model`, or ninja's ValidationError (the API's 400) naming the first bad field.
-    A repeated key counts once, its last value, as with ninja's Query[model]."""
-    try:
-        return model.model_validate({key: data[key] for key in data})
-    except PydanticValidationError as exc:
-        errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
-        raise ValidationError(errors) from None
-
-
 @router.get(
     "/search",
     response=SearchOut,
     auth=None,
     summary="Search listings around a location",
-    openapi_extra={"parameters": _query_parameters(SearchQuery)},
+    openapi_extra={"parameters": query_parameters(SearchQuery)},
 )
 def search(request: HttpRequest):
     # The parameters are parsed here rather than by ninja's Query[SearchQuery] (same model, same 400s): its

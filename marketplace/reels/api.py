@@ -9,8 +9,8 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
+from kernel.inputs import query_parameters, query_parse
 from marketplace.cart.shoppers import Shopper, shopper_of, shopper_of_page
-from marketplace.discovery.api import _query_parameters, query_parse
 from marketplace.reels import services
 from marketplace.reels.errors import DEFAULT_RADIUS_KM, MAX_LIMIT, MAX_RADIUS_KM
 from marketplace.reels.selectors import FeedQuery, feed_page
@@ -93,7 +93,7 @@ def _optional_shopper(request: HttpRequest) -> Shopper | None:
     response={200: FeedOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut},
     auth=None,
     summary="Reels around a location, best first",
-    openapi_extra={"parameters": _query_parameters(FeedParams)},
+    openapi_extra={"parameters": query_parameters(FeedParams)},
 )
 def reels_feed(request: HttpRequest):
     """A page of reels (videos, poster, shop, distance, tagged products with their price here). 400 for a bad

@@ -477,13 +477,15 @@ def _transition(delivery_id: int, to_status: str, *, at: datetime | None = None)
 
 
 def _position(delivery: CourierDelivery, event: CourierWebhook) -> bool:
-    """Keep the courier's newest position (an older one arriving late is dropped) and publish it. Caller holds the
-    row lock."""
+    """Keep the courier's newest position (an older one arriving late, or the same place again, is dropped) and
+    publish it. Caller holds the row lock."""
     if event.latitude is None or event.longitude is None or delivery.status in ENDED:
         return False
     at = event.occurred_at or event.received_at or timezone.now()
     if delivery.position_at is not None and at <= delivery.position_at:
         return False
+    if (event.latitude, event.longitude) == (delivery.last_latitude, delivery.last_longitude):
+        return False  # the courier has not moved (a status notification repeats the position of the last update)
     delivery.last_latitude, delivery.last_longitude, delivery.position_at = event.latitude, event.longitude, at
     delivery.save(update_fields=["last_latitude", "last_longitude", "position_at", "updated_at"])
     live_publish(
@@ -610,12 +612,13 @@ def _apply(delivery: CourierDelivery, webhook: CourierWebhook) -> str:
         moved = _transition(delivery.pk, webhook.courier_status, at=webhook.occurred_at)
         changes.append(f"{webhook.courier_status}: {'applied' if moved else 'no change (late or repeated)'}")
         delivery.refresh_from_db()
-        if webhook.imminent and not delivery.courier_imminent and delivery.status == DeliveryStatus.DROPOFF:
-            delivery.courier_imminent = True
+        if webhook.imminent and not delivery.courier_imminent:
+            delivery.courier_imminent = True  # a fact of the delivery, even when its message came late
             delivery.save(update_fields=["courier_imminent", "updated_at"])
-            courier_arriving.send(sender=CourierDelivery, delivery=delivery)
-            live_publish(channels=_channels(delivery), kind="courier.status", data=_live_view(delivery))
-            changes.append("arriving")
+            if delivery.status == DeliveryStatus.DROPOFF:  # told only while it helps: not once it is delivered
+                courier_arriving.send(sender=CourierDelivery, delivery=delivery)
+                live_publish(channels=_channels(delivery), kind="courier.status", data=_live_view(delivery))
+                changes.append("arriving")
     if webhook.latitude is not None and _position(delivery, webhook):
         changes.append("position")
     return "; ".join(changes) or "no change"

@@ -40,7 +40,9 @@ def test_partner_delivery_shows_the_couriers_price_and_charges_it(
     page.set_viewport_size(DESKTOP)
     page.goto(url(live_server, "localhost", "/checkout"))
     grocer = page.get_by_role("group", name=re.compile("^Gulberg Grocer"))
-    grocer.get_by_role("radio", name=re.compile("^Partner courier")).check()
+    with page.expect_response(lambda r: r.url.endswith("/checkout/options")) as refreshed:  # the choice re-asks
+        grocer.get_by_role("radio", name=re.compile("^Partner courier")).check()
+    assert refreshed.value.ok, refreshed.value.status
     expect(grocer.locator(".quote-wait")).to_contain_text("Getting the courier's price…")
     expect(page.get_by_role("button", name="Place order")).to_be_disabled()
     assert courier_worker() == 1  # the worker asks the courier sandbox
