@@ -11,6 +11,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from ninja import Schema
+
 
 class ErrorCode(StrEnum):
     """Base for per-app enums. Members are declared as `NAME = ("code", http_status, "default message")`."""
@@ -83,3 +85,13 @@ class CommonErrorCode(ErrorCode):
     HEADERS_TOO_LARGE = ("headers_too_large", 431, "The request headers are too large.")  # the front's too
     UNAVAILABLE = ("unavailable", 503, "The service is unavailable for a moment. Please try again.")
     INTERNAL = ("internal_error", 500, "Something went wrong on our side. Please try again.")
+
+
+class ErrorOut(Schema):
+    """The envelope as a response schema, for routes that list their error statuses (config/openapi.py documents
+    every error status with the one ErrorEnvelope component whichever schema a route names)."""
+
+    code: str
+    message: str
+    field: str | None = None
+    details: dict[str, Any] = {}

@@ -9,6 +9,7 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
+from kernel.errors import ErrorOut
 from kernel.inputs import query_parameters, query_parse
 from marketplace.cart.shoppers import Shopper, shopper_of, shopper_of_page
 from marketplace.reels import services
@@ -17,14 +18,6 @@ from marketplace.reels.selectors import FeedQuery, feed_page
 from shared_apps.accounts.auth import UserOrGuestBearer, shopper_auth
 
 router = Router(tags=["reels"])
-
-
-class ErrorOut(Schema):
-    """The one error envelope of every API (config/api.py)."""
-
-    code: str
-    message: str
-    field: str | None = None
 
 
 class FeedParams(Schema):

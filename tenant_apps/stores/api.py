@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from kernel.errors import ErrorOut
 from kernel.inputs import Fee, RadiusKm
 from shared_apps.accounts.auth import user_auth
 from shared_apps.media.services import delivery_url
@@ -30,15 +31,6 @@ class SummaryOut(Schema):
     products: int
     active_products: int
     low_stock: int
-
-
-class ErrorOut(Schema):
-    """The one error envelope of every API (config/api.py): a stable code to switch on, a message for people, and
-    the request field it is about (or null)."""
-
-    code: str
-    message: str
-    field: str | None = None
 
 
 class StoreOut(Schema):
