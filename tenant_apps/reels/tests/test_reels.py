@@ -208,3 +208,26 @@ def test_statistics_read_only_the_merchants_own_reels(reel_shop, make_merchant):
     other = make_merchant()
     assert reel_stats(merchant=other, reel_ids=[]) == {}
     assert reel_stats(merchant=reel_shop.shop.merchant, reel_ids=[1, 2]) == {1: ReelStats(), 2: ReelStats()}
+
+
+def test_operators_reject_from_the_admin_queue_with_the_reason_the_merchant_reads(
+    cloudinary_sandbox, reel_shop, admin_client
+):
+    reel = _create(reel_shop, uploaded_reel_video(reel_shop))
+    review = ReelReview.objects.get(reel_id=reel.pk, merchant=reel_shop.shop.merchant)
+    queue = "/admin/reel_review/reelreview/"
+    assert reel.caption in admin_client.get(queue).content.decode()
+    asked = admin_client.post(queue, {"action": "reject", "_selected_action": [review.pk]})
+    assert asked.status_code == 200 and 'name="reason"' in asked.content.decode()
+    blank = admin_client.post(queue, {"action": "reject", "_selected_action": [review.pk], "apply": "1"})
+    assert blank.status_code == 200 and ReelReview.objects.get(pk=review.pk).status == ReelReviewStatus.PENDING
+
+    done = admin_client.post(
+        queue, {"action": "reject", "_selected_action": [review.pk], "apply": "1", "reason": "Show the rice."}
+    )
+
+    assert done.status_code == 302
+    assert ReelReview.objects.get(pk=review.pk).status == ReelReviewStatus.REJECTED
+    with schema_context(reel_shop.schema):
+        assert Reel.objects.get(pk=reel.pk).rejection_reason == "Show the rice."
+    assert reel.caption not in admin_client.get(queue).content.decode()  # the queue lists only reels waiting
