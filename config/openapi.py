@@ -20,10 +20,8 @@ Every error body is the one envelope (`ErrorEnvelope`: `code` is an enum of ever
 declares an error body of its own (a provider's acknowledgement, a CSV import's row errors) gets that body or the
 envelope.
 
-Decimals: pydantic documents an input Decimal as "a number, or any string", with its bounds on the number branch
-only and without its digits (max_digits, decimal_places), while the validator takes only a decimal within both.
-`_decimal_input_schema` documents it as what a client should send: a JSON number with the field's bounds, the
-magnitude its digits allow and its step (multipleOf) — never "any string".
+Decimal inputs are documented as numbers by kernel/openapi.py (installed when that module is imported, as it is
+before any route module builds a document or its parameters).
 """
 
 from __future__ import annotations
@@ -33,9 +31,8 @@ from types import ModuleType
 from typing import Any
 
 from ninja import NinjaAPI
-from ninja.schema import NinjaGenerateJsonSchema
-from pydantic_core import core_schema
 
+import kernel.openapi  # noqa: F401 - Decimal inputs documented as numbers in every document
 from kernel.errors import ErrorCode
 
 ENVELOPE = "ErrorEnvelope"
@@ -117,30 +114,6 @@ def _apps_called(module: str) -> set[str]:
         if isinstance(source, str) and source.split(".")[0] in _PRODUCT:
             apps.add(_app_of(source))
     return apps
-
-
-_pydantic_decimal_schema = NinjaGenerateJsonSchema.decimal_schema
-
-
-def _decimal_input_schema(self: NinjaGenerateJsonSchema, schema: core_schema.DecimalSchema) -> dict[str, Any]:
-    if self.mode != "validation":
-        return _pydantic_decimal_schema(self, schema)
-    out: dict[str, Any] = {"type": "number"}
-    for key, name in (("ge", "minimum"), ("le", "maximum"), ("gt", "exclusiveMinimum"), ("lt", "exclusiveMaximum")):
-        if schema.get(key) is not None:
-            out[name] = float(schema[key])
-    places, digits = schema.get("decimal_places"), schema.get("max_digits")
-    if places is not None:
-        out["multipleOf"] = float(10**-places) if places else 1
-    if digits is not None:
-        whole = 10.0 ** (digits - (places or 0))
-        out["exclusiveMaximum"] = min(out.get("exclusiveMaximum", whole), whole)
-        out["exclusiveMinimum"] = max(out.get("exclusiveMinimum", -whole), -whole)
-    return out
-
-
-# The one place ninja's documents are generated from pydantic: every input Decimal of every API is documented so.
-NinjaGenerateJsonSchema.decimal_schema = _decimal_input_schema
 
 
 def operation_error_statuses(

@@ -11,8 +11,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from ninja import Schema
-
 
 class ErrorCode(StrEnum):
     """Base for per-app enums. Members are declared as `NAME = ("code", http_status, "default message")`."""
@@ -82,16 +80,5 @@ class CommonErrorCode(ErrorCode):
     NUMBER_TOO_LARGE = ("number_too_large", 400, "Every number in the request must fit in 64 bits.")
     NUL_CHARACTER = ("nul_character", 400, "The request contains a NUL character, which no field accepts.")
     URI_TOO_LONG = ("uri_too_long", 414, "The address is too long.")  # answered by the front (config/Caddyfile)
-    HEADERS_TOO_LARGE = ("headers_too_large", 431, "The request headers are too large.")  # the front's too
     UNAVAILABLE = ("unavailable", 503, "The service is unavailable for a moment. Please try again.")
     INTERNAL = ("internal_error", 500, "Something went wrong on our side. Please try again.")
-
-
-class ErrorOut(Schema):
-    """The envelope as a response schema, for routes that list their error statuses (config/openapi.py documents
-    every error status with the one ErrorEnvelope component whichever schema a route names)."""
-
-    code: str
-    message: str
-    field: str | None = None
-    details: dict[str, Any] = {}

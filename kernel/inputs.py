@@ -17,10 +17,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from ninja import Field, Schema
 from ninja.errors import ValidationError
-from ninja.openapi.schema import REF_TEMPLATE, NinjaGenerateJsonSchema, flatten_properties
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator
 from pydantic import ValidationError as PydanticValidationError
+
+import kernel.openapi  # noqa: F401 - documents Decimal inputs as numbers before any route builds a schema
 
 MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES = 12, 2  # every money column: amounts, prices, totals, refunds
 FEE_MAX_DIGITS = 10  # delivery fees and minimum orders
@@ -103,19 +104,6 @@ class Pagination(LimitOffsetPagination):
 
 
 SchemaT = TypeVar("SchemaT", bound=Schema)
-
-
-def query_parameters(model: type[Schema]) -> list[dict[str, Any]]:
-    """`model`'s fields as OpenAPI query parameters, as ninja documents a Query[model] argument (for a view that
-    parses its query string itself with `query_parse`)."""
-    schema = model.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=NinjaGenerateJsonSchema)
-    required, definitions = set(schema.get("required", ())), schema.get("$defs", {})
-    return [
-        {"in": "query", "name": name, "schema": part, "required": part_required}
-        | ({"description": part["description"]} if "description" in part else {})
-        for field, details in schema["properties"].items()
-        for name, part, part_required in flatten_properties(field, details, field in required, definitions)
-    ]
 
 
 def query_parse(model: type[SchemaT], data: QueryDict) -> SchemaT:

@@ -1,5 +1,10 @@
 """The API surface: OpenAPI, offline docs, one error envelope, health probes, hosts."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from ninja import NinjaAPI
 
@@ -25,6 +30,24 @@ def test_openapi_is_valid_and_versioned(public, db):
     search = {p["name"]: p for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]}
     assert {"q", "lat", "lng", "radius_km", "category", "sort", "cursor", "page", "limit", "explain"} <= set(search)
     assert search["sort"]["schema"]["allOf"][0]["enum"][0] == "relevance"
+
+
+def test_a_decimal_query_parameter_is_documented_as_a_number_whichever_module_loads_first():
+    """The search's parameters are built when its module is imported: in a process where nothing else of the API
+    was imported before, a price is still "a number" (never pydantic's "or any string", which the fuzzer fills with
+    words the validator refuses)."""
+    script = (
+        "import django, json; django.setup()\n"
+        "from marketplace.discovery.api import search\n"
+        "from kernel.openapi import query_parameters\n"
+        "from marketplace.discovery.schemas import SearchQuery\n"
+        "print(json.dumps({p['name']: p['schema'] for p in query_parameters(SearchQuery)}))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    price = json.loads(out.strip().splitlines()[-1])["price_min"]
+    assert [branch["type"] for branch in price["anyOf"]] == ["number", "null"]
+    assert price["anyOf"][0]["multipleOf"] == 0.01
 
 
 def test_docs_page_works_offline(public, db):

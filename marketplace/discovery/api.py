@@ -8,7 +8,8 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
-from kernel.inputs import query_parameters, query_parse
+from kernel.inputs import query_parse
+from kernel.openapi import query_parameters
 from marketplace.discovery.errors import DEFAULT_RADIUS_KM
 from marketplace.discovery.schemas import NearbyQuery, SearchQuery
 from marketplace.discovery.search import search_listings

@@ -9,8 +9,8 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from kernel.errors import ErrorOut
-from kernel.inputs import query_parameters, query_parse
+from kernel.inputs import query_parse
+from kernel.openapi import ErrorOut, query_parameters
 from marketplace.cart.shoppers import Shopper, shopper_of, shopper_of_page
 from marketplace.reels import services
 from marketplace.reels.errors import DEFAULT_RADIUS_KM, MAX_LIMIT, MAX_RADIUS_KM

@@ -5,8 +5,8 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from kernel.errors import ErrorOut
 from kernel.inputs import Fee, RadiusKm
+from kernel.openapi import ErrorOut
 from shared_apps.accounts.auth import user_auth
 from shared_apps.media.services import delivery_url
 from tenant_apps.staff.access import (
