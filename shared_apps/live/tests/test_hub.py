@@ -13,6 +13,7 @@ import redis
 
 from shared_apps.live.hub import CLOSE, HEARTBEAT, LiveHub
 from shared_apps.live.services import live_message, live_redis_channel
+from shared_apps.live.tests.sse import run_coroutine
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_one_subscription_fans_out_to_its_channel_over_a_unix_socket_and_ends_st
         ended = [await _next_not_heartbeat(listener) for listener in (mine, other)]
         return got, [beat], ended
 
-    got, beats, ended = asyncio.run(scenario())
+    got, beats, ended = run_coroutine(scenario())
     assert got == [((7, b'id: 7\nevent: status\ndata: {"a":1}\n\n'),)] * 2
     assert beats == [HEARTBEAT] and ended == [CLOSE, CLOSE]
 
@@ -76,6 +77,6 @@ def test_events_published_together_reach_a_stream_as_one_write(unix_redis):
         pipe.execute()
         return [await asyncio.wait_for(listener.queue.get(), 5) for listener in (board, order)]
 
-    board_item, order_item = asyncio.run(scenario())
+    board_item, order_item = run_coroutine(scenario())
     assert [event_id for event_id, _ in board_item] == [8, 9]  # one item: one write to the board's socket
     assert [event_id for event_id, _ in order_item] == [8]
