@@ -58,6 +58,7 @@ from shared_apps.recommendations.interactions import Interactions
 
 NDCG_CUTOFF = 10
 RECALL_CUTOFF = 20
+MISS = int(np.iinfo(np.int64).max)  # the rank of a held-out item that cannot be recommended: past every cutoff
 VALIDATION_USERS_MAX = 5_000  # enough shoppers to tell the grid's settings apart; more only costs time
 VALIDATION_SEED = 21  # which shoppers validate when there are more: fixed, so two runs choose alike
 
@@ -229,7 +230,7 @@ def holdout_ranks(
     targets: np.ndarray,
     ties: np.ndarray,
 ) -> np.ndarray:
-    """The 0-based rank of each row's target among the items not in its `seen` row (the item count when seen).
+    """The 0-based rank of each row's target among the items not in its `seen` row (`MISS` when it is in it).
 
     The rank is counted, not sorted: items scoring above the target, plus items scoring the same and placed
     before it by `ties`. Rows are scored a batch at a time so memory stays within a few dense blocks.
@@ -249,7 +250,7 @@ def holdout_ranks(
         level = ((scores == target_scores) & (ties[None, :] < ties[target][:, None])).sum(axis=1)
         block_ranks = above + level
         already = np.asarray(block_seen[np.arange(stop - start), target]).ravel() > 0
-        block_ranks[already] = items
+        block_ranks[already] = MISS
         ranks[start:stop] = block_ranks
     return ranks
 

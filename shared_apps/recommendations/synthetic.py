@@ -28,6 +28,7 @@ from typing import TextIO
 
 START_TIME = 1_767_225_600  # 2026-01-01T00:00:00Z: timestamps are integer seconds from here
 BASKET_GAP_SECONDS = 900  # mean time between two baskets of the whole platform; only the order matters
+BASKET_ITEM_SECONDS = 20  # between two items of one basket
 COMPANIONS = 3  # fixed companions per item: bread goes with butter, eggs and milk, not with everything
 
 
@@ -123,7 +124,8 @@ def behaviour_generate(
             if item not in basket:
                 basket.append(item)
         for position, item in enumerate(basket):
-            yield f"u{shopper:0{width}d}", items[item].item_id, int(clock) + 20 * position
+            yield f"u{shopper:0{width}d}", items[item].item_id, int(clock) + BASKET_ITEM_SECONDS * position
+        clock += BASKET_ITEM_SECONDS * len(basket)  # the next basket starts after this one ends
         for item in basket:
             if item not in known[shopper]:
                 known[shopper].add(item)
