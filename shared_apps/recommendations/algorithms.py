@@ -260,7 +260,7 @@ class Ease:
         precision += np.triu(precision, 1).T  # dpotri fills the upper triangle; the lower one is still clean zeros
         precision /= -np.diag(precision).copy()
         precision[np.diag_indices(items)] = 0.0
-        self.weights = precision.astype(np.float32)
+        self.weights = np.ascontiguousarray(precision, dtype=np.float32)  # LAPACK's is column-major; rows are read
 
     def scores(self, *, profiles: sp.csr_matrix) -> np.ndarray:
         return np.asarray(profiles @ self.weights, dtype=np.float32)
