@@ -52,10 +52,10 @@ def binary(matrix: sp.spmatrix) -> sp.csr_matrix:
 
 
 def profiles_weighted(*, recency: sp.csr_matrix, half_life: float | None) -> sp.csr_matrix:
-    """Profiles from a recency matrix (values 1, 2, 3… = the newest item of the row, the one before…).
+    """Profiles from a recency matrix (values 1, 2, 3… = taken at the row's newest moment, the one before…).
 
-    `half_life=None` weighs every item 1; otherwise an item `half_life` places older than the newest weighs half of
-    it. The shopper's next basket usually continues the last one: that is what the weighting lets a model use.
+    `half_life=None` weighs every item 1; otherwise an item `half_life` moments older than the newest weighs half of
+    them. The shopper's next basket usually continues the last one: that is what the weighting lets a model use.
     """
     out = sp.csr_matrix(recency, dtype=np.float32, copy=True)
     if half_life is None:

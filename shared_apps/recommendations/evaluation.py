@@ -62,7 +62,7 @@ MISS = int(np.iinfo(np.int64).max)  # the rank of a held-out item that cannot be
 VALIDATION_USERS_MAX = 5_000  # enough shoppers to tell the grid's settings apart; more only costs time
 VALIDATION_SEED = 21  # which shoppers validate when there are more: fixed, so two runs choose alike
 
-# How much a profile leans on the latest items: None weighs all alike; h halves an item's weight every h items back.
+# How much a profile leans on the latest items: None weighs all alike; h halves an item's weight every h moments back.
 HALF_LIVES: tuple[float | None, ...] = (None, 1.0, 2.0, 4.0, 8.0, 16.0)
 KNN_GRID = tuple(KnnParams(neighbours=k, shrink=s) for k in (50, 200) for s in (0.0, 10.0, 100.0))
 RP3_GRID = tuple(Rp3Params(alpha=a, beta=b, neighbours=200) for a in (0.5, 1.0) for b in (0.0, 0.3, 0.6))
@@ -169,9 +169,10 @@ def leave_last_out(interactions: Interactions) -> Holdout:
 
 
 def recency_matrix(interactions: Interactions) -> sp.csr_matrix:
-    """users x items, value 1 for each user's most recent distinct item, 2 for the one before, and so on.
+    """users x items: 1 for the items of each user's most recent moment, 2 for the moment before, and so on.
 
-    An item taken several times is placed by its latest time. `algorithms.binary` of it is the usual 0/1 matrix.
+    An item taken several times is placed by its latest time; items of one moment (equal times) share a rank, since
+    nothing says which came first. `algorithms.binary` of it is the usual 0/1 matrix.
     """
     order = _time_order(interactions)
     keys = interactions.users[order] * interactions.item_count + interactions.items[order]
@@ -180,10 +181,15 @@ def recency_matrix(interactions: Interactions) -> sp.csr_matrix:
     latest = order.size - 1 - first_backwards  # positions in time order
     users = interactions.users[order][latest]
     items = interactions.items[order][latest]
+    times = interactions.times[order][latest]
     newest_first = np.lexsort((-latest, users))
-    users, items = users[newest_first], items[newest_first]
+    users, items, times = users[newest_first], items[newest_first], times[newest_first]
+    # items taken at the same moment are equally recent: the rank counts moments back, not rows
+    new_moment = np.ones(users.size, dtype=np.int64)
+    new_moment[1:] = (users[1:] != users[:-1]) | (times[1:] != times[:-1])
+    moments = np.cumsum(new_moment)
     starts = np.searchsorted(users, users, side="left")
-    rank = np.arange(users.size) - starts + 1
+    rank = moments - moments[starts] + 1
     return sp.csr_matrix(
         (rank.astype(np.float32), (users, items)),
         shape=(interactions.user_count, interactions.item_count),

@@ -65,6 +65,12 @@ def test_a_tab_separated_export_is_read_by_its_header():
     assert interactions.item_ids == ("x", "y")
 
 
+def test_items_taken_at_the_same_moment_are_equally_recent():
+    interactions = _read("user,item,timestamp\na,x,1\na,y,5\na,z,5\na,w,3\n")
+    matrix = recency_matrix(interactions).toarray()[0]
+    assert dict(zip(interactions.item_ids, matrix.tolist(), strict=True)) == {"x": 3, "y": 1, "z": 1, "w": 2}
+
+
 def test_the_recency_matrix_ranks_each_users_distinct_items_newest_first():
     interactions = _read("user,item,timestamp\na,x,1\na,y,2\na,x,3\na,z,4\nb,y,9\n")
     matrix = recency_matrix(interactions).toarray()
