@@ -142,9 +142,14 @@ class ItemKnnCosine:
         self.self_similarity = (degrees > 0).astype(np.float32)
 
     def scores(self, *, profiles: sp.csr_matrix) -> np.ndarray:
-        through_users = _dense(profiles @ self.normalised.T).astype(np.float32)
-        out = np.asarray(self.normalised.T @ through_users.T).T.astype(np.float32)
-        out -= _dense(profiles).astype(np.float32) * self.self_similarity
+        users, items = self.normalised.shape
+        out = np.empty((profiles.shape[0], items), dtype=np.float32)
+        step = max(1, BLOCK_CELLS // max(users, 1))  # the detour through users is rows x users cells
+        for start in range(0, profiles.shape[0], step):
+            rows = profiles[start : start + step]
+            through_users = _dense(rows @ self.normalised.T).astype(np.float32)
+            out[start : start + step] = np.asarray(self.normalised.T @ through_users.T).T
+            out[start : start + step] -= _dense(rows).astype(np.float32) * self.self_similarity
         return out
 
 

@@ -44,7 +44,8 @@ def test_toppop_scores_every_item_by_how_many_users_took_it(matrix):
     assert np.array_equal(scores[0], matrix.toarray().sum(axis=0))
 
 
-def test_plain_itemknn_is_the_cosine_of_item_columns_without_the_item_itself(matrix):
+def test_plain_itemknn_is_the_cosine_of_item_columns_without_the_item_itself(matrix, monkeypatch):
+    monkeypatch.setattr(algorithms, "BLOCK_CELLS", 100)  # scored a few rows at a time
     model = ItemKnnCosine()
     model.fit(matrix=matrix)
     dense = matrix.toarray().astype(np.float64)

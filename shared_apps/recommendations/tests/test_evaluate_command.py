@@ -69,6 +69,7 @@ def test_the_table_names_every_model_and_the_served_one(tmp_path: Path):
         ("user,item,timestamp\na,x,1\nb,x,2\n", "no user has two interactions"),
         ("user,item,timestamp\na,x,soon\n", "line 2"),
         ("", "empty"),
+        ("user,item,timestamp\n", "no user has two interactions"),
     ],
 )
 def test_bad_input_is_a_command_error_that_says_why(tmp_path: Path, content: str | None, message: str):
