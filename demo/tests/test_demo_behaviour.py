@@ -21,9 +21,8 @@ def test_every_demo_product_is_one_item_of_its_shop():
 
 
 def test_on_the_demos_behaviour_the_served_model_doubles_toppop_and_beats_itemknn(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr("demo.management.commands.demo_behaviour.DEMO_BEHAVIOUR", dataclasses.replace(
-        DEMO_BEHAVIOUR, interactions=6_000, shoppers=600
-    ))  # fmt: skip
+    smaller = dataclasses.replace(DEMO_BEHAVIOUR, interactions=6_000, shoppers=600)  # the same shape, a test's size
+    monkeypatch.setattr("demo.management.commands.demo_behaviour.DEMO_BEHAVIOUR", smaller)
     path = tmp_path / "demo.csv"
     call_command("demo_behaviour", "--out", str(path), stdout=StringIO())
     out = StringIO()

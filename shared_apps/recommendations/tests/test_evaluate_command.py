@@ -103,6 +103,17 @@ def test_the_generator_gives_the_same_rows_for_the_same_seed_and_others_for_anot
     assert [row[2] for row in first] == sorted(row[2] for row in first)
 
 
+def test_the_generate_command_writes_the_same_file_for_the_same_seed(tmp_path: Path):
+    paths = [tmp_path / "one.csv", tmp_path / "two.csv"]
+    for path in paths:
+        args = ("--out", str(path), "--interactions", "400", "--shoppers", "40", "--items", "60", "--seed", "3")
+        call_command("recommendations_generate", *args, stdout=StringIO())
+    first, second = (path.read_text() for path in paths)
+    assert first == second
+    assert first.startswith("user,item,timestamp\n")
+    assert len(first.splitlines()) > 400
+
+
 def test_on_skewed_generated_data_the_served_model_doubles_toppop_and_beats_itemknn(tmp_path: Path):
     shape = BehaviourShape(interactions=6_000, shoppers=600, items=300, groups=12, seed=11)
     result = json.loads(_run("--csv", str(_generated(shape, tmp_path)), "--json"))
