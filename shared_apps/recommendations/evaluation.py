@@ -73,23 +73,24 @@ Params = KnnParams | Rp3Params | EaseParams | None
 
 @dataclass(frozen=True)
 class Family:
-    """A model and its grid; `grid[0]` with no recency is the setting used when no validation is possible."""
+    """A model and its grid; `default` (no recency) is its setting when no user has enough events to validate."""
 
     name: str
     build: Callable[[Params], Recommender]
     grid: tuple[Params, ...]
+    default: Params
     servable: bool
     half_lives: tuple[float | None, ...]
 
 
 BASELINES = (
-    Family("toppop", lambda _: TopPop(), (None,), servable=False, half_lives=(None,)),
-    Family("itemknn", lambda _: ItemKnnCosine(), (None,), servable=False, half_lives=(None,)),
+    Family("toppop", lambda _: TopPop(), (None,), None, servable=False, half_lives=(None,)),
+    Family("itemknn", lambda _: ItemKnnCosine(), (None,), None, servable=False, half_lives=(None,)),
 )
-SERVABLE = (
-    Family("itemknn_shrink", lambda p: ItemKnnShrunk(p), KNN_GRID, servable=True, half_lives=HALF_LIVES),
-    Family("rp3beta", lambda p: Rp3Beta(p), RP3_GRID, servable=True, half_lives=HALF_LIVES),
-    Family("ease", lambda p: Ease(p), EASE_GRID, servable=True, half_lives=HALF_LIVES),
+SERVABLE = (  # the defaults sit mid-grid
+    Family("itemknn_shrink", ItemKnnShrunk, KNN_GRID, KNN_GRID[4], servable=True, half_lives=HALF_LIVES),
+    Family("rp3beta", Rp3Beta, RP3_GRID, RP3_GRID[1], servable=True, half_lives=HALF_LIVES),
+    Family("ease", Ease, EASE_GRID, EASE_GRID[2], servable=True, half_lives=HALF_LIVES),
 )
 
 
@@ -317,7 +318,7 @@ def _validation_stage(holdout: Holdout) -> Stage | None:
 def _tune(family: Family, validation: Stage | None) -> tuple[Setting, float | None]:
     """The grid's best setting by validation NDCG@10 (the first on a tie), or its default with no validation."""
     if validation is None or len(family.grid) * len(family.half_lives) == 1:
-        return Setting(family.grid[0], family.half_lives[0]), None
+        return Setting(family.default, None), None
     best: tuple[float, Setting] | None = None
     for params in family.grid:
         model = family.build(params)

@@ -140,3 +140,15 @@ def test_tuning_never_reads_the_held_out_items():
     assert [m.setting for m in first.models] == [m.setting for m in second.models]
     assert [m.validation_ndcg_at_10 for m in first.models] == [m.validation_ndcg_at_10 for m in second.models]
     assert first.served == second.served
+
+
+def test_with_nobody_to_validate_on_each_model_takes_its_default_and_ease_serves():
+    lines = ["user,item,timestamp", "a,x,1", "a,y,2", "b,y,1", "b,z,2", "c,x,1", "c,z,2"]
+    report = evaluate(
+        interactions=interactions_from_lines(lines=lines, user_col="user", item_col="item", time_col="timestamp")
+    )
+    assert report.validation_users == 0
+    assert {m.name: m.setting.params for m in report.models if m.name in {f.name for f in SERVABLE}} == {
+        f.name: f.default for f in SERVABLE
+    }
+    assert report.served == "ease"
