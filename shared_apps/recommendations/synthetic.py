@@ -5,12 +5,14 @@ What real logs have and a uniform random one lacks, each with its knob in `Behav
 | trait | how it is made |
 |---|---|
 | popularity skew | an item of popularity rank r is drawn ∝ 1/r^`popularity_exponent` (Zipf) within its group |
-| shoppers who do a lot and shoppers who do little | a basket's shopper is drawn ∝ 1/r^`activity_exponent` |
-| taste | each shopper favours `tastes` groups (taste clusters, or in the demo the shops near them), and takes a basket
-  from one of them with probability `taste_focus`, else from any group by its popularity |
-| sessions of co-bought items | a basket holds 1 + Poisson(`basket_mean` - 1) items of one group, seconds apart; after
-  the first, an item is one of the previous item's fixed companions with probability `companion_share` |
+| busy and quiet shoppers | a basket's shopper is drawn ∝ 1/r^`activity_exponent` |
+| taste | a shopper's basket comes from one of its `tastes` groups with probability `taste_focus` |
+| sessions of co-bought items | a basket: 1 + Poisson(`basket_mean` - 1) items of one group, seconds apart |
+| co-purchase | after a basket's first item, one of the previous item's companions (`companion_share`) |
 | repeat purchases | with probability `repeat_share` an item is one the shopper already took |
+
+Groups are taste clusters (generated), or in the demo the shops: a shopper's tastes are the shops near them. A basket
+not from the shopper's tastes comes from any group by its popularity.
 
 Everything is drawn from one `random.Random(seed)`: the same shape and seed give the same rows, on any machine.
 """
