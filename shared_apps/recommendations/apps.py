@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RecommendationsConfig(AppConfig):
+    name = "shared_apps.recommendations"
+    label = "recommendations"
+    verbose_name = "Recommendations"
