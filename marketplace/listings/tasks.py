@@ -3,13 +3,24 @@
 from celery import shared_task
 from django.db import connection
 
+from kernel.outages import OUTAGES
 from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings import sync
 from tenant_apps.outbox.services import outbox_kick_taken
 from tenants.models import Merchant, MerchantStatus
 
 
-@shared_task(name="marketplace.listings.tasks.listings_publish", acks_late=True)
+# A database or Redis that does not answer (a restart) is waited out here: the kick is this merchant's only news
+# until the beat sweep, and the worker's next try opens a fresh connection.
+@shared_task(
+    name="marketplace.listings.tasks.listings_publish",
+    acks_late=True,
+    autoretry_for=OUTAGES,
+    retry_backoff=1,
+    retry_backoff_max=30,
+    retry_jitter=False,
+    max_retries=8,
+)
 def listings_publish(schema: str) -> int:
     """Kicked after commit of any customer-visible change; safe to run any number of times."""
     outbox_kick_taken(schema)  # before reading the outbox: a change committed from now on kicks again
