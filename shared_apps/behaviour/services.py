@@ -3,10 +3,12 @@ tasks.behaviour_drain_task), and what a shopper may ask of their history — to 
 (a guest signing in) to have it follow them into their account; and, daily, retiring events past their retention.
 
 The drain and a shopper's history writes meet on one PostgreSQL advisory lock: each drain batch holds it shared while
-it reads the shoppers' wishes and writes its events; a merge or a clear holds it exclusively. So a batch already
-taken off Redis is written before a merge re-keys the guest's events or a clear deletes them (and is re-keyed or
-deleted with them), and every later batch reads the alias or the clearing time and applies it to the events still
-queued. Batches do not wait for each other; a sign-in waits for at most the batch being written.
+it reads the shoppers' wishes and writes its events; a merge, a clear, a change of the recording choice and the
+opt-out set's rebuild hold it exclusively. So a batch already taken off Redis is written before a merge re-keys the
+guest's events or a clear deletes them (and is re-keyed or deleted with them), and every later batch reads the alias
+or the clearing time and applies it to the events still queued; and the Redis mirror of the opt-outs is always
+written in the order the choices were made. Batches do not wait for each other; a sign-in or a choice waits for at
+most the batch being written.
 """
 
 from __future__ import annotations
@@ -139,14 +141,16 @@ def _wished(rows: list[dict]) -> tuple[list[dict], set[str]]:
     return kept, slipped
 
 
-def _store(rows: list[dict]) -> tuple[int, int, set[str]]:
+def _store(rows: list[dict]) -> tuple[int, int]:
     """One batch in one transaction: the events their shoppers allow and the totals they add to. Returns (events
-    stored, subjects totalled, opted-out shoppers seen)."""
+    stored, subjects totalled)."""
     with transaction.atomic():
         _shoppers_locked(shared=True)
         rows, slipped = _wished(rows)
+        for shopper in slipped:  # the Redis set missed them (lost, not yet rebuilt): spare the next batches
+            opted_out_mark(shopper=shopper, opted_out=True)  # under the lock: an opt-in waits, then takes them out
         if not rows:
-            return 0, 0, slipped
+            return 0, 0
         totals = _totals(rows)
         keys = list(totals)
         BehaviourEvent.objects.bulk_create(
@@ -175,7 +179,7 @@ def _store(rows: list[dict]) -> tuple[int, int, set[str]]:
             columns += [[(float if c == "watch_fraction" else int)(totals[k][c]) for k in keys] for c in _COUNTERS]
             with connection.cursor() as cursor:
                 cursor.execute(_UPSERT, columns)
-    return len(rows), len(keys), slipped
+    return len(rows), len(keys)
 
 
 def behaviour_drain(*, batch: int = BATCH, max_batches: int = 20) -> DrainReport:
@@ -196,12 +200,10 @@ def behaviour_drain(*, batch: int = BATCH, max_batches: int = 20) -> DrainReport
             break
         rows = _decoded(raw)
         try:
-            stored, subjects, slipped = _store(rows) if rows else (0, 0, set())
+            stored, subjects = _store(rows) if rows else (0, 0)
         except Exception:
             client.rpush(key, *raw)  # back for the next drain
             raise
-        for shopper in slipped:  # the Redis set missed them (lost, or not yet rebuilt): spare the next drains
-            opted_out_mark(shopper=shopper, opted_out=True)
         report.events += stored
         report.dropped += len(rows) - stored
         report.subjects += subjects
@@ -219,6 +221,8 @@ def shopper_recording_set(*, shopper: str, recording: bool) -> bool:
     requests leave their events out (the Redis set, updated after commit) and the drain drops any that slipped in.
     What was recorded before stays until they clear it. Idempotent; returns `recording`."""
     with transaction.atomic():
+        # exclusive: a drain or a rebuild that read the old choice has put it in Redis before this one is mirrored
+        _shoppers_locked(shared=False)
         BehaviourShopper.objects.update_or_create(
             shopper=shopper, defaults={"recording": recording, "chosen": True, "updated_at": timezone.now()}
         )
@@ -312,6 +316,9 @@ def behaviour_events_retire(
 
 
 def opted_out_rebuild() -> int:
-    """The Redis set of opted-out shoppers, rebuilt from the table (daily, and after Redis lost it)."""
-    shoppers = BehaviourShopper.objects.filter(recording=False).values_list("shopper", flat=True).iterator()
-    return opted_out_replace(shoppers)
+    """The Redis set of opted-out shoppers, rebuilt from the table (daily, and after Redis lost it). Under the
+    exclusive lock, so a choice made meanwhile is mirrored after the rebuild, never overwritten by it."""
+    with transaction.atomic():
+        _shoppers_locked(shared=False)
+        shoppers = BehaviourShopper.objects.filter(recording=False).values_list("shopper", flat=True)
+        return opted_out_replace(shoppers)
