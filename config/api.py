@@ -140,6 +140,7 @@ public_api = _api(
         ("", "marketplace.checkout.api.router", ""),
         ("", "marketplace.orders.api.router", ""),
         ("", "marketplace.reels.api.router", ""),
+        ("", "marketplace.history.api.router", ""),
         ("", "shared_apps.payments.api.router", ""),
         ("", "shared_apps.logistics.api.router", ""),
     ),

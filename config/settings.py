@@ -74,6 +74,7 @@ SHARED_APPS = [
     "shared_apps.behaviour",  # what shoppers do: events batched from Redis, totals per subject
     "shared_apps.recommendations",  # models and their offline evaluation (no tables yet)
     "marketplace.reels",  # the reels feed's index, likes, saves, follows
+    "marketplace.history",  # the shopper's history: product events recorded, opt-out, clearing (no tables)
     "demo",  # seed_demo, demo_totp: the top of the house, above every app it seeds
 ]
 # contenttypes stays public-only: tenant schemas see public's table through the search path, so content types

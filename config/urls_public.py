@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("marketplace.orders.urls")),
     path("", include("marketplace.onboarding.urls")),
     path("", include("marketplace.reels.urls")),
+    path("", include("marketplace.history.urls")),
     path("", include(payment_urlpatterns)),
 ]
 

@@ -19,9 +19,15 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from config.api import console_api, public_api
+from kernel.cache import redis_client
 from marketplace.reels.models import ReelCard
 from shared_apps.accounts.services import guest_create, user_get_or_create_by_phone
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
+from shared_apps.behaviour.models import BehaviourEvent
+from shared_apps.behaviour.products import product_view_record
+from shared_apps.behaviour.recorder import events_key
+from shared_apps.behaviour.selectors import shopper_recording
+from shared_apps.behaviour.services import behaviour_drain
 from tenant_apps.catalog.models import BranchPrice
 from tenant_apps.inventory.models import StockLevel
 from tests.access_world import (
@@ -672,3 +678,94 @@ def test_reels_routes_answer_whom_they_should(make_merchant, method, path):
     assert call(market, **guest).status_code in (200, 202)
     on_console = call(Client(HTTP_HOST=f"{merchant.slug}.localhost"), **guest)
     assert on_console.status_code == 404  # the marketplace's route only
+
+
+# ---- the shopper's history -------------------------------------------------------------------------------------------
+# A shopper's preferences and history are the caller's own (a user or a guest, by token or session): no route takes
+# an id, so there is no one else's to name; an app's product events answer anyone. None of them exists on a merchant's
+# host. Every public API route under /me/preferences, /me/history or /events must be listed here.
+HISTORY_PUBLIC: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/me/preferences"): "shopper",
+    ("PUT", "/api/v1/me/preferences"): "shopper",
+    ("GET", "/api/v1/me/history"): "shopper",
+    ("DELETE", "/api/v1/me/history"): "shopper",
+    ("POST", "/api/v1/events"): "anyone",
+}
+
+
+def _history_routes() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for prefix, router in public_api._routers:
+        for path, path_view in router.path_operations.items():
+            if (prefix + path).startswith(("/me/preferences", "/me/history", "/events")):
+                for operation in path_view.operations:
+                    found |= {(method, "/api/v1" + prefix + path) for method in operation.methods}
+    return found
+
+
+def test_every_history_route_is_in_the_history_table():
+    assert _history_routes() == set(HISTORY_PUBLIC), "add new history routes to HISTORY_PUBLIC"
+
+
+def _history_body(method: str, path: str) -> str | None:
+    if path.endswith("/events"):
+        return '{"events": [{"kind": "view", "listing_id": 1}]}'
+    return '{"history_recording": false}' if method == "PUT" else None
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(HISTORY_PUBLIC), ids=[f"{m} {p}" for m, p in sorted(HISTORY_PUBLIC)]
+)
+def test_history_routes_answer_whom_they_should(make_merchant, method, path):
+    merchant = make_merchant()
+    body = _history_body(method, path)
+
+    def call(client: Client, **headers) -> HttpResponse:
+        if body is None:
+            return getattr(client, method.lower())(path, **headers)
+        return getattr(client, method.lower())(path, body, content_type="application/json", **headers)
+
+    market = Client(HTTP_HOST="localhost")
+    anonymous = call(market)
+    if HISTORY_PUBLIC[(method, path)] == "anyone":
+        assert anonymous.status_code == 202, anonymous.content
+    else:
+        assert anonymous.status_code == 401 and anonymous.json()["code"], anonymous.content
+    guest = {"HTTP_AUTHORIZATION": f"Bearer {guest_token_issue(guest=guest_create())}"}
+    customer = user_get_or_create_by_phone(phone="+923009990002")
+    user = {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=customer).access}"}
+    for headers in (guest, user):
+        assert call(market, **headers).status_code in (200, 202)
+    assert call(Client(HTTP_HOST=f"{merchant.slug}.localhost"), **guest).status_code == 404  # the marketplace's only
+
+
+def test_a_customers_history_is_theirs_alone(db):
+    """Ayesha's events are listed, cleared and switched off by Ayesha only: Bilal and a guest, signed in their own
+    way, see and clear their own, and Ayesha's stays as it was."""
+    redis_client().delete(events_key())  # nothing queued by an earlier test of this database
+    ayesha = user_get_or_create_by_phone(phone="+923009990003")
+    bilal = user_get_or_create_by_phone(phone="+923009990004")
+    guest = guest_create()
+    keys = {"ayesha": f"u:{ayesha.pk}", "bilal": f"u:{bilal.pk}", "guest": f"g:{guest.pk}"}
+    for n, key in enumerate(keys.values(), start=1):
+        product_view_record(shopper=key, merchant_id=1, product_id=n)
+    product_view_record(shopper=keys["ayesha"], merchant_id=1, product_id=9)
+    behaviour_drain()
+    market = Client(HTTP_HOST="localhost")
+    as_ = {
+        "ayesha": {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=ayesha).access}"},
+        "bilal": {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=bilal).access}"},
+        "guest": {"HTTP_AUTHORIZATION": f"Bearer {guest_token_issue(guest=guest)}"},
+    }
+    seen = {who: market.get("/api/v1/me/history", **headers).json() for who, headers in as_.items()}
+    assert {who: sorted(i["product_id"] for i in page["items"]) for who, page in seen.items()} == {
+        "ayesha": [1, 9],
+        "bilal": [2],
+        "guest": [3],
+    }
+    for who in ("bilal", "guest"):
+        assert market.delete("/api/v1/me/history", **as_[who]).json() == {"deleted": 1}
+        market.put("/api/v1/me/preferences", '{"history_recording": false}', "application/json", **as_[who])
+    assert BehaviourEvent.objects.filter(shopper=keys["ayesha"]).count() == 2
+    assert shopper_recording(shopper=keys["ayesha"]) is True
+    assert market.get("/api/v1/me/history", **as_["ayesha"]).json()["count"] == 2

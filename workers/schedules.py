@@ -39,11 +39,17 @@ SCHEDULE = {
     },
     # The live event log replays a reconnecting stream; older events are of no use to anyone.
     "live-events-purge": {"task": "shared_apps.live.tasks.live_events_purge", "schedule": 3600.0},
-    # Reel watches and taps wait in a Redis list; drained into the database in batches (shared_apps/behaviour).
+    # Behaviour events (reels' and products') wait in a Redis list; drained into the database in batches.
     "behaviour-drain": {
         "task": "shared_apps.behaviour.tasks.behaviour_drain_task",
         "schedule": 5.0,
         "options": {"expires": 5.0},
+    },
+    # Who did what is kept RETENTION_DAYS, then folded into per-product daily counts (shared_apps/behaviour).
+    "behaviour-retire": {
+        "task": "shared_apps.behaviour.tasks.behaviour_retire_task",
+        "schedule": 86400.0,
+        "options": {"expires": 3600.0},
     },
     # The reels feed's stored scores follow engagement, stock and opening hours (marketplace/reels/scores.py).
     "reels-scores-refresh": {

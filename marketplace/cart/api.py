@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -32,6 +33,9 @@ _QUANTITY = {"minimum": 1, "maximum": settings.CART_MAX_QUANTITY}
 class ItemIn(Schema):
     listing_id: int
     quantity: int = Field(1, json_schema_extra=_QUANTITY)
+    surface: Literal["product", "search", "category", "reel", "cart"] | None = Field(
+        None, description="Where the customer pressed 'Add to cart' (recorded with the add, for suggestions)."
+    )
 
 
 class QuantityIn(Schema):
@@ -152,7 +156,9 @@ def cart_get(request: HttpRequest, where: Query[CartLocation]):
 @router.post("/cart/items", response={201: LineOut})
 def cart_item_add(request: HttpRequest, payload: ItemIn):
     shopper = shopper_of(request.auth)
-    item = services.cart_item_add(shopper=shopper, listing_id=payload.listing_id, quantity=payload.quantity)
+    item = services.cart_item_add(
+        shopper=shopper, listing_id=payload.listing_id, quantity=payload.quantity, surface=payload.surface or ""
+    )
     return Status(201, _item_out(item.pk))
 
 

@@ -16,6 +16,7 @@ from marketplace.cart.models import Cart, CartItem
 from marketplace.cart.pricing import PricedCart
 from marketplace.cart.shoppers import Shopper
 from marketplace.listings.models import Listing
+from shared_apps.behaviour.products import add_to_cart_record
 from tenant_apps.catalog.offers import Offer, branch_offers
 
 
@@ -45,9 +46,10 @@ def _offer(*, schema: str, branch_id: int, variant_id: int, quantity: int) -> Of
     return offer
 
 
-def cart_item_add(*, shopper: Shopper, listing_id: int, quantity: int) -> CartItem:
+def cart_item_add(*, shopper: Shopper, listing_id: int, quantity: int, surface: str = "") -> CartItem:
     """Add `quantity` of a listing (added to the line's quantity if it is already in the cart). Raises
-    LISTING_NOT_FOUND, QUANTITY_INVALID, UNAVAILABLE or INSUFFICIENT_STOCK (with `available`); changes nothing then."""
+    LISTING_NOT_FOUND, QUANTITY_INVALID, UNAVAILABLE or INSUFFICIENT_STOCK (with `available`); changes nothing then.
+    Once committed, the add is recorded as the shopper's behaviour (its product, and the `surface` it came from)."""
     _quantity(quantity)
     listing = Listing.objects.select_related("merchant").filter(pk=listing_id).first()
     if listing is None:
@@ -70,6 +72,11 @@ def cart_item_add(*, shopper: Shopper, listing_id: int, quantity: int) -> CartIt
         item.listing, item.quantity, item.unit_price, item.currency = listing, total, offer.price, offer.currency
         item.save()
         Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+        transaction.on_commit(
+            lambda: add_to_cart_record(
+                shopper=shopper.key, merchant_id=listing.merchant_id, product_id=listing.product_id, surface=surface
+            )
+        )
     return item
 
 

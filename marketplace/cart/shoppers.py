@@ -10,7 +10,9 @@ from uuid import UUID
 from django.db.models import Q
 from django.http import HttpRequest
 
+from shared_apps.accounts.errors import AccountsError
 from shared_apps.accounts.services import guest_create
+from shared_apps.accounts.tokens import ACCESS, GUEST, token_decode
 from shared_apps.accounts.views import SESSION_GUEST_KEY
 
 
@@ -59,3 +61,24 @@ def shopper_of_page(request: HttpRequest, *, create: bool = False) -> Shopper | 
     guest = guest_create()
     request.session[SESSION_GUEST_KEY] = str(guest.pk)
     return Shopper(guest_id=guest.pk)
+
+
+def shopper_key_of_request(request: HttpRequest) -> str:
+    """Whom a request that needs no sign-in is from, for its behaviour events only: the user or guest of a valid
+    Bearer token (its signature read, no query: naming the shopper is all an event needs), else the session's user
+    or guest, else '' (anonymous). A token that is not valid makes the request anonymous, never refused."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        try:
+            claims = token_decode(header[7:].strip(), expected_type=(ACCESS, GUEST))
+        except AccountsError:
+            return ""
+        subject = str(claims["sub"])
+        try:
+            if claims["typ"] == ACCESS:
+                return Shopper(user_id=int(subject)).key
+            return Shopper(guest_id=UUID(subject.removeprefix("guest:"))).key
+        except ValueError:
+            return ""
+    shopper = shopper_of_page(request)
+    return shopper.key if shopper else ""

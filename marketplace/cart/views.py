@@ -23,6 +23,7 @@ from marketplace.cart.pricing import PricedCart
 from marketplace.cart.selectors import cart_item_count, cart_priced_for
 from marketplace.cart.shoppers import Shopper, shopper_of_page
 from marketplace.discovery.location import location_from_request
+from shared_apps.behaviour.models import Surface
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -54,13 +55,15 @@ def _back(request: HttpRequest, default: str) -> str:
 
 @require_POST
 def cart_add(request: HttpRequest) -> HttpResponse:
-    """POST listing_id, quantity (and `next`): add to the visitor's cart. htmx: a status line and the new badge."""
+    """POST listing_id, quantity (and `next`, and `surface`: the page it was pressed on): add to the visitor's cart.
+    htmx: a status line and the new badge."""
     shopper = shopper_of_page(request, create=True)
     try:
         item = services.cart_item_add(
             shopper=shopper,
             listing_id=_number(request.POST.get("listing_id")) or 0,
             quantity=_number(request.POST.get("quantity", "1")),  # type: ignore[arg-type]
+            surface=request.POST.get("surface", "") if request.POST.get("surface") in Surface.values else "",
         )
     except DomainError as exc:
         if is_htmx(request):

@@ -1,4 +1,5 @@
-"""Public discovery API: search, nearby stores, categories near the customer. Anonymous, read-only."""
+"""Public discovery API: search, nearby stores, categories near the customer. Anonymous, read-only (a search's
+results are recorded as impressions of their products, under the caller's shopper when it says who it is)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from decimal import Decimal
 
 import orjson
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from kernel.inputs import query_parse
 from kernel.openapi import query_parameters
+from marketplace.cart.shoppers import shopper_key_of_request
 from marketplace.discovery.errors import DEFAULT_RADIUS_KM
 from marketplace.discovery.schemas import NearbyQuery, SearchQuery
-from marketplace.discovery.search import search_listings
+from marketplace.discovery.search import first_position, search_listings
 from marketplace.discovery.selectors import categories_near, stores_nearby
+from shared_apps.behaviour.models import Surface
+from shared_apps.behaviour.products import Shown, search_context, search_impressions_record
 
 router = Router(tags=["discovery"])
 
@@ -51,8 +55,9 @@ class ScoreParts(Schema):
 
 class SearchResultOut(Schema):
     id: int
-    product_id: int
+    product_id: int = Field(description="With merchant_id, the item: every branch and variant of one product.")
     variant_id: int
+    merchant_id: int
     title: str
     variant_name: str
     price: Decimal
@@ -122,8 +127,16 @@ def search(request: HttpRequest):
     # The answer is serialized straight from the selector's dicts: validating twenty nested results through the
     # schema costs more than the search's SQL. SearchOut documents the shape; the API tests pin it. Decimals as
     # strings, as DjangoJSONEncoder writes them.
-    body = orjson.dumps(search_listings(query_parse(SearchQuery, request.GET)), default=_decimal_str)
-    return HttpResponse(body, content_type="application/json")
+    query = query_parse(SearchQuery, request.GET)
+    found = search_listings(query)
+    first = first_position(found)
+    search_impressions_record(  # one Redis round trip for the page, whoever asks (a token, a session, nobody)
+        shopper=shopper_key_of_request(request),
+        shown=[Shown(r["merchant_id"], r["product_id"], n) for n, r in enumerate(found["results"], start=first)],
+        context=search_context(q=query.q, category=query.category),
+        surface=Surface.SEARCH,
+    )
+    return HttpResponse(orjson.dumps(found, default=_decimal_str), content_type="application/json")
 
 
 def _decimal_str(value: object) -> str:

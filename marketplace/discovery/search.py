@@ -294,6 +294,7 @@ def _result(row: dict[str, Any], *, tree: CategoryTree, image_url: str | None, e
         "id": row["id"],
         "product_id": row["product_id"],
         "variant_id": row["variant_id"],
+        "merchant_id": row["merchant_id"],
         "title": row["title"],
         "variant_name": row["variant_name"],
         "price": Decimal(row["price"]),
@@ -362,6 +363,12 @@ def search_run(plan: SearchPlan) -> SearchRows:
     """Run the plan's statements, planned for their values (not prepared; the benchmark runs the same)."""
     with unprepared(), connection.cursor() as cursor:
         return plan.execute(cursor)
+
+
+def first_position(found: dict[str, Any]) -> int:
+    """The place in the whole list of a page's first result (1 on the first page): where impressions and clicks
+    count from."""
+    return (found["page"] - 1) * found["limit"] + 1
 
 
 def search_listings(query: SearchQuery) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from marketplace.discovery.formatting import RANGE, result_card
 from marketplace.discovery.location import Location
 from marketplace.discovery.page_urls import category_url, href
 from marketplace.discovery.schemas import SearchQuery, Sort
-from marketplace.discovery.search import search_listings
+from marketplace.discovery.search import first_position, search_listings
 from marketplace.discovery.seo import Seo, category_crumbs, category_seo, page_seo
+from shared_apps.behaviour.products import search_context
 from shared_apps.categories.selectors import CategoryNode, CategoryTree, category_tree
 
 PAGE_SIZE = 24
@@ -122,6 +123,19 @@ def _run_search(
 
 
 # ---- what the page shows --------------------------------------------------------------------------------------------
+
+
+def _cards(found: dict[str, Any], query: SearchQuery) -> tuple[list[dict[str, Any]], str]:
+    """The results as cards, each with its place in the whole list and a link that tells the product page which
+    search and place the shopper came from (recorded there as the search's click); and the search's name
+    (`search_context`), which the page's impressions carry too."""
+    context = search_context(q=query.q, category=query.category)
+    cards = []
+    for position, result in enumerate(found["results"], start=first_position(found)):
+        card = result_card(result)
+        followed = {"pos": str(position), "ctx": context} if context else {"pos": str(position)}
+        cards.append({**card, "position": position, "url": href(card["url"], followed)})
+    return cards, context
 
 
 def _pages(total: int, page: int, limit: int, path: str, params: dict[str, str]) -> dict[str, Any] | None:
@@ -267,7 +281,7 @@ def serp_context(request: HttpRequest, location: Location, params: dict[str, str
     }
     query, found, context["error"], status = _run_search(params, location)
     if found is not None:
-        cards = [result_card(r) for r in found["results"]]
+        cards, context["search_context"] = _cards(found, query)
         context.update(
             total=found["total"],
             cards=cards,
@@ -294,6 +308,7 @@ def category_context(
     context: dict[str, Any] = {"location": location, "node": node, "radius": params.get("radius_km", DEFAULT_RADIUS_KM)}
     query, found, context["error"], status = _run_search(params, location)
     counts = {entry["slug"]: entry["count"] for entry in found["facets"]["categories"]} if found else {}
+    cards, context["search_context"] = _cards(found, query) if found else ([], "")
     crumbs = category_crumbs(tree, node.slug)
     page_params = url_params(params, drop=("category",))
     context.update(
@@ -309,7 +324,7 @@ def category_context(
             for c in (tree.by_id[i] for i in node.children)
         ],
         total=found["total"] if found else 0,
-        cards=[result_card(r) for r in found["results"]] if found else [],
+        cards=cards,
         pages=_pages(found["total"], found["page"], query.limit, path, page_params) if found else None,
         search_url=href("/search", {"category": node.slug}),
     )

@@ -60,8 +60,9 @@ def order(sort: Sort, prefix: str, *, located: bool) -> str:
 # `page_cte`); the wide columns are read for those rows only.
 PAGE_JSON = """(SELECT coalesce(json_agg(json_build_object(
         'id', l.id, 'product_id', l.product_id, 'variant_id', l.variant_id, 'merchant', l.merchant_slug,
-        'store_id', l.store_id, 'store_slug', l.store_slug, 'store_name', l.store_name, 'branch_id', l.branch_id,
-        'branch_name', l.branch_name, 'title', l.title, 'variant_name', l.variant_name, 'category_id', l.category_id,
+        'merchant_id', l.merchant_id, 'store_id', l.store_id, 'store_slug', l.store_slug, 'store_name', l.store_name,
+        'branch_id', l.branch_id, 'branch_name', l.branch_name, 'title', l.title, 'variant_name', l.variant_name,
+        'category_id', l.category_id,
         'price', l.price::text, 'regular_price', l.regular_price::text, 'currency', l.currency,
         'has_offer', l.has_offer, 'in_stock', l.in_stock, 'available', l.available,
         'image_public_id', l.image_public_id, 'offers_pickup', l.offers_pickup,

@@ -116,6 +116,7 @@ class Offer:
 class ProductPage:
     merchant_slug: str
     product_id: int
+    merchant_id: int
     title: str
     description: str
     image_url: str | None
@@ -184,6 +185,7 @@ def product_detail(*, merchant_slug: str, product_id: int, lat: float | None, ln
     return ProductPage(
         merchant_slug=merchant_slug,
         product_id=product_id,
+        merchant_id=first.merchant_id,
         title=first.title,
         description=first.description,
         image_url=delivery_url(public_id=image, variant="full") if image else None,

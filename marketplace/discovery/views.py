@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from marketplace.cart.shoppers import shopper_key_of_request
 from marketplace.discovery.errors import DEFAULT_RADIUS_KM, MAX_LIMIT, DiscoveryError
 from marketplace.discovery.location import AREAS, location_from_choice, location_from_request, location_remember
 from marketplace.discovery.page_context import (
@@ -32,6 +33,8 @@ from marketplace.discovery.search import search_listings
 from marketplace.discovery.search_page import category_context, is_fragment_request, search_params, serp_context
 from marketplace.discovery.selectors import categories_near, product_detail, store_detail
 from marketplace.discovery.seo import location_seo
+from shared_apps.behaviour.models import Surface
+from shared_apps.behaviour.products import Shown, product_view_record, search_click_of, search_impressions_record
 from shared_apps.categories.selectors import category_tree
 from tenants.selectors import merchants_listed
 
@@ -46,6 +49,16 @@ def _next_url(request: HttpRequest) -> str:
     if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
         return candidate
     return "/"
+
+
+def _impressions_record(request: HttpRequest, context: dict[str, Any], surface: str) -> None:
+    """The page's results as impressions of their products, in one Redis round trip."""
+    search_impressions_record(
+        shopper=shopper_key_of_request(request),
+        shown=[Shown(card["merchant_id"], card["product_id"], card["position"]) for card in context["cards"]],
+        context=context.get("search_context", ""),
+        surface=surface,
+    )
 
 
 @require_GET
@@ -70,6 +83,7 @@ def search(request: HttpRequest) -> HttpResponse:
     location = location_from_request(request)
     context, status = serp_context(request, location, search_params(request.GET))
     context["fragment"] = is_fragment_request(request)
+    _impressions_record(request, context, Surface.SEARCH)
     if context["fragment"]:
         response = render(request, "discovery/_serp.html", context, status=status)
         response["HX-Push-Url"] = context["page_url"]
@@ -89,6 +103,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     location = location_from_request(request)
     params = {**search_params(request.GET), "category": slug}
     context, status = category_context(request, location, tree, node, params)
+    _impressions_record(request, context, Surface.CATEGORY)
     return render(request, "discovery/category.html", context, status=status)
 
 
@@ -113,6 +128,12 @@ def product(request: HttpRequest, merchant_slug: str, product_id: int) -> HttpRe
         page = product_detail(merchant_slug=merchant_slug, product_id=product_id, lat=location.lat, lng=location.lng)
     except DiscoveryError as exc:
         return _not_found(request, exc.message)
+    product_view_record(
+        shopper=shopper_key_of_request(request),
+        merchant_id=page.merchant_id,
+        product_id=page.product_id,
+        click=search_click_of(position=request.GET.get("pos"), context=request.GET.get("ctx")),
+    )
     context = product_context(request, location, page, category_tree())
     return render(request, "discovery/product.html", context)
 

@@ -1,12 +1,15 @@
-"""Reads of behaviour totals: the merchant console's per-reel statistics (tenant_apps/reels reads them from here,
-a floor below it, scoped to its own merchant id)."""
+"""Reads of behaviour: the merchant console's per-reel statistics (tenant_apps/reels reads them from here, a floor
+below it, scoped to its own merchant id), and one shopper's own history and wishes (the caller passes the shopper it
+authenticated: nobody reads another's)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared_apps.behaviour.models import BehaviourTotal, Subject
+from django.db.models import QuerySet
+
+from shared_apps.behaviour.models import BehaviourEvent, BehaviourShopper, BehaviourTotal, Subject
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,16 @@ def reel_stats(*, merchant_id: int, reel_ids: Iterable[int]) -> dict[int, ReelSt
         for total in BehaviourTotal.objects.filter(subject=Subject.REEL, merchant_id=merchant_id, subject_id__in=ids)
     }
     return {reel_id: found.get(reel_id, ReelStats()) for reel_id in ids}
+
+
+def shopper_recording(*, shopper: str) -> bool:
+    """Whether the shopper's behaviour is recorded (True unless they opted out). One query."""
+    recording = BehaviourShopper.objects.filter(shopper=shopper).values_list("recording", flat=True).first()
+    return recording is not False
+
+
+def shopper_history(*, shopper: str) -> QuerySet[BehaviourEvent]:
+    """The shopper's stored events, newest first (those still queued in Redis join within seconds)."""
+    if not shopper:
+        return BehaviourEvent.objects.none()
+    return BehaviourEvent.objects.filter(shopper=shopper).order_by("-at", "-id")

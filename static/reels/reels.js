@@ -135,7 +135,7 @@
   function addToCart(reel, product, status, button) {
     button.disabled = true;
     record({ reel: reel.data.id, kind: "add_to_cart", product_id: product.id });
-    post(t.cart, { listing_id: product.listing_id, quantity: "1", next: location.pathname }).then(function (r) {
+    post(t.cart, { listing_id: product.listing_id, quantity: "1", surface: "reel", next: location.pathname }).then(function (r) {
       return r.text().then(function (html) {
         button.disabled = false;
         status.textContent = "";

@@ -165,7 +165,9 @@ def test_search_page_renders_results_filters_and_seo(market, client, django_asse
     assert "<strong>2</strong> results within 5 km of Gulberg II" in body  # 1 kg and 5 kg at Liberty; DHA: 6 km
     assert "Rs 590" in body and "Rs 2,500" in body and "<s" in body and "Rs 2,750" in body  # the offer
     _, rice = market.product("gulberg-grocer", "Guard Basmati Rice")
-    assert f'href="/p/gulberg-grocer/{rice}/"' in body and 'href="/s/gulberg-grocer/gulberg-grocer/"' in body
+    # each result's link tells the product page where it was listed (the search's click: shared_apps/behaviour)
+    assert f'href="/p/gulberg-grocer/{rice}/?pos=1&amp;ctx=q%3A' in body
+    assert 'href="/s/gulberg-grocer/gulberg-grocer/"' in body
     assert 'hx-get="/search"' in body and 'hx-push-url="true"' in body and 'hx-target="#serp"' in body
     assert 'id="f-cat-grocery"' in body  # category facet with counts
     assert "Liberty Market" in body and "1.2 km" in body

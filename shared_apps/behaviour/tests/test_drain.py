@@ -10,13 +10,6 @@ from shared_apps.behaviour.recorder import behaviour_record, events_key
 from shared_apps.behaviour.services import behaviour_drain
 
 
-@pytest.fixture(autouse=True)
-def _events_list_empty():
-    redis_client().delete(events_key())
-    yield
-    redis_client().delete(events_key())
-
-
 @pytest.mark.django_db
 def test_a_batch_of_subjects_with_and_without_watches_adds_to_their_totals_once():
     behaviour_record(kind="view", subject="reel", merchant_id=1, subject_id=10, shopper="g:x")
