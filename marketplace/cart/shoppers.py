@@ -9,6 +9,7 @@ from uuid import UUID
 
 from django.db.models import Q
 from django.http import HttpRequest
+from django.middleware.csrf import CsrfViewMiddleware
 
 from shared_apps.accounts.errors import AccountsError
 from shared_apps.accounts.services import guest_create
@@ -80,5 +81,22 @@ def shopper_key_of_request(request: HttpRequest) -> str:
             return Shopper(guest_id=UUID(subject.removeprefix("guest:"))).key
         except ValueError:
             return ""
-    shopper = shopper_of_page(request)
+    shopper = shopper_of_session(request)
     return shopper.key if shopper else ""
+
+
+def shopper_of_session(request: HttpRequest) -> Shopper | None:
+    """The session's user or guest, for an API route that needs no sign-in (CSRF-exempt, as every API route): on a
+    write only with the session's CSRF token, else any site could write in a visitor's name (a view, a like)."""
+    if request.method not in _SAFE_METHODS and not _csrf_passes(request):
+        return None
+    return shopper_of_page(request)
+
+
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+def _csrf_passes(request: HttpRequest) -> bool:
+    def checked_view() -> None: ...  # a view that is not exempt: the middleware's own check, origin and token
+
+    return CsrfViewMiddleware(lambda r: None).process_view(request, checked_view, (), {}) is None  # type: ignore[arg-type]

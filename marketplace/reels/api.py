@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from kernel.inputs import query_parse
 from kernel.openapi import ErrorOut, query_parameters
-from marketplace.cart.shoppers import Shopper, shopper_of, shopper_of_page
+from marketplace.cart.shoppers import Shopper, shopper_of, shopper_of_session
 from marketplace.reels import services
 from marketplace.reels.errors import DEFAULT_RADIUS_KM, MAX_LIMIT, MAX_RADIUS_KM
 from marketplace.reels.selectors import FeedQuery, feed_page
@@ -78,7 +78,7 @@ def _optional_shopper(request: HttpRequest) -> Shopper | None:
     if request.headers.get("Authorization", "").lower().startswith("bearer "):
         principal = UserOrGuestBearer()(request)
         return shopper_of(principal) if principal else None
-    return shopper_of_page(request)
+    return shopper_of_session(request)
 
 
 @router.get(

@@ -37,7 +37,7 @@
     var body = JSON.stringify({ events: queue.splice(0, 50) });
     fetch(t.events, {
       method: "POST", body: body, keepalive: true, credentials: "same-origin",
-      headers: { "Content-Type": "application/json" }
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }
     }).catch(function () {});
   }
   setInterval(flush, 5000);

@@ -20,6 +20,7 @@ from marketplace.history.tasks import order_purchases_record_task
 from marketplace.history.tests.conftest import drained
 from marketplace.orders.models import CustomerOrderPart
 from shared_apps.accounts.services import guest_create
+from shared_apps.accounts.testing import customer_make
 from shared_apps.accounts.tokens import guest_token_issue
 from shared_apps.behaviour.models import EventKind, Surface
 from shared_apps.behaviour.products import search_context
@@ -143,6 +144,21 @@ def test_an_apps_product_views_and_search_clicks_are_named_by_their_listing(mark
     view, click = drained()
     assert (view.kind, view.product_id, view.shopper) == ("view", rice.product_id, Shopper(guest_id=guest.pk).key)
     assert (click.position, click.context, click.surface) == (3, search_context(q="rice"), Surface.SEARCH)
+
+
+def test_a_session_names_the_shopper_of_an_event_only_with_its_csrf_token(market, rice):
+    """Else any site could post views into a visitor's history with the visitor's cookie: without the token the
+    events are recorded, as anyone's."""
+    ayesha = customer_make()
+    client = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
+    client.force_login(ayesha)
+    view = {"events": [{"kind": "view", "listing_id": rice.pk}]}
+    assert client.post("/api/v1/events", view, content_type="application/json").status_code == 202
+    client.get("/account/settings/")
+    csrf = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+    assert client.post("/api/v1/events", view, content_type="application/json", **csrf).status_code == 202
+    forged, signed = drained()
+    assert (forged.shopper, signed.shopper) == ("", Shopper(user_id=ayesha.pk).key)
 
 
 @pytest.mark.parametrize(
