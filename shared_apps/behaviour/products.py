@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 
 from shared_apps.behaviour.models import EventKind, Subject, Surface
 from shared_apps.behaviour.recorder import Event, behaviour_record_many
@@ -119,6 +120,7 @@ def search_impressions_record(*, shopper: str, shown: Iterable[Shown], context: 
         key = (result.merchant_id, result.product_id)
         if key not in first or result.position < first[key]:
             first[key] = result.position
+    at = timezone.now().isoformat()  # one moment for the page
     events = [
         product_event(
             EventKind.IMPRESSION,
@@ -128,6 +130,7 @@ def search_impressions_record(*, shopper: str, shown: Iterable[Shown], context: 
             position=min(position, MAX_POSITION),
             context=context,
             surface=surface,
+            at=at,
         )
         for (merchant_id, product_id), position in first.items()
     ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import orjson
 from django.conf import settings
@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 
 MAX_WATCH_MS = 10 * 60 * 1000  # longer than any reel: a larger figure is a client's mistake, clipped
 
-# KEYS[1]: the events list, KEYS[2]: the opted-out set; ARGV: shopper, event, shopper, event, ...
+# KEYS[1]: the events list, KEYS[2]: the opted-out set; ARGV: shopper, events, shopper, events, ... (a JSON array)
 # Anonymous events ('' shopper) are always kept: there is nobody to have opted out.
-_PUSH_UNLESS_OPTED_OUT = """
+PUSH_UNLESS_OPTED_OUT = """
 local pushed = 0
 for i = 1, #ARGV, 2 do
   if ARGV[i] == '' or redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then
@@ -99,11 +99,18 @@ def behaviour_record_many(events: list[Event]) -> bool:
     results), leaving out those of opted-out shoppers. Returns False (and logs) when Redis could not take them."""
     if not events:
         return True
-    args: list[str | bytes] = []
+    # One list item per shopper of the batch, a JSON array of its events (the drain reads items of either shape):
+    # a page of search results is one item, not twenty for Redis and the client to frame.
+    by_shopper: dict[str, list[Event]] = {}
     for event in events:
-        args += [event.shopper, orjson.dumps(asdict(event))]
+        by_shopper.setdefault(event.shopper, []).append(event)
+    args: list[str | bytes] = []
+    for shopper, own in by_shopper.items():
+        args += [shopper, orjson.dumps(own)]  # orjson writes dataclasses itself
     try:
-        redis_client().eval(_PUSH_UNLESS_OPTED_OUT, 2, events_key(), opted_out_key(), *args)
+        # the script by its digest (EVALSHA), sent whole only when Redis does not know it yet: every search pushes
+        push = redis_client().register_script(PUSH_UNLESS_OPTED_OUT)
+        push(keys=[events_key(), opted_out_key()], args=args)
     except Exception:  # a statistic is not worth a failed request
         log.warning("behaviour events dropped: Redis did not take them", exc_info=True)
         return False

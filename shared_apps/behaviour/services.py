@@ -102,14 +102,19 @@ def _decoded(raw: list[bytes]) -> list[dict]:
     kinds = set(EventKind.values)
     for item in raw:
         try:
-            row = orjson.loads(item)
-            if row["kind"] in kinds:
-                row["at"] = parse_datetime(row["at"])
-                if row["at"] is None:
-                    raise ValueError("no time")
-                rows.append(row)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            value = orjson.loads(item)
+        except orjson.JSONDecodeError:
             log.warning("behaviour event skipped: not an event: %r", item[:200])
+            continue
+        for row in value if isinstance(value, list) else [value]:  # a batch of one shopper, or one event
+            try:
+                if row["kind"] in kinds:
+                    row["at"] = parse_datetime(row["at"])
+                    if row["at"] is None:
+                        raise ValueError("no time")
+                    rows.append(row)
+            except (KeyError, TypeError, ValueError):
+                log.warning("behaviour event skipped: not an event: %r", str(row)[:200])
     return rows
 
 

@@ -24,6 +24,7 @@ from shared_apps.accounts.testing import customer_make
 from shared_apps.accounts.tokens import guest_token_issue
 from shared_apps.behaviour.models import EventKind, Surface
 from shared_apps.behaviour.products import search_context
+from shared_apps.behaviour.recorder import PUSH_UNLESS_OPTED_OUT
 from shared_apps.behaviour.services import shopper_recording_set
 from tenant_apps.orders.models import OrderStatus
 
@@ -39,7 +40,8 @@ def _guest_key(buyer) -> str:
 def test_an_api_search_records_its_page_as_impressions_in_one_redis_call_under_the_caller(market, new_buyer):
     buyer = new_buyer()
     client = redis_client()
-    with mock.patch.object(client, "eval", wraps=client.eval) as pushes:
+    client.script_load(PUSH_UNLESS_OPTED_OUT)  # known to Redis, as after a process's first push
+    with mock.patch.object(client, "evalsha", wraps=client.evalsha) as pushes:
         body = buyer.call("get", "/api/v1/search?" + "&".join(f"{k}={v}" for k, v in {**NEAR, "q": "rice"}.items()))
     assert body.status_code == 200 and pushes.call_count == 1
     results = body.json()["results"]
