@@ -58,12 +58,13 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     """POST listing_id, quantity (and `next`, and `surface`: the page it was pressed on): add to the visitor's cart.
     htmx: a status line and the new badge."""
     shopper = shopper_of_page(request, create=True)
+    surface = request.POST.get("surface", "")
     try:
         item = services.cart_item_add(
             shopper=shopper,
             listing_id=_number(request.POST.get("listing_id")) or 0,
             quantity=_number(request.POST.get("quantity", "1")),  # type: ignore[arg-type]
-            surface=request.POST.get("surface", "") if request.POST.get("surface") in Surface.values else "",
+            surface=surface if surface in Surface.values else "",
         )
     except DomainError as exc:
         if is_htmx(request):

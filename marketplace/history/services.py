@@ -13,10 +13,10 @@ from kernel.cache import redis_client
 from marketplace.history.errors import HistoryError, HistoryErrorCode
 from marketplace.listings.models import Listing
 from marketplace.orders.models import CustomerOrder
-from shared_apps.behaviour.models import EventKind, Surface
+from shared_apps.behaviour.models import EventKind
 from shared_apps.behaviour.products import (
     SearchClick,
-    product_event,
+    product_view_event,
     purchases_record,
     search_click_event,
     search_context,
@@ -62,15 +62,7 @@ def product_events_record(*, shopper: str, events: list[ProductEventIn]) -> int:
             continue
         merchant_id, product_id = items[e.listing_id]
         if e.kind == EventKind.VIEW:
-            queued.append(
-                product_event(
-                    EventKind.VIEW,
-                    shopper=shopper,
-                    merchant_id=merchant_id,
-                    product_id=product_id,
-                    surface=Surface.PRODUCT,
-                )
-            )
+            queued.append(product_view_event(shopper=shopper, merchant_id=merchant_id, product_id=product_id))
         else:
             click = SearchClick(position=e.position or 1, context=search_context(q=e.q, category=e.category))
             queued.append(

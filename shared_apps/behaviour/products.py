@@ -11,6 +11,7 @@ kept and cannot be recovered by hashing a dictionary) or else its category.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -31,11 +32,17 @@ def search_context(*, q: str = "", category: str | None = None) -> str:
     ignored), else `c:` and its category slug, else '' (a search without either)."""
     words = " ".join((q or "").casefold().split())
     if words:
-        key = hashlib.sha256(f"behaviour-search:{settings.SECRET_KEY}".encode()).digest()
+        key = _search_key(settings.SECRET_KEY)
         return "q:" + hashlib.blake2b(words.encode(), key=key, digest_size=8).hexdigest()
     if category:
         return "c:" + category[:80]
     return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _search_key(secret: str) -> bytes:
+    """The hash's key, derived from the secret once per process, not on every search."""
+    return hashlib.sha256(f"behaviour-search:{secret}".encode()).digest()
 
 
 def search_context_valid(value: str) -> bool:
@@ -86,6 +93,12 @@ def search_click_event(*, shopper: str, merchant_id: int, product_id: int, click
     )
 
 
+def product_view_event(*, shopper: str, merchant_id: int, product_id: int, surface: str = Surface.PRODUCT) -> Event:
+    """The event of a product's page (or an app's product screen) opened."""
+    return product_event(EventKind.VIEW, shopper=shopper, merchant_id=merchant_id, product_id=product_id,
+                         surface=surface)  # fmt: skip
+
+
 def product_view_record(
     *,
     shopper: str,
@@ -96,8 +109,7 @@ def product_view_record(
 ) -> bool:
     """A product's page (or an app's product screen) was opened; with `click`, from a list of results (both events
     in one round trip)."""
-    events = [product_event(EventKind.VIEW, shopper=shopper, merchant_id=merchant_id, product_id=product_id,
-                            surface=surface)]  # fmt: skip
+    events = [product_view_event(shopper=shopper, merchant_id=merchant_id, product_id=product_id, surface=surface)]
     if click is not None:
         events.append(search_click_event(shopper=shopper, merchant_id=merchant_id, product_id=product_id, click=click))
     return behaviour_record_many(events)

@@ -30,7 +30,7 @@ from shared_apps.behaviour.recorder import events_key, opted_out_mark, opted_out
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
+BATCH = 5000  # list items a transaction takes; an item is one request's events of one shopper (a page: ~20)
 COMPLETION_FRACTION = 0.95  # players stop a few frames short of the end: that is still watched to the end
 RETENTION_DAYS = 180  # who did what is kept this long (issue 21); then only per-product daily counts
 RETIRE_BATCH = 10_000
@@ -106,7 +106,8 @@ def _decoded(raw: list[bytes]) -> list[dict]:
         except orjson.JSONDecodeError:
             log.warning("behaviour event skipped: not an event: %r", item[:200])
             continue
-        for row in value if isinstance(value, list) else [value]:  # a batch of one shopper, or one event
+        # a request's events of one shopper; a lone object is an event queued before pushes were batched
+        for row in value if isinstance(value, list) else [value]:
             try:
                 if row["kind"] in kinds:
                     row["at"] = parse_datetime(row["at"])
