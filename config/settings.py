@@ -72,7 +72,7 @@ SHARED_APPS = [
     "shared_apps.platform",
     "shared_apps.live",  # the live event log that SSE streams replay from (public schema)
     "shared_apps.behaviour",  # what shoppers do: events batched from Redis, totals per subject
-    "shared_apps.recommendations",  # models and their offline evaluation (no tables yet)
+    "shared_apps.recommendations",  # models, their offline evaluation, trained top-N lists per region
     "marketplace.reels",  # the reels feed's index, likes, saves, follows
     "marketplace.history",  # the shopper's history: product events recorded, opt-out, clearing (no tables)
     "demo",  # seed_demo, demo_totp: the top of the house, above every app it seeds
