@@ -75,6 +75,7 @@ SHARED_APPS = [
     "shared_apps.recommendations",  # models, their offline evaluation, trained top-N lists per region
     "marketplace.reels",  # the reels feed's index, likes, saves, follows
     "marketplace.history",  # the shopper's history: product events recorded, opt-out, clearing (no tables)
+    "marketplace.recommendations",  # training per region from behaviour and listings; the shelves (no tables)
     "demo",  # seed_demo, demo_totp: the top of the house, above every app it seeds
 ]
 # contenttypes stays public-only: tenant schemas see public's table through the search path, so content types
