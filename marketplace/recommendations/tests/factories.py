@@ -22,8 +22,11 @@ NEVER_TODAY = {}  # no hours at all: closed, no opening within a week
 _n = itertools.count(1)
 
 
-def model_make(*, region: str = "lahore", algorithm: str = "rp3beta", status: str = ModelStatus.ACTIVE) -> TrainedModel:
-    model = TrainedModel.objects.create(region=region, algorithm=algorithm, status=status, started_at=timezone.now())
+def model_make(*, region: str = "", algorithm: str = "rp3beta", status: str = ModelStatus.ACTIVE) -> TrainedModel:
+    """A trained model (of a region of its own unless named: one ACTIVE per region)."""
+    model = TrainedModel.objects.create(
+        region=region or f"region-{next(_n)}", algorithm=algorithm, status=status, started_at=timezone.now()
+    )
     active_models_forget()
     return model
 
