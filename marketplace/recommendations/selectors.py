@@ -25,7 +25,9 @@ time it opens); the cold-start candidates rank after the model's; at most PER_ME
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -64,10 +66,11 @@ SHELF_SIZE = 12
 PER_MERCHANT = 2  # diversity: one shop's range never fills a shelf
 CLOSED_FACTOR = 0.5  # a shop closed now ranks as one twice as far away would, and says when it opens
 RECENT_EVENTS = 60  # the shopper's latest events the home shelf reads (their index: shopper, at)
-SEEDS = 20  # distinct recent products whose lists are summed
+SEEDS = 12  # distinct recent products whose lists are summed
 HALF_LIFE_DAYS = 3.0  # an event three days old weighs half a fresh one
-MODEL_CANDIDATES = 48  # candidates sent to the blend: enough for a shelf after stock, reach and the merchant cap
-POPULAR_CANDIDATES = 36
+MODEL_CANDIDATES = 36  # candidates sent to the blend: enough for a shelf after stock, reach and the merchant cap
+POPULAR_CANDIDATES = 24
+LIST_HEAD = 40  # of each list only its best: a neighbour past them rarely makes a shelf, and costs reading
 ACTIVE_MODELS_SECONDS = 60
 ANY_TIME_FACTOR = 0.5  # a cell's any-time list counts half its list for this part of the day
 KIND_WEIGHTS = {
@@ -94,12 +97,18 @@ Key = tuple[int, int]  # an item: (merchant_id, product_id)
 _active: dict[str, Any] = {"until": 0.0, "labels": {}}
 
 
+def model_label(algorithm: str, model_id: int) -> str:
+    """`<algorithm>#<id>` as shelves name their model (and links carry it: behaviour.products.model_label_valid)."""
+    name = re.sub(r"[^a-z0-9_]", "_", (algorithm or "model").lower())[:25]
+    return f"{name if name[0].isalpha() else 'm' + name[:24]}#{model_id}"
+
+
 def active_models() -> dict[int, str]:
     """{model id: label (`<algorithm>#<id>`)} of every region's ACTIVE model, read at most once a minute."""
     now = time.monotonic()
     if now >= _active["until"]:
         rows = TrainedModel.objects.filter(status=ModelStatus.ACTIVE).values_list("pk", "algorithm")
-        _active["labels"] = {pk: f"{(algorithm or 'model').lower()}#{pk}" for pk, algorithm in rows}
+        _active["labels"] = {pk: model_label(algorithm, pk) for pk, algorithm in rows}
         _active["until"] = now + ACTIVE_MODELS_SECONDS
     return _active["labels"]
 
@@ -156,7 +165,7 @@ class Candidate:
     source: str  # "model" | "popular"
     because: Key | None = None  # the seed that gave most of the score (home: "Because you viewed ...")
     reason: str = ""  # set for the discovery fill, which has no seed
-    votes: dict[int, float] = field(default_factory=dict)  # model id -> its share of the score
+    model_id: int | None = None  # the model of its largest share (a shelf is named after its models' weight)
 
 
 @dataclass(frozen=True)
@@ -185,13 +194,14 @@ _LISTS = """
         UNION
         SELECT l.merchant_id, l.product_id FROM public.listings_listing l WHERE l.id = ANY(%(listing_ids)s::bigint[])
     )
-    SELECT 'n', n.model_id, n.merchant_id, n.product_id, NULL::smallint, n.neighbour_merchants,
-           n.neighbour_products, n.scores
+    SELECT 'n', n.model_id, n.merchant_id, n.product_id, NULL::smallint, n.neighbour_merchants[:%(top)s],
+           n.neighbour_products[:%(top)s], n.scores[:%(top)s]
     FROM seeds s JOIN public.recommendations_itemneighbours n
       ON n.kind = %(kind)s AND n.merchant_id = s.merchant_id AND n.product_id = s.product_id
      AND n.model_id = ANY(%(models)s::bigint[])
     UNION ALL
-    SELECT 'p', p.model_id, p.h3_r6, NULL, p.daypart, p.merchants, p.products, p.scores
+    SELECT 'p', p.model_id, p.h3_r6, NULL, p.daypart, p.merchants[:%(popular_top)s], p.products[:%(popular_top)s],
+           p.scores[:%(popular_top)s]
     FROM public.recommendations_popularitems p
     WHERE p.h3_r6 = ANY(%(cells)s::bigint[]) AND p.model_id = ANY(%(models)s::bigint[])
       AND ((p.daypart = %(daypart)s AND p.weekend = %(weekend)s) OR (p.daypart IS NULL AND p.weekend IS NULL))
@@ -206,9 +216,25 @@ def _ring(lat: float, lng: float) -> list[int]:
 
 
 @dataclass
+class Tally:
+    """Scores summed per item, and each item's largest single share: (share, the seed it came from, its model)."""
+
+    score: dict[Key, float] = field(default_factory=dict)
+    best: dict[Key, tuple[float, Key | None, int]] = field(default_factory=dict)
+
+    def top(self, n: int, exclude: set[Key], source: str) -> dict[Key, Candidate]:
+        """The `n` best items not in `exclude`, as candidates."""
+        score = self.score
+        keys = sorted((k for k in score if k not in exclude), key=lambda k: (-score[k], k))[:n]
+        return {
+            k: Candidate(score=score[k], source=source, because=self.best[k][1], model_id=self.best[k][2]) for k in keys
+        }
+
+
+@dataclass
 class Lists:
-    model: dict[Key, Candidate]
-    popular: dict[Key, Candidate]
+    model: Tally
+    popular: Tally
     seeds: set[Key]
     listed: set[Key]  # seeds that have a list of the shelf's kind
 
@@ -227,40 +253,34 @@ def _lists(*, seeds: Seeds, kind: str, lat: float, lng: float, at: datetime) -> 
         "cells": _ring(lat, lng),
         "daypart": daypart,
         "weekend": weekend,
+        "top": LIST_HEAD,
+        "popular_top": POPULAR_CANDIDATES,
     }
-    found = Lists(model={}, popular={}, seeds=set(), listed=set())
-    best_seed: dict[Key, tuple[float, Key]] = {}
+    found = Lists(model=Tally(), popular=Tally(), seeds=set(), listed=set())
+    rows = []
     if models or seeds.listing_ids or weights:
         with connection.cursor() as cursor:
             cursor.execute(_LISTS, params)
             rows = cursor.fetchall()
-    else:
-        rows = []
     for source, model_id, a, b, part, merchants, products, scores in rows:
         if source == "s":
             found.seeds.add((a, b))
             continue
+        seed: Key | None = None
         if source == "n":
             seed = (a, b)
             found.listed.add(seed)
-            weight = weights.get(seed, 1.0)
-            target = found.model
+            weight, tally = weights.get(seed, 1.0), found.model
         else:
-            seed = None
-            weight = 1.0 if part is not None else ANY_TIME_FACTOR
-            target = found.popular
-        for merchant_id, product_id, score in zip(merchants, products, scores, strict=False):
-            key = (merchant_id, product_id)
-            share = weight * float(score)
-            candidate = target.get(key)
-            if candidate is None:
-                candidate = target[key] = Candidate(score=0.0, source="model" if seed else "popular")
-            candidate.score += share
-            candidate.votes[model_id] = candidate.votes.get(model_id, 0.0) + share
-            if seed is not None and share > best_seed.get(key, (-1.0, seed))[0]:
-                best_seed[key] = (share, seed)
-    for key, candidate in found.model.items():
-        candidate.because = best_seed[key][1] if key in best_seed else None
+            weight, tally = (1.0 if part is not None else ANY_TIME_FACTOR), found.popular
+        summed, best = tally.score, tally.best
+        # a request's hottest loop: plain dicts and tuples, candidates made for the few kept (Tally.top)
+        for key, score in zip(zip(merchants, products, strict=True), scores, strict=True):
+            share = weight * score
+            summed[key] = summed.get(key, 0.0) + share
+            held = best.get(key)
+            if held is None or share > held[0]:
+                best[key] = (share, seed, model_id)
     return found
 
 
@@ -384,21 +404,15 @@ def _capped(ranked: list[Ranked], *, limit: int, seen: set[Key], per_merchant: d
     return kept
 
 
-def _top(candidates: dict[Key, Candidate], n: int, exclude: frozenset[Key] | set[Key]) -> dict[Key, Candidate]:
-    best = sorted(((k, c) for k, c in candidates.items() if k not in exclude), key=lambda kc: (-kc[1].score, kc[0]))
-    return dict(best[:n])
-
-
 def _model_label(kept: list[Ranked]) -> str:
     votes: dict[int, float] = defaultdict(float)
     for entry in kept:
-        if entry.candidate.source == "model":
-            for model_id, share in entry.candidate.votes.items():
-                votes[model_id] += share
+        if entry.candidate.source == "model" and entry.candidate.model_id is not None:
+            votes[entry.candidate.model_id] += entry.candidate.score
     if not votes:
         return POPULAR_LABEL
     best = min(votes, key=lambda m: (-votes[m], m))
-    return active_models().get(best, f"model#{best}")
+    return active_models().get(best) or model_label("", best)
 
 
 def _fill_nearby(
@@ -466,7 +480,7 @@ def _fill_nearby(
 
 # ---- the shelves ----------------------------------------------------------------------------------------------------
 
-FILL_BELOW = SHELF_SIZE // 2  # a shelf the lists leave this short asks discovery's popular products nearby too
+FILL_BELOW = 1  # a shelf the lists leave shorter asks discovery's popular products nearby (its search costs more)
 
 
 def shopper_of_key(key: str) -> Shopper | None:
@@ -536,17 +550,34 @@ def _titles() -> dict[str, str]:
     }
 
 
-def _reason(surface: str, candidate: Candidate, seeds: dict[Key, dict[str, Any]], bought: set[Key]) -> str:
+def _reason(
+    surface: str, candidate: Candidate, seeds: dict[Key, dict[str, Any]], bought: set[Key], titles: dict[str, str]
+) -> str:
     if candidate.reason:
         return candidate.reason
     if candidate.source == "popular":
-        return _("Popular near you")
+        return titles["popular"]
     if surface == Surface.HOME and candidate.because in seeds:
         title = seeds[candidate.because]["title"]
         if candidate.because in bought:
             return _("Because you bought %(title)s") % {"title": title}
         return _("Because you viewed %(title)s") % {"title": title}
-    return _titles()[surface]
+    return titles[surface]
+
+
+@functools.lru_cache(maxsize=1)
+def _product_path_parts() -> tuple[str, str, str]:
+    """discovery's product path around its two arguments, reversed once (a shelf writes a dozen of them)."""
+    sample = product_url("merchant-slug-here", 987654321)
+    head, _sep, rest = sample.partition("merchant-slug-here")
+    middle, _sep, tail = rest.partition("987654321")
+    return head, middle, tail
+
+
+def _product_path(merchant_slug: str, product_id: int) -> str:
+    """`product_url(merchant_slug, product_id)`."""
+    head, middle, tail = _product_path_parts()
+    return f"{head}{merchant_slug}{middle}{product_id}{tail}"
 
 
 def _items(
@@ -555,9 +586,10 @@ def _items(
     images = list(dict.fromkeys(e.row["image_public_id"] for e in kept if e.row.get("image_public_id")))
     urls = dict(zip(images, delivery_urls(public_ids=images, variant="thumb"), strict=True)) if images else {}
     items = []
+    titles = {**_titles(), "popular": _("Popular near you")}
     for position, entry in enumerate(kept, start=1):
         row = entry.row
-        url = product_url(row["merchant_slug"], row["product_id"])
+        url = _product_path(row["merchant_slug"], row["product_id"])
         items.append(
             ShelfItem(
                 merchant_id=row["merchant_id"],
@@ -577,7 +609,7 @@ def _items(
                 opens_at=entry.opens_at,
                 url=url,
                 image_url=row.get("image_url") or urls.get(row.get("image_public_id") or ""),
-                reason=_reason(surface, entry.candidate, seeds, bought),
+                reason=_reason(surface, entry.candidate, seeds, bought, titles),
                 source=entry.candidate.source,
                 position=position,
                 click_url=f"{url}?{urlencode({'shelf': surface, 'm': model, 'pos': position})}",
@@ -599,8 +631,8 @@ def _shelf(
 ) -> Shelf:
     lists = _lists(seeds=seeds, kind=SHELF_KINDS[surface], lat=lat, lng=lng, at=at)
     exclude = set(seeds.exclude) | lists.seeds
-    model = _top(lists.model, MODEL_CANDIDATES, exclude)
-    popular = _top(lists.popular, POPULAR_CANDIDATES, exclude | model.keys())
+    model = lists.model.top(MODEL_CANDIDATES, exclude, "model")
+    popular = lists.popular.top(POPULAR_CANDIDATES, exclude | model.keys(), "popular")
     named = [s.key for s in seeds.seeds] if surface in (Surface.HOME, Surface.PRODUCT_SIMILAR) else []
     blended = _blend_rows([*model, *popular], named, lat, lng)
     seen, per_merchant = set(exclude), defaultdict(int)
@@ -615,7 +647,8 @@ def _shelf(
                 reason=_("Popular in %(category)s nearby") % {"category": node.name}, need=limit - len(kept),
             )  # fmt: skip
     kept += _capped(_ranked([popular], blended, at), limit=limit - len(kept), seen=seen, per_merchant=per_merchant)
-    if len(kept) < min(FILL_BELOW, limit):
+    # no cold-start list for the neighbourhood (no model trained there yet), or next to nothing left after the blend
+    if len(kept) < limit and (not lists.popular.score or len(kept) < FILL_BELOW):
         kept += _fill_nearby(
             lat=lat, lng=lng, at=at, category=None, seen=seen, per_merchant=per_merchant,
             reason=_("Popular near you"), need=limit - len(kept),

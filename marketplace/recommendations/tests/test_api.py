@@ -8,13 +8,13 @@ from django.test import Client
 
 from marketplace.cart.models import Cart, CartItem
 from marketplace.discovery.tests.factories import listing_make
-from marketplace.recommendations.tests.factories import model_make, neighbours_make, order_make
+from marketplace.recommendations.tests.factories import model_make, neighbours_make, order_make, popular_make
 from shared_apps.accounts.services import guest_create, user_get_or_create_by_phone
 from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
 from shared_apps.behaviour.models import BehaviourEvent, EventKind
 from shared_apps.behaviour.products import product_view_record
 from shared_apps.behaviour.services import behaviour_drain
-from shared_apps.recommendations.models import NeighbourKind
+from shared_apps.recommendations.models import ModelStatus, NeighbourKind, TrainedModel
 from tests.query_counts import assert_list_queries_flat, json_items
 
 LAT, LNG = 31.5204, 74.3587
@@ -37,7 +37,8 @@ def _bearer(user) -> dict[str, str]:
 
 
 class Catalogue:
-    """A seed product with `n` neighbours, each of its own merchant, next door."""
+    """A seed product with `n` neighbours, each of its own merchant, next door, in a trained neighbourhood (its
+    cold-start list holds only the seed, which no shelf of its shows)."""
 
     def __init__(self, make_merchant, kind: str = NeighbourKind.SIMILAR) -> None:
         self.make_merchant = make_merchant
@@ -47,6 +48,7 @@ class Catalogue:
         self.kind = kind
         self.neighbours: list = []
         self.row = neighbours_make(self.model, _key(self.seed), [], kind=kind)
+        popular_make(self.model, lat=LAT, lng=LNG, items=[_key(self.seed)])
 
     def grow(self, n: int) -> None:
         for _ in range(n):
@@ -169,6 +171,7 @@ def test_each_surface_costs_the_same_queries_for_a_short_shelf_as_a_long_one(mar
     ayesha = user_get_or_create_by_phone(phone="+923009991003")
     for kind, surface in ((NeighbourKind.SIMILAR, "home"), (NeighbourKind.SIMILAR, "product"),
                           (NeighbourKind.TOGETHER, "cart"), (NeighbourKind.TOGETHER, "order")):  # fmt: skip
+        TrainedModel.objects.filter(status=ModelStatus.ACTIVE).update(status=ModelStatus.RETIRED)  # one world each
         world = Catalogue(make_merchant, kind=kind)
         world.grow(6)
         query = {"surface": surface, **WHERE}
