@@ -43,7 +43,6 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.db import unprepared
 from marketplace.cart.models import Cart
 from marketplace.cart.shoppers import Shopper
 from marketplace.discovery import geo
@@ -333,7 +332,8 @@ def _blend_rows(keys: list[Key], seeds: list[Key], lat: float, lng: float) -> Bl
         "lat": lat,
         "lng": lng,
     }
-    with unprepared(), connection.cursor() as cursor:
+    # prepared after a few runs (settings: DB_PREPARED): one plan fits every shelf, the candidates' index probes
+    with connection.cursor() as cursor:
         cursor.execute(_BLEND, params)
         names = [c.name for c in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
