@@ -1,7 +1,7 @@
 """Recommendation shelves: what a surface shows a shopper at a location, read from the precomputed lists of the
 regions' ACTIVE models (shared_apps/recommendations) and blended at request time with the listing index.
 
-shelf (Surface)     candidates (best first)                                        then, when short
+shelf (Surface)     candidates (best first)                                        then, when short (see _shelf)
 ------------------  -------------------------------------------------------------  ---------------------------------
 home                SIMILAR lists of the shopper's recent products, each weighted   popular in the customer's H3 r6
                     by its event's kind and age, summed; those products left out    ring: this part of the day and
@@ -13,8 +13,8 @@ order               TOGETHER lists of the order's products, minus the order's
 
 Statements per shelf: the shopper's recent events (home), the cart's or the order's lines (cart, order), one for
 every list (the neighbour lists of the seeds and the cold-start lists of the ring, a UNION), and one for the blend.
-The ACTIVE models' ids are kept in the process for ACTIVE_MODELS_SECONDS (they change nightly). Only a shelf that
-the trained lists cannot fill, or a new product's, asks discovery's search as well.
+The ACTIVE models' ids are kept in the process for ACTIVE_MODELS_SECONDS (they change nightly). Only a new product's
+shelf, a shelf where no model has cold-start lists yet, or one the blend left empty asks discovery's search too.
 
 The blend reads, for every candidate product, its listings through the (merchant, product) index: in stock only
 (an out-of-stock product is never shown), within reach (`geo.reach_sql`: the branch delivers to the customer, or
@@ -480,7 +480,7 @@ def _fill_nearby(
 
 # ---- the shelves ----------------------------------------------------------------------------------------------------
 
-FILL_BELOW = 1  # a shelf the lists leave shorter asks discovery's popular products nearby (its search costs more)
+FILL_BELOW = 1  # a shelf the lists leave shorter (empty) asks discovery's popular products nearby (a search costs more)
 
 
 def shopper_of_key(key: str) -> Shopper | None:
