@@ -1,6 +1,6 @@
 """The shelves on the customer pages: placeholders htmx fills after the page (never on its path), the fragment for
 the visitor's session, the cart's add-ons with the cart's own add form, nothing for someone else's order; and the
-platform admin's click-through page, for platform admins only."""
+platform admin's click-through page, for platform admins only, at a flat number of queries."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from shared_apps.behaviour.models import ShelfDaily
 from shared_apps.behaviour.products import product_view_record
 from shared_apps.behaviour.services import behaviour_drain
 from shared_apps.recommendations.models import NeighbourKind
+from tests.query_counts import assert_list_queries_flat, html_count
 
 LAT, LNG = 31.5204, 74.3587
 pytestmark = pytest.mark.django_db
@@ -110,3 +111,20 @@ def test_the_admin_shows_click_through_per_shelf_and_model_to_platform_admins_on
     customer = user_get_or_create_by_phone(phone="+923009992004")
     market.force_login(customer)
     assert market.get("/admin/behaviour/shelfdaily/").status_code == 302  # to the admin's sign-in
+
+
+def test_the_click_through_page_costs_the_same_for_one_shelf_or_four(admin_client):
+    models = iter(["ease#1", "ease#2", "rp3beta#3", "rp3beta#4"])
+
+    def shelves_add(count: int) -> None:
+        for _ in range(count):
+            ShelfDaily.objects.create(day=timezone.localdate(), surface="home", model=next(models), impressions=9)
+
+    shelves_add(1)
+    assert_list_queries_flat(
+        read=lambda: admin_client.get("/admin/behaviour/shelfdaily/"),
+        rows=html_count("<code>"),  # each shelf and model once per period: two periods
+        add_rows=lambda: shelves_add(3),
+        few=2,
+        many=8,
+    )
