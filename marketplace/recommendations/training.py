@@ -159,7 +159,9 @@ def events_read(*, catalog: Catalog, since: datetime) -> Events:
         rows = copy_out_arrays(cursor.cursor, query, fields, [since])
     packed = _packed(rows.pop("merchant"), rows.pop("product"))
     items = np.searchsorted(catalog.keys, packed)
-    listed = (items < catalog.keys.size) & (catalog.keys[np.minimum(items, catalog.keys.size - 1)] == packed)
+    listed = np.zeros(packed.size, dtype=bool)
+    if catalog.keys.size:
+        listed = (items < catalog.keys.size) & (catalog.keys[np.minimum(items, catalog.keys.size - 1)] == packed)
     del packed
     return Events(
         shoppers=rows["shopper"][listed],

@@ -8,13 +8,16 @@ from io import StringIO
 
 import h3
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
 from marketplace.recommendations import training
+from marketplace.recommendations.tasks import recommendations_train_task
 from marketplace.recommendations.tests.factories import events_make, shop_make
 from marketplace.recommendations.training import recommendations_train, region_of
 from shared_apps.recommendations.models import ItemNeighbours, ModelStatus, NeighbourKind, PopularItems, TrainedModel
+from workers.schedules import SCHEDULE
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # a Tuesday
 MONDAY_MORNING = datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # 09:00 in Pakistan: morning, weekday
@@ -147,6 +150,11 @@ def test_regions_are_trained_apart_and_a_chain_is_in_each_of_its_cities():
     assert [model.region for model in only] == ["karachi"]
 
 
+def test_with_nothing_listed_nothing_is_trained():
+    assert recommendations_train(now=NOW) == []
+    assert not TrainedModel.objects.exists()
+
+
 def test_a_tiny_budget_still_yields_a_model(lahore_shop):
     with override_settings(RECOMMENDATIONS_TRAIN_SECONDS=0.0):
         [model] = recommendations_train(now=NOW)
@@ -168,3 +176,13 @@ def test_the_command_prints_each_region_and_its_costs(lahore_shop, monkeypatch):
     header, line = out.getvalue().splitlines()
     assert header.split()[:3] == ["region", "status", "algorithm"]
     assert line.split()[:2] == ["lahore", "active"] and line.split()[3:6] == ["9", "7", "18"]
+
+
+def test_the_nightly_task_trains_on_the_training_queue(lahore_shop, monkeypatch):
+    entry = SCHEDULE["recommendations-train"]
+    assert entry["task"] == recommendations_train_task.name
+    assert entry["options"]["queue"] == settings.CELERY_TRAINING_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
+    assert 0 < entry["options"]["expires"] < 24 * 3600
+    monkeypatch.setattr(training.timezone, "now", lambda: NOW)
+    assert recommendations_train_task.apply().get() == 1
+    assert TrainedModel.objects.get().status == ModelStatus.ACTIVE
