@@ -307,7 +307,7 @@ def _region_train(
     *, catalog: Catalog, events: Events, region: int, budget: Budget, now: datetime, say: Callable[[str], None]
 ) -> TrainedModel:
     name = catalog.regions[region]
-    model = TrainedModel.objects.create(region=name, status=ModelStatus.TRAINING, started_at=now)
+    model = TrainedModel.objects.create(region=name, status=ModelStatus.TRAINING, started_at=timezone.now())
     try:
         data = region_data(catalog=catalog, events=events, region=region)
         trained = model_train(log=data.log, budget=budget, progress=lambda text: say(f"{name}: {text}"))

@@ -13,7 +13,9 @@ What serving reads is precomputed here, per item and per neighbourhood, as top-N
   day and kind of day (`dayparts.slots_of`) and at any time, among the products sold from each cell.
 
 The matrix a model learns from holds, per shopper and item, the strongest of the shopper's events of the item (the
-caller's kind weights: a purchase says more than a view), not a count: ten views are not a purchase.
+caller's kind weights: a purchase says more than a view), not a count: ten views are not a purchase. Validation
+holds out each shopper's latest *new* item (`distinct_pairs`): a purchase after a view of the same product is one
+discovery, not a next item.
 
 **Budget.** The effort is decided up front from the data's size (`effort_for`): small data tunes every model on its
 full grid with every shopper; large data (`LARGE_EVENTS`, or the sparse item-item path) tunes a narrower grid on a
@@ -143,6 +145,31 @@ def interactions_of(log: Log) -> Interactions:
     )
 
 
+def distinct_pairs(interactions: Interactions) -> Interactions:
+    """One event per shopper and item: when the shopper first came to it, with their strongest weight.
+
+    A shopper views a product, adds it, buys it: three events of one discovery. Held out as "the last interaction",
+    the purchase would be an item the shopper already had in training (a miss for every model, ADR 0014), so every
+    model would score nothing; what validation asks is which *new* item comes next.
+    """
+    keys = interactions.users * interactions.item_count + interactions.items
+    order = np.lexsort((interactions.times, keys))
+    keys = keys[order]
+    first = np.ones(keys.size, dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(first)
+    weights = np.ones(keys.size, np.float32) if interactions.weights is None else interactions.weights[order]
+    chosen = order[first]
+    return Interactions(
+        users=interactions.users[chosen],
+        items=interactions.items[chosen],
+        times=interactions.times[chosen],
+        user_ids=interactions.user_ids,
+        item_ids=interactions.item_ids,
+        weights=np.maximum.reduceat(weights, starts) if starts.size else weights,
+    )
+
+
 def strongest_matrix(interactions: Interactions) -> sp.csr_matrix:
     """users x items: each pair's strongest event weight (1 for every pair when the events have no weights)."""
     keys = interactions.users * interactions.item_count + interactions.items
@@ -209,7 +236,7 @@ def model_train(*, log: Log, budget: Budget, progress: Callable[[str], None] | N
     With no shopper holding two items there is nothing to learn item-item from: algorithm "popular", no lists.
     """
     say = progress or (lambda text: None)
-    interactions = interactions_of(log)
+    interactions = distinct_pairs(interactions_of(log))
     matrix = strongest_matrix(interactions)
     users = int((np.diff(matrix.indptr) > 0).sum())
     base = {"users": users, "items": log.item_count, "events": int(log.users.size)}

@@ -123,3 +123,21 @@ def test_slots_agree_with_daypart_of():
     seconds = np.random.default_rng(0).integers(1_700_000_000, 1_800_000_000, 3000)
     expected = [daypart_of(datetime.fromtimestamp(int(s), UTC)) for s in seconds]
     assert slots_of(seconds).tolist() == [part * 2 + weekend for part, weekend in expected]
+
+
+def test_a_view_then_a_purchase_of_one_item_is_one_discovery_for_validation():
+    """Real logs view a product before buying it: held out, the purchase would be a miss for every model."""
+    base = _log(np.random.default_rng(4), events=1500)
+    views = Log(base.users, base.items, base.times, np.full(base.users.size, 0.25, np.float32), 200, 50)
+    both = Log(
+        np.concatenate([views.users, base.users]),
+        np.concatenate([views.items, base.items]),
+        np.concatenate([views.times, base.times + 300]),  # each bought five minutes after it was viewed
+        np.concatenate([views.weights, base.weights]),
+        200,
+        50,
+    )
+    trained = model_train(log=both, budget=Budget(seconds=60, memory_mb=512))
+    assert min(trained.validation.values()) > 0.1
+    pairs = training.distinct_pairs(training.interactions_of(both))
+    assert pairs.count == training.strongest_matrix(pairs).nnz and set(pairs.weights.tolist()) == {1.0}
