@@ -33,6 +33,7 @@ from django.utils.text import slugify
 
 from kernel.pgcopy import Column, copy_in_arrays, copy_out_arrays
 from marketplace.listings.models import BranchListing, Listing
+from marketplace.recommendations.selectors import active_models_forget
 from shared_apps.behaviour.models import BehaviourEvent, EventKind, Subject
 from shared_apps.recommendations.dayparts import SLOTS
 from shared_apps.recommendations.evaluation import process_peak_rss_bytes
@@ -291,6 +292,7 @@ def model_activate(*, model: TrainedModel, now: datetime) -> None:
         TrainedModel.objects.filter(region=model.region, status=ModelStatus.ACTIVE).update(status=ModelStatus.RETIRED)
         TrainedModel.objects.filter(pk=model.pk).update(status=ModelStatus.ACTIVE, finished_at=now)
     model.status, model.finished_at = ModelStatus.ACTIVE, now
+    active_models_forget()  # this process's shelves serve the new model at once; other processes within a minute
     previous = (
         TrainedModel.objects.filter(region=model.region, status=ModelStatus.RETIRED)
         .order_by("-started_at", "-pk")
