@@ -159,21 +159,8 @@ def shelf_click_event(*, shopper: str, merchant_id: int, product_id: int, click:
 def shelf_impressions_record(*, shopper: str, surface: str, model: str, shown: Iterable[tuple[int, int]]) -> int:
     """The products a recommendations shelf showed, `shown` in order as (merchant_id, product_id): one impression
     each at its position, context `r:<model>`, in one Redis round trip. Returns how many were queued."""
-    at = timezone.now().isoformat()
-    events = [
-        product_event(
-            EventKind.IMPRESSION,
-            shopper=shopper,
-            merchant_id=merchant_id,
-            product_id=product_id,
-            position=position,
-            context=f"r:{model}",
-            surface=surface,
-            at=at,
-        )
-        for position, (merchant_id, product_id) in enumerate(shown, start=1)
-    ]
-    return len(events) if behaviour_record_many(events) else 0
+    listed = [Shown(merchant_id, product_id, position) for position, (merchant_id, product_id) in enumerate(shown, 1)]
+    return search_impressions_record(shopper=shopper, shown=listed, context=f"r:{model}", surface=surface)
 
 
 @dataclass(frozen=True)
