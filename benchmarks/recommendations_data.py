@@ -6,13 +6,14 @@ search benchmark draws its customers (a market's centre, the town, the outskirts
 branches nearest home, the nearest weighed most (1 / (1 km + distance)²): most sessions go there, a few farther.
 
 What: sessions. A session is one shopper at one shop, about one leaf category: the shopper's taste (a Dirichlet draw
-over the category roots) picks among a few of the shop's categories, then 1 + Geometric views of its products, the
-product drawn Zipf (s = 1.1) by popularity within (shop, category); some views stray to another category of the
-shop. A view leads to an add to cart now and then; a session with adds becomes an order about half the time, whose
-purchases (one per added product) share the shopper and the moment `at`. Restock sessions come back for the
-shopper's staples (a few popular grocery, bakery or pharmacy products of their nearest shop) and mostly buy them
-again. How often a shopper comes is log-normal (busy and quiet shoppers). Sessions start over the last 180 whole days
-(Pakistan time), more at the weekend and in the late afternoon and evening, fewer at night, slowly growing.
+over the category roots) picks among a few of the shop's categories, then Geometric(0.2) views (mean 5) of its
+products, each drawn Zipf (s = 1.1) by popularity within (shop, category); some views stray to another category of
+the shop. One view in about sixteen leads to an add to cart; a session with adds becomes an order a third of the
+time, whose purchases (one per added product) share the shopper and the moment `at`: views : adds : purchases come
+out near 100 : 9 : 4. Restock sessions (one in eight) come back for the shopper's staples (a few popular grocery,
+bakery or pharmacy products of their nearest shop) and buy them again more often than not. How often a shopper
+comes is log-normal (busy and quiet shoppers). Sessions start over the last 180 whole days (Pakistan time), more at
+the weekend and in the late afternoon and evening, fewer at night, slowly growing.
 
 How it is loaded: users and guests with COPY (ids explicit), the events as fixed-width binary COPY built by numpy
 (no Python per row) into an unlogged staging table, then one INSERT ... SELECT in time order into BehaviourEvent
@@ -46,8 +47,8 @@ STAPLES = 4
 ZIPF_S = 1.1  # product popularity within (shop, category)
 VIEW_STOP = 0.2  # views per session: Geometric(0.2), mean 5
 STRAY = 0.15  # a view of another category of the same shop
-ADD_P, ORDER_P = 0.06, 0.45
-RESTOCK_SHARE, RESTOCK_ADD_P, RESTOCK_ORDER_P = 0.12, 0.7, 0.8
+ADD_P, ORDER_P = 0.06, 0.3
+RESTOCK_SHARE, RESTOCK_ADD_P, RESTOCK_ORDER_P = 0.12, 0.6, 0.6
 KINDS = ("view", "add_to_cart", "purchase")  # codes 0, 1, 2
 SURFACES = ("product", "product", "checkout")  # what each kind's recording writes (behaviour/products.py)
 PAKISTAN_OFFSET_S = 5 * 3600  # Asia/Karachi is UTC+5 all year
