@@ -449,11 +449,15 @@ def serving_report(requests: list[Request], served: dict[str, Any]) -> dict[str,
             label = f"history of {lo:,}-{hi - 1:,} events" if hi < 10**9 else f"history of ≥ {lo:,} events"
             figures[label] = stats([r.ms for r in rs])
             print(f"  {label:<36} n={len(rs):>5,}  {latency(figures[label])}")
-    sources = {}
-    for r in history:
-        source = str(r.body.get("source") or r.body.get("algorithm") or "?")
-        sources[source] = sources.get(source, 0) + 1
-    print(f"History answers by source (as the API names it): {sources}")
+    for cls, rs in ((HISTORY, history), (FALLBACK, groups["fallback (no history), surface=home"])):
+        shelves: dict[str, int] = {}
+        for r in rs:
+            label = str(r.body.get("model", "?")).split("#")[0]
+            shelves[label] = shelves.get(label, 0) + 1
+        items = [i for r in rs for i in r.body.get("items", [])]
+        from_model = sum(i.get("source") == "model" for i in items) / max(1, len(items))
+        print(f"{cls}: shelves by model {shelves}; {from_model:.0%} of the items from a model's list")
+        figures[f"{cls} model share"] = {"n": len(rs), "items_from_model": from_model}
     print(f"Server exceptions logged: {dict(served['exceptions']) or 'none'}")
     top = sorted(requests, key=lambda r: -r.ms)[:10]
     print("Ten slowest:")
@@ -555,7 +559,7 @@ def markdown(
             )
         )
     for label, s in figures.items():
-        if label.startswith("history of"):
+        if label.startswith("history of") or "items_from_model" in s:
             continue
         goal = f"p99 ≤ {GOAL_P99_MS:.0f} ms: **{verdict(s['p99'] <= GOAL_P99_MS)}**" if label == "history, all" else ""
         rows.append(
