@@ -141,6 +141,7 @@ public_api = _api(
         ("", "marketplace.orders.api.router", ""),
         ("", "marketplace.reels.api.router", ""),
         ("", "marketplace.history.api.router", ""),
+        ("", "marketplace.recommendations.api.router", ""),
         ("", "shared_apps.payments.api.router", ""),
         ("", "shared_apps.logistics.api.router", ""),
     ),

@@ -330,6 +330,7 @@ UNFOLD = {
                     {"title": "Approval queue", "icon": "approval", "link": "/admin/tenants/approvalqueueentry/"},
                     {"title": "Onboarding policy", "icon": "rule", "link": "/admin/tenants/onboardingpolicy/"},
                     {"title": "Categories", "icon": "category", "link": "/admin/categories/category/"},
+                    {"title": "Recommendations", "icon": "recommend", "link": "/admin/behaviour/shelfdaily/"},
                 ],
             },
             {

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("marketplace.onboarding.urls")),
     path("", include("marketplace.reels.urls")),
     path("", include("marketplace.history.urls")),
+    path("", include("marketplace.recommendations.urls")),
     path("", include(payment_urlpatterns)),
 ]
 

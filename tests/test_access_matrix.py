@@ -769,3 +769,55 @@ def test_a_customers_history_is_theirs_alone(db):
     assert BehaviourEvent.objects.filter(shopper=keys["ayesha"]).count() == 2
     assert shopper_recording(shopper=keys["ayesha"]) is True
     assert market.get("/api/v1/me/history", **as_["ayesha"]).json()["count"] == 2
+
+
+# ---- recommendations ------------------------------------------------------------------------------------------------
+# A shelf answers anyone (the shopper, if any, is the caller's token or session: a guest's or anonymous home shelf is
+# the cold-start one); the order shelf only for the caller's own order (404 otherwise, tested in
+# marketplace/recommendations/tests/test_api.py). Not on a merchant's host. Every public API route under
+# /recommendations must be listed here; the admin's click-through page is the platform admin's (the admin site).
+RECOMMENDATIONS_PUBLIC: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/recommendations"): "anyone",
+}
+
+
+def _recommendation_routes() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for prefix, router in public_api._routers:
+        for path, path_view in router.path_operations.items():
+            if (prefix + path).startswith("/recommendations"):
+                for operation in path_view.operations:
+                    found |= {(method, "/api/v1" + prefix + path) for method in operation.methods}
+    return found
+
+
+def test_every_recommendations_route_is_in_the_recommendations_table():
+    assert _recommendation_routes() == set(RECOMMENDATIONS_PUBLIC), "add new routes to RECOMMENDATIONS_PUBLIC"
+
+
+def test_recommendations_answer_anyone_on_the_marketplace_only(make_merchant):
+    merchant = make_merchant()
+    query = {"surface": "home", "lat": 31.52, "lng": 74.35}
+    market = Client(HTTP_HOST="localhost")
+    guest = {"HTTP_AUTHORIZATION": f"Bearer {guest_token_issue(guest=guest_create())}"}
+    customer = user_get_or_create_by_phone(phone="+923009990005")
+    user = {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=customer).access}"}
+    for headers in ({}, guest, user):
+        assert market.get("/api/v1/recommendations", query, **headers).status_code == 200
+    mine = {"surface": "order", "order": 1, "lat": 31.52, "lng": 74.35}
+    for headers in ({}, guest, user):  # nobody's order is anybody else's
+        assert market.get("/api/v1/recommendations", mine, **headers).status_code == 404
+    on_console = Client(HTTP_HOST=f"{merchant.slug}.localhost").get("/api/v1/recommendations", query, **guest)
+    assert on_console.status_code == 404
+
+
+@pytest.mark.parametrize("principal", ["anonymous", "customer", "merchant_owner"])
+def test_the_recommendations_admin_page_is_the_platform_admins_only(make_merchant, admin_client, principal):
+    assert admin_client.get("/admin/behaviour/shelfdaily/").status_code == 200
+    client = Client(HTTP_HOST="localhost")
+    if principal == "customer":
+        client.force_login(user_get_or_create_by_phone(phone="+923009990006"))
+    elif principal == "merchant_owner":
+        client.force_login(make_merchant().owner)
+    response = client.get("/admin/behaviour/shelfdaily/")
+    assert response.status_code == 302 and "/admin/behaviour/shelfdaily/" not in response["Location"].split("?")[0]

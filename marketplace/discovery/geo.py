@@ -55,6 +55,15 @@ def delivers_here(*, offers_delivery: bool, radius_km: float, distance_km: float
     return offers_delivery and distance_km <= float(radius_km)
 
 
+def reach_sql(alias: str, distance: str, *, pickup_km: float) -> str:
+    """SQL: a customer `distance` (SQL, km) away can get what `alias`'s branch sells — it delivers that far, or it
+    offers pickup within `pickup_km` (the search's default radius)."""
+    return (
+        f"(({alias}.offers_delivery AND {distance} <= {alias}.delivery_radius_km::float8) "
+        f"OR ({alias}.offers_pickup AND {distance} <= {float(pickup_km)}))"
+    )
+
+
 def cells_of(lat: float, lng: float) -> dict[str, int]:
     """The row's H3 columns for a point: {"h3_r6": ..., "h3_r7": ..., "h3_r8": ...} as 64-bit ints."""
     return {f"h3_r{res}": h3.str_to_int(h3.latlng_to_cell(lat, lng, res)) for res in RESOLUTIONS}

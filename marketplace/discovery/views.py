@@ -34,7 +34,13 @@ from marketplace.discovery.search_page import category_context, is_fragment_requ
 from marketplace.discovery.selectors import categories_near, product_detail, store_detail
 from marketplace.discovery.seo import location_seo
 from shared_apps.behaviour.models import Surface
-from shared_apps.behaviour.products import Shown, product_view_record, search_click_of, search_impressions_record
+from shared_apps.behaviour.products import (
+    Shown,
+    product_view_record,
+    search_click_of,
+    search_impressions_record,
+    shelf_click_of,
+)
 from shared_apps.categories.selectors import category_tree
 from tenants.selectors import merchants_listed
 
@@ -128,11 +134,14 @@ def product(request: HttpRequest, merchant_slug: str, product_id: int) -> HttpRe
         page = product_detail(merchant_slug=merchant_slug, product_id=product_id, lat=location.lat, lng=location.lng)
     except DiscoveryError as exc:
         return _not_found(request, exc.message)
+    # A recommendation shelf's link (?shelf=&m=&pos=) or a page of results' (?pos=&ctx=): the same `pos`, one click.
+    shelf = shelf_click_of(shelf=request.GET.get("shelf"), model=request.GET.get("m"), position=request.GET.get("pos"))
     product_view_record(
         shopper=shopper_key_of_request(request),
         merchant_id=page.merchant_id,
         product_id=page.product_id,
-        click=search_click_of(position=request.GET.get("pos"), context=request.GET.get("ctx")),
+        click=None if shelf else search_click_of(position=request.GET.get("pos"), context=request.GET.get("ctx")),
+        shelf=shelf,
     )
     context = product_context(request, location, page, category_tree())
     return render(request, "discovery/product.html", context)

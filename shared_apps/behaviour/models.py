@@ -25,6 +25,7 @@ class EventKind(models.TextChoices):
     PURCHASE = "purchase", "Purchase"  # a placed order's product (one event per product of each shop's order)
     ORDER = "order", "Order"  # an order holding a product the shopper added from the subject (a reel)
     SHARE = "share", "Share"
+    SHELF_CLICK = "shelf_click", "Shelf click"  # from a recommendations shelf to the product at `position`
 
 
 class Subject(models.TextChoices):
@@ -42,6 +43,17 @@ class Surface(models.TextChoices):
     REEL = "reel", "Reels"
     CART = "cart", "Cart"
     CHECKOUT = "checkout", "Checkout"
+    # Recommendation shelves (marketplace/recommendations): their impressions and clicks carry `r:<model label>`.
+    HOME = "home", "Home: for you near you"
+    PRODUCT_TOGETHER = "product_together", "Product page: often bought together"
+    PRODUCT_SIMILAR = "product_similar", "Product page: similar nearby"
+    CART_ADDONS = "cart_addons", "Cart add-ons"
+    ORDER = "order", "Order page"
+
+
+SHELF_SURFACES = frozenset(
+    {Surface.HOME, Surface.PRODUCT_TOGETHER, Surface.PRODUCT_SIMILAR, Surface.CART_ADDONS, Surface.ORDER}
+)
 
 
 class BehaviourEvent(models.Model):
@@ -56,11 +68,12 @@ class BehaviourEvent(models.Model):
     position = models.PositiveIntegerField(
         null=True, blank=True, help_text="Impressions and search clicks: the product's place in the results, from 1."
     )
-    surface = models.CharField(max_length=12, choices=Surface.choices, blank=True)
+    surface = models.CharField(max_length=20, choices=Surface.choices, blank=True)
     context = models.CharField(
         max_length=90,
         blank=True,
-        help_text="The search an impression or click belongs to: q:<keyed hash of the words> or c:<category slug>.",
+        help_text="The search an impression or click belongs to: q:<keyed hash of the words> or c:<category slug>; "
+        "a shelf's: r:<model label>.",
     )
     at = models.DateTimeField()
 
@@ -141,3 +154,22 @@ class BehaviourShopper(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shopper}: {'recording' if self.recording else 'opted out'}"
+
+
+class ShelfDaily(models.Model):
+    """Per day (the platform's time zone), recommendation shelf and model: how many products were shown and how many
+    were followed. Added to by each drain from the shelves' impressions and clicks, so the admin's click-through
+    reads a few rows per day, never the events."""
+
+    day = models.DateField()
+    surface = models.CharField(max_length=20, choices=Surface.choices)
+    model = models.CharField(max_length=40, help_text="The shelf's model label: <algorithm>#<id>, or popular.")
+    impressions = models.BigIntegerField(default=0)
+    clicks = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "recommendation shelf day"
+        constraints = [models.UniqueConstraint(fields=["day", "surface", "model"], name="behaviour_shelf_daily_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.surface} {self.model}: {self.clicks}/{self.impressions}"

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from shared_apps.behaviour.models import EventKind, Subject, Surface
+from shared_apps.behaviour.models import SHELF_SURFACES, EventKind, Subject, Surface
 from shared_apps.behaviour.recorder import Event, behaviour_record_many
 
 MAX_POSITION = 10_000  # deeper than any page of results reaches (pages stop at 1,000 of at most 200)
 _CONTEXT = re.compile(r"^(q:[0-9a-f]{16}|c:[-a-zA-Z0-9_]{1,80})$")
+# A shelf's model label: <algorithm>#<model id> (a trained model) or `popular` (the cold-start lists).
+_MODEL_LABEL = re.compile(r"^(popular|[a-z][a-z0-9_]{0,24}#[0-9]{1,12})$")
 
 
 def search_context(*, q: str = "", category: str | None = None) -> str:
@@ -106,13 +108,72 @@ def product_view_record(
     product_id: int,
     surface: str = Surface.PRODUCT,
     click: SearchClick | None = None,
+    shelf: ShelfClick | None = None,
 ) -> bool:
-    """A product's page (or an app's product screen) was opened; with `click`, from a list of results (both events
-    in one round trip)."""
+    """A product's page (or an app's product screen) was opened; with `click`, from a list of results, with `shelf`
+    from a recommendations shelf (all its events in one round trip)."""
     events = [product_view_event(shopper=shopper, merchant_id=merchant_id, product_id=product_id, surface=surface)]
     if click is not None:
         events.append(search_click_event(shopper=shopper, merchant_id=merchant_id, product_id=product_id, click=click))
+    if shelf is not None:
+        events.append(shelf_click_event(shopper=shopper, merchant_id=merchant_id, product_id=product_id, click=shelf))
     return behaviour_record_many(events)
+
+
+def model_label_valid(value: str) -> bool:
+    """Is `value` a shelf's model label (`rp3beta#12`, `popular`)?"""
+    return bool(_MODEL_LABEL.match(value or ""))
+
+
+@dataclass(frozen=True)
+class ShelfClick:
+    """The shelf item a shopper followed: the shelf (a shelf Surface), its model label and the item's place (from 1)."""
+
+    surface: str
+    model: str
+    position: int
+
+
+def shelf_click_of(*, shelf: str | None, model: str | None, position: str | None) -> ShelfClick | None:
+    """The shelf click a product page's link carries (`?shelf=&m=&pos=`, written by a shelf), or None when it carries
+    none or something no shelf wrote (a hand-edited link records the view only)."""
+    if shelf not in SHELF_SURFACES or not model_label_valid(model or ""):
+        return None
+    if not position or not position.isdigit() or not 1 <= int(position) <= MAX_POSITION:
+        return None
+    return ShelfClick(surface=shelf, model=model, position=int(position))  # type: ignore[arg-type]
+
+
+def shelf_click_event(*, shopper: str, merchant_id: int, product_id: int, click: ShelfClick) -> Event:
+    return product_event(
+        EventKind.SHELF_CLICK,
+        shopper=shopper,
+        merchant_id=merchant_id,
+        product_id=product_id,
+        position=click.position,
+        context=f"r:{click.model}",
+        surface=click.surface,
+    )
+
+
+def shelf_impressions_record(*, shopper: str, surface: str, model: str, shown: Iterable[tuple[int, int]]) -> int:
+    """The products a recommendations shelf showed, `shown` in order as (merchant_id, product_id): one impression
+    each at its position, context `r:<model>`, in one Redis round trip. Returns how many were queued."""
+    at = timezone.now().isoformat()
+    events = [
+        product_event(
+            EventKind.IMPRESSION,
+            shopper=shopper,
+            merchant_id=merchant_id,
+            product_id=product_id,
+            position=position,
+            context=f"r:{model}",
+            surface=surface,
+            at=at,
+        )
+        for position, (merchant_id, product_id) in enumerate(shown, start=1)
+    ]
+    return len(events) if behaviour_record_many(events) else 0
 
 
 @dataclass(frozen=True)

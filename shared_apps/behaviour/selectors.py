@@ -1,15 +1,17 @@
 """Reads of behaviour: the merchant console's per-reel statistics (tenant_apps/reels reads them from here, a floor
 below it, scoped to its own merchant id), and one shopper's own history and wishes (the caller passes the shopper it
-authenticated: nobody reads another's)."""
+authenticated: nobody reads another's), and the recommendation shelves' click-through for the platform admin."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
-from shared_apps.behaviour.models import BehaviourEvent, BehaviourShopper, BehaviourTotal, Subject
+from shared_apps.behaviour.models import BehaviourEvent, BehaviourShopper, BehaviourTotal, ShelfDaily, Subject
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,29 @@ def shopper_history(*, shopper: str) -> QuerySet[BehaviourEvent]:
     if not shopper:
         return BehaviourEvent.objects.none()
     return BehaviourEvent.objects.filter(shopper=shopper).order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class ShelfClickThrough:
+    surface: str
+    model: str
+    impressions: int
+    clicks: int
+
+    @property
+    def rate(self) -> float:
+        """Clicks per impression, 0..1 (0 without impressions)."""
+        return self.clicks / self.impressions if self.impressions else 0.0
+
+
+def shelf_click_through(*, days: int, today: date | None = None) -> list[ShelfClickThrough]:
+    """Impressions, clicks and click-through per shelf and model label over the last `days` days (today included,
+    the platform's time zone), most shown first. One query over the daily counts (`ShelfDaily`), never the events."""
+    last = today or timezone.localdate()
+    rows = (
+        ShelfDaily.objects.filter(day__gt=last - timedelta(days=days), day__lte=last)
+        .values("surface", "model")
+        .annotate(impressions=Sum("impressions"), clicks=Sum("clicks"))
+        .order_by("-impressions", "surface", "model")
+    )
+    return [ShelfClickThrough(r["surface"], r["model"], r["impressions"], r["clicks"]) for r in rows]

@@ -2,6 +2,9 @@
 tasks.behaviour_drain_task), and what a shopper may ask of their history — to stop being recorded, to clear it, and
 (a guest signing in) to have it follow them into their account; and, daily, retiring events past their retention.
 
+Each drain batch also adds the recommendation shelves' impressions and clicks to their daily counts (`ShelfDaily`,
+per day, shelf and model label), so the admin's click-through never reads the events.
+
 The drain and a shopper's history writes meet on one PostgreSQL advisory lock: each drain batch holds it shared while
 it reads the shoppers' wishes and writes its events; a merge, a clear, a change of the recording choice and the
 opt-out set's rebuild hold it exclusively. So a batch already taken off Redis is written before a merge re-keys the
@@ -16,7 +19,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import orjson
 from django.conf import settings
@@ -25,7 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from kernel.cache import redis_client
-from shared_apps.behaviour.models import BehaviourEvent, BehaviourShopper, EventKind
+from shared_apps.behaviour.models import SHELF_SURFACES, BehaviourEvent, BehaviourShopper, EventKind
 from shared_apps.behaviour.recorder import events_key, opted_out_mark, opted_out_replace
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,16 @@ _UPSERT = f"""
     ON CONFLICT (subject, merchant_id, subject_id) DO UPDATE SET
         {", ".join(f"{c} = behaviour_behaviourtotal.{c} + EXCLUDED.{c}" for c in _COUNTERS)},
         updated_at = EXCLUDED.updated_at
+"""
+
+
+# The shelves' daily click-through (ShelfDaily): what each batch adds, per (day, shelf, model label).
+_SHELF_UPSERT = """
+    INSERT INTO behaviour_shelfdaily (day, surface, model, impressions, clicks)
+    SELECT * FROM unnest(%s::date[], %s::text[], %s::text[], %s::bigint[], %s::bigint[])
+    ON CONFLICT (day, surface, model) DO UPDATE SET
+        impressions = behaviour_shelfdaily.impressions + EXCLUDED.impressions,
+        clicks = behaviour_shelfdaily.clicks + EXCLUDED.clicks
 """
 
 
@@ -95,6 +109,21 @@ def _totals(rows: list[dict]) -> dict[tuple[str, int, int], dict[str, float]]:
         else:
             total[_COUNTED[kind]] += 1
     return totals
+
+
+def _shelf_counts(rows: list[dict]) -> dict[tuple[date, str, str], list[int]]:
+    """{(day, shelf, model label): [impressions, clicks]} of a batch's shelf events (context `r:<model label>`)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    counts: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        kind, context = row["kind"], row.get("context") or ""
+        if kind not in (EventKind.IMPRESSION, EventKind.SHELF_CLICK) or row.get("surface") not in SHELF_SURFACES:
+            continue
+        if not context.startswith("r:"):
+            continue
+        key = (row["at"].astimezone(zone).date(), row["surface"], context[2:42])
+        counts[key][0 if kind == EventKind.IMPRESSION else 1] += 1
+    return counts
 
 
 def _decoded(raw: list[bytes]) -> list[dict]:
@@ -185,6 +214,20 @@ def _store(rows: list[dict]) -> tuple[int, int]:
             columns += [[(float if c == "watch_fraction" else int)(totals[k][c]) for k in keys] for c in _COUNTERS]
             with connection.cursor() as cursor:
                 cursor.execute(_UPSERT, columns)
+        shelves = _shelf_counts(rows)
+        if shelves:
+            days = list(shelves)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _SHELF_UPSERT,
+                    [
+                        [d[0] for d in days],
+                        [d[1] for d in days],
+                        [d[2] for d in days],
+                        [shelves[d][0] for d in days],
+                        [shelves[d][1] for d in days],
+                    ],
+                )
     return len(rows), len(keys)
 
 
