@@ -63,7 +63,10 @@ GOAL_TRAIN_MIB = 4096.0
 GOAL_P99_MS = 20.0
 BLOCK = 100  # requests per block of the interleaved classes
 REDIS_DB = 7
-PRODUCT_SHARE = 0.25  # of the history class's requests: surface=product
+PRODUCT_SHARE = 0.25
+# Requests come from homes with a branch this near: pickup reaches the search's default radius (5 km), and a request
+# is placed up to ~0.6 km from home. Farther shoppers have nothing in reach, and their shelf is rightly empty.
+REACH_KM = 4.0  # of the history class's requests: surface=product
 ENDPOINT = "/api/v1/recommendations"
 HISTORY, FALLBACK = "history", "fallback"
 
@@ -127,7 +130,7 @@ def run(args: argparse.Namespace, run_started: float, *, reused: bool) -> int:
     report.section(f"Baseline: the shelf computed at request time from the events (raw SQL), {args.baseline} shoppers")
     figures["naive, at request time (raw SQL)"] = naive_baseline(requests, per_class=args.baseline)
 
-    goals = goals_report(training, figures)
+    goals = goals_report(training, figures, requests)
     report.section("Markdown (docs/benchmarks.md)")
     markdown(args, meta, shape, generation_s, training, models, requests, figures, served, goals)
     report.wall_time(run_started)
@@ -349,13 +352,20 @@ def requests_draw(rng: random.Random, n: int) -> list[Request]:
     from shared_apps.accounts.models import Guest, User
     from shared_apps.accounts.tokens import guest_token_issue, token_pair_issue
 
+    reachable = f"events > 0 AND nearest_km <= {REACH_KM}"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {SHOPPER_TABLE} WHERE events > 0")
-        with_events = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE {reachable}), count(*) FILTER (WHERE events > 0) FROM {SHOPPER_TABLE}"
+        )
+        with_events, any_events = cursor.fetchone()
+        print(
+            f"Shoppers asked: those with events and a branch within {REACH_KM} km of home, {with_events:,} of "
+            f"{any_events:,} ({with_events / any_events:.0%}); the others' shelves are empty (nothing in reach)"
+        )
         picks = sorted(rng.sample(range(with_events), min(n, with_events)))
         cursor.execute(
             f"SELECT key, lat, lng, events FROM (SELECT key, lat, lng, events, row_number() OVER (ORDER BY no) - 1 "
-            f"AS i FROM {SHOPPER_TABLE} WHERE events > 0) s WHERE i = ANY(%s)",
+            f"AS i FROM {SHOPPER_TABLE} WHERE {reachable}) s WHERE i = ANY(%s)",
             [picks],
         )
         chosen = cursor.fetchall()
@@ -404,8 +414,6 @@ def serve(requests: list[Request], *, warmup: list[Request]) -> dict[str, Any]:
             raise RuntimeError(f"{r.cls} {r.params}: {status} {body[:300]!r}")
         r.body = json.loads(body)
         r.items = len(r.body.get("items") or [])
-        if not r.items:
-            raise RuntimeError(f"{r.cls} {r.shopper} {r.params}: 200 without items: {body[:300]!r}")
         return elapsed
 
     try:
@@ -509,7 +517,9 @@ def naive_baseline(requests: list[Request], *, per_class: int) -> dict[str, floa
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def goals_report(training: Training | None, figures: dict[str, dict[str, float]]) -> list[tuple[str, bool, str]]:
+def goals_report(
+    training: Training | None, figures: dict[str, dict[str, float]], requests: list[Request]
+) -> list[tuple[str, bool, str]]:
     report.section("Goals")
     goals: list[tuple[str, bool, str]] = []
     if training is not None:
@@ -518,6 +528,8 @@ def goals_report(training: Training | None, figures: dict[str, dict[str, float]]
         goals.append(("training peak RSS ≤ 4 GiB", peak <= GOAL_TRAIN_MIB, f"{peak:,.0f} MiB"))
     p99 = figures["history, all"]["p99"]
     goals.append((f"shelf with history p99 ≤ {GOAL_P99_MS:.0f} ms", p99 <= GOAL_P99_MS, f"{fmt_ms(p99)} ms"))
+    empty = [r for r in requests if not r.items]
+    goals.append(("every answer 200 with items", not empty, f"{len(empty):,} of {len(requests):,} empty"))
     for name, ok, value in goals:
         print(f"{verdict(ok)}  {name}: {value}")
     return goals

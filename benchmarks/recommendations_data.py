@@ -123,7 +123,7 @@ def generate(args: Any, timings: dict[str, float]) -> dict[str, Any]:
         },
         "window": [(end - timedelta(days=DAYS)).isoformat(), end.isoformat()],
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "timings": timings,
+        "timings": list(timings.items()),  # a list: jsonb does not keep a dict's order
     }
     with _connect() as conn:
         conn.execute(f"CREATE TABLE {META_TABLE} (key text PRIMARY KEY, value jsonb NOT NULL)")
@@ -132,12 +132,28 @@ def generate(args: Any, timings: dict[str, float]) -> dict[str, Any]:
 
 
 def meta_read() -> dict[str, Any]:
+    """The meta stored with a kept database, its timings as a dict in the order they were taken."""
     from django.db import connection  # Django is set up by the script before it reads
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'meta'")
         value = cursor.fetchone()[0]
-    return json.loads(value) if isinstance(value, str) else value
+    meta = json.loads(value) if isinstance(value, str) else value
+    meta["timings"] = dict(meta["timings"])
+    return meta
+
+
+def nearest_branch_km(lat: np.ndarray, lng: np.ndarray) -> np.ndarray:
+    """Each point's distance to the nearest branch (km, equirectangular), in blocks of 4,000 points."""
+    with _connect() as conn:
+        branches = np.array(conn.execute("SELECT latitude, longitude FROM public.listings_branchlisting").fetchall())
+    out = np.empty(len(lat))
+    for start in range(0, len(lat), 4000):
+        sl = slice(start, start + 4000)
+        dx = (lng[sl, None] - branches[None, :, 1]) * 111.320 * np.cos(np.radians(lat[sl, None]))
+        dy = (lat[sl, None] - branches[None, :, 0]) * 110.574
+        out[sl] = np.sqrt(dx * dx + dy * dy).min(axis=1)
+    return out
 
 
 def window_end() -> datetime:
@@ -411,6 +427,7 @@ def shoppers_load(shoppers: Shoppers, events: dict[str, np.ndarray], timings: di
     counts = np.bincount(events["shopper"], minlength=n)
     purchases = np.bincount(events["shopper"][events["kind"] == 2], minlength=n)
     joined = datetime.now(UTC) - timedelta(days=DAYS + 30)
+    nearest = nearest_branch_km(shoppers.lat, shoppers.lng)
     with _connect() as conn:
         with conn.cursor().copy(
             "COPY public.accounts_user (id, password, is_superuser, phone, name, email, is_active, is_staff, "
@@ -431,13 +448,13 @@ def shoppers_load(shoppers: Shoppers, events: dict[str, np.ndarray], timings: di
                     copy.write_row((key[2:], joined))
         conn.execute(
             f"CREATE TABLE {SHOPPER_TABLE} (no integer PRIMARY KEY, key text NOT NULL, lat float8, lng float8, "
-            "city text, events integer, purchases integer)"
+            "city text, events integer, purchases integer, nearest_km float8)"
         )
         with conn.cursor().copy(f"COPY {SHOPPER_TABLE} FROM STDIN") as copy:
             for i, key in enumerate(shoppers.keys):
                 copy.write_row(
                     (i, key, float(shoppers.lat[i]), float(shoppers.lng[i]), CITIES[shoppers.city[i]].name,
-                     int(counts[i]), int(purchases[i]))
+                     int(counts[i]), int(purchases[i]), float(nearest[i]))
                 )  # fmt: skip
         conn.execute(f"ANALYZE {SHOPPER_TABLE}")
     timings[f"COPY {n:,} shoppers (users, guests)"] = time.perf_counter() - started
