@@ -283,6 +283,8 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # trusted reverse proxies in fr
 # Celery: Redis is the broker; results are not stored (tasks record their effects in the database).
 CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="planckly")
+# Long, memory-hungry tasks (recommendations' nightly training) go here, to their own worker (Procfile `trainer`).
+CELERY_TRAINING_QUEUE = env.str("CELERY_TRAINING_QUEUE", default="planckly-training")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -474,6 +476,12 @@ POSTEX_DELIVERY_DAYS = env.int("POSTEX_DELIVERY_DAYS", default=3)
 LIVE_EVENT_RETENTION_DAYS = env.int("LIVE_EVENT_RETENTION_DAYS", default=3)
 LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15.0)
 LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=2000)
+# Recommendations' training (marketplace/recommendations/training.py, ADR 0016): one run over every region, nightly
+# by beat, within this time and memory (tuning stops early to stay in it; the final fits always run), on the
+# behaviour events of the last RECOMMENDATIONS_EVENT_DAYS (the events' own retention).
+RECOMMENDATIONS_TRAIN_SECONDS = env.float("RECOMMENDATIONS_TRAIN_SECONDS", default=600.0)
+RECOMMENDATIONS_TRAIN_MEMORY_MB = env.float("RECOMMENDATIONS_TRAIN_MEMORY_MB", default=4096.0)
+RECOMMENDATIONS_EVENT_DAYS = env.int("RECOMMENDATIONS_EVENT_DAYS", default=180)
 
 
 def _origin(url: str) -> str:

@@ -1,6 +1,8 @@
 """Beat schedule: periodic sweeps. Each entry names a task registered by an app's tasks.py."""
 
 from celery import Celery
+from celery.schedules import crontab
+from django.conf import settings
 
 SCHEDULE = {
     "media-deleting-sweep": {"task": "shared_apps.media.tasks.assets_deleting_sweep", "schedule": 900.0},
@@ -61,6 +63,14 @@ SCHEDULE = {
         "task": "marketplace.reels.tasks.reels_orders_attribute",
         "schedule": 60.0,
         "options": {"expires": 60.0},
+    },
+    # Recommendations (marketplace/recommendations/training.py): nightly at 03:00 (beat keeps Pakistan time, TIME_ZONE)
+    # on a queue of its own: a run takes minutes and GBs that must never hold the short tasks' worker.
+    # Expires before the morning: a night missed waits for the next one rather than training at rush hour.
+    "recommendations-train": {
+        "task": "marketplace.recommendations.tasks.recommendations_train_task",
+        "schedule": crontab(hour=3, minute=0),
+        "options": {"queue": settings.CELERY_TRAINING_QUEUE, "expires": 4 * 3600.0},
     },
     "carts-expire": {"task": "marketplace.cart.tasks.carts_expire", "schedule": 3600.0},
     # New merchants take a prebuilt schema (tenants/schema_spares.py); refill the pool they drew from.

@@ -13,7 +13,9 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from demo import data as demo_data
 from shared_apps.accounts.models import User
+from shared_apps.behaviour.models import BehaviourEvent
 from shared_apps.categories.models import Category
+from shared_apps.recommendations.models import ItemNeighbours, NeighbourKind, PopularItems, TrainedModel
 from tenant_apps.catalog.models import Product, ProductStatus, Variant
 from tenant_apps.staff.models import Membership, Role
 from tenant_apps.stores.models import Branch, Store
@@ -40,6 +42,8 @@ def _snapshot() -> dict[str, Any]:
         "merchants": merchants,
         "categories": Category.objects.count(),
         "users": User.objects.count(),
+        "behaviour_events": BehaviourEvent.objects.count(),
+        "recommendation_models": list(TrainedModel.objects.values_list("pk", "region", "status")),
     }
 
 
@@ -59,6 +63,13 @@ def test_seed_demo_builds_a_lahore_marketplace_once() -> None:
 
     merchants = first["merchants"]
     assert len(merchants) >= 20
+    # a recorded history and one trained model: the demo recommends from the start
+    assert first["behaviour_events"] > 5000
+    [(model_id, region, status)] = first["recommendation_models"]
+    assert (region, status) == ("lahore", "active")
+    assert ItemNeighbours.objects.filter(model_id=model_id, kind=NeighbourKind.SIMILAR).count() > 100
+    assert ItemNeighbours.objects.filter(model_id=model_id, kind=NeighbourKind.TOGETHER).exists()
+    assert PopularItems.objects.filter(model_id=model_id, daypart=None).exists()
     box = demo_data.LAHORE_BBOX
     for slug, seen in merchants.items():
         assert seen["stores"] >= 1, slug

@@ -220,10 +220,12 @@ def add_to_cart_record(*, shopper: str, merchant_id: int, product_id: int, surfa
 
 def purchases_record(*, shopper: str, merchant_id: int, product_ids: Iterable[int]) -> int:
     """A shop's part of a placed order: one purchase per product it holds (two variants of one product are one
-    item, bought once). Returns how many were queued."""
+    item, bought once), all at one moment: the basket recommendations learn "bought together" from. Returns how
+    many were queued."""
+    at = timezone.now().isoformat()
     events = [
         product_event(
-            EventKind.PURCHASE, shopper=shopper, merchant_id=merchant_id, product_id=p, surface=Surface.CHECKOUT
+            EventKind.PURCHASE, shopper=shopper, merchant_id=merchant_id, product_id=p, surface=Surface.CHECKOUT, at=at
         )
         for p in sorted(set(product_ids))
     ]

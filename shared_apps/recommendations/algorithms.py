@@ -13,7 +13,13 @@ has (1 for all of them, or less the older they are: `profiles_weighted`). A scor
 | `ease` | the item-item linear autoencoder with a zero diagonal, closed form | dense item-item | ≤ `EASE_MAX_ITEMS` |
 
 Item-item matrices are built a block of rows at a time and pruned to their k best entries per row before the next
-block, so memory grows with items x k, never items² (EASE alone holds items², which is why it has a bound).
+block, so memory grows with items x k, never items² (EASE alone holds items², which is why it has a bound). Up to
+`SPARSE_FROM_ITEMS` items a block is dense (items² cells in all: quick while that is small); past it a block is the
+sparse product of the block's rows, pruned on its CSR data, so the work follows the co-occurrences, not items².
+
+The models learn from the matrix's values: 1 everywhere (the evaluation's binary matrices) or how strongly each
+shopper showed interest (training's weighted matrices: a purchase counts more than a view). On a binary matrix the
+weighted formulas are exactly the binary ones.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ BLOCK_CELLS = 4_000_000  # dense cells a block may hold while an item-item matri
 # EASE inverts a dense items x items Gram matrix: items² float64 twice (the Gram and its inverse, 1.6 GB at this bound)
 # and time growing with items³, once per λ tried. Past it, the neighbourhood models serve.
 EASE_MAX_ITEMS = 10_000
+SPARSE_FROM_ITEMS = 20_000  # past this many items, item-item blocks are sparse products (items² dense cells: too slow)
+BLOCK_NNZ = 8_000_000  # stored entries a sparse block may hold before pruning: bounded memory, few loops
 
 
 class Recommender(Protocol):
@@ -65,6 +73,14 @@ def profiles_weighted(*, recency: sp.csr_matrix, half_life: float | None) -> sp.
     return out
 
 
+def strengths(matrix: sp.spmatrix) -> sp.csr_matrix:
+    """The same matrix as float32 CSR without stored zeros: what a model learns from (`binary` of it, if wanted)."""
+    out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
+
+
 def item_degrees(matrix: sp.csr_matrix) -> np.ndarray:
     """How many rows hold each item (float64, one per column)."""
     return np.asarray(binary(matrix).sum(axis=0), dtype=np.float64).ravel()
@@ -95,6 +111,85 @@ def _rows_top_k(*, block_rows: Callable[[int, int], np.ndarray], size: int, k: i
     col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     val = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32)
     return sp.csr_matrix((val, (row, col)), shape=(size, size), dtype=np.float32)
+
+
+def csr_top_k(block: sp.csr_matrix, *, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, column, value) of each row's k largest positive entries of a CSR block (rows numbered from 0).
+
+    Rows with k positive entries or fewer keep them all, in one vectorised step; only longer rows are partitioned,
+    one `argpartition` each over their own entries, never over the block's width.
+    """
+    block = sp.csr_matrix(block)
+    lengths = np.diff(block.indptr)
+    rows = np.repeat(np.arange(block.shape[0]), lengths)
+    positive = block.data > 0
+    rows, cols, vals = rows[positive], block.indices[positive], block.data[positive]
+    counts = np.bincount(rows, minlength=block.shape[0])
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    keep = np.ones(rows.size, dtype=bool)
+    for row in np.flatnonzero(counts > k):
+        start, stop = starts[row], starts[row + 1]
+        keep[start:stop] = False
+        keep[start + np.argpartition(-vals[start:stop], k - 1)[:k]] = True
+    return rows[keep], cols[keep], vals[keep].astype(np.float32)
+
+
+def _rows_top_k_sparse(
+    *, block_rows: Callable[[int, int], sp.csr_matrix], size: int, k: int, work: np.ndarray
+) -> sp.csr_matrix:
+    """`_rows_top_k` from sparse row blocks: `block_rows(start, stop)` returns those rows as CSR, diagonal zero.
+
+    `work[i]` bounds row i's stored entries (at most `size`); blocks are cut so each holds about `BLOCK_NNZ`.
+    """
+    bounds = np.cumsum(np.minimum(work, size).astype(np.int64))
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    start = 0
+    while start < size:
+        before = bounds[start - 1] if start else 0
+        stop = int(np.searchsorted(bounds, before + BLOCK_NNZ, side="right"))
+        stop = min(max(stop, start + 1), size)
+        row, col, val = csr_top_k(block_rows(start, stop), k=k)
+        rows.append(row + start)
+        cols.append(col)
+        vals.append(val)
+        start = stop
+    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    val = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32)
+    return sp.csr_matrix((val, (row, col)), shape=(size, size), dtype=np.float32)
+
+
+def _without_diagonal(block: sp.csr_matrix, *, start: int) -> sp.csr_matrix:
+    """A block of rows start.. with each row's own item (its diagonal entry) removed."""
+    block = sp.csr_matrix(block)
+    rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+    block.data[block.indices == rows + start] = 0
+    block.eliminate_zeros()
+    return block
+
+
+def _item_item_top_k(
+    *,
+    dense_rows: Callable[[int, int], np.ndarray],
+    sparse_rows: Callable[[int, int], sp.csr_matrix],
+    size: int,
+    k: int,
+    work: Callable[[], np.ndarray],
+) -> sp.csr_matrix:
+    """Each row's k best entries of an item-item matrix, by dense blocks up to `SPARSE_FROM_ITEMS` items, else by
+    sparse ones (`work()` bounds each row's entries, to size the blocks). Both give the same matrix."""
+    if size <= SPARSE_FROM_ITEMS:
+        return _rows_top_k(block_rows=dense_rows, size=size, k=k)
+    return _rows_top_k_sparse(block_rows=sparse_rows, size=size, k=k, work=work())
+
+
+def _row_work(x: sp.csr_matrix) -> np.ndarray:
+    """For X (users x items): how many products each row of XᵀX sums, Σ over its users of their item counts,
+    an upper bound on that row's stored entries."""
+    user_items = np.diff(x.indptr).astype(np.float64)
+    return np.asarray(sp.csr_matrix(x.T) @ user_items).ravel()
 
 
 def _dense(product: sp.spmatrix | np.ndarray) -> np.ndarray:
@@ -183,23 +278,35 @@ class ItemKnnShrunk:
 
     def __init__(self, params: KnnParams) -> None:
         self.params = params
-        self.similarity = sp.csr_matrix((0, 0), dtype=np.float32)
+        self.pruned = sp.csr_matrix((0, 0), dtype=np.float32)  # row i: item i's k nearest neighbours
+        self.similarity = sp.csr_matrix((0, 0), dtype=np.float32)  # what scores read: column j, j's k nearest
 
     def fit(self, *, matrix: sp.csr_matrix) -> None:
-        x = binary(matrix)
+        x = strengths(matrix)
         xt = sp.csr_matrix(x.T)
-        norms = np.sqrt(item_degrees(x))
+        # the columns' Euclidean norms: √(shoppers who took the item) on a binary matrix
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0), dtype=np.float64).ravel())
         items = x.shape[1]
+        shrink = self.params.shrink + 1e-9
 
-        def block_rows(start: int, stop: int) -> np.ndarray:
+        def dense_rows(start: int, stop: int) -> np.ndarray:
             counts = _dense(xt[start:stop] @ x).astype(np.float64)
-            block = counts / (np.outer(norms[start:stop], norms) + self.params.shrink + 1e-9)
+            block = counts / (np.outer(norms[start:stop], norms) + shrink)
             block[np.arange(stop - start), np.arange(start, stop)] = 0.0
             return block
 
+        def sparse_rows(start: int, stop: int) -> sp.csr_matrix:
+            block = _without_diagonal(xt[start:stop] @ x, start=start)
+            rows = np.repeat(np.arange(start, stop), np.diff(block.indptr))
+            block.data = block.data.astype(np.float64) / (norms[rows] * norms[block.indices] + shrink)
+            return block
+
         # S is symmetric: keeping each row's k best and transposing keeps each target item's k nearest neighbours.
-        pruned = _rows_top_k(block_rows=block_rows, size=items, k=self.params.neighbours)
-        self.similarity = sp.csr_matrix(pruned.T)
+        self.pruned = _item_item_top_k(
+            dense_rows=dense_rows, sparse_rows=sparse_rows, size=items, k=self.params.neighbours,
+            work=lambda: _row_work(x),
+        )  # fmt: skip
+        self.similarity = sp.csr_matrix(self.pruned.T)
 
     def scores(self, *, profiles: sp.csr_matrix) -> np.ndarray:
         return _dense(profiles @ self.similarity).astype(np.float32)
@@ -215,7 +322,7 @@ class Rp3Beta:
         self.similarity = sp.csr_matrix((0, 0), dtype=np.float32)
 
     def fit(self, *, matrix: sp.csr_matrix) -> None:
-        x = binary(matrix)
+        x = strengths(matrix)
         user_to_item = sp.csr_matrix(normalize(x, norm="l1", axis=1), dtype=np.float64)
         item_to_user = sp.csr_matrix(normalize(sp.csr_matrix(x.T), norm="l1", axis=1), dtype=np.float64)
         user_to_item.data **= self.params.alpha
@@ -224,12 +331,20 @@ class Rp3Beta:
         damping = np.divide(1.0, np.power(degrees, self.params.beta), out=np.zeros_like(degrees), where=degrees > 0)
         items = x.shape[1]
 
-        def block_rows(start: int, stop: int) -> np.ndarray:
+        def dense_rows(start: int, stop: int) -> np.ndarray:
             block = _dense(item_to_user[start:stop] @ user_to_item) * damping
             block[np.arange(stop - start), np.arange(start, stop)] = 0.0
             return block
 
-        self.similarity = _rows_top_k(block_rows=block_rows, size=items, k=self.params.neighbours)
+        def sparse_rows(start: int, stop: int) -> sp.csr_matrix:
+            block = _without_diagonal(item_to_user[start:stop] @ user_to_item, start=start)
+            block.data *= damping[block.indices]
+            return block
+
+        self.similarity = _item_item_top_k(
+            dense_rows=dense_rows, sparse_rows=sparse_rows, size=items, k=self.params.neighbours,
+            work=lambda: _row_work(x),
+        )  # fmt: skip
 
     def scores(self, *, profiles: sp.csr_matrix) -> np.ndarray:
         return _dense(profiles @ self.similarity).astype(np.float32)
@@ -249,7 +364,7 @@ class Ease:
         self.weights = np.zeros((0, 0), dtype=np.float32)
 
     def fit(self, *, matrix: sp.csr_matrix) -> None:
-        x = binary(matrix)
+        x = strengths(matrix)
         items = x.shape[1]
         if items > EASE_MAX_ITEMS:
             raise ValueError(f"EASE holds a dense item-item matrix: {items} items is over {EASE_MAX_ITEMS}")

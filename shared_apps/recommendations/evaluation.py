@@ -315,15 +315,30 @@ def _validation_stage(holdout: Holdout) -> Stage | None:
     return stage_build(holdout=inner, rows=rows)
 
 
-def _tune(family: Family, validation: Stage | None) -> tuple[Setting, float | None]:
-    """The grid's best setting by validation NDCG@10 (the first on a tie), or its default with no validation."""
-    if validation is None or len(family.grid) * len(family.half_lives) == 1:
+def tune(
+    family: Family,
+    validation: Stage | None,
+    *,
+    grid: tuple[Params, ...] | None = None,
+    half_lives: tuple[float | None, ...] | None = None,
+    deadline: float | None = None,
+) -> tuple[Setting, float | None]:
+    """The grid's best setting by validation NDCG@10 (the first on a tie), or its default with no validation.
+
+    `grid`/`half_lives` narrow the family's own; past `deadline` (time.monotonic()) no further setting is fitted and
+    the best so far is kept (at least one is always tried).
+    """
+    grid = family.grid if grid is None else grid
+    half_lives = family.half_lives if half_lives is None else half_lives
+    if validation is None or (len(grid) * len(half_lives) == 1 and grid == family.grid):
         return Setting(family.default, None), None
     best: tuple[float, Setting] | None = None
-    for params in family.grid:
+    for params in grid:
+        if best is not None and deadline is not None and time.monotonic() > deadline:
+            break
         model = family.build(params)
         model.fit(matrix=validation.train)
-        for half_life in family.half_lives:
+        for half_life in half_lives:
             score = ndcg_from_ranks(validation.ranks(model=model, half_life=half_life))
             if best is None or score > best[0]:
                 best = (score, Setting(params, half_life))
@@ -356,7 +371,7 @@ def evaluate(*, interactions: Interactions, progress: Callable[[str], None] | No
                 progress(family.name)
             tracemalloc.reset_peak()
             started = time.perf_counter()
-            setting, validation_score = _tune(family, validation)
+            setting, validation_score = tune(family, validation)
             tuned = time.perf_counter()
             model = family.build(setting.params)
             model.fit(matrix=test.train)

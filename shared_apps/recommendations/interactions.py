@@ -31,6 +31,7 @@ class Interactions:
     times: np.ndarray  # float64, comparable within one file
     user_ids: tuple[str, ...]  # code → id as written in the file
     item_ids: tuple[str, ...]
+    weights: np.ndarray | None = None  # float32 per event, how much it says about taste (None: every event alike)
 
     @property
     def count(self) -> int:
@@ -52,6 +53,7 @@ class Interactions:
             times=self.times[keep],
             user_ids=self.user_ids,
             item_ids=self.item_ids,
+            weights=None if self.weights is None else self.weights[keep],
         )
 
 

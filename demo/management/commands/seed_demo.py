@@ -19,17 +19,20 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name, schema_context
 from tqdm import tqdm
 
 from demo import data as demo_data
+from demo.behaviour import demo_history_record
 from demo.data import MerchantSpec
 from demo.reels import reels_seed
 from kernel.errors import DomainError
 from marketplace.discovery.search_text import search_terms_refresh
 from marketplace.listings.sync import listings_rebuild
+from marketplace.recommendations.training import recommendations_train
 from shared_apps.accounts.models import User
 from shared_apps.accounts.phones import phone_normalize
 from shared_apps.accounts.services import user_get_or_create_by_phone
@@ -55,6 +58,8 @@ class SeedReport:
     products_created: int = 0
     variants_created: int = 0
     reels_created: int = 0
+    behaviour_events: int = 0
+    recommendation_models: int = 0
     seconds: float = 0.0
 
 
@@ -284,6 +289,10 @@ class Command(BaseCommand):
         search_terms_refresh()  # typo correction knows the demo catalogue's words at once
         say = self.stdout.write if options["verbosity"] >= 1 else (lambda text: None)
         report.reels_created = reels_seed(total=options["reels"], say=say)
+        # a month of the demo shoppers' views and purchases, then one training: the demo has recommendations at once
+        report.behaviour_events = demo_history_record(now=timezone.now())
+        if report.behaviour_events:
+            report.recommendation_models = len(recommendations_train())
         report.seconds = time.perf_counter() - started
         if options["verbosity"] >= 1:
             self._summary(report)
@@ -295,6 +304,7 @@ class Command(BaseCommand):
                 f"seed_demo: {len(report.merchants_created)} merchants created, {len(report.merchants_skipped)} "
                 f"already there; {report.branches_created} branches, {report.products_created} products, "
                 f"{report.variants_created} variants, {report.reels_created} reels, "
+                f"{report.behaviour_events} behaviour events, {report.recommendation_models} recommendation models, "
                 f"{report.categories_created} categories created "
                 f"in {report.seconds:.1f}s"
             )

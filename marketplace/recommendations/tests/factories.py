@@ -1,18 +1,21 @@
-"""Rows of a trained model written straight into the serving tables (the training's own tests prove how they are
-computed; these prove what serving does with them), and the public rows a shelf reads beside them."""
+"""Rows written straight into the public tables, as the training and the drain would: shops in the listing index
+(no merchant schema), behaviour events, and a trained model's lists (the training's own tests prove how they are
+computed; the serving tests prove what a shelf does with them)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
 
 from marketplace.discovery.geo import cells_of
-from marketplace.listings.models import BranchListing
+from marketplace.listings.models import BranchListing, Listing
 from marketplace.orders.models import CustomerOrder, CustomerOrderPart
 from marketplace.recommendations.selectors import active_models_forget
+from shared_apps.behaviour.models import BehaviourEvent, EventKind, Subject
 from shared_apps.recommendations.models import ItemNeighbours, ModelStatus, NeighbourKind, PopularItems, TrainedModel
 from tenants.models import Merchant
 
@@ -87,3 +90,39 @@ def order_make(*, owner: dict, merchant: Merchant, listing_ids: Sequence[int]) -
                 "listing_id": i} for i in listing_ids],
     )  # fmt: skip
     return order
+
+
+def shop_make(*, slug: str, branches: Iterable[tuple[str, float, float]], products: Iterable[int]) -> Merchant:
+    """A merchant selling `products` (its product ids) at each branch (city, latitude, longitude)."""
+    merchant = Merchant.objects.create(name=slug.title(), slug=slug, schema_name=f"m_{slug.replace('-', '_')}")
+    products = list(products)
+    for city, lat, lng in branches:
+        branch_id = next(_n)
+        common = {"merchant": merchant, "branch_id": branch_id, "store_id": 1, "merchant_slug": slug,
+                  "store_name": slug, "store_slug": "main", "branch_name": city or "somewhere",
+                  "latitude": lat, "longitude": lng, "version": 1, **cells_of(lat, lng)}  # fmt: skip
+        BranchListing.objects.create(**common, address="", city=city)
+        Listing.objects.bulk_create(
+            Listing(**common, variant_id=next(_n), product_id=product, title=f"Product {product}",
+                    sku=f"{slug}-{product}", price=Decimal("100"), regular_price=Decimal("100"), currency="PKR")
+            for product in products
+        )  # fmt: skip
+    return merchant
+
+
+def events_make(rows: Iterable[tuple[str, str, Merchant, int, datetime]]) -> int:
+    """(kind, shopper, merchant, product id, at) as product events; a product tap is a reel's, naming the product."""
+    events = [
+        BehaviourEvent(
+            kind=kind,
+            subject=Subject.REEL if kind == EventKind.PRODUCT_TAP else Subject.PRODUCT,
+            merchant_id=merchant.pk,
+            subject_id=product,
+            product_id=product,
+            shopper=shopper,
+            at=at,
+        )
+        for kind, shopper, merchant, product, at in rows
+    ]
+    BehaviourEvent.objects.bulk_create(events)
+    return len(events)

@@ -69,6 +69,8 @@ def test_each_kind_is_stored_as_an_event_of_the_product_with_what_it_carries():
         (EventKind.PURCHASE, *product, 9, 9, "g:a", None, Surface.CHECKOUT, ""),
         (EventKind.PURCHASE, *product, 12, 12, "g:a", None, Surface.CHECKOUT, ""),
     ]
+    # one shop's order is one basket: its purchases share their moment (recommendations' "bought together")
+    assert BehaviourEvent.objects.filter(kind=EventKind.PURCHASE).values("at").distinct().count() == 1
     total = BehaviourTotal.objects.get(subject=Subject.PRODUCT, merchant_id=3, subject_id=9)
     assert (total.views, total.search_clicks, total.add_to_carts, total.orders) == (1, 1, 1, 1)
 
