@@ -54,7 +54,7 @@ from benchmarks.harness.database import bench_database, bench_database_reuse, da
 from benchmarks.harness.figures import fmt_ms, latency, stats, verdict
 from benchmarks.harness.keepalive import KeepAliveClient
 from benchmarks.harness.processes import WebServer, children_of
-from benchmarks.recommendations_data import SHOPPER_TABLE, meta_read
+from benchmarks.recommendations_data import KINDS, SHOPPER_TABLE, meta_read
 from benchmarks.recommendations_data import generate as behaviour_generate
 from benchmarks.search_data import generate as listings_generate
 
@@ -189,7 +189,7 @@ def data_describe(meta: dict[str, Any]) -> DataShape:
         listings, products, merchants, branches, events_bytes = cursor.fetchone()
     shape = DataShape(pg, listings, products, merchants, branches, events_bytes / 2**20)
     per = meta["events_per_shopper"]
-    kinds = meta["by_kind"]
+    kinds = {k: meta["by_kind"][k] for k in KINDS}  # jsonb does not keep the order
     report.rows_print(
         [
             ("Listings", f"{listings:,} ({products:,} products = items) of {merchants:,} merchants, "
