@@ -123,7 +123,7 @@ def run(args: argparse.Namespace, run_started: float, *, reused: bool) -> int:
         f"of {BLOCK}"
     )
     rng = random.Random(f"planckly-reco-bench:requests:{args.seed}")
-    warmup = requests_draw(rng, args.warmup)
+    warmup = requests_draw(rng, args.warmup, quiet=True)
     requests = requests_draw(rng, args.requests)
     served = serve(requests, warmup=warmup)
     figures = serving_report(requests, served)
@@ -156,7 +156,7 @@ def data_ready(args: argparse.Namespace, *, reused: bool) -> tuple[dict[str, Any
         listings_generate(args, timings)
         print(f"Behaviour: {args.users:,} shoppers, {args.events:,} events (seed {args.seed})")
         meta = behaviour_generate(args, timings)
-    timings = meta["timings"]
+    timings = dict(meta["timings"])  # a list in a fresh meta, a dict from meta_read()
     generation_s = sum(v for k, v in timings.items() if k != "migrate_schemas --shared")
     for step, seconds in timings.items():
         print(f"  {step:<58} {seconds:7.1f} s")
@@ -341,7 +341,7 @@ class Request:
     body: dict = field(default_factory=dict)
 
 
-def requests_draw(rng: random.Random, n: int) -> list[Request]:
+def requests_draw(rng: random.Random, n: int, *, quiet: bool = False) -> list[Request]:
     """`n` requests of each class, in pairs at one place: a shopper with a history at home (surface=home, or
     surface=product of a product they took), and a new guest without one at the same place (surface=home)."""
     # Django is set up in run().
@@ -359,7 +359,9 @@ def requests_draw(rng: random.Random, n: int) -> list[Request]:
         )
         with_events, any_events = cursor.fetchone()
         print(
-            f"Shoppers asked: those with events and a branch within {REACH_KM} km of home, {with_events:,} of "
+            ""
+            if quiet
+            else f"Shoppers asked: those with events and a branch within {REACH_KM} km of home, {with_events:,} of "
             f"{any_events:,} ({with_events / any_events:.0%}); the others' shelves are empty (nothing in reach)"
         )
         picks = sorted(rng.sample(range(with_events), min(n, with_events)))
