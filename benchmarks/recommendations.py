@@ -358,12 +358,11 @@ def requests_draw(rng: random.Random, n: int, *, quiet: bool = False) -> list[Re
             f"SELECT count(*) FILTER (WHERE {reachable}), count(*) FILTER (WHERE events > 0) FROM {SHOPPER_TABLE}"
         )
         with_events, any_events = cursor.fetchone()
-        print(
-            ""
-            if quiet
-            else f"Shoppers asked: those with events and a branch within {REACH_KM} km of home, {with_events:,} of "
-            f"{any_events:,} ({with_events / any_events:.0%}); the others' shelves are empty (nothing in reach)"
-        )
+        if not quiet:
+            print(
+                f"Shoppers asked: those with events and a branch within {REACH_KM} km of home, {with_events:,} of "
+                f"{any_events:,} ({with_events / any_events:.0%}); the others' shelves are empty (nothing in reach)"
+            )
         picks = sorted(rng.sample(range(with_events), min(n, with_events)))
         cursor.execute(
             f"SELECT key, lat, lng, events FROM (SELECT key, lat, lng, events, row_number() OVER (ORDER BY no) - 1 "
