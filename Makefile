@@ -66,6 +66,7 @@ bench: setup services migrate
 	$(PY) benchmarks/webhooks.py
 	$(PY) benchmarks/live_tracking.py
 	$(PY) benchmarks/reels.py
+	$(PY) benchmarks/recommendations.py
 
 clean: stop
 	rm -rf .data staticfiles

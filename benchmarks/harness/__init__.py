@@ -9,7 +9,7 @@ what it sends, what it checks) and takes the rest from here.
 | `report` | sections, the machine, markdown tables for docs/benchmarks.md |
 | `procfile` | the Procfile's web and worker lines: a benchmark serves what `make run` serves |
 | `processes` | the web server, the sandboxes, Celery workers, spawned client processes, CPU per process |
-| `keepalive` | a minimal keep-alive HTTP/1.1 client (the health check, and search's sequential client) |
+| `keepalive` | a minimal keep-alive HTTP/1.1 client, headers optional (the health check, the sequential clients) |
 
 A script puts the repo root on `sys.path` (so `make bench` can run `benchmarks/<name>.py` from anywhere) and imports
 `benchmarks.harness.bootstrap` first: settings read DATABASE_URL once, so nothing may import Django's settings before

@@ -14,13 +14,15 @@ class KeepAliveClient:
         self.sock: socket.socket | None = None
         self.buffer = b""
 
-    def get(self, path: str) -> tuple[int, bytes]:
-        """(status, body) of GET `path`, on the open connection (opened on the first call, or after close())."""
+    def get(self, path: str, *, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """(status, body) of GET `path` with `headers` (e.g. Authorization), on the open connection (opened on the
+        first call, or after close())."""
         if self.sock is None:
             self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=120)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.buffer = b""
-        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}\r\n".encode())
         while b"\r\n\r\n" not in self.buffer:
             self.buffer += self._recv()
         head, _, rest = self.buffer.partition(b"\r\n\r\n")
