@@ -31,7 +31,7 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -59,7 +59,7 @@ from shared_apps.categories.selectors import category_tree
 from shared_apps.media.services import delivery_urls
 from shared_apps.recommendations.dayparts import daypart_of
 from shared_apps.recommendations.models import ModelStatus, NeighbourKind, TrainedModel
-from tenant_apps.stores.hours import opening_state
+from tenant_apps.stores.hours import OpeningState, opening_state
 
 SHELF_SIZE = 12
 PER_MERCHANT = 2  # diversity: one shop's range never fills a shelf
@@ -186,24 +186,30 @@ class Seeds:
 # ---- the lists ------------------------------------------------------------------------------------------------------
 
 # The seeds' neighbour lists of one kind, the ring's cold-start lists, and the seeds themselves (those named by
-# listing id resolved here): one statement, each part through its unique index.
+# listing id resolved here): one statement, each part through its unique index. The neighbour lists are the
+# models' of the customer's own region (those with cold-start lists in the ring) when there are any: a chain's
+# product has a list in every region it sells in, and what Karachi's shoppers take beside it is not Lahore's.
 _LISTS = """
     WITH seeds AS (
         SELECT * FROM unnest(%(seed_m)s::bigint[], %(seed_p)s::bigint[]) AS s(merchant_id, product_id)
         UNION
         SELECT l.merchant_id, l.product_id FROM public.listings_listing l WHERE l.id = ANY(%(listing_ids)s::bigint[])
+    ), popular AS (
+        SELECT p.model_id, p.h3_r6, p.daypart, p.merchants[:%(popular_top)s] AS merchants,
+               p.products[:%(popular_top)s] AS products, p.scores[:%(popular_top)s] AS scores
+        FROM public.recommendations_popularitems p
+        WHERE p.h3_r6 = ANY(%(cells)s::bigint[]) AND p.model_id = ANY(%(models)s::bigint[])
+          AND ((p.daypart = %(daypart)s AND p.weekend = %(weekend)s) OR (p.daypart IS NULL AND p.weekend IS NULL))
+    ), local AS (
+        SELECT coalesce(array_agg(DISTINCT model_id), %(models)s::bigint[]) AS models FROM popular
     )
     SELECT 'n', n.model_id, n.merchant_id, n.product_id, NULL::smallint, n.neighbour_merchants[:%(top)s],
            n.neighbour_products[:%(top)s], n.scores[:%(top)s]
-    FROM seeds s JOIN public.recommendations_itemneighbours n
+    FROM seeds s CROSS JOIN local JOIN public.recommendations_itemneighbours n
       ON n.kind = %(kind)s AND n.merchant_id = s.merchant_id AND n.product_id = s.product_id
-     AND n.model_id = ANY(%(models)s::bigint[])
+     AND n.model_id = ANY(local.models)
     UNION ALL
-    SELECT 'p', p.model_id, p.h3_r6, NULL, p.daypart, p.merchants[:%(popular_top)s], p.products[:%(popular_top)s],
-           p.scores[:%(popular_top)s]
-    FROM public.recommendations_popularitems p
-    WHERE p.h3_r6 = ANY(%(cells)s::bigint[]) AND p.model_id = ANY(%(models)s::bigint[])
-      AND ((p.daypart = %(daypart)s AND p.weekend = %(weekend)s) OR (p.daypart IS NULL AND p.weekend IS NULL))
+    SELECT 'p', model_id, h3_r6, NULL, daypart, merchants, products, scores FROM popular
     UNION ALL
     SELECT 's', NULL, s.merchant_id, s.product_id, NULL, NULL, NULL, NULL FROM seeds s
 """
@@ -338,12 +344,24 @@ def _blend_rows(keys: list[Key], seeds: list[Key], lat: float, lng: float) -> Bl
         names = [c.name for c in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     blended = Blended(rows={}, seeds={})
-    for row in rows:
-        for column in ("opening_hours", "hours_exceptions"):  # jsonb comes back as text from a raw cursor
-            if isinstance(row.get(column), str):
-                row[column] = orjson.loads(row[column])
+    for row in rows:  # the hours stay the jsonb's text: _opening reads each branch's once a minute per process
         (blended.seeds if row["seed"] else blended.rows)[(row["merchant_id"], row["product_id"])] = row
     return blended
+
+
+@functools.lru_cache(maxsize=4096)
+def _opening_at_minute(hours: str, exceptions: str | None, minute: int) -> OpeningState:
+    return opening_state(
+        orjson.loads(hours), orjson.loads(exceptions) if exceptions else None, datetime.fromtimestamp(minute * 60, UTC)
+    )
+
+
+def _opening(hours: str | None, exceptions: str | None, at: datetime) -> OpeningState | None:
+    """A branch's opening state at `at`'s minute from its hours as jsonb text (None: no hours known). Shelves ask
+    for the same few hundred branches all day: each is worked out once a minute per process, not once a shelf."""
+    if hours is None:
+        return None
+    return _opening_at_minute(hours, exceptions, int(at.timestamp()) // 60)
 
 
 def _decay(distance_km: float) -> float:
@@ -373,11 +391,7 @@ def _ranked(candidates: list[dict[Key, Candidate]], blended: Blended, at: dateti
             branch = (row["merchant_id"], row["branch_id"])
             if branch not in states:
                 # a branch missing from the branch index has no hours to go by: taken as open, like search does
-                states[branch] = (
-                    opening_state(row["opening_hours"], row["hours_exceptions"], at)
-                    if row["opening_hours"] is not None
-                    else None
-                )
+                states[branch] = _opening(row["opening_hours"], row["hours_exceptions"], at)
             state = states[branch]
             open_now = state.open if state is not None else True
             score = candidate.score * _decay(row["distance_km"]) * (1.0 if open_now else CLOSED_FACTOR)
@@ -444,7 +458,10 @@ def _fill_nearby(
     if not rows:
         return []
     hours = {
-        (b.merchant_id, b.branch_id): (b.opening_hours, b.hours_exceptions)
+        (b.merchant_id, b.branch_id): (
+            orjson.dumps(b.opening_hours).decode(),
+            orjson.dumps(b.hours_exceptions).decode(),
+        )
         for b in BranchListing.objects.filter(
             merchant_id__in={k[0] for k in rows}, branch_id__in={r["branch"]["id"] for r in rows.values()}
         ).only("merchant_id", "branch_id", "opening_hours", "hours_exceptions")
@@ -496,16 +513,21 @@ def shopper_of_key(key: str) -> Shopper | None:
     return None
 
 
+_RECENT_EVENTS = f"""
+    SELECT kind, merchant_id, product_id, at FROM {BehaviourEvent._meta.db_table}
+    WHERE shopper = %(shopper)s AND kind = ANY(%(kinds)s) AND product_id IS NOT NULL
+    ORDER BY at DESC LIMIT %(n)s
+"""
+
+
 def _home_seeds(shopper: str, at: datetime) -> tuple[Seeds, set[Key]]:
     """The shopper's recent products, each weighted by its events' kinds and ages (one indexed read of their latest
     events), and which of them were bought."""
     if not shopper:
         return Seeds(seeds=[]), set()
-    events = (
-        BehaviourEvent.objects.filter(shopper=shopper, kind__in=list(KIND_WEIGHTS), product_id__isnull=False)
-        .order_by("-at")
-        .values_list("kind", "merchant_id", "product_id", "at")[:RECENT_EVENTS]
-    )
+    with connection.cursor() as cursor:  # a plain statement: building the ORM's costs as much as running it
+        cursor.execute(_RECENT_EVENTS, {"shopper": shopper, "kinds": list(KIND_WEIGHTS), "n": RECENT_EVENTS})
+        events = cursor.fetchall()
     weights: dict[Key, float] = defaultdict(float)
     bought: set[Key] = set()
     for kind, merchant_id, product_id, when in events:
