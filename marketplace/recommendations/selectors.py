@@ -26,6 +26,7 @@ time it opens); the cold-start candidates rank after the model's; at most PER_ME
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import time
@@ -38,7 +39,9 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 import h3
+import numpy as np
 import orjson
+import psycopg
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -215,25 +218,74 @@ _LISTS = """
 """
 
 
+def _binary_results(cursor: Any) -> None:
+    """Results in PostgreSQL's binary format on this cursor: arrays of numbers arrive as numbers, not as text to parse
+    (client-side binding, DB_PREPARED=0, knows only text)."""
+    if not isinstance(cursor.cursor, psycopg.ClientCursor):
+        cursor.cursor.format = psycopg.pq.Format.BINARY
+
+
 def _ring(lat: float, lng: float) -> list[int]:
     """The customer's H3 resolution-6 cell and its neighbours (a cell is ~36 km²: the neighbourhood)."""
     return [h3.str_to_int(c) for c in h3.grid_disk(h3.latlng_to_cell(lat, lng, 6), 1)]
 
 
-@dataclass
-class Tally:
-    """Scores summed per item, and each item's largest single share: (share, the seed it came from, its model)."""
+PRODUCT_BITS = 40  # an item packed in one int64 as merchant_id << 40 | product_id (the training packs them alike)
 
-    score: dict[Key, float] = field(default_factory=dict)
-    best: dict[Key, tuple[float, Key | None, int]] = field(default_factory=dict)
+
+@dataclass(frozen=True)
+class ListPart:
+    """One list read: its weight on the shelf, the seed it is the list of (None: a cold-start list), its model."""
+
+    weight: float
+    seed: Key | None
+    model_id: int
+    merchants: list[int]
+    products: list[int]
+    scores: list[float]
+
+
+class Tally:
+    """Scores summed per item over weighted lists, and for each item the part that gave its largest single share
+    (the seed it is "because" of, the model it came from). numpy: a home shelf sums thousands of (item, score)
+    pairs, which a Python loop pays for on every request."""
+
+    def __init__(self, parts: list[ListPart]) -> None:
+        self.parts = parts
+        if not parts:
+            self.keys = np.zeros(0, np.int64)
+            self.score = np.zeros(0, np.float64)
+            self.best_part = np.zeros(0, np.int64)
+            return
+        lengths = np.fromiter((len(p.products) for p in parts), np.int64, len(parts))
+        part_of = np.repeat(np.arange(len(parts)), lengths)
+        merchants = np.fromiter(itertools.chain.from_iterable(p.merchants for p in parts), np.int64, part_of.size)
+        products = np.fromiter(itertools.chain.from_iterable(p.products for p in parts), np.int64, part_of.size)
+        scores = np.fromiter(itertools.chain.from_iterable(p.scores for p in parts), np.float64, part_of.size)
+        shares = np.fromiter((p.weight for p in parts), np.float64, len(parts))[part_of] * scores
+        self.keys, inverse = np.unique((merchants << PRODUCT_BITS) | products, return_inverse=True)
+        self.score = np.bincount(inverse, weights=shares, minlength=self.keys.size)
+        # each item's largest share, the first part on a tie: a stable sort by item, then by share descending
+        order = np.lexsort((-shares, inverse))
+        firsts = order[np.concatenate(([0], np.flatnonzero(np.diff(inverse[order])) + 1))]
+        self.best_part = part_of[firsts]
+
+    def __bool__(self) -> bool:
+        return bool(self.keys.size)
 
     def top(self, n: int, exclude: set[Key], source: str) -> dict[Key, Candidate]:
-        """The `n` best items not in `exclude`, as candidates."""
-        score = self.score
-        keys = sorted((k for k in score if k not in exclude), key=lambda k: (-score[k], k))[:n]
-        return {
-            k: Candidate(score=score[k], source=source, because=self.best[k][1], model_id=self.best[k][2]) for k in keys
-        }
+        """The `n` best items not in `exclude` (ties: the smaller item), as candidates."""
+        out: dict[Key, Candidate] = {}
+        for i in np.lexsort((self.keys, -self.score)).tolist():
+            packed = int(self.keys[i])
+            key = (packed >> PRODUCT_BITS, packed & ((1 << PRODUCT_BITS) - 1))
+            if key in exclude:
+                continue
+            part = self.parts[int(self.best_part[i])]
+            out[key] = Candidate(score=float(self.score[i]), source=source, because=part.seed, model_id=part.model_id)
+            if len(out) >= n:
+                break
+        return out
 
 
 @dataclass
@@ -261,32 +313,26 @@ def _lists(*, seeds: Seeds, kind: str, lat: float, lng: float, at: datetime) -> 
         "top": LIST_HEAD,
         "popular_top": POPULAR_CANDIDATES,
     }
-    found = Lists(model=Tally(), popular=Tally(), seeds=set(), listed=set())
     rows = []
     if models or seeds.listing_ids or weights:
         with connection.cursor() as cursor:
+            _binary_results(cursor)
             cursor.execute(_LISTS, params)
             rows = cursor.fetchall()
+    found_seeds: set[Key] = set()
+    listed: set[Key] = set()
+    model_parts: list[ListPart] = []
+    popular_parts: list[ListPart] = []
     for source, model_id, a, b, part, merchants, products, scores in rows:
         if source == "s":
-            found.seeds.add((a, b))
-            continue
-        seed: Key | None = None
-        if source == "n":
-            seed = (a, b)
-            found.listed.add(seed)
-            weight, tally = weights.get(seed, 1.0), found.model
+            found_seeds.add((a, b))
+        elif source == "n":
+            listed.add((a, b))
+            model_parts.append(ListPart(weights.get((a, b), 1.0), (a, b), model_id, merchants, products, scores))
         else:
-            weight, tally = (1.0 if part is not None else ANY_TIME_FACTOR), found.popular
-        summed, best = tally.score, tally.best
-        # a request's hottest loop: plain dicts and tuples, candidates made for the few kept (Tally.top)
-        for key, score in zip(zip(merchants, products, strict=True), scores, strict=True):
-            share = weight * score
-            summed[key] = summed.get(key, 0.0) + share
-            held = best.get(key)
-            if held is None or share > held[0]:
-                best[key] = (share, seed, model_id)
-    return found
+            weight = 1.0 if part is not None else ANY_TIME_FACTOR
+            popular_parts.append(ListPart(weight, None, model_id, merchants, products, scores))
+    return Lists(model=Tally(model_parts), popular=Tally(popular_parts), seeds=found_seeds, listed=listed)
 
 
 # ---- the blend ------------------------------------------------------------------------------------------------------
@@ -301,7 +347,8 @@ _COLUMNS = (
 # seeds' titles and categories (one listing each, wherever it is) for the reasons and a new product's category.
 _BLEND = f"""
     SELECT * FROM (
-        SELECT DISTINCT ON (l.merchant_id, l.product_id) FALSE AS seed, l.*, b.opening_hours, b.hours_exceptions
+        SELECT DISTINCT ON (l.merchant_id, l.product_id) FALSE AS seed, l.*, b.opening_hours::text AS opening_hours,
+               b.hours_exceptions::text AS hours_exceptions
         FROM unnest(%(m)s::bigint[], %(p)s::bigint[]) AS c(merchant_id, product_id)
         CROSS JOIN LATERAL (
             SELECT {_COLUMNS}, {geo.haversine_sql("l")} AS distance_km FROM public.listings_listing l
@@ -340,11 +387,12 @@ def _blend_rows(keys: list[Key], seeds: list[Key], lat: float, lng: float) -> Bl
     }
     # prepared after a few runs (settings: DB_PREPARED): one plan fits every shelf, the candidates' index probes
     with connection.cursor() as cursor:
+        _binary_results(cursor)
         cursor.execute(_BLEND, params)
         names = [c.name for c in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     blended = Blended(rows={}, seeds={})
-    for row in rows:  # the hours stay the jsonb's text: _opening reads each branch's once a minute per process
+    for row in rows:  # the hours come as the jsonb's text: _opening reads each branch's once a minute per process
         (blended.seeds if row["seed"] else blended.rows)[(row["merchant_id"], row["product_id"])] = row
     return blended
 
@@ -670,7 +718,7 @@ def _shelf(
             )  # fmt: skip
     kept += _capped(_ranked([popular], blended, at), limit=limit - len(kept), seen=seen, per_merchant=per_merchant)
     # no cold-start list for the neighbourhood (no model trained there yet), or next to nothing left after the blend
-    if len(kept) < limit and (not lists.popular.score or len(kept) < FILL_BELOW):
+    if len(kept) < limit and (not lists.popular or len(kept) < FILL_BELOW):
         kept += _fill_nearby(
             lat=lat, lng=lng, at=at, category=None, seen=seen, per_merchant=per_merchant,
             reason=_("Popular near you"), need=limit - len(kept),
