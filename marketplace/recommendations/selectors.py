@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import re
 import time
 from collections import defaultdict
@@ -184,19 +183,36 @@ class Seeds:
     seeds: list[Seed]
     listing_ids: list[int] = field(default_factory=list)  # items named by listing (a cart's, an order's lines)
     exclude: frozenset[Key] = frozenset()
+    shopper: str = ""  # home: the shopper whose latest products are the seeds (read by the lists' statement)
 
 
 # ---- the lists ------------------------------------------------------------------------------------------------------
 
 # The seeds' neighbour lists of one kind, the ring's cold-start lists, and the seeds themselves (those named by
-# listing id resolved here): one statement, each part through its unique index. The neighbour lists are the
-# models' of the customer's own region (those with cold-start lists in the ring) when there are any: a chain's
-# product has a list in every region it sells in, and what Karachi's shoppers take beside it is not Lahore's.
-_LISTS = """
-    WITH seeds AS (
+# listing id resolved here): one statement, each part through its unique index. The home shelf's seeds are the
+# shopper's products taken lately (their latest RECENT_EVENTS events through the index (shopper, at), each product
+# weighted by its events' kinds and ages, the SEEDS heaviest; `taken` rows return every one of them): read here,
+# not by a statement of their own, a round trip fewer on the busiest shelf. The neighbour lists are the models' of
+# the customer's own region (those with cold-start lists in the ring) when there are any: a chain's product has a
+# list in every region it sells in, and what Karachi's shoppers take beside it is not Lahore's.
+_LISTS = f"""
+    WITH recent AS (
+        SELECT e.kind, e.merchant_id, e.product_id, e.at FROM {BehaviourEvent._meta.db_table} e
+        WHERE %(shopper)s <> '' AND e.shopper = %(shopper)s AND e.kind = ANY(%(kinds)s::text[])
+          AND e.product_id IS NOT NULL
+        ORDER BY e.at DESC LIMIT %(recent)s
+    ), taken AS (
+        SELECT r.merchant_id, r.product_id, bool_or(r.kind = %(purchase)s) AS bought,
+               sum(w.weight * power(0.5, greatest(extract(epoch FROM %(at)s - r.at), 0) / %(half_life_s)s)) AS weight
+        FROM recent r JOIN unnest(%(kinds)s::text[], %(kind_weights)s::float8[]) AS w(kind, weight) ON w.kind = r.kind
+        GROUP BY r.merchant_id, r.product_id
+    ), seeds AS (
         SELECT * FROM unnest(%(seed_m)s::bigint[], %(seed_p)s::bigint[]) AS s(merchant_id, product_id)
         UNION
         SELECT l.merchant_id, l.product_id FROM public.listings_listing l WHERE l.id = ANY(%(listing_ids)s::bigint[])
+        UNION
+        (SELECT t.merchant_id, t.product_id FROM taken t ORDER BY t.weight DESC, t.merchant_id, t.product_id
+         LIMIT %(seed_count)s)
     ), popular AS (
         SELECT p.model_id, p.h3_r6, p.daypart, p.merchants[:%(popular_top)s] AS merchants,
                p.products[:%(popular_top)s] AS products, p.scores[:%(popular_top)s] AS scores
@@ -215,6 +231,8 @@ _LISTS = """
     SELECT 'p', model_id, h3_r6, NULL, daypart, merchants, products, scores FROM popular
     UNION ALL
     SELECT 's', NULL, s.merchant_id, s.product_id, NULL, NULL, NULL, NULL FROM seeds s
+    UNION ALL
+    SELECT 't', NULL, t.merchant_id, t.product_id, t.bought::int::smallint, NULL, NULL, ARRAY[t.weight] FROM taken t
 """
 
 
@@ -294,6 +312,15 @@ class Lists:
     popular: Tally
     seeds: set[Key]
     listed: set[Key]  # seeds that have a list of the shelf's kind
+    taken: dict[Key, tuple[float, bool]]  # home: each product the shopper took lately, (its weight, bought)
+
+    def home_seeds(self) -> tuple[Seeds, set[Key]]:
+        """The shopper's SEEDS heaviest products as seeds, all they took lately kept off the shelf, and which of
+        them they bought."""
+        taken = self.taken
+        best = sorted(taken, key=lambda k: (-taken[k][0], k))[:SEEDS]
+        seeds = [Seed(key=k, weight=taken[k][0], bought=taken[k][1]) for k in best]
+        return Seeds(seeds=seeds, exclude=frozenset(taken)), {k for k, (_, bought) in taken.items() if bought}
 
 
 def _lists(*, seeds: Seeds, kind: str, lat: float, lng: float, at: datetime) -> Lists:
@@ -305,6 +332,14 @@ def _lists(*, seeds: Seeds, kind: str, lat: float, lng: float, at: datetime) -> 
         "seed_m": [k[0] for k in weights],
         "seed_p": [k[1] for k in weights],
         "listing_ids": seeds.listing_ids,
+        "shopper": seeds.shopper,
+        "kinds": list(KIND_WEIGHTS),
+        "kind_weights": list(KIND_WEIGHTS.values()),
+        "purchase": EventKind.PURCHASE.value,
+        "at": at,
+        "half_life_s": HALF_LIFE_DAYS * 86400,
+        "recent": RECENT_EVENTS,
+        "seed_count": SEEDS,
         "kind": kind,
         "models": models,
         "cells": _ring(lat, lng),
@@ -314,7 +349,7 @@ def _lists(*, seeds: Seeds, kind: str, lat: float, lng: float, at: datetime) -> 
         "popular_top": POPULAR_CANDIDATES,
     }
     rows = []
-    if models or seeds.listing_ids or weights:
+    if models or seeds.listing_ids or weights or seeds.shopper:
         with connection.cursor() as cursor:
             _binary_results(cursor)
             cursor.execute(_LISTS, params)
@@ -323,7 +358,13 @@ def _lists(*, seeds: Seeds, kind: str, lat: float, lng: float, at: datetime) -> 
     listed: set[Key] = set()
     model_parts: list[ListPart] = []
     popular_parts: list[ListPart] = []
+    # (source, model, merchant, product, bought, -, -, [weight])
+    taken = {(row[2], row[3]): (row[7][0], bool(row[4])) for row in rows if row[0] == "t"}
+    if taken:  # home: the seeds' weights are the shopper's, known only now
+        weights = {key: weight for key, (weight, _bought) in taken.items()}
     for source, model_id, a, b, part, merchants, products, scores in rows:
+        if source == "t":
+            continue
         if source == "s":
             found_seeds.add((a, b))
         elif source == "n":
@@ -332,7 +373,7 @@ def _lists(*, seeds: Seeds, kind: str, lat: float, lng: float, at: datetime) -> 
         else:
             weight = 1.0 if part is not None else ANY_TIME_FACTOR
             popular_parts.append(ListPart(weight, None, model_id, merchants, products, scores))
-    return Lists(model=Tally(model_parts), popular=Tally(popular_parts), seeds=found_seeds, listed=listed)
+    return Lists(model=Tally(model_parts), popular=Tally(popular_parts), seeds=found_seeds, listed=listed, taken=taken)
 
 
 # ---- the blend ------------------------------------------------------------------------------------------------------
@@ -561,34 +602,6 @@ def shopper_of_key(key: str) -> Shopper | None:
     return None
 
 
-_RECENT_EVENTS = f"""
-    SELECT kind, merchant_id, product_id, at FROM {BehaviourEvent._meta.db_table}
-    WHERE shopper = %(shopper)s AND kind = ANY(%(kinds)s) AND product_id IS NOT NULL
-    ORDER BY at DESC LIMIT %(n)s
-"""
-
-
-def _home_seeds(shopper: str, at: datetime) -> tuple[Seeds, set[Key]]:
-    """The shopper's recent products, each weighted by its events' kinds and ages (one indexed read of their latest
-    events), and which of them were bought."""
-    if not shopper:
-        return Seeds(seeds=[]), set()
-    with connection.cursor() as cursor:  # a plain statement: building the ORM's costs as much as running it
-        cursor.execute(_RECENT_EVENTS, {"shopper": shopper, "kinds": list(KIND_WEIGHTS), "n": RECENT_EVENTS})
-        events = cursor.fetchall()
-    weights: dict[Key, float] = defaultdict(float)
-    bought: set[Key] = set()
-    for kind, merchant_id, product_id, when in events:
-        key = (merchant_id, product_id)
-        age_days = max((at - when).total_seconds(), 0.0) / 86400
-        weights[key] += KIND_WEIGHTS[kind] * math.pow(0.5, age_days / HALF_LIFE_DAYS)
-        if kind == EventKind.PURCHASE:
-            bought.add(key)
-    best = sorted(weights, key=lambda k: (-weights[k], k))[:SEEDS]
-    seeds = [Seed(key=k, weight=weights[k], bought=k in bought) for k in best]
-    return Seeds(seeds=seeds, exclude=frozenset(weights)), bought
-
-
 def _cart_listing_ids(shopper: Shopper | None) -> list[int]:
     """The listings in the shopper's cart (one query)."""
     if shopper is None:
@@ -700,6 +713,8 @@ def _shelf(
     product: Key | None = None,
 ) -> Shelf:
     lists = _lists(seeds=seeds, kind=SHELF_KINDS[surface], lat=lat, lng=lng, at=at)
+    if seeds.shopper:
+        seeds, bought = lists.home_seeds()
     exclude = set(seeds.exclude) | lists.seeds
     model = lists.model.top(MODEL_CANDIDATES, exclude, "model")
     popular = lists.popular.top(POPULAR_CANDIDATES, exclude | model.keys(), "popular")
@@ -752,8 +767,7 @@ def shelf_for(query: ShelfQuery) -> Shelf:
     surface = query.surface
     common = {"lat": query.lat, "lng": query.lng, "at": at, "limit": query.limit}
     if surface == Surface.HOME:
-        seeds, bought = _home_seeds(query.shopper, at)
-        return _shelf(surface, seeds=seeds, bought=bought, **common)
+        return _shelf(surface, seeds=Seeds(seeds=[], shopper=query.shopper), **common)
     if surface in (Surface.PRODUCT_TOGETHER, Surface.PRODUCT_SIMILAR):
         if query.product is None:
             raise RecommendationError(RecommendationErrorCode.PRODUCT_NEEDED, field="product")
