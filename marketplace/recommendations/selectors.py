@@ -11,8 +11,9 @@ product_similar     SIMILAR list of the product; a product without one (new): it
 cart_addons         TOGETHER lists of the cart's products, minus the cart's
 order               TOGETHER lists of the order's products, minus the order's
 
-Statements per shelf: the shopper's recent events (home), the cart's or the order's lines (cart, order), one for
-every list (the neighbour lists of the seeds and the cold-start lists of the ring, a UNION), and one for the blend.
+Statements per shelf: the cart's or the order's lines (cart, order), one for every list (home's seeds from the
+shopper's latest events, the neighbour lists of the seeds and the cold-start lists of the ring, a UNION), and one
+for the blend.
 The ACTIVE models' ids are kept in the process for ACTIVE_MODELS_SECONDS (they change nightly). Only a new product's
 shelf, a shelf where no model has cold-start lists yet, or one the blend left empty asks discovery's search too.
 
