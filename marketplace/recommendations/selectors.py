@@ -249,7 +249,9 @@ def _ring(lat: float, lng: float) -> list[int]:
     return [h3.str_to_int(c) for c in h3.grid_disk(h3.latlng_to_cell(lat, lng, 6), 1)]
 
 
-PRODUCT_BITS = 40  # an item packed in one int64 as merchant_id << 40 | product_id (the training packs them alike)
+# An item packed in one int64 as merchant_id << 40 | product_id, here and in the training (product ids are a
+# merchant's own sequence; the training refuses ids past the bound, so every packed item serving reads fits).
+PRODUCT_BITS = 40
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from django.utils.text import slugify
 
 from kernel.pgcopy import Column, copy_in_arrays, copy_out_arrays
 from marketplace.listings.models import BranchListing, Listing
-from marketplace.recommendations.selectors import active_models_forget
+from marketplace.recommendations.selectors import PRODUCT_BITS, active_models_forget
 from shared_apps.behaviour.models import BehaviourEvent, EventKind, Subject
 from shared_apps.recommendations.dayparts import SLOTS
 from shared_apps.recommendations.evaluation import process_peak_rss_bytes
@@ -66,7 +66,6 @@ KIND_WEIGHTS = {  # how much one event says about taste; a shopper-item pair kee
 KINDS = tuple(KIND_WEIGHTS)  # an event's kind travels as its index here (smallint)
 PURCHASE = KINDS.index(EventKind.PURCHASE)
 TRAINING_LOCK_KEY = 7_302_116  # pg advisory lock id: one training at a time in this database
-PRODUCT_BITS = 40  # an item travels as merchant_id << 40 | product_id (product ids are a merchant's own sequence)
 MERCHANT_LIMIT = 1 << (63 - PRODUCT_BITS)
 
 
